@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# One idempotent set-up step shared by the README's two commands (`npm run hello`, `npm test`):
+#   1. npm packages  (npm ci, only when package-lock.json changed since the last install)
+#   2. Unicorn >= 2.1 (NESTVM_LIBUNICORN, else a system libunicorn.so.2 >= 2.1, else Debian trixie's
+#      libunicorn2t64 fetched with a private apt configuration inside .cache/ and unpacked there)
+#   3. the TypeScript build (incremental)
+# Every failure is one line on stderr naming what to install; nothing here edits system apt config.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+cache="$root/.cache"
+say() { printf 'nestvm setup: %s\n' "$*" >&2; }
+die() { say "$*"; exit 3; }
+
+# ---- 0. Node ---------------------------------------------------------------------------------
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
+  die "Node.js 20.19 or later is required (found $(node --version)); install it from your system's packages or nodejs.org"
+
+# ---- 1. npm packages -------------------------------------------------------------------------
+lockhash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ ! -d node_modules ] || [ "$(cat node_modules/.nestvm-lock 2>/dev/null)" != "$lockhash" ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$lockhash" > node_modules/.nestvm-lock
+fi
+
+# ---- 2. Unicorn 2.1 --------------------------------------------------------------------------
+mkdir -p "$cache"
+version_of() { node scripts/unicorn-version.cjs "$1" 2>/dev/null; }  # prints "2.1.1" or fails
+at_least_21() { node -e 'const [a,b]=process.argv[1].split(".").map(Number); process.exit(a>2||(a===2&&b>=1)?0:1)' "$1"; }
+record() { echo "$1" > "$cache/libunicorn.path"; }
+
+install_hint() {
+  local id="" like=""
+  if [ -r /etc/os-release ]; then . /etc/os-release; id="${ID:-}"; like="${ID_LIKE:-}"; fi
+  case "$(uname -s) $id $like" in
+    Darwin*) echo "install Unicorn 2.1 with Homebrew: brew install unicorn (then set NESTVM_LIBUNICORN to its libunicorn.2.dylib)";;
+    *fedora*|*rhel*|*centos*) echo "install Unicorn 2.1 with: sudo dnf install unicorn (or set NESTVM_LIBUNICORN to a libunicorn.so.2 of 2.1 or later)";;
+    *arch*) echo "install Unicorn 2.1 with: sudo pacman -S unicorn (or set NESTVM_LIBUNICORN to a libunicorn.so.2 of 2.1 or later)";;
+    *debian*|*ubuntu*) echo "run this set-up as root so it can fetch Debian trixie's libunicorn2t64 (2.1.1) into .cache/, or install libunicorn2t64 >= 2.1 yourself, or set NESTVM_LIBUNICORN";;
+    *) echo "install Unicorn 2.1 or later (Debian/Ubuntu: libunicorn2t64 from trixie; Fedora: dnf install unicorn; Arch: pacman -S unicorn; macOS: brew install unicorn) and set NESTVM_LIBUNICORN to libunicorn.so.2";;
+  esac
+}
+
+fetch_trixie() {
+  local apt="$cache/apt" out="$cache/unicorn"
+  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  [ -r "$keyring" ] || { say "installing debian-archive-keyring (to verify Debian trixie's archive)"; apt-get install -y -qq debian-archive-keyring >&2; }
+  mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$apt/cache" "$apt/sources.list.d" "$apt/preferences.d" "$apt/deb"
+  echo "deb [signed-by=$keyring] http://deb.debian.org/debian trixie main" > "$apt/sources.list"
+  local opts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o "Dir::Etc::sourceparts=$apt/sources.list.d"
+              -o "Dir::Etc::preferencesparts=$apt/preferences.d" -o "Dir::State::Lists=$apt/lists"
+              -o "Dir::Cache=$apt/cache" -o "Dir::Cache::archives=$apt/archives" -o "Debug::NoLocking=1"
+              -o "APT::Sandbox::User=root")
+  say "fetching Debian trixie's libunicorn2t64 into .cache/ (system apt configuration untouched)"
+  apt-get "${opts[@]}" -qq update >&2 || die "apt could not read Debian trixie's package list; $(install_hint)"
+  rm -f "$apt/deb"/*.deb
+  (cd "$apt/deb" && apt-get "${opts[@]}" -qq download libunicorn2t64 >&2) || die "apt could not download libunicorn2t64; $(install_hint)"
+  rm -rf "$out" && mkdir -p "$out"
+  dpkg-deb -x "$apt/deb"/libunicorn2t64_*.deb "$out"
+  find "$out" -name 'libunicorn.so.2' -print -quit
+}
+
+resolve_unicorn() {
+  if [ -n "${NESTVM_LIBUNICORN:-}" ]; then
+    local v; v="$(version_of "$NESTVM_LIBUNICORN")" || die "NESTVM_LIBUNICORN=$NESTVM_LIBUNICORN cannot be loaded; $(install_hint)"
+    at_least_21 "$v" || die "NESTVM_LIBUNICORN points at Unicorn $v, but nestvm needs 2.1 or later; $(install_hint)"
+    record "$NESTVM_LIBUNICORN"; return
+  fi
+  local cached; cached="$(cat "$cache/libunicorn.path" 2>/dev/null || true)"
+  if [ -n "$cached" ] && v="$(version_of "$cached")" && at_least_21 "$v"; then return; fi
+  local sys; sys="$(ldconfig -p 2>/dev/null | awk '/libunicorn\.so\.2 /{print $NF; exit}')"
+  if [ -n "$sys" ] && v="$(version_of "$sys")" && at_least_21 "$v"; then record "$sys"; return; fi
+  local id="" like=""
+  if [ -r /etc/os-release ]; then . /etc/os-release; id="${ID:-}"; like="${ID_LIKE:-}"; fi
+  case " $id $like " in
+    *" debian "*|*" ubuntu "*) ;;
+    *) die "$(install_hint)";;
+  esac
+  [ "$(id -u)" = 0 ] || die "$(install_hint)"
+  command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || die "apt-get and dpkg-deb are needed; $(install_hint)"
+  local lib; lib="$(fetch_trixie)"
+  [ -n "$lib" ] && v="$(version_of "$lib")" && at_least_21 "$v" || die "the fetched libunicorn2t64 does not load here; $(install_hint)"
+  record "$lib"
+  say "using Unicorn $v from ${lib#"$root"/}"
+}
+resolve_unicorn
+
+# ---- 3. TypeScript build ---------------------------------------------------------------------
+npx tsc -p tsconfig.build.json --incremental --tsBuildInfoFile "$cache/build.tsbuildinfo"
