@@ -1,0 +1,100 @@
+/*
+ * The frame allocator: which 4 KiB frames of host RAM are in use, and for what.
+ *
+ * Free frames sit on a stack held in a Uint32Array (no object per frame). A fresh allocator pushes
+ * the frames so that the lowest-numbered frame is handed out first; after that the stack is LIFO,
+ * so the frame freed last is reused first. Both rules are deterministic, so two runs with the same
+ * operations get the same frames (DESIGN §6).
+ *
+ *   stack  [ f_k ... f_2 f_1 f_0 ]        top = freeCount; alloc pops stack[top-1]
+ *           ^ bottom          ^ top-1
+ *   use[f] 0 = free, 1 = table, 2 = guest  (one byte per frame)
+ *
+ * Invariants:
+ *  - a frame is on the stack exactly when use[f] is 0; freeCount + allocated = totalCount.
+ *  - alloc hands out a zeroed frame, or the value -1 when memory is exhausted: running out of host
+ *    memory is something a guest can cause, so it is never an exception.
+ *  - free of a frame that is not allocated (a double free) is a bug in nestvm and throws.
+ */
+
+import type { Hfn } from '../addr.js';
+import { assert } from '../checks.js';
+import type { EventSink, MmuEvent } from '../events.js';
+import { nullSink } from '../events.js';
+import type { HostMemory } from './host-memory.js';
+
+export type FramePurpose = 'table' | 'guest';
+
+const USE_FREE = 0;
+const USE_TABLE = 1;
+const USE_GUEST = 2;
+
+export class FrameAllocator {
+  readonly mem: HostMemory;
+  readonly totalCount: number;
+  private readonly stack: Uint32Array;
+  private readonly use: Uint8Array;
+  private top: number;
+  private readonly sink: EventSink<MmuEvent>;
+
+  constructor(mem: HostMemory, sink: EventSink<MmuEvent> = nullSink) {
+    this.mem = mem;
+    this.sink = sink;
+    this.totalCount = mem.frameCount;
+    this.stack = new Uint32Array(this.totalCount);
+    this.use = new Uint8Array(this.totalCount);
+    for (let i = 0; i < this.totalCount; i++) this.stack[i] = this.totalCount - 1 - i;
+    this.top = this.totalCount;
+  }
+
+  get freeCount(): number {
+    return this.top;
+  }
+
+  get usedCount(): number {
+    return this.totalCount - this.top;
+  }
+
+  /** A zeroed frame, or -1 when none is free. */
+  alloc(purpose: FramePurpose): Hfn | -1 {
+    if (this.top === 0) return -1;
+    const f = this.stack[--this.top] as Hfn;
+    this.use[f] = purpose === 'table' ? USE_TABLE : USE_GUEST;
+    this.mem.zeroFrame(f);
+    if (this.sink.enabled) this.sink.emit({ type: 'frame-alloc', hfn: f, purpose });
+    return f;
+  }
+
+  free(f: Hfn): void {
+    assert(f >= 0 && f < this.totalCount, 'free: frame outside host RAM');
+    assert(this.use[f] !== USE_FREE, 'free: frame is not allocated (double free?)');
+    this.use[f] = USE_FREE;
+    this.stack[this.top++] = f;
+    if (this.sink.enabled) this.sink.emit({ type: 'frame-free', hfn: f });
+  }
+
+  isAllocated(f: Hfn): boolean {
+    return f >= 0 && f < this.totalCount && this.use[f] !== USE_FREE;
+  }
+
+  /** What the frame was allocated for, or null when it is free. */
+  purpose(f: Hfn): FramePurpose | null {
+    const u = this.use[f];
+    return u === USE_TABLE ? 'table' : u === USE_GUEST ? 'guest' : null;
+  }
+
+  /** Full sweep: the stack holds exactly the free frames, each once. */
+  checkInvariants(): void {
+    const seen = new Uint8Array(this.totalCount);
+    for (let i = 0; i < this.top; i++) {
+      const f = this.stack[i];
+      assert(f < this.totalCount, 'frame allocator: stack entry out of range');
+      assert(seen[f] === 0, 'frame allocator: frame on the free stack twice');
+      assert(this.use[f] === USE_FREE, 'frame allocator: allocated frame on the free stack');
+      seen[f] = 1;
+    }
+    let free = 0;
+    for (let f = 0; f < this.totalCount; f++) if (this.use[f] === USE_FREE) free++;
+    assert(free === this.top, 'frame allocator: free count disagrees with frame states');
+  }
+}

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { gpa } from '../../../mmu/addr.js';
+import type { Hfn } from '../../../mmu/addr.js';
+import { EventLog } from '../../../mmu/events.js';
+import type { MmuEvent } from '../../../mmu/events.js';
+import { FrameAllocator } from '../../../mmu/host/frame-allocator.js';
+import { HostMemory } from '../../../mmu/host/host-memory.js';
+import { Pmap } from '../../../mmu/host/pmap.js';
+import { TablePool } from '../../../mmu/host/table-pool.js';
+import { InvariantError } from '../../../mmu/checks.js';
+import { FakeOwner } from './fake-owner.js';
+
+function setup(pages: number, reserve = 0) {
+  const mem = new HostMemory(pages * 4096);
+  const log = new EventLog<MmuEvent>();
+  const frames = new FrameAllocator(mem, log);
+  const pmap = new Pmap(mem, log);
+  const pool = new TablePool(frames, pmap, { reserve, sink: log });
+  const owner = new FakeOwner(pmap, pool);
+  const check = () => {
+    pmap.checkInvariants(frames);
+    pool.checkInvariants();
+    frames.checkInvariants();
+  };
+  return { mem, log, frames, pmap, pool, owner, check };
+}
+
+describe('TablePool', () => {
+  it('alloc sets the descriptor and zeroes; free caches the frame and alloc reuses it', () => {
+    const { pmap, pool, owner, mem, frames, check } = setup(8);
+    const t = pool.alloc(owner.ownerId, 1, gpa(0x20_0000)) as Hfn;
+    expect(t).not.toBe(-1);
+    expect(pmap.isTable(t)).toBe(true);
+    expect(pmap.descBase(t)).toBe(0x20_0000);
+    expect(frames.purpose(t)).toBe('table');
+    expect(mem.u32[(t * 4096) >>> 2]).toBe(0);
+    check();
+    pool.free(t);
+    expect(pmap.isTable(t)).toBe(false);
+    expect(pool.stats.cached).toBe(1);
+    check();
+    const u = pool.alloc(owner.ownerId, 2, gpa(0)) as Hfn;
+    expect(u).toBe(t);
+    expect(pool.stats).toMatchObject({ inUse: 1, cached: 0 });
+    check();
+  });
+
+  it('fills the reserve up front and falls back on it when the allocator is dry', () => {
+    const { pool, owner, frames, check } = setup(4, 2);
+    expect(pool.stats.reserve).toBe(2);
+    expect(frames.freeCount).toBe(2);
+    const got = [0, 1, 2, 3].map(() => pool.alloc(owner.ownerId, 2, gpa(0)));
+    expect(got.every((t) => t !== -1)).toBe(true);
+    expect(pool.stats.reserve).toBe(0);
+    expect(pool.alloc(owner.ownerId, 2, gpa(0))).toBe(-1); // only interior tables: nothing to steal
+    expect(pool.stats.stealFailures).toBe(1);
+    check();
+  });
+
+  it('reap returns cached frames and reserve above target to the allocator', () => {
+    const { pool, owner, frames, log, check } = setup(8, 1);
+    const ts = [0, 1, 2].map(() => pool.alloc(owner.ownerId, 1, gpa(0)) as Hfn);
+    for (const t of ts) pool.free(t);
+    expect(pool.stats).toMatchObject({ inUse: 0, reserve: 1, cached: 3 });
+    const before = frames.freeCount;
+    expect(pool.reap()).toBe(3);
+    expect(frames.freeCount).toBe(before + 3);
+    expect(log.events.at(-1)).toEqual({ type: 'table-reap', freed: 3 });
+    check();
+  });
+
+  it('steals the sparsest unpinned leaf table under a tiny memory, unmapping its entries', () => {
+    // 6 frames: 1 interior + 3 leaf tables + 2 guest frames.
+    const { pmap, pool, owner, frames, log, check } = setup(6);
+    const root = pool.alloc(owner.ownerId, 2, gpa(0)) as Hfn;
+    const leaves = [0, 1, 2].map((i) => pool.alloc(owner.ownerId, 1, gpa(i * 0x20_0000)) as Hfn);
+    leaves.forEach((t, i) => owner.link(root, i, t));
+    const g1 = frames.alloc('guest') as Hfn;
+    const g2 = frames.alloc('guest') as Hfn;
+    expect(frames.freeCount).toBe(0);
+    // leaf 0: 3 valid entries; leaf 1: 1 valid entry; leaf 2: 2 valid entries, but pinned.
+    for (let i = 0; i < 3; i++) owner.map(owner.pteOf(leaves[0], i), g1);
+    owner.map(owner.pteOf(leaves[1], 7), g1);
+    owner.map(owner.pteOf(leaves[2], 0), g2);
+    owner.map(owner.pteOf(leaves[2], 1), g1);
+    pool.pin(leaves[2]);
+    check();
+    expect(pmap.mappingCount(g1)).toBe(5);
+
+    const t = pool.alloc(owner.ownerId, 1, gpa(0x60_0000)) as Hfn;
+    expect(t).toBe(leaves[0]); // pass 1 (threshold 64) finds leaf 0 first from the cursor
+    expect(owner.stealCalls).toBe(1);
+    expect(pmap.mappingCount(g1)).toBe(2);
+    expect(pmap.refcount(root)).toBe(2);
+    expect(pmap.descBase(t)).toBe(0x60_0000);
+    expect(pool.stats.stolen).toBe(1);
+    const steal = log.events.find((e) => e.type === 'table-steal');
+    expect(steal).toEqual({ type: 'table-steal', hfn: leaves[0], level: 1, base: 0, cleared: 3 });
+    expect(log.events.filter((e) => e.type === 'pv-remove')).toHaveLength(3);
+    check();
+
+    // The scan resumes after the last victim's slot; leaf 2 is pinned, so leaf 1 goes next.
+    const u = pool.alloc(owner.ownerId, 1, gpa(0x80_0000)) as Hfn;
+    expect(u).toBe(leaves[1]);
+    expect(pmap.isTable(leaves[2])).toBe(true);
+    check();
+  });
+
+  it('free of a frame not in use throws', () => {
+    const { pool, owner } = setup(4);
+    const t = pool.alloc(owner.ownerId, 1, gpa(0)) as Hfn;
+    pool.free(t);
+    expect(() => pool.free(t)).toThrow(InvariantError);
+  });
+});
+
+describe('FrameAllocator', () => {
+  it('hands out the lowest frames first, zeroed, and reports exhaustion as -1', () => {
+    const mem = new HostMemory(3 * 4096);
+    mem.u8.fill(0xaa);
+    const frames = new FrameAllocator(mem);
+    expect(frames.alloc('guest')).toBe(0);
+    expect(mem.u8[0]).toBe(0);
+    expect(frames.alloc('table')).toBe(1);
+    expect(frames.alloc('guest')).toBe(2);
+    expect(frames.alloc('guest')).toBe(-1);
+    expect(frames.freeCount).toBe(0);
+    frames.free(1 as Hfn);
+    expect(() => frames.free(1 as Hfn)).toThrow(InvariantError);
+    expect(frames.alloc('guest')).toBe(1);
+    frames.checkInvariants();
+  });
+});
