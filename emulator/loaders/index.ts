@@ -1,0 +1,69 @@
+/*
+ * loadGuest(): one entry point for every guest format (DESIGN §5).
+ *
+ *   path ends in .s or .asm        -> assembly source, assembled now (asm.ts)
+ *   file starts with 0x7f 'E' 'L' 'F' -> ELF64 executable (elf.ts)
+ *   anything else                  -> raw binary, which needs --arch (raw.ts)
+ *
+ * Every complaint about the input, including a missing or unreadable file, is a BadGuestError
+ * with a one-line message that starts with the path. --load applies to raw binaries and
+ * assembly source only; an ELF says where its segments go, so --load with an ELF is refused.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Arch } from '../arch.js';
+import { BadGuestError, type GuestImage } from '../image.js';
+import { isAsmPath, loadAsm } from './asm.js';
+import { isElf, loadElf } from './elf.js';
+import { loadRaw } from './raw.js';
+
+export interface LoadOptions {
+  readonly arch?: Arch;
+  readonly load?: number;
+  /** Guest RAM size in bytes: RAM is [LAYOUT[arch].ramBase, ramBase + memBytes). */
+  readonly memBytes: number;
+}
+
+export async function loadGuest(path: string, opts: LoadOptions): Promise<GuestImage> {
+  const bytes = await readGuestFile(path);
+  return loadGuestBytes(bytes, path, opts);
+}
+
+/** The same dispatch for bytes already in memory (`origin` is used for messages and the rule). */
+export async function loadGuestBytes(
+  bytes: Uint8Array,
+  origin: string,
+  opts: LoadOptions,
+): Promise<GuestImage> {
+  if (isAsmPath(origin)) return loadAsm(Buffer.from(bytes).toString('utf8'), origin, opts);
+  if (isElf(bytes)) {
+    if (opts.load !== undefined) {
+      throw new BadGuestError(
+        `${origin}: --load applies to raw binaries and assembly source; an ELF places itself`,
+      );
+    }
+    return loadElf(bytes, origin, opts);
+  }
+  return loadRaw(bytes, origin, opts);
+}
+
+async function readGuestFile(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, not a guest program'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : ((e as Error).message ?? String(e));
+    throw new BadGuestError(`${path}: cannot read guest: ${why}`);
+  }
+}
+
+export { isElf, loadElf } from './elf.js';
+export { loadRaw } from './raw.js';
+export { loadAsm, archFromPath, chooseAsmArch } from './asm.js';
+export { listSamples, type GuestSample } from './samples.js';

@@ -1,0 +1,73 @@
+/*
+ * The sample guest index: guests/index.json, read by `nestvm guests` and by end-to-end tests.
+ *
+ *   {
+ *     "samples": [
+ *       {
+ *         "name": "hello-x86_64",                     unique, used on the command line
+ *         "arch": "x86_64" | "arm64",
+ *         "path": "guests/x86_64/hello.s",            relative to the package root
+ *         "description": "one line",
+ *         "expected": "guests/expected/hello-x86_64.txt",   exact console text
+ *         "exitStatus": 0,                            nestvm's exit status for the guest's exit
+ *         "exit": "hlt" | "psci-off" | "isa-debug-exit" | "semihosting"
+ *       }, ...
+ *     ]
+ *   }
+ *
+ * Invariant: `listSamples` returns only well-formed entries; a malformed index is a bug in the
+ * repository, not a guest error, so it throws a plain Error naming the entry.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARCHES, type Arch } from '../arch.js';
+
+export type GuestExit = 'hlt' | 'psci-off' | 'isa-debug-exit' | 'semihosting';
+const EXITS: readonly GuestExit[] = ['hlt', 'psci-off', 'isa-debug-exit', 'semihosting'];
+
+export interface GuestSample {
+  readonly name: string;
+  readonly arch: Arch;
+  /** Relative to the package root, e.g. 'guests/arm64/hello.s'. */
+  readonly path: string;
+  readonly description: string;
+  /** Relative path of the file holding the exact console output. */
+  readonly expected: string;
+  readonly exitStatus: number;
+  readonly exit: GuestExit;
+}
+
+export const SAMPLE_INDEX = 'guests/index.json';
+
+/** Read and check guests/index.json under `root` (the nestvm package root). */
+export function listSamples(root: string): GuestSample[] {
+  const doc = JSON.parse(readFileSync(join(root, SAMPLE_INDEX), 'utf8')) as { samples?: unknown };
+  if (!Array.isArray(doc.samples)) throw new Error(`${SAMPLE_INDEX}: no "samples" array`);
+  const seen = new Set<string>();
+  return doc.samples.map((raw: unknown, i: number) => {
+    const s = checkSample(raw, i);
+    if (seen.has(s.name)) throw new Error(`${SAMPLE_INDEX}: sample name ${s.name} appears twice`);
+    seen.add(s.name);
+    return s;
+  });
+}
+
+function checkSample(raw: unknown, i: number): GuestSample {
+  const s = raw as Record<string, unknown>;
+  const where = `${SAMPLE_INDEX}: samples[${i}]`;
+  for (const key of ['name', 'arch', 'path', 'description', 'expected', 'exit']) {
+    if (typeof s?.[key] !== 'string') throw new Error(`${where}: "${key}" must be a string`);
+  }
+  if (!ARCHES.includes(s.arch as Arch)) throw new Error(`${where}: unknown arch ${String(s.arch)}`);
+  if (!EXITS.includes(s.exit as GuestExit)) throw new Error(`${where}: unknown exit ${String(s.exit)}`);
+  if (!Number.isInteger(s.exitStatus)) throw new Error(`${where}: "exitStatus" must be an integer`);
+  return {
+    name: s.name as string,
+    arch: s.arch as Arch,
+    path: s.path as string,
+    description: s.description as string,
+    expected: s.expected as string,
+    exitStatus: s.exitStatus as number,
+    exit: s.exit as GuestExit,
+  };
+}
