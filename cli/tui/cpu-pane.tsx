@@ -1,0 +1,100 @@
+/*
+ * CPU pane (pure): the general-purpose registers, the flags decoded, a disassembly window around
+ * the PC, and the instruction counters.
+ *
+ * Registers are drawn in as many columns as fit, in the order the snapshot lists them (model.ts
+ * REGISTER_NAMES). A register whose value changed since the previous snapshot is marked with '*'
+ * after its name and drawn bold yellow: the marker keeps it visible on monochrome terminals. The
+ * PC line of the disassembly starts with '>' and is drawn in inverse video.
+ */
+import type { ReactElement } from 'react';
+import { Text } from 'ink';
+import type { TuiSnapshot } from './model.js';
+import { addr, clip, compact, decodeFlags, FLAGS_REG, hex64 } from './format.js';
+import { PaneFrame } from './pane-frame.js';
+
+export interface CpuPaneProps {
+  readonly snap: TuiSnapshot;
+  /** Names of registers whose value changed since the previous snapshot. */
+  readonly changed: ReadonlySet<string>;
+  readonly width: number;
+  readonly height: number;
+  readonly focused: boolean;
+}
+
+/** Rows of register cells, each cell "name*value" padded to a common width. */
+function registerRows(snap: TuiSnapshot, changed: ReadonlySet<string>, width: number): ReactElement[] {
+  const regs = snap.cpu.regs;
+  const nameW = Math.max(0, ...regs.map((r) => r.name.length));
+  const cellW = nameW + 1 + 16 + 1;
+  const perRow = Math.max(1, Math.floor((width + 1) / cellW));
+  const rows: ReactElement[] = [];
+  for (let i = 0; i < regs.length; i += perRow) {
+    const cells = regs.slice(i, i + perRow).map((r, j) => {
+      const hot = changed.has(r.name);
+      return (
+        <Text key={r.name}>
+          {j > 0 ? ' ' : ''}
+          {r.name.padEnd(nameW)}
+          {hot ? '*' : ' '}
+          <Text bold={hot} color={hot ? 'yellow' : undefined}>
+            {hex64(r.value)}
+          </Text>
+        </Text>
+      );
+    });
+    rows.push(<Text key={`r${i}`}>{cells}</Text>);
+  }
+  return rows;
+}
+
+function flagsLine(snap: TuiSnapshot, width: number): string {
+  const name = FLAGS_REG[snap.arch];
+  const reg = snap.cpu.regs.find((r) => r.name === name);
+  const flags = reg ? decodeFlags(snap.arch, reg.value) : '?';
+  return clip(`${name}: ${flags}${snap.cpu.mode ? '   ' + snap.cpu.mode : ''}`, width);
+}
+
+function disasmLines(snap: TuiSnapshot, width: number, room: number): ReactElement[] {
+  const lines = snap.cpu.disasm;
+  if (room <= 0) return [];
+  // Keep the PC line in view: centre the window on it when the list is longer than the room.
+  const pc = Math.max(
+    0,
+    lines.findIndex((l) => l.isPc),
+  );
+  const start = Math.max(0, Math.min(pc - Math.floor(room / 2), lines.length - room));
+  return lines.slice(start, start + room).map((l) => (
+    <Text key={`d${l.addr}`} inverse={l.isPc}>
+      {clip(`${l.isPc ? '>' : ' '} ${addr(l.addr, 8)}  ${l.text}`, width)}
+    </Text>
+  ));
+}
+
+export function CpuPane({ snap, changed, width, height, focused }: CpuPaneProps): ReactElement {
+  const w = Math.max(1, width - 2);
+  const h = Math.max(1, height - 3);
+  const regs = registerRows(snap, changed, w);
+  const counters = clip(`insns ${compact(snap.cpu.instructions)}   ${compact(snap.cpu.ips)} insn/s`, w);
+  const top: ReactElement[] = [
+    ...regs,
+    <Text key="flags">{flagsLine(snap, w)}</Text>,
+    <Text key="count">{counters}</Text>,
+  ];
+  const consoleLine =
+    snap.console !== undefined ? [<Text key="con">{clip(`console: ${snap.console}`, w)}</Text>] : [];
+  const room = h - top.length - 1 - consoleLine.length;
+  const body = [
+    ...top,
+    <Text key="dh" dimColor>
+      {clip(`disassembly (${snap.arch})`, w)}
+    </Text>,
+    ...disasmLines(snap, w, room),
+    ...consoleLine,
+  ];
+  return (
+    <PaneFrame title="CPU" index={1} focused={focused} width={width} height={height} detail={snap.run.state}>
+      {body.slice(0, h)}
+    </PaneFrame>
+  );
+}

@@ -1,0 +1,100 @@
+/*
+ * Faults pane (pure): the scrolling log of nested faults, fills and user actions.
+ *
+ * Each row: sequence number, kind (read/write/exec/mmio, or action), where it came from (a fill
+ * is a hardware walk that found the page present: no VM exit), the GPA, the GVA when the guest
+ * pages, how it was resolved, and the host frame it mapped. Actions show their note instead.
+ *
+ * The view follows the newest entries unless the container passes a cursor (a sequence number):
+ * then the window holds the cursor row, which is marked '>' and drawn inverse. Filtering is a pure
+ * function of the entries and the filter, shared with the container so that cursor movement steps
+ * over exactly the rows shown.
+ */
+import type { ReactElement } from 'react';
+import { Text } from 'ink';
+import type { FaultKind, FaultLogEntry, FaultResult, TuiSnapshot } from './model.js';
+import { addr, clip, shortHex } from './format.js';
+import { PaneFrame } from './pane-frame.js';
+
+export type FaultFilter = 'all' | FaultKind;
+/** The order the filter key cycles through. */
+export const FAULT_FILTERS: readonly FaultFilter[] = ['all', 'read', 'write', 'exec', 'mmio', 'action'];
+
+export function nextFilter(f: FaultFilter): FaultFilter {
+  return FAULT_FILTERS[(FAULT_FILTERS.indexOf(f) + 1) % FAULT_FILTERS.length];
+}
+
+export function filterFaults(
+  entries: readonly FaultLogEntry[],
+  filter: FaultFilter,
+): readonly FaultLogEntry[] {
+  return filter === 'all' ? entries : entries.filter((e) => e.kind === filter);
+}
+
+const RESULT_TEXT: Record<FaultResult, string> = {
+  mapped: 'mapped',
+  mmio: 'MMIO',
+  nomap: 'no mapping',
+  rights: 'rights',
+  filled: 'filled',
+};
+
+export function faultRowText(e: FaultLogEntry, showGva: boolean): string {
+  const seq = String(e.seq).padStart(5);
+  if (e.origin === 'action') return `${seq} action ${e.note ?? ''}`;
+  const kind = `${e.origin === 'fill' ? 'fill ' : ''}${e.kind}`.padEnd(10);
+  const gpa = e.gpa !== undefined ? `gpa ${addr(e.gpa)}` : '';
+  const gva = showGva ? (e.gva !== undefined ? ` gva ${addr(e.gva, 12)}` : ' gva -'.padEnd(19)) : '';
+  const result = e.result ? ` ${RESULT_TEXT[e.result].padEnd(10)}` : '';
+  const hfn = e.hfn !== undefined ? ` hfn ${shortHex(e.hfn)}` : '';
+  const note = e.note ? ` ${e.note}` : '';
+  return `${seq} ${kind} ${gpa}${gva}${result}${hfn}${note}`;
+}
+
+export interface FaultsPaneProps {
+  readonly snap: TuiSnapshot;
+  readonly filter: FaultFilter;
+  /** Sequence number of the highlighted row, or null to follow the newest entries. */
+  readonly cursorSeq: number | null;
+  readonly width: number;
+  readonly height: number;
+  readonly focused: boolean;
+}
+
+/** First index of the window of `room` rows that shows row `at` (or the tail when at < 0). */
+function windowStart(count: number, room: number, at: number): number {
+  if (at < 0) return Math.max(0, count - room);
+  return Math.max(0, Math.min(at - room + 1 + Math.floor(room / 2), count - room, at));
+}
+
+export function FaultsPane({
+  snap,
+  filter,
+  cursorSeq,
+  width,
+  height,
+  focused,
+}: FaultsPaneProps): ReactElement {
+  const w = Math.max(1, width - 2);
+  const room = Math.max(1, height - 4);
+  const rows = filterFaults(snap.faults.entries, filter);
+  const at = cursorSeq === null ? -1 : rows.findIndex((e) => e.seq === cursorSeq);
+  const start = windowStart(rows.length, room, at);
+  const shown = rows.slice(start, start + room);
+  const detail = `filter: ${filter}  ${rows.length}/${snap.faults.total}${at < 0 ? '' : '  (cursor)'}`;
+  return (
+    <PaneFrame title="Faults" index={2} focused={focused} width={width} height={height} detail={detail}>
+      <Text dimColor>{clip('  seq kind       address / result / frame', w)}</Text>
+      {shown.length === 0 ? <Text dimColor>{clip('(nothing logged yet)', w)}</Text> : null}
+      {shown.map((e) => {
+        const mark = e.seq === cursorSeq;
+        const bad = e.result === 'nomap' || e.result === 'rights';
+        return (
+          <Text key={e.seq} inverse={mark} color={bad ? 'red' : e.origin === 'action' ? 'cyan' : undefined}>
+            {clip((mark ? '>' : ' ') + faultRowText(e, snap.guestPaging), w)}
+          </Text>
+        );
+      })}
+    </PaneFrame>
+  );
+}

@@ -1,0 +1,108 @@
+/*
+ * GPT pane (pure): the nested page table of the guest.
+ *
+ *   - the format and its root pointer (EPTP / nCR3 / VTTBR) raw and decoded, and the generation;
+ *   - the tree level by level: how many tables are populated and their reference counts;
+ *   - the walk of the page under the cursor: every entry from the root down, with its location in
+ *     host memory, its raw value and its bits decoded;
+ *   - when the guest pages, the two-dimensional walk of the chosen GVA as the list of references.
+ *
+ * Two densities: when the pane is short each entry takes one line (fields after the raw value),
+ * otherwise the raw value and the decoded fields get a line each. Everything is clipped to width.
+ */
+import type { ReactElement } from 'react';
+import { Text } from 'ink';
+import type { Field, LevelInfo, TuiSnapshot, Walk2dRef, WalkStep } from './model.js';
+import { FORMAT_LABEL, ROOT_POINTER_NAME } from './model.js';
+import { addr, clip, hex64 } from './format.js';
+import { PaneFrame } from './pane-frame.js';
+
+export interface GptPaneProps {
+  readonly snap: TuiSnapshot;
+  readonly width: number;
+  readonly height: number;
+  readonly focused: boolean;
+}
+
+interface Line {
+  readonly text: string;
+  readonly bold?: boolean;
+  readonly dim?: boolean;
+}
+
+export const fieldsText = (fields: readonly Field[]): string =>
+  fields.map((f) => `${f.name}=${f.value}`).join(' ');
+
+function refText(r: LevelInfo['refcounts']): string {
+  if ('total' in r) return `refs ${r.min}..${r.max} sum ${r.total}`;
+  if (r.length <= 6) return `refs ${r.join(' ')}`;
+  return `refs ${r.slice(0, 6).join(' ')} ...`;
+}
+
+function levelLines(levels: readonly LevelInfo[], compactMode: boolean): Line[] {
+  if (compactMode) {
+    return [{ text: 'tables: ' + levels.map((l) => `L${l.level} ${l.tables}`).join(', ') }];
+  }
+  return levels.map((l) => ({
+    text: `L${l.level}  ${String(l.tables).padStart(3)} table${l.tables === 1 ? ' ' : 's'}  ${refText(l.refcounts)}`,
+  }));
+}
+
+function walkLines(walk: readonly WalkStep[], compactMode: boolean): Line[] {
+  const out: Line[] = [];
+  for (const s of walk) {
+    const head = `L${s.level}[${String(s.index).padStart(3)}] @${addr(s.pteHpa)} ${hex64(s.raw)} ${s.kind}`;
+    if (compactMode) out.push({ text: `${head} ${fieldsText(s.fields)}` });
+    else out.push({ text: head }, { text: `      ${fieldsText(s.fields)}`, dim: true });
+  }
+  return out;
+}
+
+function walk2dLine(r: Walk2dRef): Line {
+  const hpa = r.hpa !== undefined ? ` -> hpa ${addr(r.hpa)}` : ' -> (not mapped)';
+  const raw = r.raw !== undefined ? ` = ${hex64(r.raw)}` : '';
+  return {
+    text: `${String(r.order).padStart(2)} ${r.space.padEnd(6)} L${r.level} gpa ${addr(r.gpa)}${hpa}${raw}${r.note ? ' ' + r.note : ''}`,
+  };
+}
+
+export function gptLines(snap: TuiSnapshot, height: number): Line[] {
+  const gpt = snap.gpt;
+  const compactMode = height < 18;
+  const sel = snap.selection;
+  const lines: Line[] = [
+    {
+      text: `${FORMAT_LABEL[gpt.format]}  ${ROOT_POINTER_NAME[gpt.format]} ${hex64(gpt.rootPointer.raw)}  gen ${gpt.generation}`,
+      bold: true,
+    },
+    { text: `  ${fieldsText(gpt.rootPointer.fields)}` },
+    ...levelLines(gpt.levels, compactMode),
+    { text: sel.gpa === null ? 'walk: no page selected' : `walk of gpa ${addr(sel.gpa)}:`, bold: true },
+  ];
+  if (sel.gpa !== null && sel.walk.length === 0)
+    lines.push({ text: '  (no tables yet on this path)', dim: true });
+  lines.push(...walkLines(sel.walk, compactMode));
+  if (!snap.guestPaging) return lines;
+  if (!sel.walk2d || sel.gva === undefined || sel.gva === null) {
+    lines.push({ text: '2D walk: pick a fault with a GVA (Enter in the fault log)', dim: true });
+    return lines;
+  }
+  lines.push({ text: `2D walk of gva ${addr(sel.gva, 12)}: ${sel.walk2d.length} references`, bold: true });
+  lines.push(...sel.walk2d.map(walk2dLine));
+  return lines;
+}
+
+export function GptPane({ snap, width, height, focused }: GptPaneProps): ReactElement {
+  const w = Math.max(1, width - 2);
+  const h = Math.max(1, height - 3);
+  const lines = gptLines(snap, h);
+  return (
+    <PaneFrame title="GPT" index={5} focused={focused} width={width} height={height} detail={snap.format}>
+      {lines.slice(0, h).map((l, i) => (
+        <Text key={i} bold={l.bold} dimColor={l.dim}>
+          {clip(l.text, w)}
+        </Text>
+      ))}
+    </PaneFrame>
+  );
+}

@@ -1,0 +1,327 @@
+/*
+ * The data contract between the terminal UI and the machine (issue 5).
+ *
+ * The TUI never touches the machine. It sees the machine only through two things defined here:
+ *
+ *   TuiSnapshot  everything the six panes can show, as plain data, taken at one instant;
+ *   TuiSession   the handful of verbs the user can ask for (pause, step, harvest, evict, ...).
+ *
+ * The lead's adapter implements TuiSession on top of the real Machine: it builds snapshots from
+ * the MMU event stream (see collector.ts for a ready-made consumer) and from side-effect-free
+ * inspection APIs (GPT walk, PV head, pool counters). The UI side of the bargain:
+ *
+ *   - drawing reads snapshots only; no view ever calls the session, so drawing cannot change
+ *     machine state;
+ *   - the one container (app.tsx) calls snapshot() on a timer (100 ms by default, so >= 10 Hz),
+ *     never once per event, and re-renders only when `stamp` moved;
+ *   - every verb returns an ActionOutcome, and the adapter also appends an 'action' entry to the
+ *     fault log (and to --trace), so every user action leaves a visible record.
+ *
+ * Invariants the adapter must keep:
+ *   - `stamp` differs whenever any other field differs (a counter bumped on each event, action,
+ *     step or selection, mixed with the instruction count, is enough). Equal stamps let the UI
+ *     skip a render; a stamp that fails to move leaves the screen stale, never wrong-but-new.
+ *   - `memory.states.length === memory.pages`; page i is guest-physical memory.base + i * 4096.
+ *   - `selection` describes the page last passed to select() (or a default the adapter picks).
+ *   - snapshot() is cheap (no walk of all memory per call beyond filling `states`) and has no
+ *     side effects; arrays may be reused between calls only if `stamp` changes when they do.
+ *
+ * Addresses carry the brands of mmu/addr.ts so the space of every number is explicit.
+ */
+import type { Arch } from '../../emulator/arch.js';
+import type { Gpa, Gva, Hfn, Hpa } from '../../mmu/addr.js';
+import type { PvHeadKind } from '../../mmu/events.js';
+
+export type { Arch, PvHeadKind };
+
+/** Nested page table formats: Intel EPT, AMD nPT, arm64 stage-2. */
+export type GptFormatName = 'ept' | 'npt' | 's2';
+
+export const FORMAT_LABEL: Record<GptFormatName, string> = {
+  ept: 'Intel EPT',
+  npt: 'AMD nPT',
+  s2: 'arm64 stage-2',
+};
+
+/** The register each format's root pointer lives in. */
+export const ROOT_POINTER_NAME: Record<GptFormatName, string> = { ept: 'EPTP', npt: 'nCR3', s2: 'VTTBR' };
+
+/** The registers the CPU pane expects, in display order. The adapter supplies them in this order. */
+export const REGISTER_NAMES: Record<Arch, readonly string[]> = {
+  x86_64: [
+    'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp',
+    'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
+    'rip', 'rflags',
+  ],
+  arm64: [...Array.from({ length: 31 }, (_, i) => `x${i}`), 'sp', 'pc', 'nzcv'],
+}; // prettier-ignore
+
+/** Register values: bigint for full 64-bit precision; a number is accepted below 2^53. */
+export interface RegValue {
+  readonly name: string;
+  readonly value: bigint | number;
+}
+
+export interface DisasmLine {
+  readonly addr: Gva;
+  /** Mnemonic and operands, e.g. "mov rax, 1". */
+  readonly text: string;
+  readonly bytes?: string;
+  readonly isPc: boolean;
+}
+
+export interface CpuInfo {
+  readonly regs: readonly RegValue[];
+  /** A few instructions around the PC (capstone), PC line marked. */
+  readonly disasm: readonly DisasmLine[];
+  /** Instructions executed since the guest started. */
+  readonly instructions: number;
+  /** Instructions per second over the last refresh interval (the adapter measures it). */
+  readonly ips: number;
+  /** Free text such as "long mode, paging on" or "EL1, MMU off". */
+  readonly mode?: string;
+}
+
+export type RunState = 'running' | 'paused' | 'stopped';
+
+export interface RunInfo {
+  readonly state: RunState;
+  /** Why the guest stopped or paused, in plain words ("hlt", "exit status 3", "nested fault: no mapping at 0x..."). */
+  readonly reason?: string;
+}
+
+/*
+ * The fault log. One entry per nested fault (a VM exit), per fill the adapter chooses to show (a
+ * hardware walk that found a present leaf: no exit), and per user action. `kind` is what the
+ * filter selects on: an access that ended at a device is 'mmio' whatever its direction.
+ */
+export type FaultKind = 'read' | 'write' | 'exec' | 'mmio' | 'action';
+export type FaultOrigin = 'fault' | 'fill' | 'action';
+/** mapped / mmio / nomap / rights as in the 'fault' event; 'filled' for a fill without exit. */
+export type FaultResult = 'mapped' | 'mmio' | 'nomap' | 'rights' | 'filled';
+
+export interface FaultLogEntry {
+  readonly seq: number;
+  readonly origin: FaultOrigin;
+  readonly kind: FaultKind;
+  readonly gpa?: Gpa;
+  /** Present when the guest pages: the guest-virtual address the access was made through. */
+  readonly gva?: Gva;
+  readonly result?: FaultResult;
+  /** The host frame the fault mapped. */
+  readonly hfn?: Hfn;
+  readonly client?: number;
+  /** For actions: what happened, e.g. "harvest: 12 pages dirty". */
+  readonly note?: string;
+}
+
+export interface FaultLogInfo {
+  /** The most recent entries, oldest first (the adapter keeps a ring, a few hundred is plenty). */
+  readonly entries: readonly FaultLogEntry[];
+  /** How many entries were ever logged (entries may be a suffix). */
+  readonly total: number;
+}
+
+/** VmClient states (DESIGN §3). */
+export type ClientState = 'IDLE' | 'ACTIVE' | 'HOLD' | 'ON_CPU' | 'ORPHANED' | 'DESTROY';
+
+export interface HoldInfo {
+  readonly gpa: Gpa;
+  /** PROT_READ | PROT_WRITE | PROT_EXEC bits (mmu/prot.ts). */
+  readonly prot: number;
+  /** Releasing this write hold will not mark the page dirty (the holder marks it later). */
+  readonly deferredDirty: boolean;
+  /** Identifier of the chain this hold belongs to (holds released together), if chained. */
+  readonly chain?: number;
+  readonly hfn?: Hfn;
+}
+
+export interface ClientInfo {
+  readonly id: number;
+  /** e.g. "vcpu0", "uart", "loader". */
+  readonly name: string;
+  readonly state: ClientState;
+  readonly holds: readonly HoldInfo[];
+}
+
+/** Recent hold/release activity, so holds can be seen as they are taken and released. */
+export interface HoldLogEntry {
+  readonly seq: number;
+  readonly client: number;
+  readonly op: 'hold' | 'release';
+  readonly gpa: Gpa;
+  readonly prot?: number;
+  /** For a release: whether it marked the page dirty. */
+  readonly dirty?: boolean;
+}
+
+/* Page states in the dirty-tracking grid. */
+export const PAGE_NOT_PRESENT = 0;
+export const PAGE_PRESENT = 1;
+export const PAGE_ACCESSED = 2;
+export const PAGE_DIRTY = 3;
+
+export interface RegionInfo {
+  readonly gpa: Gpa;
+  readonly len: number;
+  /** The object's name, e.g. "ram", "uart". */
+  readonly object: string;
+  readonly prot: number;
+  readonly mmio: boolean;
+  /** False after the user unmapped it with toggleRegion (it can be remapped). */
+  readonly mapped: boolean;
+}
+
+export interface MemoryInfo {
+  /** Guest-physical address of page 0 of the grid. */
+  readonly base: Gpa;
+  readonly pages: number;
+  /** One byte per page: PAGE_NOT_PRESENT / PRESENT / ACCESSED / DIRTY (dirty implies accessed). */
+  readonly states: Uint8Array;
+  readonly dirtyTracking: boolean;
+  /** Pages dirtied since the last harvest. */
+  readonly dirtySinceHarvest: number;
+  /** Pages per second becoming dirty, measured by the adapter over its last interval. */
+  readonly dirtyRate: number;
+  readonly harvests: number;
+  readonly regions: readonly RegionInfo[];
+}
+
+export interface Field {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface LevelInfo {
+  /** 4 = root ... 1 = leaf tables (nestvm numbers levels like this everywhere). */
+  readonly level: number;
+  readonly tables: number;
+  /** One reference count per table at this level, or a summary when there are many. */
+  readonly refcounts:
+    readonly number[] | { readonly min: number; readonly max: number; readonly total: number };
+}
+
+export interface GptInfo {
+  readonly format: GptFormatName;
+  readonly rootPointer: { readonly raw: bigint; readonly fields: readonly Field[] };
+  readonly generation: number;
+  readonly levels: readonly LevelInfo[];
+}
+
+/** One entry on the walk of the selected guest-physical page, root first. */
+export interface WalkStep {
+  readonly level: number;
+  /** Index of the entry within its table (0..511). */
+  readonly index: number;
+  /** Host-physical location of the entry. */
+  readonly pteHpa: Hpa;
+  readonly raw: bigint;
+  /** Its bits decoded (decode.ts decodeEntry does this for all three formats). */
+  readonly fields: readonly Field[];
+  readonly kind: 'table' | 'leaf' | 'empty';
+  /** Frame the entry points to (next table or the mapped page). */
+  readonly hfn?: Hfn;
+}
+
+/*
+ * The two-dimensional walk of a GVA, as the list of memory references the hardware makes:
+ * for each guest table level, the nested walk that turns the guest table's GPA into a host
+ * address (space 'nested'), then the guest entry read itself (space 'guest'); last the data.
+ */
+export interface Walk2dRef {
+  readonly order: number;
+  readonly space: 'guest' | 'nested' | 'data';
+  /** Guest level (4..1) for guest references; nested level for nested references. */
+  readonly level: number;
+  readonly gpa: Gpa;
+  readonly hpa?: Hpa;
+  readonly raw?: bigint;
+  readonly note?: string;
+}
+
+export interface FrameInfo {
+  readonly hfn: Hfn;
+  readonly headKind: PvHeadKind;
+  /** Host-physical locations of every PTE that maps the frame. */
+  readonly ptes: readonly Hpa[];
+  /** Frame attribute flags that are set, e.g. ["referenced", "modified"]. */
+  readonly attrs: readonly string[];
+}
+
+export interface SelectionInfo {
+  readonly gpa: Gpa | null;
+  /** The guest-virtual address whose two-dimensional walk is shown (guest paging only). */
+  readonly gva?: Gva | null;
+  readonly walk: readonly WalkStep[];
+  readonly walk2d?: readonly Walk2dRef[];
+  /** The host frame behind the selected page, or null when it is not mapped. */
+  readonly frame: FrameInfo | null;
+}
+
+export interface PoolInfo {
+  readonly pvFree: number;
+  readonly pvReserve: number;
+  readonly pvLowWater: number;
+  readonly tablesInUse: number;
+  readonly tablesCached: number;
+  readonly tablesReserve: number;
+  readonly stolen: number;
+  readonly hostFramesFree?: number;
+  readonly hostFramesTotal?: number;
+}
+
+export interface TuiSnapshot {
+  readonly stamp: number;
+  /** The guest's file name as given on the command line. */
+  readonly guest: string;
+  readonly arch: Arch;
+  readonly format: GptFormatName;
+  readonly run: RunInfo;
+  readonly guestPaging: boolean;
+  readonly cpu: CpuInfo;
+  readonly faults: FaultLogInfo;
+  readonly clients: readonly ClientInfo[];
+  readonly holdLog: readonly HoldLogEntry[];
+  readonly memory: MemoryInfo;
+  readonly gpt: GptInfo;
+  readonly selection: SelectionInfo;
+  readonly pools: PoolInfo;
+  /** Last line of guest console output, if any. */
+  readonly console?: string;
+}
+
+/** What a verb did, in one line for the status bar. ok=false: refused or nothing to do. */
+export interface ActionOutcome {
+  readonly ok: boolean;
+  readonly note: string;
+}
+
+/*
+ * The verbs. Each runs synchronously and returns when its effect is visible in the next snapshot.
+ * While state is 'running' the adapter itself keeps the guest going (slices scheduled with
+ * setImmediate, so the UI timer still fires); the TUI only asks it to pause, resume or step.
+ */
+export interface TuiSession {
+  snapshot(): TuiSnapshot;
+  pause(): ActionOutcome;
+  resume(): ActionOutcome;
+  /** Execute one instruction (pauses first if running). */
+  step(): ActionOutcome;
+  /** Execute one slice (sliceSize instructions) then pause. */
+  stepSlice(): ActionOutcome;
+  /** Harvest the dirty log now: clear dirty bits, report how many pages were dirty. */
+  harvest(): ActionOutcome;
+  toggleDirtyTracking(): ActionOutcome;
+  /** Reset accessed bits across guest memory. */
+  resetAccessed(): ActionOutcome;
+  /** Disconnect (evict) the host frame behind this guest page from every PTE that maps it. */
+  evict(page: Gpa): ActionOutcome;
+  /** Unmap the region containing this page, or map it back if the user unmapped it. */
+  toggleRegion(page: Gpa): ActionOutcome;
+  /** Choose the page (and optionally the GVA) the walk, 2D walk and frame panes describe. No machine effect. */
+  select(page: Gpa, gvaOfInterest?: Gva | null): void;
+  /** Stop the guest and release everything; called once when the user quits. Must be idempotent. */
+  close(): void;
+  /** Instructions per stepSlice(), shown on the help screen. */
+  readonly sliceSize: number;
+}
