@@ -37,6 +37,8 @@ export type MmuEvent =
   | { type: 'unmap'; gpa: number; hfn: number; pte: number }
   | { type: 'ad-set'; gpa: number; accessed: boolean; dirty: boolean }
   | { type: 'ad-reset'; gpa: number; accessed: boolean; dirty: boolean }
+  // a populated GPT table without a host frame: not allocated yet (memory short) or stolen by the pool
+  | { type: 'table-unbacked'; level: number; base: number; reason: 'exhausted' | 'stolen' }
   // vmspace, clients and holds
   | { type: 'vm-map'; gpa: number; len: number; object: string; prot: number }
   | { type: 'vm-unmap'; gpa: number; len: number }

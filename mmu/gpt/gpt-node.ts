@@ -1,0 +1,150 @@
+/*
+ * GPT nodes: the bookkeeping beside each page table of the tree.
+ *
+ * A node stands for one 512-entry table. The table itself lives in a host frame (from the table
+ * pool) and is what the hardware walks; the node, a plain object, records where the table sits in
+ * the tree: its level, its index in the parent table, the first guest-physical address it
+ * translates (base), its parent, its children and its siblings. Siblings form a doubly linked list
+ * in address order under the parent (first child = lowest index); interior nodes also keep a
+ * 512-slot array for finding the child at an index in one step.
+ *
+ * A node may be *unbacked*: it exists in the bookkeeping but has no frame (frame = NO_FRAME). This
+ * happens when host memory ran out while populating, and when the table pool stole the node's leaf
+ * table under memory pressure. The region is still populated -- the vmspace still has it mapped --
+ * so the node keeps its reference count (in `stash`) and gets a fresh frame on the next map or
+ * populate in its range; until then the hardware walk simply finds no table and the access faults.
+ *
+ * Reference counts live in the pmap's table descriptor of the node's frame (the single source of
+ * truth, mmu/host/table-descriptors.ts) while the node is backed, and in `stash` while it is not:
+ *   interior node:  number of child nodes (backed or not)
+ *   leaf-table node: number of entries covered by vmspace mappings = population count of `cover`
+ *                    (set by populate, dropped by vacate, never touched by faults or unmaps)
+ *
+ * Invariants (gpt-check.ts sweeps them):
+ *  - children are in strictly increasing index order; child.base = base + index * SPAN[level];
+ *    child.level = level - 1; slots[child.index] === child.
+ *  - a backed child has a backed parent; an unbacked node has only unbacked children.
+ *  - the root is always backed and has no parent; leaf-table nodes have no children.
+ */
+
+import type { Hfn } from '../addr.js';
+import { assert } from '../checks.js';
+import { ENTRIES_PER_TABLE, LEAF_LEVEL, SPAN } from './gpt-geometry.js';
+
+export const NO_FRAME = -1 as const;
+
+export class GptNode {
+  /** Host frame holding the table, or NO_FRAME while unbacked. */
+  frame: Hfn | typeof NO_FRAME = NO_FRAME;
+  /** Reference count while unbacked (the pmap descriptor holds it while backed). */
+  stash = 0;
+  parent: GptNode | null = null;
+  /** First (lowest-index) child. */
+  child: GptNode | null = null;
+  next: GptNode | null = null;
+  prev: GptNode | null = null;
+  /** Interior nodes: child at each index. */
+  readonly slots: (GptNode | null)[] | null;
+  /** Leaf-table nodes: one bit per entry covered by a vmspace mapping. */
+  readonly cover: Uint32Array | null;
+
+  constructor(
+    readonly level: number,
+    readonly index: number,
+    readonly base: number,
+  ) {
+    this.slots = level > LEAF_LEVEL ? new Array<GptNode | null>(ENTRIES_PER_TABLE).fill(null) : null;
+    this.cover = level === LEAF_LEVEL ? new Uint32Array(ENTRIES_PER_TABLE / 32) : null;
+  }
+
+  get backed(): boolean {
+    return this.frame !== NO_FRAME;
+  }
+
+  /** One past the last address the table translates. */
+  get end(): number {
+    return this.base + SPAN[this.level + 1];
+  }
+}
+
+/** The child at `index`, or null. */
+export function childAt(parent: GptNode, index: number): GptNode | null {
+  return parent.slots![index];
+}
+
+/** Create the child at `index` and link it in address order. The child starts unbacked. */
+export function addChild(parent: GptNode, index: number): GptNode {
+  const slots = parent.slots!;
+  assert(slots[index] === null, 'gpt: child already exists');
+  const child = new GptNode(parent.level - 1, index, parent.base + index * SPAN[parent.level]);
+  let prev: GptNode | null = null;
+  for (let i = index - 1; i >= 0; i--) {
+    if (slots[i] !== null) {
+      prev = slots[i];
+      break;
+    }
+  }
+  child.parent = parent;
+  child.prev = prev;
+  child.next = prev !== null ? prev.next : parent.child;
+  if (child.next !== null) child.next.prev = child;
+  if (prev !== null) prev.next = child;
+  else parent.child = child;
+  slots[index] = child;
+  return child;
+}
+
+/** Unlink a childless node from its parent and siblings. */
+export function unlinkChild(node: GptNode): void {
+  const parent = node.parent;
+  assert(parent !== null, 'gpt: unlinking the root');
+  assert(node.child === null, 'gpt: freeing a table that still has children');
+  if (node.prev !== null) node.prev.next = node.next;
+  else parent.child = node.next;
+  if (node.next !== null) node.next.prev = node.prev;
+  parent.slots![node.index] = null;
+  node.parent = node.next = node.prev = null;
+}
+
+/* ---- coverage bitmap of a leaf-table node ---- */
+
+export const isCovered = (node: GptNode, index: number): boolean =>
+  (node.cover![index >>> 5] & (1 << (index & 31))) !== 0;
+
+/** Mark entries [first, first + count) covered; asserts none was (mappings never overlap). */
+export function coverRange(node: GptNode, first: number, count: number): void {
+  const cover = node.cover!;
+  for (let i = first; i < first + count; i++) {
+    const m = 1 << (i & 31);
+    assert((cover[i >>> 5] & m) === 0, 'gpt: populating an entry that is already populated');
+    cover[i >>> 5] |= m;
+  }
+}
+
+/** Mark entries [first, first + count) uncovered; asserts each was covered. */
+export function uncoverRange(node: GptNode, first: number, count: number): void {
+  const cover = node.cover!;
+  for (let i = first; i < first + count; i++) {
+    const m = 1 << (i & 31);
+    assert((cover[i >>> 5] & m) !== 0, 'gpt: vacating an entry that is not populated');
+    cover[i >>> 5] &= ~m;
+  }
+}
+
+export function coveredCount(node: GptNode): number {
+  let n = 0;
+  for (const w of node.cover!) {
+    let v = w;
+    while (v !== 0) {
+      v &= v - 1;
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Every node under (and including) `node`, parents before children, in address order. */
+export function* subtree(node: GptNode): Generator<GptNode> {
+  yield node;
+  for (let c = node.child; c !== null; c = c.next) yield* subtree(c);
+}

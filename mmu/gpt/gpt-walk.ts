@@ -1,0 +1,133 @@
+/*
+ * Walking the nested page table as the hardware does: reading entries from host RAM.
+ *
+ * These functions never look at the GPT's bookkeeping nodes. They start at the root frame, read each
+ * entry from the Uint32Array view on host RAM, and follow table pointers by their frame number,
+ * exactly as a nested walk by the CPU would. So what they see is what the hardware would see: a
+ * table that is populated in the bookkeeping but currently unbacked (stolen, or not yet allocated)
+ * is simply absent here.
+ *
+ * A walk path records, for each level L (4 = root .. 1 = leaf table), the host-physical address of
+ * the entry that the address selects at that level, or NO_ENTRY when the walk stopped above L
+ * because the entry at L + 1 was not present:
+ *
+ *   path[4] -> root entry ─► path[3] -> level-3 entry ─► path[2] -> level-2 entry ─► path[1] -> leaf slot
+ *
+ * Invariants:
+ *  - nothing here writes host RAM or allocates (translate() is the TLB-fill fast path).
+ *  - path[L] is either NO_ENTRY or an 8-aligned address inside a table frame; once a level is
+ *    NO_ENTRY every lower level is too.
+ *  - walkAdvance moves to the next leaf slot in address order, skipping whole absent subtrees, and
+ *    leaves `path` exactly as walk() would have filled it for the returned address.
+ */
+
+import type { AccessKind } from '../prot.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../prot.js';
+import type { EntryFormat } from './entry-format.js';
+import {
+  GPA_END,
+  LAST_INDEX,
+  LEAF_LEVEL,
+  ROOT_LEVEL,
+  SPAN,
+  entryAddr,
+  indexOfPte,
+  levelIndex,
+} from './gpt-geometry.js';
+
+export const NO_ENTRY = -1;
+
+/** Entry locations per level; index 0 is unused. Float64 because an Hpa can exceed 2^31. */
+export type WalkPath = Float64Array;
+export const newWalkPath = (): WalkPath => new Float64Array(ROOT_LEVEL + 1).fill(NO_ENTRY);
+
+/*
+ * translate() result codes. A non-negative result is the host-physical address of the leaf entry.
+ *   -4 .. -1   the entry at that level (4 = root table .. 1 = leaf) is not present
+ *   TX_RIGHTS  the leaf is present but does not grant the access
+ */
+export const TX_RIGHTS = -5;
+export const txMissLevel = (code: number): number => (code < 0 && code >= -ROOT_LEVEL ? -code : 0);
+
+/** Table frame named by the entry at pte if it is present, else NO_ENTRY. */
+function nextTable(u32: Uint32Array, fmt: EntryFormat, pte: number): number {
+  const w = pte >>> 2;
+  const lo = u32[w];
+  const hi = u32[w + 1];
+  return fmt.isPresent(lo, hi) ? fmt.frameOf(lo, hi) : NO_ENTRY;
+}
+
+/** Fill path for gpa down to the leaf slot; returns the lowest level reached (1 = leaf slot found). */
+export function walk(u32: Uint32Array, fmt: EntryFormat, root: number, gpa: number, path: WalkPath): number {
+  let table = root;
+  let reached = ROOT_LEVEL;
+  for (let level = ROOT_LEVEL; level >= LEAF_LEVEL; level--) {
+    if (table === NO_ENTRY) {
+      path[level] = NO_ENTRY;
+      continue;
+    }
+    const pte = entryAddr(table, levelIndex(level, gpa));
+    path[level] = pte;
+    reached = level;
+    if (level > LEAF_LEVEL) table = nextTable(u32, fmt, pte);
+  }
+  return reached;
+}
+
+/** The leaf slot for gpa (present or not), or NO_ENTRY when no leaf table covers it. */
+export function leafSlot(u32: Uint32Array, fmt: EntryFormat, root: number, gpa: number): number {
+  let table = root;
+  for (let level = ROOT_LEVEL; level > LEAF_LEVEL; level--) {
+    table = nextTable(u32, fmt, entryAddr(table, levelIndex(level, gpa)));
+    if (table === NO_ENTRY) return NO_ENTRY;
+  }
+  return entryAddr(table, levelIndex(LEAF_LEVEL, gpa));
+}
+
+/**
+ * Given `path` as walk() filled it for the leaf slot at gpa (page-aligned), move to the next leaf
+ * slot that exists: step within the leaf table when possible, otherwise climb to the lowest level
+ * that has a next entry, step there, and walk back down. Returns the new address (path[1] may be
+ * NO_ENTRY when the step landed on an absent subtree), or GPA_END past the last root entry.
+ */
+export function walkAdvance(u32: Uint32Array, fmt: EntryFormat, gpa: number, path: WalkPath): number {
+  let level = LEAF_LEVEL;
+  for (; level <= ROOT_LEVEL; level++) {
+    const pte = path[level];
+    if (pte !== NO_ENTRY && indexOfPte(pte) !== LAST_INDEX) break;
+  }
+  if (level > ROOT_LEVEL) return GPA_END;
+  path[level] += 8;
+  const next = gpa - (gpa % SPAN[level]) + SPAN[level];
+  for (let l = level - 1; l >= LEAF_LEVEL; l--) {
+    const table = path[l + 1] === NO_ENTRY ? NO_ENTRY : nextTable(u32, fmt, path[l + 1]);
+    path[l] = table === NO_ENTRY ? NO_ENTRY : entryAddr(table, levelIndex(l, next));
+  }
+  return next;
+}
+
+/**
+ * The nested-walk fast path for a TLB fill: the leaf entry location for gpa when the leaf is
+ * present and grants `access`, else a miss code (-level not present, TX_RIGHTS). Reads four
+ * entries; allocates nothing; sets no A/D bits (the caller does, through the Gpt).
+ */
+export function translate(
+  u32: Uint32Array,
+  fmt: EntryFormat,
+  root: number,
+  gpa: number,
+  access: AccessKind,
+): number {
+  let table = root;
+  for (let level = ROOT_LEVEL; level > LEAF_LEVEL; level--) {
+    table = nextTable(u32, fmt, entryAddr(table, levelIndex(level, gpa)));
+    if (table === NO_ENTRY) return -level;
+  }
+  const pte = entryAddr(table, levelIndex(LEAF_LEVEL, gpa));
+  const w = pte >>> 2;
+  const lo = u32[w];
+  const hi = u32[w + 1];
+  if (!fmt.isPresent(lo, hi)) return -LEAF_LEVEL;
+  const need = access === 'read' ? PROT_READ : access === 'write' ? PROT_WRITE : PROT_EXEC;
+  return (fmt.protOf(lo, hi) & need) !== 0 ? pte : TX_RIGHTS;
+}

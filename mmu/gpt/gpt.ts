@@ -1,0 +1,396 @@
+/*
+ * The generic nested page table (GPT).
+ *
+ * One GPT is the guest-physical -> host-physical translation of one VM: a 4-level radix tree of
+ * 512-entry tables living in host frames, walked by the (emulated) hardware, with the vendor's
+ * entry format -- Intel EPT, AMD nPT or arm64 stage-2 -- supplied as an EntryFormat. Nothing in this
+ * file knows which bit is which.
+ *
+ * The work is split three ways:
+ *   gpt-tables.ts   the tree: populate / vacate, table frames, reference counts
+ *   gpt-walk.ts     reading the tables as hardware does (walk, walk-advance, translate fast path)
+ *   gpt.ts          (here) leaves: map / unmap, Accessed and Dirty, dirty-log harvest, root pointer,
+ *                   and the TableOwner callbacks through which the host pmap and pool reach us
+ *
+ * Rules of use (as the seed's): populate a region before mapping pages into it, and unmap every
+ * page of a region before vacating it. mapAt maps only pages of populated regions.
+ *
+ * Every entry write goes through the pmap (installLeaf, updateLeaf, clearLeaf, installTable,
+ * clearTable), so PV lists, ledgers and page attributes stay exact; every entry read comes from
+ * host RAM (mem.u32), as the hardware would read it. When a leaf dies its Accessed/Dirty state is
+ * handed to the pmap as the frame's referenced/modified attributes.
+ *
+ * Entries cleared behind the vmspace's back -- pmap.disconnect of a frame, a table stolen by the
+ * pool -- are reported through onInvalidate(gpa, len), so the vmspace can move its generation on
+ * and have vCPUs flush their TLBs (DESIGN §1). Direct callers of unmap and harvest know what they
+ * did and are not told again.
+ *
+ * Failures a guest can cause are values: mapAt answers 'unpopulated' or 'exhausted'; translate
+ * answers a negative miss code. Broken invariants throw (checks.ts):
+ *  - always: no refcount underflow; a present entry is never replaced by one for another frame;
+ *    a table is never freed while it has children or entries; vacated pages hold no leaves.
+ *  - with fullChecks(): checkInvariants() after every public mutation (gpt-check.ts), which sweeps
+ *    refcounts against covered entries, parent/child links against the table pointers in host RAM,
+ *    valid counts against present leaves, and runs pmap.checkInvariants().
+ */
+
+import type { Gpa, Hfn, Hpa } from '../addr.js';
+import { assert, fullChecks } from '../checks.js';
+import type { EventSink, MmuEvent } from '../events.js';
+import { nullSink } from '../events.js';
+import type { HostMemory } from '../host/host-memory.js';
+import { ATTR_MODIFIED, ATTR_REFERENCED } from '../host/page-attributes.js';
+import type { Pmap } from '../host/pmap.js';
+import type { TablePool } from '../host/table-pool.js';
+import type { TableOwner } from '../host/table-owner.js';
+import type { AccessKind, MemType, Prot } from '../prot.js';
+import { DEFAULT_ROOT_OPTIONS, newWords } from './entry-format.js';
+import type { EntryFormat, PteWords, RootOptions } from './entry-format.js';
+import { checkGpt } from './gpt-check.js';
+import { ENTRIES_PER_TABLE, GPA_LIMIT, LEAF_LEVEL, SPAN, entryAddr, indexOfPte } from './gpt-geometry.js';
+import { GptIter } from './gpt-iter.js';
+import { isCovered } from './gpt-node.js';
+import { GptTables, assertRange } from './gpt-tables.js';
+import type { PopulateResult } from './gpt-tables.js';
+import { NO_ENTRY, leafSlot, translate, walk, walkAdvance } from './gpt-walk.js';
+import type { WalkPath } from './gpt-walk.js';
+
+/** Outcome of mapAt. */
+export type MapStatus =
+  | 'mapped' // a new leaf was written
+  | 'exists' // the page already maps that frame; nothing changed
+  | 'unpopulated' // no populated region covers the page
+  | 'exhausted'; // a table on the path could not get a host frame
+
+/** A present leaf, decoded (for display and tests; allocates). */
+export interface LeafInfo {
+  gpa: Gpa;
+  pte: Hpa;
+  frame: Hfn;
+  prot: Prot;
+  memType: MemType;
+  accessed: boolean;
+  dirty: boolean;
+}
+
+export class Gpt implements TableOwner {
+  readonly ownerId: number;
+  readonly tables: GptTables;
+  /** Told of entries cleared by disconnect or table steal: (first gpa, length in bytes). */
+  onInvalidate: ((gpa: Gpa, len: number) => void) | null = null;
+  private readonly u32: Uint32Array;
+  private readonly w: PteWords = newWords();
+  private freed = false;
+
+  constructor(
+    readonly format: EntryFormat,
+    readonly mem: HostMemory,
+    readonly pmap: Pmap,
+    readonly pool: TablePool,
+    readonly sink: EventSink<MmuEvent> = nullSink,
+  ) {
+    this.u32 = mem.u32;
+    this.ownerId = pmap.registerOwner(this);
+    this.tables = new GptTables(format, mem, pmap, pool, this.ownerId, sink);
+  }
+
+  /* ---- root ---- */
+
+  get rootFrame(): Hfn {
+    return this.tables.root.frame as Hfn;
+  }
+
+  /** EPTP / nCR3 / VTTBR for this tree. */
+  rootPointer(opts: Partial<RootOptions> = {}): PteWords {
+    const out = newWords();
+    this.format.rootPointer(out, this.rootFrame, { ...DEFAULT_ROOT_OPTIONS, ...opts });
+    return out;
+  }
+
+  /** Whether the hardware keeps Accessed/Dirty for us (the seed's "can track dirty"). */
+  get canTrackDirty(): boolean {
+    return this.format.hwAdSupported;
+  }
+
+  /* ---- regions ---- */
+
+  populate(gpa: Gpa, len: number): PopulateResult {
+    const r = this.tables.populate(gpa, len);
+    this.sweep();
+    return r;
+  }
+
+  vacate(gpa: Gpa, len: number): void {
+    this.tables.vacate(gpa, len);
+    this.sweep();
+  }
+
+  /* ---- walking (host RAM, as hardware) ---- */
+
+  walk(gpa: Gpa, path: WalkPath): number {
+    return walk(this.u32, this.format, this.rootFrame, gpa, path);
+  }
+
+  walkAdvance(gpa: Gpa, path: WalkPath): Gpa {
+    return walkAdvance(this.u32, this.format, gpa, path) as Gpa;
+  }
+
+  iterate(gpa: Gpa, len: number): GptIter {
+    return new GptIter(this.u32, this.format, this.rootFrame, gpa, len);
+  }
+
+  /** Location of gpa's leaf slot (present or not), or -1 when no leaf table covers it in RAM. */
+  leafPte(gpa: Gpa): Hpa | -1 {
+    return leafSlot(this.u32, this.format, this.rootFrame, gpa) as Hpa | -1;
+  }
+
+  /**
+   * TLB-fill fast path: the leaf entry location when gpa is mapped with rights for `access`, else a
+   * miss code (-L: entry at level L not present; TX_RIGHTS). No allocation, no writes.
+   */
+  translate(gpa: Gpa, access: AccessKind): number {
+    return translate(this.u32, this.format, this.tables.root.frame, gpa, access);
+  }
+
+  lookup(gpa: Gpa): LeafInfo | null {
+    const pte = this.leafPte(gpa);
+    if (pte === NO_ENTRY) return null;
+    const lo = this.u32[pte >>> 2];
+    const hi = this.u32[(pte >>> 2) + 1];
+    const f = this.format;
+    if (!f.isPresent(lo, hi)) return null;
+    return {
+      gpa: (gpa - (gpa % 4096)) as Gpa,
+      pte,
+      frame: f.frameOf(lo, hi),
+      prot: f.protOf(lo, hi),
+      memType: f.memTypeOf(lo, hi),
+      accessed: f.isAccessed(lo, hi),
+      dirty: f.isDirty(lo, hi),
+    };
+  }
+
+  /* ---- leaves ---- */
+
+  /** Map the page at gpa to `frame`. Refuses (assert) to replace a present entry for another frame. */
+  mapAt(gpa: Gpa, frame: Hfn, prot: Prot, mt: MemType): MapStatus {
+    assert(gpa % 4096 === 0 && gpa >= 0 && gpa < GPA_LIMIT, 'gpt mapAt: gpa must be a page address');
+    assert(prot !== 0, 'gpt mapAt: a leaf needs some right');
+    let pte: number = leafSlot(this.u32, this.format, this.tables.root.frame, gpa);
+    if (pte === NO_ENTRY) {
+      const leaf = this.tables.backedLeafNode(gpa);
+      if (typeof leaf === 'string') return leaf;
+      pte = entryAddr(leaf.frame, (gpa / 4096) & (ENTRIES_PER_TABLE - 1));
+    }
+    const node = this.tables.nodeOfFrame(pte >>> 12)!;
+    if (!isCovered(node, indexOfPte(pte))) return 'unpopulated';
+    const w = pte >>> 2;
+    const lo = this.u32[w];
+    const hi = this.u32[w + 1];
+    if (this.format.isPresent(lo, hi)) {
+      assert(this.format.frameOf(lo, hi) === frame, 'gpt: replacing a present entry that maps another frame');
+      return 'exists';
+    }
+    this.format.leaf(this.w, frame, prot, mt);
+    this.pmap.installLeaf(pte as Hpa, this.w.lo, this.w.hi, frame);
+    if (this.sink.enabled) this.sink.emit({ type: 'map', gpa, hfn: frame, prot, pte });
+    this.sweep();
+    return 'mapped';
+  }
+
+  /** Unmap the page at gpa; false when it was not mapped. */
+  unmap(gpa: Gpa): boolean {
+    const pte = this.leafPte(gpa);
+    if (pte === NO_ENTRY || !this.presentAt(pte)) return false;
+    this.clearLeafAt(pte, gpa);
+    this.sweep();
+    return true;
+  }
+
+  /** Unmap every mapped page in [gpa, gpa + len); returns how many were unmapped. */
+  unmapRegion(gpa: Gpa, len: number): number {
+    assertRange(gpa, len, 'gpt unmapRegion');
+    const it = this.iterate(gpa, len);
+    let n = 0;
+    while (it.next()) {
+      if (!this.presentAt(it.pte)) continue;
+      this.clearLeafAt(it.pte, it.gpa);
+      n++;
+    }
+    this.sweep();
+    return n;
+  }
+
+  private presentAt(pte: number): boolean {
+    const w = pte >>> 2;
+    return this.format.isPresent(this.u32[w], this.u32[w + 1]);
+  }
+
+  /* Clear the present leaf at pte (for gpa); its A/D go to the frame's attributes. */
+  private clearLeafAt(pte: number, gpa: number): void {
+    const f = this.format;
+    const w = pte >>> 2;
+    const lo = this.u32[w];
+    const hi = this.u32[w + 1];
+    const frame = f.frameOf(lo, hi);
+    const attrs = (f.isAccessed(lo, hi) ? ATTR_REFERENCED : 0) | (f.isDirty(lo, hi) ? ATTR_MODIFIED : 0);
+    this.pmap.clearLeaf(pte as Hpa, frame, attrs);
+    if (this.sink.enabled) this.sink.emit({ type: 'unmap', gpa, hfn: frame, pte });
+  }
+
+  /** Guest-physical address translated by the leaf slot at pte. */
+  gpaOfPte(pte: Hpa): Gpa {
+    const node = this.tables.nodeOfFrame(pte >>> 12);
+    assert(
+      node !== undefined && node.level === LEAF_LEVEL,
+      'gpt: PTE location is not in one of our leaf tables',
+    );
+    return (node.base + indexOfPte(pte) * 4096) as Gpa;
+  }
+
+  /* ---- Accessed and Dirty ---- */
+
+  isAccessed(gpa: Gpa): boolean {
+    const pte = this.leafPte(gpa);
+    if (pte === NO_ENTRY || !this.presentAt(pte)) return false;
+    return this.format.isAccessed(this.u32[pte >>> 2], this.u32[(pte >>> 2) + 1]);
+  }
+
+  isDirty(gpa: Gpa): boolean {
+    const pte = this.leafPte(gpa);
+    if (pte === NO_ENTRY || !this.presentAt(pte)) return false;
+    return this.format.isDirty(this.u32[pte >>> 2], this.u32[(pte >>> 2) + 1]);
+  }
+
+  /** Clear Accessed (and Dirty with it); returns whether Accessed was set. */
+  resetAccessed(gpa: Gpa): boolean {
+    return this.resetBits(gpa, true);
+  }
+
+  /** Clear Dirty; returns whether it was set. */
+  resetDirty(gpa: Gpa): boolean {
+    return this.resetBits(gpa, false);
+  }
+
+  private resetBits(gpa: Gpa, accessed: boolean): boolean {
+    const pte = this.leafPte(gpa);
+    if (pte === NO_ENTRY || !this.presentAt(pte)) return false;
+    const f = this.format;
+    const w = pte >>> 2;
+    const lo = this.u32[w];
+    const hi = this.u32[w + 1];
+    const was = accessed ? f.isAccessed(lo, hi) : f.isDirty(lo, hi);
+    if (accessed) f.clearAccessed(this.w, lo, hi);
+    else f.clearDirty(this.w, lo, hi);
+    if (this.w.lo !== lo || this.w.hi !== hi) {
+      this.pmap.updateLeaf(pte, this.w.lo, this.w.hi);
+      if (this.sink.enabled) this.sink.emit({ type: 'ad-reset', gpa, accessed, dirty: true });
+    }
+    this.sweep();
+    return was;
+  }
+
+  /**
+   * The MMU "hardware" fill path: set Accessed, and Dirty on a write (only if the leaf grants
+   * write), in the present leaf at pte. Writes only when something changes.
+   */
+  markAccessed(pte: Hpa, write: boolean): void {
+    const f = this.format;
+    const w = pte >>> 2;
+    const lo = this.u32[w];
+    const hi = this.u32[w + 1];
+    assert(f.isPresent(lo, hi), 'gpt markAccessed: leaf not present');
+    if (write) f.setDirty(this.w, lo, hi);
+    else f.setAccessed(this.w, lo, hi);
+    if (this.w.lo === lo && this.w.hi === hi) return;
+    this.pmap.updateLeaf(pte, this.w.lo, this.w.hi);
+    if (this.sink.enabled)
+      this.sink.emit({
+        type: 'ad-set',
+        gpa: this.gpaOfPte(pte),
+        accessed: true,
+        dirty: f.isDirty(this.w.lo, this.w.hi),
+      });
+  }
+
+  /**
+   * Dirty-log harvest (get and clear) over [gpa, gpa + len): for each dirty page, clear Dirty and
+   * set bit i of `bitmap` (byte i >> 3, bit i & 7, i = page index from gpa); other bits are left as
+   * they are. Returns the number of dirty pages found.
+   */
+  harvestDirty(gpa: Gpa, len: number, bitmap: Uint8Array): number {
+    assertRange(gpa, len, 'gpt harvestDirty');
+    assert(bitmap.length * 8 >= len / 4096, 'gpt harvestDirty: bitmap too small');
+    const f = this.format;
+    const u32 = this.u32;
+    const out = this.w;
+    const it = this.iterate(gpa, len);
+    let n = 0;
+    while (it.next()) {
+      const w = it.pte >>> 2;
+      const lo = u32[w];
+      const hi = u32[w + 1];
+      if (!f.isPresent(lo, hi) || !f.isDirty(lo, hi)) continue;
+      f.clearDirty(out, lo, hi);
+      if (out.lo !== lo) this.pmap.updateLeaf(it.pte as Hpa, out.lo, out.hi);
+      const i = (it.gpa - gpa) / 4096;
+      bitmap[i >>> 3] |= 1 << (i & 7);
+      n++;
+      if (this.sink.enabled) this.sink.emit({ type: 'ad-reset', gpa: it.gpa, accessed: false, dirty: true });
+    }
+    this.sweep();
+    return n;
+  }
+
+  /* ---- TableOwner: called back by the host pmap and table pool ---- */
+
+  clearLeafEntry(pte: Hpa): void {
+    assert(this.presentAt(pte), 'gpt clearLeafEntry: leaf not present');
+    const gpa = this.gpaOfPte(pte);
+    this.clearLeafAt(pte, gpa);
+    this.onInvalidate?.(gpa, 4096);
+  }
+
+  stealLeafTable(table: Hfn): number {
+    const node = this.tables.nodeOfFrame(table);
+    assert(node !== undefined && node.level === LEAF_LEVEL, 'gpt stealLeafTable: not one of our leaf tables');
+    let cleared = 0;
+    for (let i = 0; i < ENTRIES_PER_TABLE; i++) {
+      const pte = entryAddr(table, i);
+      if (!this.presentAt(pte)) continue;
+      this.clearLeafAt(pte, node.base + i * 4096);
+      cleared++;
+    }
+    this.tables.unback(node);
+    if (cleared > 0) this.onInvalidate?.(node.base as Gpa, SPAN[LEAF_LEVEL + 1]);
+    return cleared;
+  }
+
+  validCount(table: Hfn): number {
+    return this.pmap.leafCount(table);
+  }
+
+  /* ---- checks and teardown ---- */
+
+  /** Full sweep (gpt-check.ts); runs after every public mutation when fullChecks() is on. */
+  checkInvariants(): void {
+    checkGpt(this);
+  }
+
+  private sweep(): void {
+    if (fullChecks()) checkGpt(this);
+  }
+
+  /** Unmap everything, free every table and the root, and leave the pmap. */
+  free(): void {
+    assert(!this.freed, 'gpt: freed twice');
+    this.unmapRegion(0 as Gpa, GPA_LIMIT);
+    this.tables.freeAll();
+    this.pmap.unregisterOwner(this.ownerId);
+    this.freed = true;
+  }
+
+  get isFreed(): boolean {
+    return this.freed;
+  }
+}
