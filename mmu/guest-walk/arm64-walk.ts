@@ -141,19 +141,29 @@ interface Region {
 }
 
 function selectRegion(cfg: Arm64Stage1Config, gva: number): Region {
-  const v = gva >= TWO63 ? gva - TWO64 : gva;
-  const low56 = ((v % TWO56) + TWO56) % TWO56;
-  const top = Math.floor(v / TWO56);
-  const sel = low56 >= TWO55 ? 1 : 0;
-  const tbi = sel === 1 ? cfg.tbi1 === true : cfg.tbi0 === true;
   const none: Region = { region: -1, ia: 0, va: 0 };
-  if (!Number.isFinite(v) || (!tbi && top !== (sel === 1 ? -1 : 0))) return none;
+  const v = gva >= TWO63 ? gva - TWO64 : gva;
+  if (!Number.isFinite(v)) return none;
+  /*
+   * Split v into its top byte and its low 56 bits without ever adding 2^56 to a small number
+   * (that would round away the page offset): `rem` keeps the sign of v, and a negative `rem`
+   * stands for the low-56-bit value 2^56 + rem.
+   */
+  const rem = v % TWO56;
+  const top = (v - rem) / TWO56 - (rem < 0 ? 1 : 0);
+  const sel = rem >= 0 ? (rem >= TWO55 ? 1 : 0) : rem >= -TWO55 ? 1 : 0;
+  const tbi = sel === 1 ? cfg.tbi1 === true : cfg.tbi0 === true;
+  if (!tbi && top !== (sel === 1 ? -1 : 0)) return none;
   if (sel === 1 && (cfg.ttbr1 === undefined || cfg.t1sz === undefined)) return none;
   const tsz = Math.min(39, Math.max(16, sel === 1 ? (cfg.t1sz as number) : cfg.t0sz));
   const ia = 64 - tsz;
   const span = 2 ** ia;
-  if (sel === 0) return low56 < span ? { region: 0, ia, va: low56 } : none;
-  return low56 >= TWO56 - span ? { region: 1, ia, va: low56 - (TWO56 - span) } : none;
+  if (sel === 0) {
+    const low = rem >= 0 ? rem : rem + TWO56;
+    return low < span ? { region: 0, ia, va: low } : none;
+  }
+  const below = rem >= 0 ? rem - TWO56 : rem; // low 56 bits minus 2^56: in [-2^55, 0)
+  return below >= -span ? { region: 1, ia, va: below + span } : none;
 }
 
 const startLevel = (ia: number): number => (ia > 39 ? 0 : ia > 30 ? 1 : 2);
