@@ -104,21 +104,22 @@ export class OffsetNested implements NestedWalker {
   }
   /** GuestPhysAccess through this translation (the fill hook's job, done the slow way). */
   access(): GuestPhysAccess & { writes: number } {
-    const self = this;
+    const walk = (g: Gpa, a: AccessKind) => this.walk(g, a);
+    const host = this.host;
     return {
       writes: 0,
       read64(g, out) {
-        const w = self.walk(g, 'read');
+        const w = walk(g, 'read');
         if (w.hpa === undefined) return nestedMiss(g, 'read');
-        out.lo = self.host.u32[w.hpa / 4];
-        out.hi = self.host.u32[w.hpa / 4 + 1];
+        out.lo = host.u32[w.hpa / 4];
+        out.hi = host.u32[w.hpa / 4 + 1];
         return null;
       },
       write32(g, value) {
-        const w = self.walk(g, 'write');
+        const w = walk(g, 'write');
         if (w.hpa === undefined) return nestedMiss(g, 'write');
         this.writes++;
-        self.host.u32[w.hpa / 4] = value >>> 0;
+        host.u32[w.hpa / 4] = value >>> 0;
         return null;
       },
     };
