@@ -34,7 +34,14 @@ export async function loadGuestBytes(
   origin: string,
   opts: LoadOptions,
 ): Promise<GuestImage> {
-  if (isAsmPath(origin)) return loadAsm(Buffer.from(bytes).toString('utf8'), origin, opts);
+  if (isAsmPath(origin))
+    return loadAsm(
+      Buffer.from(bytes)
+        .toString('utf8')
+        .replace(/^\uFEFF/, ''),
+      origin,
+      opts,
+    );
   if (isElf(bytes)) {
     if (opts.load !== undefined) {
       throw new BadGuestError(

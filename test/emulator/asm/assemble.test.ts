@@ -69,6 +69,12 @@ describe('assemble x86_64', () => {
     expect(e.reason).toBe('invalid operand');
   });
 
+  it('pins a keystone leniency the README warns about: an unterminated operand assembles', async () => {
+    // `mov rax, [` becomes `movabs rax, [0]`; if a keystone upgrade starts rejecting it, update README.
+    const p = await assemble('x86_64', 'mov rax, [', 0);
+    expect(hex(p.bytes)).toBe('48a10000000000000000');
+  });
+
   it('refuses section directives with the line', async () => {
     const e = await asmError('x86_64', 'nop\n.data\nnop');
     expect(e.message).toBe('f.s:2: sections are not supported (the image is one flat blob): .data');

@@ -128,6 +128,12 @@ describe('loadGuest dispatch', () => {
     expect((await loadGuest(rawPath, { memBytes: MEM, arch: 'x86_64' })).kind).toBe('raw');
   });
 
+  it('ignores a UTF-8 byte order mark at the start of a source file', async () => {
+    const bomPath = join(dir, 'bom.s');
+    writeFileSync(bomPath, '\uFEFF; arch: x86_64\nhlt\n');
+    expect(Array.from((await loadGuest(bomPath, { memBytes: MEM })).segments[0].data)).toEqual([0xf4]);
+  });
+
   it('refuses --load for an ELF', async () => {
     expect(await rejects(loadGuest(elfPath, { memBytes: MEM, load: 0x2000 }))).toBe(
       `${elfPath}: --load applies to raw binaries and assembly source; an ELF places itself`,
