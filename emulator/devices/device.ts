@@ -1,0 +1,44 @@
+/*
+ * Device models and what they may ask of the machine.
+ *
+ * A device is a passive state machine: the vCPU's port and MMIO hooks call read/write, and the
+ * device answers through its DeviceHost: text for the console, a stop request (exit, fault), and
+ * reads of guest memory. Guest memory reads go through the Machine's single translating read
+ * (DeviceHost.readGuest), never straight into host RAM: a later issue turns that one function
+ * into page holds on the vmspace, and no device has to change.
+ *
+ * Unknown accesses are not faults: a read of a register a device does not model returns 0 (MMIO)
+ * or all ones (a port nobody decodes, as on a PC bus), and a write to one is ignored. Only an
+ * access to a guest-physical page with nothing behind it stops the guest (a 'nomap' fault).
+ */
+import type { StopReason } from '../stop-reason.js';
+import type { TranslationFault } from '../translator.js';
+
+export interface DeviceHost {
+  /** Append guest console output. */
+  console(text: string): void;
+  /** Stop the guest at the current instruction boundary (the machine adds the pc). */
+  stop(stop: Omit<StopReason, 'pc'>): void;
+  /** Read guest memory at a guest address (as the guest would, with its translation). */
+  readGuest(va: number, length: number): Uint8Array | TranslationFault;
+}
+
+/** An x86 I/O-port device. Values are masked to `size` bytes by the caller. */
+export interface PortDevice {
+  readonly name: string;
+  readonly ports: readonly number[];
+  read(port: number, size: number): number;
+  write(port: number, size: number, value: number): void;
+}
+
+/** A memory-mapped device occupying [gpa, gpa + size) of guest-physical space (page-aligned). */
+export interface MmioDevice {
+  readonly name: string;
+  readonly gpa: number;
+  readonly size: number;
+  read(offset: number, size: number): number;
+  write(offset: number, size: number, value: number): void;
+}
+
+/** All ones for an access of `size` bytes: what a read of an undecoded port returns. */
+export const allOnes = (size: number): number => (size >= 4 ? 0xffff_ffff : (1 << (size * 8)) - 1);

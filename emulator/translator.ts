@@ -1,0 +1,71 @@
+/*
+ * The Translator: what the TLB-fill hook (our MMU "hardware") asks for every guest address that
+ * misses in Unicorn's software TLB (DESIGN §1).
+ *
+ *   translate(va, access) -> { hpa, prot }    the host-physical page and the rights to cache
+ *                         -> a fault value    the access cannot complete; the Machine stops
+ *
+ * `va` is the address as the guest issued it. While guest paging is off it equals the
+ * guest-physical address; a later issue walks the guest's own tables first. `prot` is what the
+ * fill caches: it may be narrower than the access needs only for rights the access does not use
+ * (withholding write from a read fill makes the first write come back as a write fill).
+ * Invariant: the result for a fetch includes PROT_EXEC, for a write PROT_WRITE, for a read
+ * PROT_READ; otherwise it is a fault.
+ *
+ * FixedOffsetTranslator is the translator of the Foundation issue: guest RAM at a fixed offset in
+ * host RAM (guest-physical - ramBase + hostBase = host-physical), device pages to their MMIO
+ * apertures, everything else a 'nomap' fault. The nested-paging issue replaces it with a GPT
+ * walk; the guest cannot tell the difference.
+ */
+import { PAGE_SIZE, gpa, hpa, type Gpa, type Gva, type Hpa } from '../mmu/addr.js';
+import { PROT_ALL, PROT_READ, PROT_WRITE, type AccessKind, type Prot } from '../mmu/prot.js';
+
+export interface Translation {
+  readonly hpa: Hpa;
+  readonly prot: Prot;
+}
+
+export type TranslationFault =
+  | { readonly kind: 'nomap'; readonly gpa: Gpa; readonly access: AccessKind }
+  | { readonly kind: 'rights'; readonly gpa: Gpa; readonly access: AccessKind; readonly prot: Prot };
+
+export type TranslateResult = Translation | TranslationFault;
+
+export interface Translator {
+  /** Translate the page holding `va` (any address in the page; the result is page-aligned). */
+  translate(va: Gva, access: AccessKind): TranslateResult;
+}
+
+export const isFault = (r: TranslateResult): r is TranslationFault => 'kind' in r;
+
+/** A device page: guest-physical window -> host-physical MMIO aperture. */
+export interface DeviceWindow {
+  readonly gpa: Gpa;
+  readonly size: number;
+  readonly hpa: Hpa;
+}
+
+export class FixedOffsetTranslator implements Translator {
+  constructor(
+    private readonly ramBase: Gpa,
+    private readonly ramBytes: number,
+    private readonly hostBase: Hpa,
+    private readonly windows: readonly DeviceWindow[],
+  ) {}
+
+  translate(va: Gva, access: AccessKind): TranslateResult {
+    const page = va - (va % PAGE_SIZE);
+    const off = page - this.ramBase;
+    if (off >= 0 && off < this.ramBytes) return { hpa: hpa(this.hostBase + off), prot: PROT_ALL };
+    for (const w of this.windows) {
+      const d = page - w.gpa;
+      if (d >= 0 && d < w.size) {
+        // Device memory is never executable.
+        if (access === 'exec')
+          return { kind: 'rights', gpa: gpa(page), access, prot: PROT_READ | PROT_WRITE };
+        return { hpa: hpa(w.hpa + d), prot: PROT_READ | PROT_WRITE };
+      }
+    }
+    return { kind: 'nomap', gpa: gpa(page), access };
+  }
+}
