@@ -165,13 +165,15 @@ export class GptTables {
 
   /**
    * The leaf-table node for gpa with every table on its path backed (backing them as needed):
-   * 'unpopulated' when populate never covered it, 'exhausted' when a frame could not be had.
+   * 'unpopulated' when populate never covered the page (then nothing is allocated), 'exhausted'
+   * when a frame could not be had.
    */
   backedLeafNode(gpa: number): GptNode | 'unpopulated' | 'exhausted' {
+    const leaf = this.findNode(gpa, LEAF_LEVEL);
+    if (leaf === null || !isCovered(leaf, levelIndex(LEAF_LEVEL, gpa))) return 'unpopulated';
     let node = this.root;
     for (let l = ROOT_LEVEL; l > LEAF_LEVEL; l--) {
-      const child = childAt(node, levelIndex(l, gpa));
-      if (child === null) return 'unpopulated';
+      const child = childAt(node, levelIndex(l, gpa))!;
       if (child.frame === NO_FRAME && !this.back(child)) return 'exhausted';
       node = child;
     }
