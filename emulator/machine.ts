@@ -244,7 +244,10 @@ export class Machine {
       this.fillFault ??= { fault, pc: this.pc() };
       return false;
     }
-    entry.paddr = r.hpa;
+    // The address keeps its offset in the page: Unicorn masks it with its OWN target page size,
+    // which for arm64 in Unicorn 2.1.1 is 1 KiB (uc_ctl cannot change it there), so a 4 KiB guest
+    // page is filled a quarter at a time and each quarter must land on its own quarter of the frame.
+    entry.paddr = r.hpa + (va % PAGE_SIZE);
     entry.perms = r.prot;
     return true;
   }

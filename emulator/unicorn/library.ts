@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root.js';
 import koffi, { type LibraryHandle } from 'koffi';
 import { MIN_MAJOR, MIN_MINOR } from './constants.js';
 import { UnicornLoadError, UnicornVersionError } from './errors.js';
@@ -83,10 +83,8 @@ export interface LoadedLibrary {
   readonly api: UcApi;
 }
 
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
 /** Which file to load, per the order in the essay. */
-export function libraryPath(env: NodeJS.ProcessEnv = process.env, root = packageRoot): string {
+export function libraryPath(env: NodeJS.ProcessEnv = process.env, root = PACKAGE_ROOT): string {
   const fromEnv = env.NESTVM_LIBUNICORN;
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   try {

@@ -1,0 +1,49 @@
+/*
+ * `nestvm run <guest>`: load a guest, run it to its end through the Machine, and report.
+ *
+ * Guest console text goes to stdout as the guest produces it. At the end a summary goes to stderr
+ * (so stdout stays exactly the guest's output and can be diffed), or, with --json, one JSON object
+ * goes to stdout instead. The process exits with the guest's own status (cli/exit-codes.ts).
+ */
+import type { Argv } from 'yargs';
+import { loadGuest } from '../../emulator/loaders/index.js';
+import { Machine } from '../../emulator/machine.js';
+import { handle, type CommandFactory } from './index.js';
+import { withExecOptions, type ExecArgs } from '../guest-options.js';
+import { runReport, summaryText } from '../run-report.js';
+
+interface RunArgs extends ExecArgs {
+  json: boolean;
+}
+
+export const runCommand: CommandFactory = (ctx) => ({
+  command: 'run <guest>',
+  describe: 'run a guest to its end and show what happened',
+  builder: (y: Argv) =>
+    withExecOptions(y)
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print one JSON object (console, exit, instructions, ...) on stdout instead of streaming',
+      })
+      .example('$0 run guests/x86_64/hello.s', 'print a greeting through the port 0xE9 console')
+      .example('$0 run guests/arm64/loop.s --max-insns 1e6 --json', 'stop after a million instructions'),
+  handler: handle<RunArgs>(async (args) => {
+    const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
+    const machine = new Machine(image, {
+      memBytes: args.mem,
+      maxInsns: args['max-insns'],
+      timeoutMs: args.timeout,
+      onConsole: args.json ? undefined : (text: string) => ctx.stdout.write(text),
+    });
+    try {
+      const stop = machine.run();
+      const report = runReport(image, machine, stop);
+      if (args.json) ctx.stdout.write(JSON.stringify(report) + '\n');
+      else ctx.stderr.write(summaryText(report));
+      ctx.status = stop.code;
+    } finally {
+      machine.close();
+    }
+  }),
+});

@@ -1,0 +1,44 @@
+/*
+ * nestvm's command line. One yargs command per file in cli/commands/; validation is declared in each
+ * builder; every error, whether from yargs, a loader, Unicorn or a broken invariant, ends in the
+ * single handler of cli/errors.ts, which prints one line and picks the exit status.
+ */
+import yargs from 'yargs';
+import { commands } from './commands/index.js';
+import type { CliContext } from './context.js';
+import { reportError, UsageError } from './errors.js';
+
+export async function main(argv: string[], io?: Partial<CliContext>): Promise<number> {
+  const ctx: CliContext = {
+    stdout: io?.stdout ?? process.stdout,
+    stderr: io?.stderr ?? process.stderr,
+    status: 0,
+  };
+  const verbose = argv.includes('--verbose');
+  const cli = yargs(argv)
+    .scriptName('nestvm')
+    .usage('$0 <command> [options]\n\nRuns tiny x86-64 and arm64 guests through a nested paging layer.')
+    .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces on errors' })
+    .strict()
+    .demandCommand(1, 'name a command')
+    .recommendCommands()
+    .help()
+    .alias('help', 'h')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 80))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      // yargs reports its own validation (and our coerce errors) as YError or as a bare message.
+      if (err && err.name !== 'YError') throw err;
+      const text = (msg ?? err?.message ?? 'invalid arguments').replace(/\s*\n\s*/g, ' ').trim();
+      throw new UsageError(`${text} (see nestvm --help)`);
+    });
+  for (const command of commands) cli.command(command(ctx));
+  try {
+    const out = await cli.parseAsync();
+    void out;
+  } catch (err) {
+    return reportError(err, verbose, ctx.stderr);
+  }
+  return ctx.status;
+}
