@@ -11,7 +11,7 @@ export class DebugCon implements PortDevice {
   readonly ports = [DEBUGCON_PORT];
   constructor(private readonly host: DeviceHost) {}
 
-  read(): number {
+  read(_port: number, _size: number): number {
     return DEBUGCON_PORT;
   }
 

@@ -20,7 +20,7 @@ export class Pl011 implements MmioDevice {
   readonly size = 0x1000;
   constructor(private readonly host: DeviceHost) {}
 
-  read(offset: number): number {
+  read(offset: number, _size: number): number {
     return offset === PL011_FR ? FR_IDLE : 0;
   }
 

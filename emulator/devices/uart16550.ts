@@ -29,7 +29,7 @@ export class Uart16550 implements PortDevice {
 
   constructor(private readonly host: DeviceHost) {}
 
-  read(port: number): number {
+  read(port: number, _size: number): number {
     switch (port - COM1) {
       case 0:
         return this.lcr & DLAB ? this.divisor & 0xff : 0;
