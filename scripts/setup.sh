@@ -10,7 +10,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 cache="$root/.cache"
 say() { printf 'nestvm setup: %s\n' "$*" >&2; }
-die() { say "$*"; exit 3; }
+die() { say "$*"; exit 8; }
 
 # ---- 0. Node ---------------------------------------------------------------------------------
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
