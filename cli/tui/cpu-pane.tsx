@@ -3,7 +3,8 @@
  * the PC, and the instruction counters.
  *
  * Registers are drawn in as many columns as fit, in the order the snapshot lists them (model.ts
- * REGISTER_NAMES). A register whose value changed since the previous snapshot is marked with '*'
+ * REGISTER_NAMES); the flags register (rflags / nzcv) gets a line of its own with its set flags
+ * named. A register whose value changed since the previous snapshot is marked with '*'
  * after its name and drawn bold yellow: the marker keeps it visible on monochrome terminals. The
  * PC line of the disassembly starts with '>' and is drawn in inverse video.
  */
@@ -24,7 +25,7 @@ export interface CpuPaneProps {
 
 /** Rows of register cells, each cell "name*value" padded to a common width. */
 function registerRows(snap: TuiSnapshot, changed: ReadonlySet<string>, width: number): ReactElement[] {
-  const regs = snap.cpu.regs;
+  const regs = snap.cpu.regs.filter((r) => r.name !== FLAGS_REG[snap.arch]);
   const nameW = Math.max(0, ...regs.map((r) => r.name.length));
   const cellW = nameW + 1 + 16 + 1;
   const perRow = Math.max(1, Math.floor((width + 1) / cellW));
@@ -48,11 +49,17 @@ function registerRows(snap: TuiSnapshot, changed: ReadonlySet<string>, width: nu
   return rows;
 }
 
-function flagsLine(snap: TuiSnapshot, width: number): string {
+/** The flags register on a line of its own: raw value, then the set flags by name. */
+function flagsLine(snap: TuiSnapshot, changed: ReadonlySet<string>, width: number): ReactElement {
   const name = FLAGS_REG[snap.arch];
   const reg = snap.cpu.regs.find((r) => r.name === name);
-  const flags = reg ? decodeFlags(snap.arch, reg.value) : '?';
-  return clip(`${name}: ${flags}${snap.cpu.mode ? '   ' + snap.cpu.mode : ''}`, width);
+  const hot = changed.has(name);
+  const text = reg ? `${hex64(reg.value)}  ${decodeFlags(snap.arch, reg.value)}` : '?';
+  return (
+    <Text key="flags" bold={hot} color={hot ? 'yellow' : undefined}>
+      {clip(`${name}${hot ? '*' : ' '}${text}${snap.cpu.mode ? '   ' + snap.cpu.mode : ''}`, width)}
+    </Text>
+  );
 }
 
 function disasmLines(snap: TuiSnapshot, width: number, room: number): ReactElement[] {
@@ -76,11 +83,7 @@ export function CpuPane({ snap, changed, width, height, focused }: CpuPaneProps)
   const h = Math.max(1, height - 3);
   const regs = registerRows(snap, changed, w);
   const counters = clip(`insns ${compact(snap.cpu.instructions)}   ${compact(snap.cpu.ips)} insn/s`, w);
-  const top: ReactElement[] = [
-    ...regs,
-    <Text key="flags">{flagsLine(snap, w)}</Text>,
-    <Text key="count">{counters}</Text>,
-  ];
+  const top: ReactElement[] = [...regs, flagsLine(snap, changed, w), <Text key="count">{counters}</Text>];
   const consoleLine =
     snap.console !== undefined ? [<Text key="con">{clip(`console: ${snap.console}`, w)}</Text>] : [];
   const room = h - top.length - 1 - consoleLine.length;

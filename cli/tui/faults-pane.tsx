@@ -1,9 +1,9 @@
 /*
  * Faults pane (pure): the scrolling log of nested faults, fills and user actions.
  *
- * Each row: sequence number, kind (read/write/exec/mmio, or action), where it came from (a fill
- * is a hardware walk that found the page present: no VM exit), the GPA, the GVA when the guest
- * pages, how it was resolved, and the host frame it mapped. Actions show their note instead.
+ * Each row: sequence number, kind (read/write/exec/mmio, or action), how it was resolved (a
+ * 'filled' row is a hardware walk that found the page present: no VM exit), the GPA, the GVA when
+ * the guest pages, and the host frame it mapped. Actions show their note instead.
  *
  * The view follows the newest entries unless the container passes a cursor (a sequence number):
  * then the window holds the cursor row, which is marked '>' and drawn inverse. Filtering is a pure
@@ -39,16 +39,21 @@ const RESULT_TEXT: Record<FaultResult, string> = {
   filled: 'filled',
 };
 
+/*
+ * One row, most telling fields first so that a narrow pane still shows them:
+ *
+ *     seq kind  result     gpa            [gva]          [hfn]
+ *      12 write mapped     gpa 0x00003000 gva 0x00403000 hfn 0x103
+ */
 export function faultRowText(e: FaultLogEntry, showGva: boolean): string {
   const seq = String(e.seq).padStart(5);
   if (e.origin === 'action') return `${seq} action ${e.note ?? ''}`;
-  const kind = `${e.origin === 'fill' ? 'fill ' : ''}${e.kind}`.padEnd(10);
-  const gpa = e.gpa !== undefined ? `gpa ${addr(e.gpa)}` : '';
-  const gva = showGva ? (e.gva !== undefined ? ` gva ${addr(e.gva, 12)}` : ' gva -'.padEnd(19)) : '';
-  const result = e.result ? ` ${RESULT_TEXT[e.result].padEnd(10)}` : '';
+  const result = (e.result ? RESULT_TEXT[e.result] : '').padEnd(10);
+  const gpa = e.gpa !== undefined ? ` gpa ${addr(e.gpa)}` : '';
+  const gva = showGva ? (e.gva !== undefined ? ` gva ${addr(e.gva)}` : ' gva -'.padEnd(15)) : '';
   const hfn = e.hfn !== undefined ? ` hfn ${shortHex(e.hfn)}` : '';
   const note = e.note ? ` ${e.note}` : '';
-  return `${seq} ${kind} ${gpa}${gva}${result}${hfn}${note}`;
+  return `${seq} ${e.kind.padEnd(5)} ${result}${gpa}${gva}${hfn}${note}`;
 }
 
 export interface FaultsPaneProps {
@@ -84,7 +89,7 @@ export function FaultsPane({
   const detail = `filter: ${filter}  ${rows.length}/${snap.faults.total}${at < 0 ? '' : '  (cursor)'}`;
   return (
     <PaneFrame title="Faults" index={2} focused={focused} width={width} height={height} detail={detail}>
-      <Text dimColor>{clip('  seq kind       address / result / frame', w)}</Text>
+      <Text dimColor>{clip('  seq kind  result     address / frame', w)}</Text>
       {shown.length === 0 ? <Text dimColor>{clip('(nothing logged yet)', w)}</Text> : null}
       {shown.map((e) => {
         const mark = e.seq === cursorSeq;

@@ -6,14 +6,15 @@
  *   tabs  (below 120x40, e.g. 80x24): one pane fills the body; a tab bar names all six and the
  *         focused one is shown. Switching focus switches the tab.
  *
- *   grid  (120x40 and larger): three columns
+ *   grid  (120x40 and larger): three columns; the first is as wide as two register columns
+ *         need, the other two share the rest
  *           +-----------+----------+----------+
- *           |           | Faults   | Dirty    |
- *           |  CPU      |          +----------+
- *           |           +----------+ GPT      |
- *           |           | Holds    |          |
- *           |           |          +----------+
- *           |           |          | Frames   |
+ *           |           |          | Dirty    |
+ *           |  CPU      |  Faults  +----------+
+ *           |           |          | GPT      |
+ *           |           |          |          |
+ *           +-----------+          +----------+
+ *           |  Holds    |          | Frames   |
  *           +-----------+----------+----------+
  *         `zoom` shows the focused pane alone at full size.
  *
@@ -38,6 +39,8 @@ export const PANES: readonly { id: PaneId; title: string }[] = [
 
 export const GRID_MIN_COLUMNS = 120;
 export const GRID_MIN_ROWS = 40;
+/** Two register cells ("x30 " + 16 hex digits, with a marker and a gap) plus the border. */
+const CPU_COLUMN = 45;
 
 export interface PaneSlot {
   readonly id: PaneId;
@@ -76,10 +79,10 @@ export function planLayout(columns: number, rows: number, focus: PaneId, zoom: b
       columns: [{ width, panes: [{ id: focus, width, height: bodyHeight }] }],
     };
   }
-  const c1 = Math.max(46, Math.floor(width * 0.36));
+  const c1 = CPU_COLUMN;
   const c2 = Math.floor((width - c1) / 2);
   const c3 = width - c1 - c2;
-  const [f, h] = split(bodyHeight, [1, 1]);
+  const [c, h] = split(bodyHeight, [3, 1]);
   const [d, g, fr] = split(bodyHeight, [3, 4, 3]);
   return {
     mode: 'grid',
@@ -87,14 +90,14 @@ export function planLayout(columns: number, rows: number, focus: PaneId, zoom: b
     width,
     bodyHeight,
     columns: [
-      { width: c1, panes: [{ id: 'cpu', width: c1, height: bodyHeight }] },
       {
-        width: c2,
+        width: c1,
         panes: [
-          { id: 'faults', width: c2, height: f },
-          { id: 'holds', width: c2, height: h },
+          { id: 'cpu', width: c1, height: c },
+          { id: 'holds', width: c1, height: h },
         ],
       },
+      { width: c2, panes: [{ id: 'faults', width: c2, height: bodyHeight }] },
       {
         width: c3,
         panes: [

@@ -9,7 +9,6 @@
 import type { ReactElement } from 'react';
 import { Box, Text } from 'ink';
 import type { ActionOutcome, TuiSnapshot } from './model.js';
-import { FORMAT_LABEL } from './model.js';
 import type { PaneId } from './layout.js';
 import { PANES } from './layout.js';
 import { clip, compact } from './format.js';
@@ -53,16 +52,24 @@ export interface StatusBarProps {
 
 const STATE_COLOR = { running: 'green', paused: 'yellow', stopped: 'red' } as const;
 
+/*
+ * Most important first, since the line is cut at the terminal's width: the run state, then the
+ * outcome of the last action, then the steady facts. The reason for a pause is dropped once an
+ * action message replaces it; the reason for a stop is always kept.
+ */
 export function statusText(snap: TuiSnapshot, message: ActionOutcome | null): string {
-  const state = snap.run.state.toUpperCase() + (snap.run.reason ? `: ${snap.run.reason}` : '');
-  const parts = [
-    `${snap.arch} ${FORMAT_LABEL[snap.format]}`,
+  const showReason = snap.run.reason && (snap.run.state === 'stopped' || !message);
+  const parts = [snap.run.state.toUpperCase() + (showReason ? `: ${snap.run.reason}` : '')];
+  if (message) parts.push(`${message.ok ? '' : '! '}${message.note}`);
+  parts.push(
+    `${snap.arch} ${SHORT_FORMAT[snap.format]}`,
     `${compact(snap.cpu.instructions)} insns ${compact(snap.cpu.ips)}/s`,
     `gen ${snap.gpt.generation}`,
-  ];
-  if (message) parts.push(`${message.ok ? '' : '! '}${message.note}`);
-  return `${state} | ${parts.join(' | ')}`;
+  );
+  return parts.join(' | ');
 }
+
+const SHORT_FORMAT = { ept: 'EPT', npt: 'nPT', s2: 'stage-2' } as const;
 
 export function StatusBar({ snap, message, width }: StatusBarProps): ReactElement {
   const text = clip(statusText(snap, message), width);

@@ -45,6 +45,8 @@ class FakeStdin extends EventEmitter {
 
 export interface Rendered {
   lastFrame(): string;
+  /** Frames written so far (debug mode writes one per React commit). */
+  frameCount(): number;
   /** Type keys; resolves after Ink and React have handled them. */
   press(...keys: string[]): Promise<void>;
   unmount(): void;
@@ -78,6 +80,7 @@ export function renderAt(tree: ReactElement, columns: number, rows: number): Ren
   });
   return {
     lastFrame: () => stdout.frames[stdout.frames.length - 1] ?? '',
+    frameCount: () => stdout.frames.length,
     async press(...keys: string[]) {
       for (const k of keys) {
         stdin.write(k);
