@@ -356,7 +356,12 @@ export class Unicorn {
     return hh[0] as HookHandle;
   }
 
-  /** UC_HOOK_TLB_FILL: called on every miss of the engine's TLB in virtual-TLB mode. */
+  /**
+   * UC_HOOK_TLB_FILL: called on every miss of the engine's TLB in virtual-TLB mode. `vaddr` is
+   * aligned to the ENGINE's target page, which is 4 KiB on x86-64 but 1 KiB on arm64 in Unicorn
+   * 2.1.1 (uc_ctl cannot change it there); the engine keeps only those bits of `entry.paddr`, so a
+   * fill must return the host-physical address of that same sub-page, offset included.
+   */
   hookTlbFill(fill: TlbFillHook): HookHandle {
     const entry = this.entryOut;
     const cb = this.register(

@@ -190,6 +190,22 @@ describe('Machine: arm64 specifics', () => {
     expect(udf.run().message).toMatch(/undefined instruction 0x00000000/);
   });
 
+  it('every quarter of a 4 KiB page lands on its own quarter of the host frame (1 KiB engine pages)', async () => {
+    const host = new ArrayBuffer(16 * MiB);
+    const src = [0x000, 0x400, 0x808, 0xc10]
+      .map((off, i) => `movz x2, #${i + 1}\n str x2, [x1, #${off}]`)
+      .join('\n');
+    const img = await image('arm64', `movz x1, #0x4010, lsl #16\n ${src}\n ldr x3, [x1, #0xc10]\n wfi`);
+    const m = new Machine(img, { memBytes: 16 * MiB, hostMemory: host });
+    machines.push(m);
+    expect(m.run().reason).toBe('halt');
+    const v = new DataView(host);
+    expect([0x000, 0x400, 0x808, 0xc10].map((off) => Number(v.getBigUint64(0x10_0000 + off, true)))).toEqual([
+      1, 2, 3, 4,
+    ]);
+    expect(m.regs().x3).toBe(4n);
+  });
+
   it('the PL011 page is not executable', async () => {
     const m = await machine('arm64', 'movz x1, #0x0900, lsl #16\n br x1');
     expect(m.run()).toMatchObject({

@@ -47,6 +47,20 @@ describe('TLB fill hook (virtual-TLB mode)', () => {
     expect(e.uc.regRead('x0')).toBe(0xabcdef);
   });
 
+  it('fills 4 KiB pages on x86-64 but 1 KiB pages on arm64 (Unicorn 2.1.1 target pages)', async () => {
+    const x = await eng('x86_64', 'mov rax, [0x2000]\n mov rax, [0x2400]\n mov rax, [0x2c00]\n hlt');
+    x.uc.emuStart(x.entry, 0, 0, 100);
+    expect(x.fills.filter((f) => f.memType === UC_MEM_READ).map((f) => f.va)).toEqual([0x2000]);
+    const a = await eng(
+      'arm64',
+      'movz x1, #0x4000, lsl #16\n add x1, x1, #0x2000\n ldr x0, [x1]\n ldr x0, [x1, #0x400]\n ldr x0, [x1, #0xc00]\n wfi',
+    );
+    a.uc.emuStart(a.entry, 0, 0, 100);
+    expect(a.fills.filter((f) => f.memType === UC_MEM_READ).map((f) => f.va)).toEqual([
+      0x4000_2000, 0x4000_2400, 0x4000_2c00,
+    ]);
+  });
+
   it('keeps translations across runs until the TLB is flushed', async () => {
     const e = await eng('x86_64', 'mov rax, [0x2000]\n hlt');
     e.uc.emuStart(e.entry, 0, 0, 100);
