@@ -94,6 +94,7 @@ export const ept: EntryFormat = {
   name: 'ept',
   title: 'Intel EPT',
   hwAdSupported: true,
+  dirtyLoMask: D,
 
   table(out: PteWords, frame: Hfn): void {
     out.lo = (frameLo(frame) | RWX) >>> 0;

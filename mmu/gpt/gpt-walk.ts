@@ -74,14 +74,20 @@ export function walk(u32: Uint32Array, fmt: EntryFormat, root: number, gpa: numb
   return reached;
 }
 
-/** The leaf slot for gpa (present or not), or NO_ENTRY when no leaf table covers it. */
-export function leafSlot(u32: Uint32Array, fmt: EntryFormat, root: number, gpa: number): number {
+/** Frame of the leaf table covering gpa, or NO_ENTRY when the hardware would find none. */
+export function leafTable(u32: Uint32Array, fmt: EntryFormat, root: number, gpa: number): number {
   let table = root;
   for (let level = ROOT_LEVEL; level > LEAF_LEVEL; level--) {
     table = nextTable(u32, fmt, entryAddr(table, levelIndex(level, gpa)));
     if (table === NO_ENTRY) return NO_ENTRY;
   }
-  return entryAddr(table, levelIndex(LEAF_LEVEL, gpa));
+  return table;
+}
+
+/** The leaf slot for gpa (present or not), or NO_ENTRY when no leaf table covers it. */
+export function leafSlot(u32: Uint32Array, fmt: EntryFormat, root: number, gpa: number): number {
+  const table = leafTable(u32, fmt, root, gpa);
+  return table === NO_ENTRY ? NO_ENTRY : entryAddr(table, levelIndex(LEAF_LEVEL, gpa));
 }
 
 /**

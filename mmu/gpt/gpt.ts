@@ -52,7 +52,7 @@ import { GptIter } from './gpt-iter.js';
 import { isCovered } from './gpt-node.js';
 import { GptTables, assertRange } from './gpt-tables.js';
 import type { PopulateResult } from './gpt-tables.js';
-import { NO_ENTRY, leafSlot, translate, walk, walkAdvance } from './gpt-walk.js';
+import { NO_ENTRY, leafSlot, leafTable, translate, walk, walkAdvance } from './gpt-walk.js';
 import type { WalkPath } from './gpt-walk.js';
 
 /** Outcome of mapAt. */
@@ -316,29 +316,45 @@ export class Gpt implements TableOwner {
   /**
    * Dirty-log harvest (get and clear) over [gpa, gpa + len): for each dirty page, clear Dirty and
    * set bit i of `bitmap` (byte i >> 3, bit i & 7, i = page index from gpa); other bits are left as
-   * they are. Returns the number of dirty pages found.
+   * they are. Returns the number of dirty pages found. Works one leaf table at a time, reading the
+   * table straight from host RAM; entries whose dirtyLoMask bits are clear cost one AND.
    */
   harvestDirty(gpa: Gpa, len: number, bitmap: Uint8Array): number {
     assertRange(gpa, len, 'gpt harvestDirty');
     assert(bitmap.length * 8 >= len / 4096, 'gpt harvestDirty: bitmap too small');
+    const end = gpa + len;
+    const root = this.tables.root.frame;
+    let n = 0;
+    for (let at: number = gpa; at < end;) {
+      const stop = Math.min(end, at - (at % SPAN[2]) + SPAN[2]);
+      const table = leafTable(this.u32, this.format, root, at);
+      if (table !== NO_ENTRY) n += this.harvestTable(table, at, stop, gpa, bitmap);
+      at = stop;
+    }
+    this.sweep();
+    return n;
+  }
+
+  /* Harvest the slots for [from, to) of one leaf table; bit positions count from `origin`. */
+  private harvestTable(table: number, from: number, to: number, origin: number, bitmap: Uint8Array): number {
     const f = this.format;
     const u32 = this.u32;
     const out = this.w;
-    const it = this.iterate(gpa, len);
+    const mask = f.dirtyLoMask;
     let n = 0;
-    while (it.next()) {
-      const w = it.pte >>> 2;
+    let w = entryAddr(table, (from / 4096) & (ENTRIES_PER_TABLE - 1)) >>> 2;
+    for (let g = from; g < to; g += 4096, w += 2) {
       const lo = u32[w];
+      if ((lo & mask) === 0) continue;
       const hi = u32[w + 1];
       if (!f.isPresent(lo, hi) || !f.isDirty(lo, hi)) continue;
       f.clearDirty(out, lo, hi);
-      if (out.lo !== lo) this.pmap.updateLeaf(it.pte as Hpa, out.lo, out.hi);
-      const i = (it.gpa - gpa) / 4096;
+      if (out.lo !== lo || out.hi !== hi) this.pmap.updateLeaf((w * 4) as Hpa, out.lo, out.hi);
+      const i = (g - origin) / 4096;
       bitmap[i >>> 3] |= 1 << (i & 7);
       n++;
-      if (this.sink.enabled) this.sink.emit({ type: 'ad-reset', gpa: it.gpa, accessed: false, dirty: true });
+      if (this.sink.enabled) this.sink.emit({ type: 'ad-reset', gpa: g, accessed: false, dirty: true });
     }
-    this.sweep();
     return n;
   }
 

@@ -92,6 +92,7 @@ export const npt: EntryFormat = {
   name: 'npt',
   title: 'AMD nPT',
   hwAdSupported: true,
+  dirtyLoMask: D,
 
   table(out: PteWords, frame: Hfn): void {
     out.lo = (frameLo(frame) | US | RW | P) >>> 0;

@@ -120,6 +120,7 @@ export const stage2: EntryFormat = {
   name: 's2',
   title: 'arm64 stage-2',
   hwAdSupported: true,
+  dirtyLoMask: S2AP_W,
 
   table(out: PteWords, frame: Hfn): void {
     out.lo = (frameLo(frame) | VALID) >>> 0;

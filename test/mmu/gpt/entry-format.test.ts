@@ -92,6 +92,7 @@ describe.each(FORMAT_NAMES.map((n) => [n, FORMATS[n]] as [string, EntryFormat]))
             f.setDirty(d, leaf.lo, leaf.hi);
             same(d);
             expect(f.isAccessed(d.lo, d.hi)).toBe(true);
+            if (f.isDirty(d.lo, d.hi)) expect(d.lo & f.dirtyLoMask).not.toBe(0);
             // a page the hardware cannot write never becomes dirty
             expect(f.isDirty(d.lo, d.hi)).toBe(writable);
             const c = newWords();
@@ -105,6 +106,20 @@ describe.each(FORMAT_NAMES.map((n) => [n, FORMATS[n]] as [string, EntryFormat]))
           },
         ),
         { numRuns: 300 },
+      );
+    });
+
+    it('dirtyLoMask is a necessary condition of isDirty, for any bit pattern', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 0xffffffff }),
+          fc.integer({ min: 0, max: 0xffffffff }),
+          (lo, hi) => {
+            if (f.isDirty(lo, hi)) expect(lo & f.dirtyLoMask).not.toBe(0);
+            expect(f.isDirty(lo & ~f.dirtyLoMask, hi)).toBe(false);
+          },
+        ),
+        { numRuns: 500 },
       );
     });
 
