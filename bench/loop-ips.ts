@@ -1,0 +1,138 @@
+/*
+ * Guest instructions per second on the compute-bound loop guests (guests/<arch>/loop.s:
+ * 3,000,000 LCG steps, a few dozen instructions of printing), per architecture, in one process:
+ *
+ *   machine        the Machine: virtual-TLB mode, every TLB miss through the fill hook and the
+ *                  Translator, sliced runs with exact instruction counts (2,000,000 per slice)
+ *   raw, counted   raw Unicorn: its own TLB (UC_TLB_CPU), guest RAM mapped at its guest-physical
+ *                  address, no fill hook, the same slices with uc_emu_start's instruction count
+ *   raw, free      raw Unicorn as above in one uc_emu_start with no count at all (the fastest
+ *                  the engine goes; it cannot tell how many instructions ran, so its rate uses
+ *                  the count the machine measured on the same deterministic guest)
+ *
+ * The raw runs answer the loop's port and MMIO accesses with minimal hooks (LSR "empty", PL011
+ * flags, hvc stops), so all three execute the same instructions. The three are run in turn,
+ * ROUNDS times, and each figure is the best of its runs (the host may be shared: the best run is
+ * the least disturbed one). Printed ratios:
+ *
+ *   machine / raw counted   the cost of the nested-paging path (fill hook, translator, slicing)
+ *   machine / raw free      that plus the cost of exact counting (Unicorn's per-instruction count
+ *                           hook), which no Unicorn 2.1 API avoids
+ *
+ * Run: node --import tsx bench/loop-ips.ts   (or through bench/run.ts)
+ */
+import { LAYOUT, type Arch } from '../emulator/arch.js';
+import type { GuestImage } from '../emulator/image.js';
+import { loadGuest } from '../emulator/loaders/index.js';
+import { Machine, DEFAULT_SLICE_INSNS } from '../emulator/machine.js';
+import { packagePath } from '../emulator/package-root.js';
+import { UC_PROT_ALL } from '../emulator/unicorn/constants.js';
+import { PC_REG } from '../emulator/unicorn/registers.js';
+import { Unicorn } from '../emulator/unicorn/unicorn.js';
+
+const MEM = 16 * 1024 * 1024;
+const ROUNDS = 5;
+
+interface Figure {
+  readonly ms: number;
+  readonly insns: number;
+}
+
+function machineRun(img: GuestImage): Figure {
+  const m = new Machine(img, { memBytes: MEM });
+  const t0 = performance.now();
+  const stop = m.run();
+  const ms = performance.now() - t0;
+  if (stop.code !== 0) throw new Error(`loop guest stopped badly: ${stop.message}`);
+  const insns = m.instructions;
+  m.close();
+  return { ms, insns };
+}
+
+/* A raw engine: guest RAM at its guest-physical address, the engine's own TLB, tiny device hooks. */
+function rawEngine(img: GuestImage): { uc: Unicorn; stopped: () => boolean } {
+  const base = LAYOUT[img.arch].ramBase;
+  const ram = new ArrayBuffer(MEM);
+  for (const s of img.segments) new Uint8Array(ram).set(s.data, s.gpa - base);
+  const uc = Unicorn.open(img.arch);
+  uc.mapPtr(base, ram, UC_PROT_ALL);
+  let stopped = false;
+  if (img.arch === 'x86_64') {
+    uc.hookIn(() => 0x60); // LSR: transmitter empty
+    uc.hookOut(() => {});
+    uc.hookIntr(() => {
+      stopped = true;
+      uc.emuStop();
+    });
+  } else {
+    uc.mmioMap(
+      0x0900_0000,
+      0x1000,
+      (off) => (off === 0x18 ? 0x90 : 0),
+      () => {},
+    );
+    uc.hookIntr(() => {
+      stopped = true; // the PSCI hvc at the end
+      uc.emuStop();
+    });
+  }
+  uc.regWrite(img.arch === 'x86_64' ? 'rsp' : 'sp', base + MEM);
+  uc.regWrite(PC_REG[img.arch], img.entry);
+  return { uc, stopped: () => stopped };
+}
+
+function rawCounted(img: GuestImage): Figure {
+  const { uc, stopped } = rawEngine(img);
+  let insns = 0;
+  const t0 = performance.now();
+  for (;;) {
+    const err = uc.emuStart(uc.regRead(PC_REG[img.arch]), 0, 0, DEFAULT_SLICE_INSNS);
+    insns += uc.instructionsLastRun();
+    if (err !== 0 || stopped() || !uc.budgetExhaustedLastRun()) break;
+  }
+  const ms = performance.now() - t0;
+  uc.close();
+  return { ms, insns };
+}
+
+function rawFree(img: GuestImage, insns: number): Figure {
+  const { uc } = rawEngine(img);
+  const t0 = performance.now();
+  uc.emuStart(img.entry, 0, 0, 0);
+  const ms = performance.now() - t0;
+  uc.close();
+  return { ms, insns };
+}
+
+const faster = (a: Figure | null, b: Figure): Figure => (a === null || b.ms < a.ms ? b : a);
+
+const mips = (f: Figure): string => (f.insns / f.ms / 1000).toFixed(1).padStart(8);
+
+async function main(): Promise<void> {
+  const rows: string[] = [];
+  for (const arch of ['x86_64', 'arm64'] as Arch[]) {
+    const img = await loadGuest(packagePath('guests', arch, 'loop.s'), { memBytes: MEM });
+    let machine: Figure | null = null;
+    let counted: Figure | null = null;
+    let free: Figure | null = null;
+    for (let round = 0; round < ROUNDS; round++) {
+      machine = faster(machine, machineRun(img));
+      counted = faster(counted, rawCounted(img));
+      if (counted.insns !== machine.insns) {
+        throw new Error(
+          `${arch}: raw run counted ${counted.insns} instructions, the machine ${machine.insns}`,
+        );
+      }
+      free = faster(free, rawFree(img, machine.insns));
+    }
+    if (machine === null || counted === null || free === null) throw new Error('no rounds');
+    rows.push(
+      `${arch.padEnd(7)} ${machine.insns.toLocaleString('en-US').padStart(11)} insns | MIPS: machine ${mips(machine)}` +
+        `  raw counted ${mips(counted)}  raw free ${mips(free)} | machine/raw counted ${(counted.ms / machine.ms).toFixed(3)}` +
+        `  machine/raw free ${(free.ms / machine.ms).toFixed(3)}`,
+    );
+  }
+  process.stdout.write(`loop-ips (best of ${ROUNDS})\n${rows.join('\n')}\n`);
+}
+
+await main();
