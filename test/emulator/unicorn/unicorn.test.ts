@@ -266,6 +266,44 @@ describe('other hooks fire', () => {
   });
 });
 
+describe('control and running', () => {
+  it('removeCache makes a host-side code patch visible; without it the old translation runs', async () => {
+    const e = await eng('x86_64', 'mov eax, 1\n hlt');
+    e.uc.emuStart(e.entry, 0, 0, 100);
+    expect(e.uc.regRead('rax')).toBe(1);
+    new Uint8Array(e.ram)[e.entry + 1] = 2; // mov eax, 2 (imm32 low byte)
+    e.uc.emuStart(e.entry, 0, 0, 100);
+    expect(e.uc.regRead('rax')).toBe(1); // stale translated block
+    e.uc.removeCache(e.entry, e.entry + 0x1000);
+    e.uc.emuStart(e.entry, 0, 0, 100);
+    expect(e.uc.regRead('rax')).toBe(2);
+    new Uint8Array(e.ram)[e.entry + 1] = 3;
+    e.uc.flushTb();
+    e.uc.emuStart(e.entry, 0, 0, 100);
+    expect(e.uc.regRead('rax')).toBe(3);
+  });
+
+  it('a timeout ends an endless run', async () => {
+    const e = await eng('arm64', 'l: b l');
+    const t0 = performance.now();
+    expect(e.uc.emuStart(e.entry, 0, 20_000, 0)).toBe(0);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(15);
+    expect(e.uc.regRead('pc')).toBe(e.entry);
+  });
+
+  it('a deleted hook is not called again', async () => {
+    const e = await eng('x86_64', 'nop\n nop\n hlt');
+    let calls = 0;
+    const h = e.uc.hookCode(() => calls++);
+    e.uc.emuStart(e.entry, 0, 0, 100);
+    expect(calls).toBe(3);
+    e.uc.hookDel(h);
+    e.uc.emuStart(e.entry, 0, 0, 100);
+    expect(calls).toBe(3);
+    expect(() => e.uc.hookDel(h)).toThrow(RangeError);
+  });
+});
+
 describe('exceptions thrown in hooks', () => {
   it('become a HookError from emuStart, and the engine stays usable', async () => {
     const e = await eng('x86_64', 'mov al, 1\n out 0x80, al\n hlt');
