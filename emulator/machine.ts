@@ -21,9 +21,8 @@
  * i.e. the fill hook, the translator and slicing cost nothing measurable once the TLB is warm. But
  * Unicorn implements `count` with a C code hook before every instruction, which makes any counted
  * run much slower than a free one: raw free running is ~5x faster on arm64 and ~25-55x faster on
- * x86-64 (whose translator also gives up lazy flags when a code hook exists). The 2.1 API offers
- * no cheaper exact count; free running would lose `instructions`, the instruction limit and
- * deterministic slice boundaries.
+ * x86-64. The 2.1 API offers no cheaper exact count; free running would lose `instructions`, the
+ * instruction limit and deterministic slice boundaries.
  *
  * Stops. Devices and exception hooks call stop(), which records the reason and asks the engine to
  * stop at the next instruction boundary; the fill hook records a translation fault and returns
