@@ -10,6 +10,7 @@
  *   arm64-walk.ts        walkArm64 and the TTBR/TCR/SCTLR configuration
  *   guest-paging.ts      walkGuest: one entry point for either architecture (or paging off)
  *   two-dim-walk.ts      walkTwoDimensional: all 24 references of a 4x4-level translation
+ *   gpt-nested.ts        gptNestedWalker: the real GPT (mmu/gpt) as a NestedWalker for display
  */
 export * from './guest-phys.js';
 export * from './walk-result.js';
@@ -19,3 +20,4 @@ export * from './arm64-descriptor.js';
 export * from './arm64-walk.js';
 export * from './guest-paging.js';
 export * from './two-dim-walk.js';
+export * from './gpt-nested.js';
