@@ -21,6 +21,7 @@
 import type { EventSink, MmuEvent } from '../../mmu/events.js';
 import { gpa as toGpa, gva as toGva, hfn as toHfn } from '../../mmu/addr.js';
 import type { ClientState, FaultLogEntry, HoldInfo, HoldLogEntry } from './model.js';
+import { RateMeter } from './rate-meter.js';
 
 const CLIENT_STATES: readonly string[] = ['IDLE', 'ACTIVE', 'HOLD', 'ON_CPU', 'ORPHANED', 'DESTROY'];
 
@@ -65,7 +66,7 @@ export class TuiCollector implements EventSink<MmuEvent> {
   private readonly states = new Map<number, ClientState>();
   private readonly holds = new Map<number, HoldInfo[]>();
   private readonly gvaOfFault?: () => number | undefined;
-  private rateMark = { at: Number.NaN, total: 0, rate: 0 };
+  private readonly rate = new RateMeter();
 
   constructor(opts: CollectorOptions = {}) {
     this.log = new Ring(opts.capacity ?? 500);
@@ -167,17 +168,11 @@ export class TuiCollector implements EventSink<MmuEvent> {
   }
 
   /**
-   * Pages per second turning dirty, measured between successive calls at least `minMs` apart
-   * (the caller passes the time, e.g. performance.now(); between measurements the last rate stays).
+   * Pages per second turning dirty, measured between calls at least 250 ms apart (the caller
+   * passes the time, e.g. performance.now(); between measurements the last rate stays).
    */
-  dirtyRate(nowMs: number, minMs = 250): number {
-    const m = this.rateMark;
-    if (Number.isNaN(m.at)) this.rateMark = { at: nowMs, total: this.dirtyTotal, rate: 0 };
-    else if (nowMs - m.at >= minMs) {
-      const rate = ((this.dirtyTotal - m.total) * 1000) / (nowMs - m.at);
-      this.rateMark = { at: nowMs, total: this.dirtyTotal, rate };
-    }
-    return this.rateMark.rate;
+  dirtyRate(nowMs: number): number {
+    return this.rate.sample(this.dirtyTotal, nowMs);
   }
 
   private gvaValue() {
