@@ -25,6 +25,8 @@ export interface StartTuiOptions {
   readonly refreshMs?: number;
   /** Use the terminal's alternate screen (default: when stdout is a TTY). */
   readonly altScreen?: boolean;
+  /** Let Ink capture console output so stray logs cannot tear the screen (default true). */
+  readonly patchConsole?: boolean;
 }
 
 const ENTER_ALT_SCREEN = '\u001B[?1049h';
@@ -55,6 +57,7 @@ export async function startTui(session: TuiSession, opts: StartTuiOptions = {}):
       stdin: opts.stdin ?? process.stdin,
       stderr: opts.stderr ?? process.stderr,
       exitOnCtrlC: true,
+      patchConsole: opts.patchConsole ?? true,
       maxFps: 20,
     });
     const onResize = () => instance.rerender(tree());
