@@ -45,14 +45,15 @@ import type { TablePool } from '../host/table-pool.js';
 import type { TableOwner } from '../host/table-owner.js';
 import type { AccessKind, MemType, Prot } from '../prot.js';
 import { DEFAULT_ROOT_OPTIONS, newWords } from './entry-format.js';
-import type { EntryFormat, PteWords, RootOptions } from './entry-format.js';
+import type { DecodedEntry, EntryFormat, EntryKind, PteWords, RootOptions } from './entry-format.js';
 import { checkGpt } from './gpt-check.js';
 import { ENTRIES_PER_TABLE, GPA_LIMIT, LEAF_LEVEL, SPAN, entryAddr, indexOfPte } from './gpt-geometry.js';
 import { GptIter } from './gpt-iter.js';
 import { isCovered } from './gpt-node.js';
 import { GptTables, assertRange } from './gpt-tables.js';
 import type { PopulateResult } from './gpt-tables.js';
-import { NO_ENTRY, leafSlot, leafTable, translate, walk, walkAdvance } from './gpt-walk.js';
+import { harvestDirty } from './gpt-harvest.js';
+import { NO_ENTRY, leafSlot, translate, walk, walkAdvance } from './gpt-walk.js';
 import type { WalkPath } from './gpt-walk.js';
 
 /** Outcome of mapAt. */
@@ -168,6 +169,28 @@ export class Gpt implements TableOwner {
       accessed: f.isAccessed(lo, hi),
       dirty: f.isDirty(lo, hi),
     };
+  }
+
+  /* ---- reading one entry (the fill path has its location from translate) ---- */
+
+  /** Frame named by the present entry at pte. */
+  frameAt(pte: Hpa): Hfn {
+    return this.format.frameOf(this.u32[pte >>> 2], this.u32[(pte >>> 2) + 1]);
+  }
+
+  /** Rights granted by the present leaf at pte. */
+  protAt(pte: Hpa): Prot {
+    return this.format.protOf(this.u32[pte >>> 2], this.u32[(pte >>> 2) + 1]);
+  }
+
+  /** Dirty state of the leaf at pte (what the fill path consults before caching write). */
+  dirtyAt(pte: Hpa): boolean {
+    return this.format.isDirty(this.u32[pte >>> 2], this.u32[(pte >>> 2) + 1]);
+  }
+
+  /** Named bits of the entry at pte, as the manuals draw them. */
+  decodeAt(pte: Hpa, kind: EntryKind): DecodedEntry {
+    return this.format.decode(this.u32[pte >>> 2], this.u32[(pte >>> 2) + 1], kind);
   }
 
   /* ---- leaves ---- */
@@ -314,47 +337,12 @@ export class Gpt implements TableOwner {
   }
 
   /**
-   * Dirty-log harvest (get and clear) over [gpa, gpa + len): for each dirty page, clear Dirty and
-   * set bit i of `bitmap` (byte i >> 3, bit i & 7, i = page index from gpa); other bits are left as
-   * they are. Returns the number of dirty pages found. Works one leaf table at a time, reading the
-   * table straight from host RAM; entries whose dirtyLoMask bits are clear cost one AND.
+   * Dirty-log harvest (get and clear) over [gpa, gpa + len) into `bitmap` (gpt-harvest.ts); returns
+   * the number of dirty pages found.
    */
   harvestDirty(gpa: Gpa, len: number, bitmap: Uint8Array): number {
-    assertRange(gpa, len, 'gpt harvestDirty');
-    assert(bitmap.length * 8 >= len / 4096, 'gpt harvestDirty: bitmap too small');
-    const end = gpa + len;
-    const root = this.tables.root.frame;
-    let n = 0;
-    for (let at: number = gpa; at < end;) {
-      const stop = Math.min(end, at - (at % SPAN[2]) + SPAN[2]);
-      const table = leafTable(this.u32, this.format, root, at);
-      if (table !== NO_ENTRY) n += this.harvestTable(table, at, stop, gpa, bitmap);
-      at = stop;
-    }
+    const n = harvestDirty(this, gpa, len, bitmap);
     this.sweep();
-    return n;
-  }
-
-  /* Harvest the slots for [from, to) of one leaf table; bit positions count from `origin`. */
-  private harvestTable(table: number, from: number, to: number, origin: number, bitmap: Uint8Array): number {
-    const f = this.format;
-    const u32 = this.u32;
-    const out = this.w;
-    const mask = f.dirtyLoMask;
-    let n = 0;
-    let w = entryAddr(table, (from / 4096) & (ENTRIES_PER_TABLE - 1)) >>> 2;
-    for (let g = from; g < to; g += 4096, w += 2) {
-      const lo = u32[w];
-      if ((lo & mask) === 0) continue;
-      const hi = u32[w + 1];
-      if (!f.isPresent(lo, hi) || !f.isDirty(lo, hi)) continue;
-      f.clearDirty(out, lo, hi);
-      if (out.lo !== lo || out.hi !== hi) this.pmap.updateLeaf((w * 4) as Hpa, out.lo, out.hi);
-      const i = (g - origin) / 4096;
-      bitmap[i >>> 3] |= 1 << (i & 7);
-      n++;
-      if (this.sink.enabled) this.sink.emit({ type: 'ad-reset', gpa: g, accessed: false, dirty: true });
-    }
     return n;
   }
 

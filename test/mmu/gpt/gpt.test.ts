@@ -76,6 +76,12 @@ describe.each(FORMAT_NAMES.map((n) => [n, FORMATS[n]] as [string, EntryFormat]))
         dirty: false,
       });
       expect(gpt.lookup(gpa(0x10_1000))!.prot & PROT_READ).toBe(PROT_READ);
+      expect(gpt.frameAt(hpa(pte))).toBe(guest[0]);
+      expect(gpt.protAt(hpa(pte))).toBe(gpt.lookup(gpa(0x10_1000))!.prot);
+      expect(gpt.dirtyAt(hpa(pte))).toBe(false);
+      const d = gpt.decodeAt(hpa(pte), 'leaf');
+      expect(d.present).toBe(true);
+      expect(d.fields.find((f) => f.name === 'ADDR')?.value).toBe(guest[0] * 4096);
       expect(gpt.mapAt(gpa(0x10_1000), guest[0], PROT_RW, 'wb')).toBe('exists');
       expect(() => gpt.mapAt(gpa(0x10_1000), guest[1], PROT_RW, 'wb')).toThrow(InvariantError);
       expect(gpt.lookup(gpa(0x10_1000))!.frame).toBe(guest[0]);
