@@ -35,7 +35,7 @@
  * is returned every later runSlice()/run() returns the same one; `instructions` never counts an
  * instruction twice and never misses one.
  */
-import { PAGE_SIZE, gpa, gva, hex, hpa, type Hpa } from '../mmu/addr.js';
+import { PAGE_SIZE, gpa, gva, hex, hpa, type Gpa, type Hpa } from '../mmu/addr.js';
 import { PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessKind } from '../mmu/prot.js';
 import { LAYOUT, type Arch } from './arch.js';
 import { DebugCon } from './devices/debugcon.js';
@@ -76,7 +76,27 @@ export interface MachineOptions {
   readonly hostMemory?: ArrayBuffer;
   /** Bytes of hostMemory to map (default: all of it). */
   readonly hostBytes?: number;
+  /**
+   * Build the Translator the fill hook asks (default: guest RAM at host-physical 0, devices to
+   * their apertures). The nested-paging issue passes its GPT walk here.
+   */
+  readonly translator?: (ctx: TranslatorContext) => Translator;
 }
+
+/** What a translator factory needs to know about the machine's layout. */
+export interface TranslatorContext {
+  readonly arch: Arch;
+  /** Guest-physical base and size of guest RAM. */
+  readonly ramBase: Gpa;
+  readonly memBytes: number;
+  /** Bytes of host RAM mapped at host-physical 0. */
+  readonly hostBytes: number;
+  /** The device pages and their MMIO apertures above host RAM. */
+  readonly windows: readonly DeviceWindow[];
+}
+
+export const fixedOffsetTranslator = (ctx: TranslatorContext): Translator =>
+  new FixedOffsetTranslator(ctx.ramBase, ctx.memBytes, hpa(0), ctx.windows);
 
 export const DEFAULT_SLICE_INSNS = 2_000_000;
 
@@ -98,6 +118,9 @@ export class Machine {
   private readonly hostU8: Uint8Array;
   private readonly ramBase: number;
   private readonly translator: Translator;
+  /** Device pages and the host-physical apertures they are routed to. */
+  readonly windows: readonly DeviceWindow[];
+  private fillCount = 0;
   private readonly vcpu: VcpuArch;
   private readonly ports = new Map<number, PortDevice>();
   private readonly mmio: MmioDevice[] = [];
@@ -145,12 +168,19 @@ export class Machine {
     }
     this.hostU8 = new Uint8Array(this.host, 0, this.hostBytes);
     this.vcpu = VCPUS[image.arch];
-    this.loadImage(image);
 
     const deviceHost = this.deviceHost();
     this.addDevices(deviceHost);
     const windows = this.apertures();
-    this.translator = new FixedOffsetTranslator(gpa(this.ramBase), memBytes, hpa(0), windows);
+    this.windows = windows;
+    this.translator = (opts.translator ?? fixedOffsetTranslator)({
+      arch: image.arch,
+      ramBase: gpa(this.ramBase),
+      memBytes,
+      hostBytes: this.hostBytes,
+      windows,
+    });
+    this.loadImage(image);
 
     this.uc = Unicorn.open(image.arch);
     try {
@@ -183,6 +213,11 @@ export class Machine {
   /** Everything the guest has printed so far. */
   get console(): string {
     return this.consoleText;
+  }
+
+  /** TLB fills so far (misses of Unicorn's TLB that reached the translator). */
+  get fills(): number {
+    return this.fillCount;
   }
 
   /** Exact number of guest instructions begun so far (a faulting instruction counts). */
@@ -244,6 +279,7 @@ export class Machine {
 
   /* The TLB-fill hook: translate, or record the fault and refuse (the engine then stops). */
   private fill(va: number, memType: number, entry: TlbEntryOut): boolean {
+    this.fillCount++;
     const access = accessOf(memType);
     const r = this.translator.translate(gva(va), access);
     if (isFault(r) || (r.prot & needOf(access)) === 0) {
@@ -299,6 +335,22 @@ export class Machine {
     this.ports.get(port)?.write(port, size, size >= 4 ? value >>> 0 : value & allOnes(size));
   }
 
+  /* Host-side write of guest memory (image loading), page by page through the translator. */
+  private writeGuest(va: number, bytes: Uint8Array): void {
+    let done = 0;
+    while (done < bytes.length) {
+      const at = va + done;
+      const r = this.translator.translate(gva(at), 'write');
+      const off = at % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - off, bytes.length - done);
+      if (isFault(r) || r.hpa + off + n > this.hostBytes) {
+        throw new BadGuestError(`guest-physical ${hex(at)} is not guest RAM`);
+      }
+      this.hostU8.set(bytes.subarray(done, done + n), r.hpa + off);
+      done += n;
+    }
+  }
+
   private fetchWord(va: number): number | null {
     const b = this.readGuest(va, 4);
     if (!(b instanceof Uint8Array)) return null;
@@ -316,8 +368,9 @@ export class Machine {
             `${hex(this.ramBase)}..${hex(this.ramBase + this.memBytes)}`,
         );
       }
-      this.hostU8.set(s.data, off);
-      this.hostU8.fill(0, off + s.data.length, off + s.memSize);
+      const bytes = new Uint8Array(s.memSize);
+      bytes.set(s.data);
+      this.writeGuest(s.gpa, bytes);
     }
     const entryOff = image.entry - this.ramBase;
     if (entryOff < 0 || entryOff >= this.memBytes) {

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Machine, type MachineOptions } from '../../emulator/machine.js';
+import { FixedOffsetTranslator } from '../../emulator/translator.js';
+import { hpa } from '../../mmu/addr.js';
 import type { Arch } from '../../emulator/arch.js';
 import { BadGuestError, type GuestImage } from '../../emulator/image.js';
 import { MiB, image } from './unicorn/guest.js';
@@ -249,6 +251,44 @@ describe('Machine: slices and lifetime', () => {
     machines.push(m);
     m.run();
     expect(new DataView(host).getUint32(0x5000, true)).toBe(0x77);
+  });
+
+  it('the guest cannot tell where the translator puts its RAM in host memory', async () => {
+    const src = [
+      'mov rdi, 0x200000', // fill 64 KiB with a pattern, then sum it back
+      'mov ecx, 0x2000',
+      'f: mov [rdi + rcx*8 - 8], rcx',
+      'dec ecx',
+      'jnz f',
+      'xor eax, eax',
+      'mov ecx, 0x2000',
+      's: add rax, [rdi + rcx*8 - 8]',
+      'dec ecx',
+      'jnz s',
+      'mov [0x5000], rax',
+      'out 0xe9, al',
+      'hlt',
+    ].join('\n');
+    const img = await image('x86_64', src);
+    const plain = new Machine(img, { memBytes: 4 * MiB });
+    machines.push(plain);
+    const host = new ArrayBuffer(16 * MiB);
+    const SHIFT = 8 * MiB;
+    const shifted = new Machine(img, {
+      memBytes: 4 * MiB,
+      hostMemory: host,
+      translator: (ctx) => new FixedOffsetTranslator(ctx.ramBase, ctx.memBytes, hpa(SHIFT), ctx.windows),
+    });
+    machines.push(shifted);
+    const a = plain.run();
+    const b = shifted.run();
+    expect(b).toEqual(a);
+    expect(shifted.instructions).toBe(plain.instructions);
+    expect(shifted.console).toBe(plain.console);
+    expect(shifted.regs().rax).toBe(plain.regs().rax);
+    expect(new DataView(host).getBigUint64(SHIFT + 0x5000, true)).toBe((0x2000n * 0x2001n) / 2n);
+    expect(new DataView(host).getBigUint64(0x5000, true)).toBe(0n);
+    expect(shifted.fills).toBeGreaterThan(0);
   });
 
   it('refuses images that do not fit in guest RAM', async () => {
