@@ -133,17 +133,16 @@ const TWO56 = 2 ** 56;
 const TWO63 = 2 ** 63;
 const TWO64 = 2 ** 64;
 
-/** Which region an address is in and its index bits; `region` -1 = outside both. */
-interface Region {
-  region: -1 | 0 | 1;
-  ia: number;
-  va: number;
-}
+/*
+ * Which region an address is in: selectRegion returns 0 (TTBR0), 1 (TTBR1) or -1 (neither), and
+ * leaves the region's input-address size and the address's index bits in `sel` (module scratch,
+ * so that a walk allocates nothing but its result).
+ */
+const sel = { ia: 0, va: 0 };
 
-function selectRegion(cfg: Arm64Stage1Config, gva: number): Region {
-  const none: Region = { region: -1, ia: 0, va: 0 };
+function selectRegion(cfg: Arm64Stage1Config, gva: number): -1 | 0 | 1 {
   const v = gva >= TWO63 ? gva - TWO64 : gva;
-  if (!Number.isFinite(v)) return none;
+  if (!Number.isFinite(v)) return -1;
   /*
    * Split v into its top byte and its low 56 bits without ever adding 2^56 to a small number
    * (that would round away the page offset): `rem` keeps the sign of v, and a negative `rem`
@@ -151,19 +150,20 @@ function selectRegion(cfg: Arm64Stage1Config, gva: number): Region {
    */
   const rem = v % TWO56;
   const top = (v - rem) / TWO56 - (rem < 0 ? 1 : 0);
-  const sel = rem >= 0 ? (rem >= TWO55 ? 1 : 0) : rem >= -TWO55 ? 1 : 0;
-  const tbi = sel === 1 ? cfg.tbi1 === true : cfg.tbi0 === true;
-  if (!tbi && top !== (sel === 1 ? -1 : 0)) return none;
-  if (sel === 1 && (cfg.ttbr1 === undefined || cfg.t1sz === undefined)) return none;
-  const tsz = Math.min(39, Math.max(16, sel === 1 ? (cfg.t1sz as number) : cfg.t0sz));
-  const ia = 64 - tsz;
-  const span = 2 ** ia;
-  if (sel === 0) {
-    const low = rem >= 0 ? rem : rem + TWO56;
-    return low < span ? { region: 0, ia, va: low } : none;
+  const one = rem >= 0 ? rem >= TWO55 : rem >= -TWO55;
+  const tbi = one ? cfg.tbi1 === true : cfg.tbi0 === true;
+  if (!tbi && top !== (one ? -1 : 0)) return -1;
+  if (one && (cfg.ttbr1 === undefined || cfg.t1sz === undefined)) return -1;
+  const tsz = Math.min(39, Math.max(16, one ? (cfg.t1sz as number) : cfg.t0sz));
+  const span = 2 ** (64 - tsz);
+  sel.ia = 64 - tsz;
+  if (!one) {
+    sel.va = rem >= 0 ? rem : rem + TWO56;
+    return sel.va < span ? 0 : -1;
   }
   const below = rem >= 0 ? rem - TWO56 : rem; // low 56 bits minus 2^56: in [-2^55, 0)
-  return below >= -span ? { region: 1, ia, va: below + span } : none;
+  sel.va = below + span;
+  return below >= -span ? 1 : -1;
 }
 
 const startLevel = (ia: number): number => (ia > 39 ? 0 : ia > 30 ? 1 : 2);
@@ -187,16 +187,18 @@ export function walkArm64(
 ): WalkResult {
   const dry = opts?.dryRun === true;
   const onEntry = opts?.onEntry;
-  const r = selectRegion(cfg, gva);
-  if (r.region < 0) return a64Fault(gva, 0, 'address-range', access, user);
-  const one = r.region === 1;
+  const region = selectRegion(cfg, gva);
+  if (region < 0) return a64Fault(gva, 0, 'address-range', access, user);
+  const one = region === 1;
+  const ia = sel.ia;
+  const va = sel.va;
   if (one ? cfg.epd1 === true : cfg.epd0 === true) return a64Fault(gva, 0, 'not-present', access, user);
   if ((one ? cfg.granule4k1 : cfg.granule4k0) === false) return a64Fault(gva, 0, 'unsupported', access, user);
   const hpd = one ? cfg.hpd1 === true : cfg.hpd0 === true;
   const paLimit = 2 ** (cfg.paBits ?? 48);
   const hd = cfg.ha && cfg.hd;
-  const start = startLevel(r.ia);
-  const startEntries = 2 ** (r.ia - Math.log2(a64LevelSize(start)));
+  const start = startLevel(ia);
+  const startEntries = 2 ** (ia - (12 + 9 * (3 - start)));
   const ttbr = one ? (cfg.ttbr1 as number) : cfg.ttbr0;
   let table = ttbr - (ttbr % Math.max(64, startEntries * 8));
   let restrict = 0;
@@ -204,7 +206,7 @@ export function walkArm64(
   for (let level = start; level <= 3; level++) {
     const size = a64LevelSize(level);
     const entries = level === start ? startEntries : 512;
-    const entry = toGpa(table + (Math.floor(r.va / size) % entries) * 8);
+    const entry = toGpa(table + (Math.floor(va / size) % entries) * 8);
     const miss = mem.read64(entry, e);
     if (miss !== null) return missAt(gva, level, miss);
     const lo = e.lo >>> 0;
@@ -235,7 +237,7 @@ export function walkArm64(
     return {
       kind: 'ok',
       gva,
-      gpa: toGpa(addr - (addr % size) + (r.va % size)),
+      gpa: toGpa(addr - (addr % size) + (va % size)),
       level,
       pageSize: size,
       leaf: entry,
