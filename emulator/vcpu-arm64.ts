@@ -9,9 +9,12 @@
  *     HVC #0          1101 0100 000 imm16 000 10   PSCI call (w0 = function id), psci.ts
  *     HLT #0xf000     1101 0100 010 imm16 000 00   semihosting call (w0 = op, x1 = param)
  *
- * (hvc is UNDEFINED because Unicorn's CPU has no EL2 and SCR_EL3.HCE is clear.) A call that
- * returns sets x0 and steps pc over the instruction; a call that stops (SYSTEM_OFF, SYS_EXIT)
- * asks the machine to stop. Every other exception stops the guest with a fault naming it.
+ *   intno 11 (HVC), pc already past the instruction: the same PSCI call, as it arrives when
+ *     SCR_EL3.HCE is set (Unicorn resets it clear, so normally hvc is UNDEFINED; both are handled)
+ *
+ * A call that returns sets x0 and leaves pc on the next instruction; a call that stops
+ * (SYSTEM_OFF, SYS_EXIT) asks the machine to stop. Every other exception stops the guest with a
+ * fault naming it.
  */
 import { EXIT_FAULT } from './stop-reason.js';
 import { psciCall, type CallOutcome } from './devices/psci.js';
@@ -33,6 +36,7 @@ const EXCEPTIONS: Record<number, string> = {
   13: 'smc',
 };
 export const EXCP_UDEF = 1;
+export const EXCP_HVC = 11;
 
 /* Encodings: fixed bits under a mask, imm16 in bits 20:5. */
 const IMM16_MASK = 0xffe0_001f;
@@ -54,7 +58,7 @@ function onException(uc: Unicorn, host: VcpuHost, intno: number): void {
   const pc = uc.regRead('pc');
   if (intno === EXCP_UDEF) {
     const word = host.fetchWord(pc);
-    if (word !== null && isHvc(word)) {
+    if (word !== null && isHvc(word) && imm16(word) === 0) {
       complete(uc, pc, psciCall(uc.regRead('x0') >>> 0, uc.regRead('x1'), host));
       return;
     }
@@ -69,6 +73,13 @@ function onException(uc: Unicorn, host: VcpuHost, intno: number): void {
       message: `guest executed an undefined instruction${what}`,
     });
     return;
+  }
+  if (intno === EXCP_HVC) {
+    const word = host.fetchWord(pc - 4);
+    if (word !== null && isHvc(word) && imm16(word) === 0) {
+      complete(uc, pc - 4, psciCall(uc.regRead('x0') >>> 0, uc.regRead('x1'), host));
+      return;
+    }
   }
   const name = EXCEPTIONS[intno] ?? `exception ${intno}`;
   host.stop({

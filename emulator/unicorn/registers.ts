@@ -99,6 +99,7 @@ const ARM64: Record<string, RegSpec> = (() => {
   r.sctlr_el1 = cp(3, 0, 1, 0, 0);
   r.tcr_el1 = cp(3, 0, 2, 0, 2);
   r.spsr_el1 = cp(3, 0, 4, 0, 0);
+  r.scr_el3 = cp(3, 6, 1, 1, 0); // HCE (bit 8) decides how hvc arrives, see vcpu-arm64.ts
   // CurrentEL through CP_REG trips an assertion inside Unicorn 2.1.1 (raw_read without a field
   // offset) and aborts the process, so it is derived from PSTATE instead: EL is PSTATE bits 3:2,
   // exactly where CurrentEL keeps it. Read-only.
