@@ -29,11 +29,11 @@ import type { CursorMove } from './dirty-grid.js';
 import type { FaultFilter } from './faults-pane.js';
 import { filterFaults, FaultsPane, nextFilter } from './faults-pane.js';
 import { CpuPane } from './cpu-pane.js';
-import { HoldsPane } from './holds-pane.js';
+import { HoldsPane, holdsLines } from './holds-pane.js';
 import { DirtyPane } from './dirty-pane.js';
 import { GptPane } from './gpt-pane.js';
 import { FramesPane } from './frames-pane.js';
-import { HelpScreen } from './help-screen.js';
+import { HelpScreen, helpLines } from './help-screen.js';
 import { Header, StatusBar } from './status-bar.js';
 
 export interface AppProps {
@@ -88,6 +88,15 @@ function initialUi(snap: TuiSnapshot): UiState {
 
 const pageGpa = (snap: TuiSnapshot, page: number) => toGpa(snap.memory.base + page * PAGE_SIZE);
 
+/** A list's scroll offset after a move, kept within [0, max]. */
+function scrollTo(offset: number, move: CursorMove, page: number, max: number): number {
+  const step: Partial<Record<CursorMove, number>> = { up: -1, down: 1, 'page-up': -page, 'page-down': page };
+  const to = move === 'home' ? 0 : move === 'end' ? max : offset + (step[move] ?? 0);
+  return Math.max(0, Math.min(max, to));
+}
+
+const helpHeight = (rows: number) => Math.max(6, rows - 1);
+
 /** Move the fault-log cursor over the rows the filter shows (null = follow the newest). */
 function moveFaultCursor(snap: TuiSnapshot, ui: UiState, move: CursorMove): number | null {
   const rows = filterFaults(snap.faults.entries, ui.filter);
@@ -95,9 +104,9 @@ function moveFaultCursor(snap: TuiSnapshot, ui: UiState, move: CursorMove): numb
   if (move === 'home') return rows[0].seq;
   const at = ui.faultCursor === null ? rows.length : rows.findIndex((e) => e.seq === ui.faultCursor);
   const from = at < 0 ? rows.length : at;
-  if (move === 'up') return rows[Math.max(0, from - 1)].seq;
-  if (move === 'down') return from + 1 >= rows.length ? null : rows[from + 1].seq;
-  return ui.faultCursor;
+  const step: Partial<Record<CursorMove, number>> = { up: -1, down: 1, 'page-up': -10, 'page-down': 10 };
+  const to = from + (step[move] ?? 0);
+  return to >= rows.length ? null : rows[Math.max(0, to)].seq;
 }
 
 export function App({ session, columns, rows, refreshMs = 100, onClose }: AppProps): ReactElement {
@@ -142,17 +151,18 @@ export function App({ session, columns, rows, refreshMs = 100, onClose }: AppPro
   const moveBy = (move: CursorMove) => {
     const cur = uiRef.current;
     const snap = viewRef.current.snap;
-    if (cur.help)
-      return setUi({
-        helpScroll: Math.max(0, cur.helpScroll + (move === 'up' ? -1 : move === 'down' ? 1 : 0)),
-      });
+    if (cur.help) {
+      const room = helpHeight(rows) - 2;
+      const max = helpLines(columns - 4, session.sliceSize).length - room;
+      return setUi({ helpScroll: scrollTo(cur.helpScroll, move, room, max) });
+    }
     if (cur.focus === 'faults' && move !== 'left' && move !== 'right') {
       return setUi({ faultCursor: moveFaultCursor(snap, cur, move) });
     }
-    if (cur.focus === 'holds' && (move === 'up' || move === 'down' || move === 'home')) {
-      return setUi({
-        holdScroll: move === 'home' ? 0 : Math.max(0, cur.holdScroll + (move === 'up' ? -1 : 1)),
-      });
+    if (cur.focus === 'holds' && move !== 'left' && move !== 'right') {
+      const room = contentSize(paneSlot(planLayout(columns, rows, 'holds', cur.zoom), 'holds')).height;
+      const max = holdsLines(snap).length - room;
+      return setUi({ holdScroll: scrollTo(cur.holdScroll, move, room, max) });
     }
     const slot = paneSlot(planLayout(columns, rows, cur.focus, cur.zoom), 'dirty');
     const size = contentSize(slot);
@@ -242,7 +252,7 @@ export function App({ session, columns, rows, refreshMs = 100, onClose }: AppPro
       <Box width={columns}>
         <HelpScreen
           width={columns}
-          height={Math.max(6, rows - 1)}
+          height={helpHeight(rows)}
           scroll={ui.helpScroll}
           sliceSize={session.sliceSize}
         />

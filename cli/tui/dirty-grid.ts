@@ -5,7 +5,7 @@
  * One character cell stands for a power-of-two group of pages, the smallest group that lets all
  * of guest memory fit the space the pane has. A group shows the "hottest" state of its pages:
  * dirty > accessed > present > not present. The cursor is a page index; it moves by one cell
- * (left/right), one row (up/down) or one page ([ and ]).
+ * (left/right), one row (up/down), eight rows (PgUp/PgDn) or one page ([ and ]).
  *
  * Pane content, top to bottom: the stats (one or two lines), the legend (one or two), the grid rows, and
  * one line describing the page under the cursor.
@@ -85,7 +85,11 @@ export function cellState(states: Uint8Array, cell: number, pagesPerCell: number
   return s;
 }
 
-export type CursorMove = 'left' | 'right' | 'up' | 'down' | 'prev-page' | 'next-page' | 'home' | 'end';
+export type CursorMove =
+  'left' | 'right' | 'up' | 'down' | 'page-up' | 'page-down' | 'prev-page' | 'next-page' | 'home' | 'end';
+
+/** Rows PgUp/PgDn move the cursor by (the whole grid is on screen, so "a screen" means nothing). */
+export const PAGE_ROWS = 8;
 
 /** The cursor's page index after a move, clamped to guest memory. */
 export function moveCursor(cursor: number, move: CursorMove, g: GridGeometry, pages: number): number {
@@ -94,6 +98,8 @@ export function moveCursor(cursor: number, move: CursorMove, g: GridGeometry, pa
     right: g.pagesPerCell,
     up: -g.pagesPerCell * g.cellsPerRow,
     down: g.pagesPerCell * g.cellsPerRow,
+    'page-up': -g.pagesPerCell * g.cellsPerRow * PAGE_ROWS,
+    'page-down': g.pagesPerCell * g.cellsPerRow * PAGE_ROWS,
     'prev-page': -1,
     'next-page': 1,
     home: -Infinity,

@@ -70,6 +70,8 @@ function arrow(key: KeyLike): CursorMove | null {
   if (key.downArrow) return 'down';
   if (key.leftArrow) return 'left';
   if (key.rightArrow) return 'right';
+  if (key.pageUp) return 'page-up';
+  if (key.pageDown) return 'page-down';
   if (key.home) return 'home';
   if (key.end) return 'end';
   return null;
@@ -80,7 +82,8 @@ export function keyToCommand(input: string, key: KeyLike, helpOpen: boolean): Co
   if (helpOpen) {
     if (input === 'q') return { type: 'quit' };
     if (input === '?' || key.escape) return { type: 'help' };
-    return { type: 'none' };
+    const scroll = arrow(key);
+    return scroll ? { type: 'move', move: scroll } : { type: 'none' };
   }
   if (key.tab) return key.shift ? { type: 'focus-prev' } : { type: 'focus-next' };
   const move = arrow(key);
@@ -105,6 +108,7 @@ export const KEY_HELP: readonly { keys: string; what: string }[] = [
   { keys: 'u', what: 'unmap the region holding the selected page, or map it back' },
   { keys: 'arrows', what: 'move the page cursor (in Faults and Holds: scroll the list)' },
   { keys: '[ ]', what: 'move the page cursor by exactly one page' },
+  { keys: 'PgUp PgDn', what: 'move the page cursor eight rows (in a list or this help: a screenful)' },
   { keys: 'Home End', what: 'cursor to the first / last page (or top / bottom of a list)' },
   { keys: 'Tab', what: 'focus the next pane (shift+Tab: the previous one)' },
   { keys: '1-6', what: 'focus a pane by its number (on a small screen: show that tab)' },

@@ -157,11 +157,42 @@ describe('App at 80x24 (tabs)', () => {
     expect(f).toContain('THE PANES');
     checkFits(f, 80, 24);
     await r.press('s'); // ignored while help is open
+    expect(r.lastFrame()).toContain('THE PANES');
+    await r.press(KEY.down, KEY.down, KEY.down);
+    expect(r.lastFrame()).not.toContain('nestvm live view: help');
+    await r.press(KEY.end);
+    expect(r.lastFrame()).toContain('quit and give the terminal back');
+    checkFits(r.lastFrame(), 80, 24);
+    await r.press(KEY.home);
+    expect(r.lastFrame()).toContain('nestvm live view: help');
     await r.press(KEY.escape);
     f = r.lastFrame();
     expect(f).not.toContain('THE PANES');
     expect(f).toContain('[1 CPU]');
     expect(f).toContain('insns 0');
+  });
+
+  it('PgDn moves the page cursor a screen, End to the last page', async () => {
+    const { session, r } = start(80, 24, { pages: 4096 });
+    await r.press('4', KEY.pageDown);
+    // 4096 pages in 78 x 14 cells: 4 pages a cell, 78 cells a row; PgDn moves 8 rows
+    expect(session.selected).toBe(4 * 78 * 8 * 0x1000);
+    await r.press(KEY.end);
+    expect(session.selected).toBe(4095 * 0x1000);
+  });
+
+  it('arrows scroll the holds list when it is longer than the pane', async () => {
+    const { session, r } = start(80, 12, { pages: 64 }, 20);
+    session.resume();
+    session.advance(64); // the uart client takes holds: more lines than the pane shows
+    await tick(50);
+    await r.press('3');
+    const top = r.lastFrame();
+    expect(top).toContain('c0 vcpu0');
+    await r.press(KEY.down);
+    expect(r.lastFrame()).not.toContain('c0 vcpu0');
+    await r.press(KEY.end, KEY.up, KEY.home);
+    expect(r.lastFrame()).toBe(top);
   });
 
   it('q closes the session once and exits', async () => {

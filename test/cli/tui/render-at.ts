@@ -65,6 +65,10 @@ export const KEY = {
   enter: '\r',
   escape: '\u001B',
   ctrlC: '\u0003',
+  home: '\u001B[H',
+  end: '\u001B[F',
+  pageUp: '\u001B[5~',
+  pageDown: '\u001B[6~',
 } as const;
 
 export function renderAt(tree: ReactElement, columns: number, rows: number): Rendered {
