@@ -15,17 +15,21 @@
  *
  * Invariants:
  *  - nothing here writes host RAM or allocates (translate() is the TLB-fill fast path).
+ *  - an address outside [0, 2^48) is never folded into the tree: translate() reports it as not
+ *    present at the root, leafTable()/leafSlot() find nothing (a guest can name such an address).
  *  - path[L] is either NO_ENTRY or an 8-aligned address inside a table frame; once a level is
  *    NO_ENTRY every lower level is too.
  *  - walkAdvance moves to the next leaf slot in address order, skipping whole absent subtrees, and
  *    leaves `path` exactly as walk() would have filled it for the returned address.
  */
 
+import { assert } from '../checks.js';
 import type { AccessKind } from '../prot.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../prot.js';
 import type { EntryFormat } from './entry-format.js';
 import {
   GPA_END,
+  GPA_LIMIT,
   LAST_INDEX,
   LEAF_LEVEL,
   ROOT_LEVEL,
@@ -59,6 +63,7 @@ function nextTable(u32: Uint32Array, fmt: EntryFormat, pte: number): number {
 
 /** Fill path for gpa down to the leaf slot; returns the lowest level reached (1 = leaf slot found). */
 export function walk(u32: Uint32Array, fmt: EntryFormat, root: number, gpa: number, path: WalkPath): number {
+  assert(gpa >= 0 && gpa < GPA_LIMIT, 'gpt walk: address beyond the guest-physical space');
   let table = root;
   let reached = ROOT_LEVEL;
   for (let level = ROOT_LEVEL; level >= LEAF_LEVEL; level--) {
@@ -76,6 +81,7 @@ export function walk(u32: Uint32Array, fmt: EntryFormat, root: number, gpa: numb
 
 /** Frame of the leaf table covering gpa, or NO_ENTRY when the hardware would find none. */
 export function leafTable(u32: Uint32Array, fmt: EntryFormat, root: number, gpa: number): number {
+  if (!(gpa >= 0 && gpa < GPA_LIMIT)) return NO_ENTRY;
   let table = root;
   for (let level = ROOT_LEVEL; level > LEAF_LEVEL; level--) {
     table = nextTable(u32, fmt, entryAddr(table, levelIndex(level, gpa)));
@@ -124,6 +130,7 @@ export function translate(
   gpa: number,
   access: AccessKind,
 ): number {
+  if (!(gpa >= 0 && gpa < GPA_LIMIT)) return -ROOT_LEVEL; // beyond the 48 bits a 4-level walk translates
   let table = root;
   for (let level = ROOT_LEVEL; level > LEAF_LEVEL; level--) {
     table = nextTable(u32, fmt, entryAddr(table, levelIndex(level, gpa)));

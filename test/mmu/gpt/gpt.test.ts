@@ -158,6 +158,19 @@ describe.each(FORMAT_NAMES.map((n) => [n, FORMATS[n]] as [string, EntryFormat]))
       expect(got).toEqual([GB - 0x2000, GB - 0x1000, GB]);
     });
 
+    it('never folds an address beyond 48 bits into the tree', () => {
+      const { gpt, guest } = makeRig(fmt);
+      gpt.populate(gpa(0x1000), 0x1000);
+      gpt.mapAt(gpa(0x1000), guest[0], PROT_RW, 'wb');
+      for (const a of [2 ** 48 + 0x1000, 2 ** 52 + 0x1000, -0x1000]) {
+        expect(gpt.translate(gpa(a), 'read')).toBe(-4);
+        expect(gpt.lookup(gpa(a))).toBeNull();
+        expect(gpt.leafPte(gpa(a))).toBe(NO_ENTRY);
+        expect(gpt.unmap(gpa(a))).toBe(false);
+      }
+      expect(gpt.lookup(gpa(0x1000))!.frame).toBe(guest[0]);
+    });
+
     it('maps above 4 GiB and at the top of the 48-bit space', () => {
       const { gpt, guest } = makeRig(fmt);
       for (const a of [0x1_2345_6000, 2 ** 48 - 0x1000]) {
