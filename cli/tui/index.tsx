@@ -6,13 +6,16 @@
  *   - on a TTY the UI runs in the alternate screen, so quitting gives back the shell screen as it
  *     was; Ink hides the cursor while drawing and shows it again on exit;
  *   - Ctrl+C exits like q (exitOnCtrlC); either way session.close() runs exactly once, even if
- *     rendering throws;
+ *     rendering throws or startTui refuses to start: from the call on, startTui owns the session;
  *   - on resize the App is re-rendered with the new size (the size is a prop, never read inside).
  *
- * The caller (cli/commands/tui.ts) checks that stdout is a TTY before calling this.
+ * The caller (cli/commands/tui.ts) checks that stdout is a TTY before calling this. Keys need stdin
+ * in raw mode, which only a terminal has, so a non-TTY stdin is refused here with an
+ * EnvironmentError (one clear line from the CLI) before anything is drawn.
  */
 import { render } from 'ink';
 import { App } from './app.js';
+import { EnvironmentError } from '../errors.js';
 import type { TuiSession } from './model.js';
 
 export type { TuiSession, TuiSnapshot, ActionOutcome } from './model.js';
@@ -34,6 +37,13 @@ const LEAVE_ALT_SCREEN = '\u001B[?1049l';
 
 export async function startTui(session: TuiSession, opts: StartTuiOptions = {}): Promise<void> {
   const stdout = opts.stdout ?? process.stdout;
+  const stdin = opts.stdin ?? process.stdin;
+  if (!stdin.isTTY) {
+    session.close();
+    throw new EnvironmentError(
+      'the live view reads keys, but stdin is not a terminal (use `nestvm run` instead)',
+    );
+  }
   const alt = opts.altScreen ?? Boolean(stdout.isTTY);
   let closed = false;
   const close = () => {
@@ -54,7 +64,7 @@ export async function startTui(session: TuiSession, opts: StartTuiOptions = {}):
   try {
     const instance = render(tree(), {
       stdout,
-      stdin: opts.stdin ?? process.stdin,
+      stdin,
       stderr: opts.stderr ?? process.stderr,
       exitOnCtrlC: true,
       patchConsole: opts.patchConsole ?? true,

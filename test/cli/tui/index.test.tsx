@@ -46,6 +46,15 @@ describe('startTui', () => {
     expect(t.text()).not.toContain(ENTER);
   });
 
+  it('refuses a stdin that is not a terminal, before drawing anything', async () => {
+    const session = new FakeSession();
+    const t = io();
+    t.stdin.isTTY = false;
+    await expect(startTui(session, t.opts)).rejects.toThrow(/stdin is not a terminal/);
+    expect(t.stdout.frames).toEqual([]);
+    expect(session.closed).toBe(1);
+  });
+
   it('re-lays out on resize', async () => {
     const session = new FakeSession();
     const t = io(80, 24);
