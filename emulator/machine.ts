@@ -35,14 +35,12 @@
  * is returned every later runSlice()/run() returns the same one; `instructions` never counts an
  * instruction twice and never misses one.
  */
-import { PAGE_SIZE, gpa, gva, hex, hpa, type Gpa, type Hpa } from '../mmu/addr.js';
+import { PAGE_SIZE, gpa, gva, hex, hpa, type Gpa } from '../mmu/addr.js';
 import { PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessKind } from '../mmu/prot.js';
 import { LAYOUT, type Arch } from './arch.js';
-import { DebugCon } from './devices/debugcon.js';
-import { DebugExit } from './devices/debug-exit.js';
-import { allOnes, type DeviceHost, type MmioDevice, type PortDevice } from './devices/device.js';
-import { Pl011 } from './devices/pl011.js';
-import { Uart16550 } from './devices/uart16550.js';
+import { DeviceBus } from './device-bus.js';
+import type { DeviceHost } from './devices/device.js';
+import { GuestMemory } from './guest-memory.js';
 import { BadGuestError, type GuestImage } from './image.js';
 import { EXIT_FAULT, EXIT_LIMIT, type StopReason } from './stop-reason.js';
 import {
@@ -107,8 +105,6 @@ const accessOf = (memType: number): AccessKind =>
   memType === UC_MEM_FETCH ? 'exec' : memType === UC_MEM_WRITE ? 'write' : 'read';
 const needOf = (a: AccessKind): number => (a === 'exec' ? PROT_EXEC : a === 'write' ? PROT_WRITE : PROT_READ);
 
-const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to;
-
 export class Machine {
   readonly arch: Arch;
   readonly memBytes: number;
@@ -118,12 +114,12 @@ export class Machine {
   private readonly hostU8: Uint8Array;
   private readonly ramBase: number;
   private readonly translator: Translator;
+  private readonly memory: GuestMemory;
   /** Device pages and the host-physical apertures they are routed to. */
   readonly windows: readonly DeviceWindow[];
   private fillCount = 0;
   private readonly vcpu: VcpuArch;
-  private readonly ports = new Map<number, PortDevice>();
-  private readonly mmio: MmioDevice[] = [];
+  private readonly bus: DeviceBus;
   private readonly sliceInsns: number;
   private readonly maxInsns: number | undefined;
   private readonly timeoutMs: number | undefined;
@@ -170,8 +166,8 @@ export class Machine {
     this.vcpu = VCPUS[image.arch];
 
     const deviceHost = this.deviceHost();
-    this.addDevices(deviceHost);
-    const windows = this.apertures();
+    this.bus = new DeviceBus(image.arch, deviceHost);
+    const windows = this.bus.windows(this.hostBytes);
     this.windows = windows;
     this.translator = (opts.translator ?? fixedOffsetTranslator)({
       arch: image.arch,
@@ -180,6 +176,7 @@ export class Machine {
       hostBytes: this.hostBytes,
       windows,
     });
+    this.memory = new GuestMemory(this.translator, this.hostU8);
     this.loadImage(image);
 
     this.uc = Unicorn.open(image.arch);
@@ -187,7 +184,7 @@ export class Machine {
       this.uc.setTlbMode(UC_TLB_VIRTUAL);
       this.uc.mapPtr(0, this.host, PROT_ALL, this.hostBytes);
       windows.forEach((w, i) => {
-        const dev = this.mmio[i];
+        const dev = this.bus.mmio[i];
         this.uc.mmioMap(
           w.hpa,
           w.size,
@@ -198,9 +195,9 @@ export class Machine {
       this.uc.hookTlbFill((va, memType, entry) => this.fill(va, memType, entry));
       const vcpuHost: VcpuHost = {
         ...deviceHost,
-        portRead: (port, size) => this.inside(() => this.portRead(port, size)),
-        portWrite: (port, size, value) => this.inside(() => this.portWrite(port, size, value)),
-        fetchWord: (va) => this.fetchWord(va),
+        portRead: (port, size) => this.inside(() => this.bus.portRead(port, size)),
+        portWrite: (port, size, value) => this.inside(() => this.bus.portWrite(port, size, value)),
+        fetchWord: (va) => this.memory.word32(va),
       };
       this.vcpu.install(this.uc, vcpuHost);
       this.vcpu.reset(this.uc, image.entry, this.ramBase + memBytes);
@@ -295,27 +292,6 @@ export class Machine {
     return true;
   }
 
-  /**
-   * The one way devices read guest memory: through the translator, as the guest would.
-   * (A later issue turns this into page holds on the vmspace.)
-   */
-  private readGuest(va: number, length: number): Uint8Array | TranslationFault {
-    const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const at = va + done;
-      const r = this.translator.translate(gva(at), 'read');
-      if (isFault(r)) return r;
-      const off = at % PAGE_SIZE;
-      const n = Math.min(PAGE_SIZE - off, length - done);
-      const src = r.hpa + off;
-      if (src + n > this.hostBytes) return { kind: 'nomap', gpa: gpa(at - off), access: 'read' };
-      out.set(this.hostU8.subarray(src, src + n), done);
-      done += n;
-    }
-    return out;
-  }
-
   /* Run a device access made from the middle of an instruction (see instructionsLastRun). */
   private inside<T>(fn: () => T): T {
     this.inInstruction = true;
@@ -324,37 +300,6 @@ export class Machine {
     } finally {
       this.inInstruction = false;
     }
-  }
-
-  private portRead(port: number, size: number): number {
-    const dev = this.ports.get(port);
-    return dev === undefined ? allOnes(size) : dev.read(port, size) & allOnes(size);
-  }
-
-  private portWrite(port: number, size: number, value: number): void {
-    this.ports.get(port)?.write(port, size, size >= 4 ? value >>> 0 : value & allOnes(size));
-  }
-
-  /* Host-side write of guest memory (image loading), page by page through the translator. */
-  private writeGuest(va: number, bytes: Uint8Array): void {
-    let done = 0;
-    while (done < bytes.length) {
-      const at = va + done;
-      const r = this.translator.translate(gva(at), 'write');
-      const off = at % PAGE_SIZE;
-      const n = Math.min(PAGE_SIZE - off, bytes.length - done);
-      if (isFault(r) || r.hpa + off + n > this.hostBytes) {
-        throw new BadGuestError(`guest-physical ${hex(at)} is not guest RAM`);
-      }
-      this.hostU8.set(bytes.subarray(done, done + n), r.hpa + off);
-      done += n;
-    }
-  }
-
-  private fetchWord(va: number): number | null {
-    const b = this.readGuest(va, 4);
-    if (!(b instanceof Uint8Array)) return null;
-    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
   }
 
   // ---- setup -----------------------------------------------------------------------------
@@ -370,7 +315,9 @@ export class Machine {
       }
       const bytes = new Uint8Array(s.memSize);
       bytes.set(s.data);
-      this.writeGuest(s.gpa, bytes);
+      const fault = this.memory.write(s.gpa, bytes);
+      if (fault !== null)
+        throw new BadGuestError(`${image.origin}: guest-physical ${hex(fault.gpa)} is not guest RAM`);
     }
     const entryOff = image.entry - this.ramBase;
     if (entryOff < 0 || entryOff >= this.memBytes) {
@@ -391,28 +338,8 @@ export class Machine {
         }
         this.uc.emuStop();
       },
-      readGuest: (va, length) => this.readGuest(va, length),
+      readGuest: (va, length) => this.memory.read(va, length),
     };
-  }
-
-  private addDevices(host: DeviceHost): void {
-    if (this.arch === 'x86_64') {
-      for (const dev of [new DebugCon(host), new Uart16550(host), new DebugExit(host)]) {
-        for (const p of dev.ports) this.ports.set(p, dev);
-      }
-    } else {
-      this.mmio.push(new Pl011(host));
-    }
-  }
-
-  /* One MMIO aperture per device, on 2 MiB-aligned host-physical space above host RAM. */
-  private apertures(): DeviceWindow[] {
-    let next = roundUp(this.hostBytes, 2 * 1024 * 1024);
-    return this.mmio.map((d) => {
-      const w: DeviceWindow = { gpa: gpa(d.gpa), size: d.size, hpa: hpa(next) as Hpa };
-      next += roundUp(d.size, PAGE_SIZE);
-      return w;
-    });
   }
 
   // ---- stopping --------------------------------------------------------------------------

@@ -1,0 +1,66 @@
+/*
+ * GuestMemory: host-side reads and writes of guest memory, made the way the guest would make
+ * them, i.e. through the Translator, page by page. Devices (semihosting buffers, instruction
+ * words for the arm64 vCPU) and the image loader use it; nothing else outside Unicorn touches
+ * guest bytes. It is deliberately the ONE place: a later issue turns each page access here into
+ * a page hold on the vmspace (DESIGN §3), and its callers do not change.
+ *
+ * Invariants: an access never crosses into memory that is not host RAM (a translation to an MMIO
+ * aperture, or past the end of host RAM, is reported as a 'nomap' fault: devices do not read
+ * devices); a failed access has no partial effect for reads, and writes stop at the first page
+ * that does not translate.
+ */
+import { PAGE_SIZE, gpa, gva } from '../mmu/addr.js';
+import { isFault, type TranslationFault, type Translator } from './translator.js';
+
+export class GuestMemory {
+  constructor(
+    private readonly translator: Translator,
+    /** Host RAM as mapped at host-physical 0. */
+    private readonly host: Uint8Array,
+  ) {}
+
+  /* The host RAM offset of the page piece holding `at`, or a fault. */
+  private locate(at: number, n: number, access: 'read' | 'write'): number | TranslationFault {
+    const r = this.translator.translate(gva(at), access);
+    if (isFault(r)) return r;
+    const off = at % PAGE_SIZE;
+    const src = r.hpa + off;
+    if (src + n > this.host.length) return { kind: 'nomap', gpa: gpa(at - off), access };
+    return src;
+  }
+
+  /** `length` bytes at guest address `va`, or the fault of the first page that does not translate. */
+  read(va: number, length: number): Uint8Array | TranslationFault {
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length;) {
+      const at = va + done;
+      const n = Math.min(PAGE_SIZE - (at % PAGE_SIZE), length - done);
+      const src = this.locate(at, n, 'read');
+      if (typeof src !== 'number') return src;
+      out.set(this.host.subarray(src, src + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Write `bytes` at guest address `va`; null, or the fault of the first page that does not translate. */
+  write(va: number, bytes: Uint8Array): TranslationFault | null {
+    for (let done = 0; done < bytes.length;) {
+      const at = va + done;
+      const n = Math.min(PAGE_SIZE - (at % PAGE_SIZE), bytes.length - done);
+      const dst = this.locate(at, n, 'write');
+      if (typeof dst !== 'number') return dst;
+      this.host.set(bytes.subarray(done, done + n), dst);
+      done += n;
+    }
+    return null;
+  }
+
+  /** The little-endian 32-bit word at `va` (an arm64 instruction), or null if it does not translate. */
+  word32(va: number): number | null {
+    const b = this.read(va, 4);
+    if (!(b instanceof Uint8Array)) return null;
+    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+  }
+}
