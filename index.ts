@@ -30,3 +30,10 @@ export { NO_ENTRY, TX_RIGHTS, txMissLevel, newWalkPath } from './mmu/gpt/gpt-wal
 export type { WalkPath } from './mmu/gpt/gpt-walk.js';
 export { Gpt } from './mmu/gpt/gpt.js';
 export type { MapStatus, LeafInfo } from './mmu/gpt/gpt.js';
+export * from './mmu/vm/vm-object.js';
+export * from './mmu/vm/vm-mapping.js';
+export * from './mmu/vm/vm-results.js';
+export * from './mmu/vm/vm-counters.js';
+export * from './mmu/vm/vmspace.js';
+export * from './mmu/vm/vm-client.js';
+export * from './mmu/vm/page-hold.js';

@@ -55,7 +55,13 @@ export type MmuEvent =
   | { type: 'harvest'; gpa: number; len: number; dirty: number }
   | { type: 'invalidate'; gpa: number; len: number }
   | { type: 'generation'; generation: number }
-  | { type: 'client-state'; client: number; state: string };
+  | { type: 'client-state'; client: number; state: string }
+  // a vCPU client running on stale tables was asked to leave the guest (uc_emu_stop)
+  | { type: 'client-kick'; client: number; generation: number }
+  // a nested fault that could not be served: no host frame for a page table
+  | { type: 'fault-exhausted'; client: number; gpa: number; access: 'read' | 'write' | 'exec' }
+  // the last reference to a VM object went away (memory frames back to the reservoir)
+  | { type: 'object-free'; object: string; pages: number };
 
 export type MmuEventType = MmuEvent['type'];
 

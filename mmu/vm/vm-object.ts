@@ -1,0 +1,165 @@
+/*
+ * VM objects: what a vmspace mapping is a window onto.
+ *
+ * An object is a run of pages that can be mapped into guest-physical space. There are two kinds:
+ *
+ *   memory  guest RAM. Its pages are host frames taken from the reservoir when the object is made
+ *           (all of them at once; the reservoir answers 'exhausted' as a value when it cannot).
+ *           Page i lives in frames[i]; the frames need not be contiguous. Memory type write-back.
+ *   mmio    a device window. Its pages are the frames of a host-physical aperture placed above
+ *           host RAM (base .. base + size); page i is frame base/4096 + i. Unicorn maps each
+ *           aperture as an MMIO region, so an access there reaches the device model. Memory type
+ *           uncached. Nothing is allocated and nothing is given back.
+ *
+ *     object offset   0        4K       8K       12K
+ *                     +--------+--------+--------+
+ *     memory          | f=91   | f=17   | f=40   |   frames[] from the reservoir, any order
+ *                     +--------+--------+--------+
+ *     mmio            | A      | A+1    | A+2    |   A = aperture base / 4096 (>= host frames)
+ *                     +--------+--------+--------+
+ *
+ * Reference counting (the seed's rules, single-threaded): an object starts with one reference,
+ * owned by whoever made it. Every vmspace mapping of it takes a reference of its own, and so does
+ * every page hold that outlives the unmapping of its region. release() drops one; the last release
+ * frees the object: a memory object's frames go back to the reservoir (and their referenced /
+ * modified attributes are wiped when a pmap was given, so the next owner starts clean).
+ *
+ * Invariants: refcount >= 0, and a freed object (refcount 0) is never referenced, released or
+ * asked for a frame again (asserts); frameAt(off) is defined exactly for 0 <= off < size.
+ */
+
+import type { Hfn, Hpa } from '../addr.js';
+import { PAGE_SIZE, hex } from '../addr.js';
+import { assert } from '../checks.js';
+import type { EventSink, MmuEvent } from '../events.js';
+import { nullSink } from '../events.js';
+import type { Pmap } from '../host/pmap.js';
+import type { Reservoir } from '../host/reservoir.js';
+import type { MemType } from '../prot.js';
+
+export type VmObjectKind = 'mem' | 'mmio';
+
+export interface VmObjectOptions {
+  /** Shown in events and the TUI, e.g. "ram", "uart". */
+  name?: string;
+  sink?: EventSink<MmuEvent>;
+}
+
+export interface MemoryObjectOptions extends VmObjectOptions {
+  /** When given, the frames' referenced/modified attributes are cleared when the object is freed. */
+  pmap?: Pmap;
+}
+
+/** A memory object could not be made: the reservoir had too few frames. */
+export interface ObjectExhausted {
+  kind: 'exhausted';
+  wanted: number;
+  free: number;
+}
+
+let nextObjectId = 1;
+
+export class VmObject {
+  readonly id = nextObjectId++;
+  readonly name: string;
+  readonly pages: number;
+  readonly memType: MemType;
+  private refs = 1;
+  private readonly sink: EventSink<MmuEvent>;
+
+  private constructor(
+    readonly kind: VmObjectKind,
+    readonly size: number,
+    /* memory: the frames, page by page; mmio: null */
+    private frames: Uint32Array | null,
+    /* mmio: first aperture frame; memory: -1 */
+    private readonly apertureFrame: number,
+    private readonly reservoir: Reservoir | null,
+    private readonly pmap: Pmap | null,
+    opts: VmObjectOptions,
+  ) {
+    this.pages = size / PAGE_SIZE;
+    this.memType = kind === 'mem' ? 'wb' : 'uc';
+    this.name = opts.name ?? `${kind}${this.id}`;
+    this.sink = opts.sink ?? nullSink;
+  }
+
+  /** Guest RAM of `size` bytes (a positive multiple of PAGE_SIZE), backed by reservoir frames. */
+  static memory(
+    reservoir: Reservoir,
+    size: number,
+    opts: MemoryObjectOptions = {},
+  ): VmObject | ObjectExhausted {
+    checkSize(size);
+    const r = reservoir.reserve(size / PAGE_SIZE);
+    if (r.kind === 'exhausted') return r;
+    return new VmObject('mem', size, r.frames, -1, reservoir, opts.pmap ?? null, opts);
+  }
+
+  /** A device window: `size` bytes of the host-physical aperture at `base` (page-aligned). */
+  static mmio(base: Hpa, size: number, opts: VmObjectOptions = {}): VmObject {
+    checkSize(size);
+    assert(base % PAGE_SIZE === 0 && base >= 0, 'vm object: aperture base must be page-aligned');
+    assert(Number.isSafeInteger(base + size), 'vm object: aperture outside the address space');
+    return new VmObject('mmio', size, null, base / PAGE_SIZE, null, null, opts);
+  }
+
+  get refcount(): number {
+    return this.refs;
+  }
+
+  get isFreed(): boolean {
+    return this.refs === 0;
+  }
+
+  get isMmio(): boolean {
+    return this.kind === 'mmio';
+  }
+
+  /** Host-physical base of an MMIO object's aperture (-1 for memory). */
+  get apertureBase(): number {
+    return this.apertureFrame < 0 ? -1 : this.apertureFrame * PAGE_SIZE;
+  }
+
+  reference(): void {
+    assert(this.refs > 0, `vm object ${this.name}: referencing a freed object`);
+    this.refs++;
+  }
+
+  /** Drop one reference; true when that was the last one and the object is now freed. */
+  release(): boolean {
+    assert(this.refs > 0, `vm object ${this.name}: released more often than referenced`);
+    if (--this.refs > 0) return false;
+    this.free();
+    return true;
+  }
+
+  /** The host frame holding the page at byte offset `off` (any offset inside that page). */
+  frameAt(off: number): Hfn {
+    assert(this.refs > 0, `vm object ${this.name}: frame lookup in a freed object`);
+    assert(off >= 0 && off < this.size, `vm object ${this.name}: offset ${hex(off)} outside the object`);
+    const page = Math.floor(off / PAGE_SIZE);
+    return (this.frames !== null ? this.frames[page] : this.apertureFrame + page) as Hfn;
+  }
+
+  /** Frames of a memory object, in page order (a copy; for display and tests). */
+  frameList(): number[] {
+    return this.frames === null ? [] : Array.from(this.frames);
+  }
+
+  private free(): void {
+    if (this.frames !== null) {
+      if (this.pmap !== null) for (const f of this.frames) this.pmap.clearAttributes(f as Hfn);
+      this.reservoir!.release(this.frames);
+      this.frames = null;
+    }
+    if (this.sink.enabled) this.sink.emit({ type: 'object-free', object: this.name, pages: this.pages });
+  }
+}
+
+function checkSize(size: number): void {
+  assert(
+    Number.isSafeInteger(size) && size > 0 && size % PAGE_SIZE === 0,
+    'vm object: size must be a positive multiple of PAGE_SIZE',
+  );
+}

@@ -1,0 +1,513 @@
+/*
+ * The vmspace: the guest-physical address space of one VM.
+ *
+ * It holds the list of mappings (object, gpa, len, object offset, prot), the nested page table
+ * (GPT) that the MMU "hardware" walks, the page-table generation, and the clients (vCPUs,
+ * devices) that use it. Pages enter the GPT lazily: map() only populates the tables for the
+ * region; the first access to a page misses in the GPT, the fill hook reports a nested page fault,
+ * and fault() looks the address up in the mappings and writes the leaf (lookup-and-map):
+ *
+ *   fault(gpa, access)
+ *     no mapping covers gpa                        -> { kind: 'nomap' }
+ *     the mapping's prot lacks the access           -> { kind: 'rights', prot }
+ *     GPT mapAt(page, object frame, prot, memtype)  -> { kind: 'mapped', hfn } (RAM)
+ *                                                      { kind: 'mmio', hpa }  (device window)
+ *                                                      { kind: 'exhausted' } (no table frame)
+ *
+ * The leaf gets the mapping's full rights. Dirty tracking does not take write away from the PTE:
+ * it is the fill side that withholds write from what Unicorn caches while Dirty is clear, so the
+ * first write comes back to the fill hook, which sets Dirty as hardware would.
+ *
+ * Generation protocol (DESIGN §1). Unicorn's TLB stands in for the hardware TLB and must never
+ * hold a translation the tables no longer allow. So every change that clears a PTE or takes
+ * something from it -- unmap, dirty-log harvest (write rights were cached on the strength of
+ * Dirty), Accessed reset, frame disconnect, a table stolen by the pool -- moves `generation` on,
+ * exactly once per change and only when some PTE actually changed. Each client records the
+ * generation when its vCPU enters the tables; a client whose record is older must flush before it
+ * runs guest code again: at its next tableEnter (mustFlush), or at once when the change kicks it
+ * out of the guest.
+ *
+ * Administrative changes (map, unmap, harvest, Accessed reset, disconnect, switching dirty
+ * tracking) run inside change(): every client goes on HOLD, the change is made, the generation is
+ * bumped if translations were removed, clients are told (invalidation callbacks, and ON_CPU
+ * clients on an older generation are kicked), and the clients are released to their previous
+ * states. JavaScript has one thread, so "waiting for ACTIVE clients" cannot happen: a change
+ * attempted while a client is ACTIVE is a re-entrant call and throws. Populate only adds
+ * translations and runs without the HOLD dance. Entries cleared behind our back (a table steal
+ * during a fault, a disconnect driven from the pmap) arrive through gpt.onInvalidate and are
+ * published at once, or folded into the change in progress.
+ *
+ * Dirty state survives PTE loss: when a dirty leaf is cleared by disconnect, steal or Accessed
+ * reset, its Dirty bit lands in the frame's modified attribute (pmap); harvestDirty reports and
+ * clears those too, so a dirty log is never lost to host memory pressure.
+ *
+ * Invariants (checkInvariants): the mappings are sorted and disjoint and keep their objects alive;
+ * every present leaf lies inside a mapping and maps that mapping's frame with at least its rights;
+ * residentCount = present leaves; the clients' outstanding holds add up to counters.holds.
+ */
+
+import type { Gpa, Hfn, Hpa } from '../addr.js';
+import { PAGE_SIZE, gpa as toGpa, hex } from '../addr.js';
+import { assert, fullChecks } from '../checks.js';
+import type { EventSink, MmuEvent } from '../events.js';
+import { nullSink } from '../events.js';
+import type { EntryFormat, PteWords } from '../gpt/entry-format.js';
+import { GPA_LIMIT } from '../gpt/gpt-geometry.js';
+import { Gpt } from '../gpt/gpt.js';
+import type { HostMemory } from '../host/host-memory.js';
+import { ATTR_MODIFIED } from '../host/page-attributes.js';
+import type { Pmap } from '../host/pmap.js';
+import type { TablePool } from '../host/table-pool.js';
+import type { AccessKind, Prot } from '../prot.js';
+import { PROT_ALL, PROT_READ, PROT_WRITE, accessProt } from '../prot.js';
+import { VmClient } from './vm-client.js';
+import { newCounters } from './vm-counters.js';
+import type { VmCounters } from './vm-counters.js';
+import { MappingList, objectOffset } from './vm-mapping.js';
+import type { VmMapping } from './vm-mapping.js';
+import type { VmObject } from './vm-object.js';
+import { DIRTY_TRACKING_OFF } from './vm-results.js';
+import type { FaultResult, MapResult, PopulateResult, UnmapResult } from './vm-results.js';
+
+export interface VmspaceOptions {
+  format: EntryFormat;
+  mem: HostMemory;
+  pmap: Pmap;
+  pool: TablePool;
+  sink?: EventSink<MmuEvent>;
+  /** Dirty tracking (default on). Stays off when the format has no hardware A/D. */
+  trackDirty?: boolean;
+  /** One past the highest guest-physical address that may be mapped (default 2^48). */
+  limit?: number;
+}
+
+export class Vmspace {
+  readonly gpt: Gpt;
+  readonly mem: HostMemory;
+  readonly pmap: Pmap;
+  readonly sink: EventSink<MmuEvent>;
+  readonly limit: number;
+  readonly counters: VmCounters = newCounters();
+  private readonly maps = new MappingList();
+  private readonly clientList: VmClient[] = [];
+  private gen = 1;
+  private tracking: boolean;
+  private nextClientId = 1;
+  private inChange = false;
+  private dead = false;
+  /* Union of the ranges whose translations were removed and not yet published (lo > hi: none). */
+  private removedLo = Infinity;
+  private removedHi = -Infinity;
+
+  constructor(opts: VmspaceOptions) {
+    this.mem = opts.mem;
+    this.pmap = opts.pmap;
+    this.sink = opts.sink ?? nullSink;
+    this.limit = opts.limit ?? GPA_LIMIT;
+    assert(
+      this.limit > 0 && this.limit % PAGE_SIZE === 0 && this.limit <= GPA_LIMIT,
+      'vmspace: limit must be a page multiple within the guest-physical space',
+    );
+    this.gpt = new Gpt(opts.format, opts.mem, opts.pmap, opts.pool, this.sink);
+    this.gpt.onInvalidate = (gpa, len) => this.tablesInvalidated(gpa, len);
+    this.tracking = (opts.trackDirty ?? true) && this.gpt.canTrackDirty;
+  }
+
+  /* ---- state ---- */
+
+  /** Page-table generation: starts at 1, moves on whenever translations are removed. */
+  get generation(): number {
+    return this.gen;
+  }
+
+  /** Pages currently mapped in the GPT (the seed's resident count). */
+  get residentCount(): number {
+    return this.pmap.mappedEntries(this.gpt.ownerId);
+  }
+
+  get dirtyTracking(): boolean {
+    return this.tracking;
+  }
+
+  get format(): EntryFormat {
+    return this.gpt.format;
+  }
+
+  get isDestroyed(): boolean {
+    return this.dead;
+  }
+
+  /** The mappings in address order. */
+  mappings(): readonly VmMapping[] {
+    return this.maps.all();
+  }
+
+  findMapping(gpa: Gpa): VmMapping | null {
+    return this.maps.find(gpa);
+  }
+
+  clients(): readonly VmClient[] {
+    return this.clientList;
+  }
+
+  /** EPTP / nCR3 / VTTBR value (EPT A/D enable follows dirty tracking). */
+  rootPointer(vmid = 0): PteWords {
+    return this.gpt.rootPointer({ adEnabled: this.tracking, vmid });
+  }
+
+  /* ---- clients ---- */
+
+  createClient(name?: string): VmClient {
+    this.assertAlive();
+    const c = new VmClient(this, this.nextClientId++, name);
+    this.clientList.push(c);
+    return c;
+  }
+
+  /** @internal VmClient.destroy */
+  removeClient(c: VmClient): void {
+    const i = this.clientList.indexOf(c);
+    assert(i >= 0, 'vmspace: removing a client that is not ours');
+    this.clientList.splice(i, 1);
+  }
+
+  /* ---- mapping ---- */
+
+  /**
+   * Map [offset, offset + len) of `object` at [gpa, gpa + len) with rights `prot` (write implies
+   * read, as in every entry format). Takes a reference on the object of its own. Populates the
+   * GPT for the region; pages are entered on first fault (or by populate()).
+   */
+  map(object: VmObject, gpa: Gpa, len: number, offset: number, prot: Prot): MapResult {
+    this.assertAlive();
+    const bad = this.checkMapRequest(object, gpa, len, offset, prot);
+    if (bad !== null) return { kind: 'invalid', reason: bad };
+    const clash = this.maps.firstOverlap(gpa, len);
+    if (clash !== null) return { kind: 'overlap', gpa, len, existing: { gpa: clash.gpa, len: clash.len } };
+    const rights = prot & PROT_WRITE ? prot | PROT_READ : prot;
+    return this.change(() => {
+      object.reference();
+      this.maps.insert({ object, gpa, len, offset, prot: rights });
+      const r = this.gpt.populate(gpa, len);
+      this.counters.maps++;
+      if (this.sink.enabled) this.sink.emit({ type: 'vm-map', gpa, len, object: object.name, prot: rights });
+      this.sweep();
+      return { kind: 'ok', unbacked: r.kind === 'ok' ? 0 : r.unbacked };
+    });
+  }
+
+  private checkMapRequest(
+    object: VmObject,
+    gpa: number,
+    len: number,
+    offset: number,
+    prot: Prot,
+  ): string | null {
+    if (object.isFreed) return 'the object has been freed';
+    if (gpa % PAGE_SIZE !== 0 || len % PAGE_SIZE !== 0 || offset % PAGE_SIZE !== 0)
+      return 'gpa, len and offset must be page-aligned';
+    if (!(len > 0) || gpa < 0 || offset < 0) return 'empty or negative range';
+    if (gpa + len > this.limit) return `range ends above the vmspace limit ${hex(this.limit)}`;
+    if (offset + len > object.size) return `range runs past the end of object ${object.name}`;
+    if (prot === 0 || (prot & ~PROT_ALL) !== 0) return 'prot must be a non-empty set of R, W, X';
+    if (object.isMmio && object.apertureBase < this.mem.bytes)
+      return 'an MMIO aperture must lie above host RAM';
+    return null;
+  }
+
+  /**
+   * Unmap the mapping that is exactly [gpa, gpa + len): clear its PTEs, vacate its tables, drop
+   * the mapping's object reference (holds on the region take their own first).
+   */
+  unmap(gpa: Gpa, len: number): UnmapResult {
+    this.assertAlive();
+    const m = this.maps.findRange(gpa, len);
+    if (m === null || m.gpa !== gpa || m.len !== len) return { kind: 'nomap', gpa, len };
+    return this.change(() => {
+      for (const c of this.clientList) c.spaceUnmap(gpa, len, m.object);
+      const cleared = this.gpt.unmapRegion(gpa, len);
+      if (cleared > 0) this.noteRemoved(gpa, len);
+      this.gpt.vacate(gpa, len);
+      this.maps.remove(m);
+      m.object.release();
+      this.counters.unmaps++;
+      if (this.sink.enabled) this.sink.emit({ type: 'vm-unmap', gpa, len });
+      this.sweep();
+      return { kind: 'ok', cleared };
+    });
+  }
+
+  /** Make every page of [gpa, gpa + len) resident; the range must lie inside one mapping. */
+  populate(gpa: Gpa, len: number): PopulateResult {
+    this.assertAlive();
+    assert(
+      gpa % PAGE_SIZE === 0 && len % PAGE_SIZE === 0 && len > 0,
+      'vmspace populate: range not page-aligned',
+    );
+    const m = this.maps.findRange(gpa, len);
+    if (m === null) return { kind: 'nomap', gpa, len };
+    let mapped = 0;
+    for (let a = gpa as number; a < gpa + len; a += PAGE_SIZE) {
+      const st = this.gpt.mapAt(toGpa(a), m.object.frameAt(objectOffset(m, a)), m.prot, m.object.memType);
+      assert(st !== 'unpopulated', 'vmspace populate: a mapped page is not populated in the GPT');
+      if (st === 'exhausted') return { kind: 'exhausted', mapped };
+      if (st === 'mapped') mapped++;
+    }
+    if (mapped > 0) this.counters.populates++;
+    this.sweep();
+    return { kind: 'ok', mapped };
+  }
+
+  /* ---- faults ---- */
+
+  /**
+   * A nested page fault at gpa for `access` (reported by `client`, 0 for none): look the page up
+   * and map it (see the essay). Counted and reported as a 'fault' event.
+   */
+  fault(gpa: Gpa, access: AccessKind, client = 0): FaultResult {
+    this.assertAlive();
+    const page = toGpa(gpa - (gpa % PAGE_SIZE));
+    const r = this.lookupMap(page, accessProt(access));
+    this.counters.faultsByAccess[access]++;
+    this.counters.faultsByResult[r.kind]++;
+    if (this.sink.enabled) {
+      if (r.kind === 'exhausted') this.sink.emit({ type: 'fault-exhausted', client, gpa: page, access });
+      else
+        this.sink.emit({
+          type: 'fault',
+          client,
+          gpa: page,
+          access,
+          result: r.kind,
+          ...(r.kind === 'mapped' ? { hfn: r.hfn } : r.kind === 'mmio' ? { hfn: r.hpa / PAGE_SIZE } : {}),
+        });
+    }
+    return r;
+  }
+
+  /** @internal lookup-and-map of one page for `need` rights (fault and hold). */
+  lookupMap(page: Gpa, need: Prot): FaultResult {
+    const m = this.maps.find(page);
+    if (m === null) return { kind: 'nomap', gpa: page };
+    if ((m.prot & need) !== need) return { kind: 'rights', gpa: page, prot: m.prot };
+    const obj = m.object;
+    const frame = obj.frameAt(objectOffset(m, page));
+    const st = this.gpt.mapAt(page, frame, m.prot, obj.memType);
+    assert(st !== 'unpopulated', `vmspace: mapped page ${hex(page)} is not populated in the GPT`);
+    if (st === 'exhausted') return { kind: 'exhausted', gpa: page };
+    const pte = this.gpt.leafPte(page) as Hpa;
+    this.sweep();
+    if (obj.isMmio)
+      return { kind: 'mmio', gpa: page, hpa: (frame * PAGE_SIZE) as Hpa, object: obj, prot: m.prot, pte };
+    return { kind: 'mapped', gpa: page, hfn: frame, prot: m.prot, pte };
+  }
+
+  /* ---- accessed / dirty ---- */
+
+  /** Dirty tracking on or off (an administrative change; turning it on moves the generation). */
+  setDirtyTracking(on: boolean): boolean {
+    this.assertAlive();
+    const want = on && this.gpt.canTrackDirty;
+    if (want === this.tracking) return this.tracking;
+    this.change(() => {
+      this.tracking = want;
+      // cached translations may carry write rights granted while Dirty was not watched
+      if (want) this.noteRemoved(0, this.limit);
+    });
+    return this.tracking;
+  }
+
+  /**
+   * Dirty-log harvest, get and clear, over [gpa, gpa + len): bit i of `bitmap` (byte i >> 3, bit
+   * i & 7) is set for each page i written since the last harvest; other bits are left alone.
+   * Returns the number of dirty pages, or DIRTY_TRACKING_OFF (-1) when tracking is off.
+   */
+  harvestDirty(gpa: Gpa, len: number, bitmap: Uint8Array): number {
+    this.assertAlive();
+    assert(
+      gpa % PAGE_SIZE === 0 && len % PAGE_SIZE === 0 && len > 0,
+      'vmspace harvest: range not page-aligned',
+    );
+    assert(bitmap.length * 8 >= len / PAGE_SIZE, 'vmspace harvest: bitmap too small');
+    if (!this.tracking) return DIRTY_TRACKING_OFF;
+    return this.change(() => {
+      const lost = this.harvestModified(gpa, len, bitmap);
+      const cleared = this.gpt.harvestDirty(gpa, len, bitmap);
+      if (cleared > 0) this.noteRemoved(gpa, len);
+      this.counters.harvests++;
+      if (this.sink.enabled) this.sink.emit({ type: 'harvest', gpa, len, dirty: cleared + lost });
+      this.sweep();
+      return cleared + lost;
+    });
+  }
+
+  /* Pages whose dirtiness survives only in their frame's modified attribute (PTE cleared by steal,
+     disconnect or Accessed reset, or a write hold released): report, clear, count those whose
+     PTE is not dirty too (the GPT harvest counts those). */
+  private harvestModified(gpa: number, len: number, bitmap: Uint8Array): number {
+    let n = 0;
+    const end = gpa + len;
+    for (const m of this.maps.overlapping(gpa, len)) {
+      if (m.object.isMmio) continue;
+      const to = Math.min(end, m.gpa + m.len);
+      for (let a = Math.max(gpa, m.gpa); a < to; a += PAGE_SIZE) {
+        const f = m.object.frameAt(objectOffset(m, a));
+        if ((this.pmap.attributes(f) & ATTR_MODIFIED) === 0) continue;
+        this.pmap.clearAttributes(f, ATTR_MODIFIED);
+        if (this.gpt.isDirty(toGpa(a))) continue;
+        const i = (a - gpa) / PAGE_SIZE;
+        bitmap[i >>> 3] |= 1 << (i & 7);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Clear Accessed (and with it Dirty, kept in the frame attribute) over a range; returns pages reset. */
+  resetAccessed(gpa: Gpa, len: number): number {
+    this.assertAlive();
+    assert(
+      gpa % PAGE_SIZE === 0 && len % PAGE_SIZE === 0 && len > 0,
+      'vmspace reset: range not page-aligned',
+    );
+    return this.change(() => {
+      const f = this.gpt.format;
+      const u32 = this.mem.u32;
+      const it = this.gpt.iterate(gpa, len);
+      let n = 0;
+      while (it.next()) {
+        const lo = u32[it.pte >>> 2];
+        const hi = u32[(it.pte >>> 2) + 1];
+        if (!f.isPresent(lo, hi) || !f.isAccessed(lo, hi)) continue;
+        const frame = f.frameOf(lo, hi);
+        if (f.isDirty(lo, hi) && this.mem.isRam(frame)) this.pmap.setAttributes(frame, ATTR_MODIFIED);
+        this.gpt.resetAccessed(toGpa(it.gpa));
+        n++;
+      }
+      if (n > 0) this.noteRemoved(gpa, len);
+      this.counters.accessedResets++;
+      this.sweep();
+      return n;
+    });
+  }
+
+  /** pmap.disconnect: clear every PTE (of any table owner) that maps host frame f; returns how many. */
+  disconnectFrame(f: Hfn): number {
+    this.assertAlive();
+    return this.change(() => {
+      const n = this.pmap.disconnect(f);
+      this.counters.disconnects++;
+      this.sweep();
+      return n;
+    });
+  }
+
+  /** @internal a write hold is released: mark its page dirty as a hardware write would. */
+  markHeldDirty(gpa: Gpa, f: Hfn): boolean {
+    this.pmap.setAttributes(f, ATTR_MODIFIED);
+    if (!this.tracking) return false;
+    const leaf = this.gpt.lookup(gpa);
+    if (leaf === null || leaf.frame !== f) return false;
+    this.gpt.markAccessed(leaf.pte, true);
+    return true;
+  }
+
+  /* ---- the generation protocol ---- */
+
+  /* An administrative change: clients on HOLD around it, removals published before release. */
+  private change<T>(body: () => T): T {
+    assert(!this.inChange, 'vmspace: an administrative change inside another');
+    for (const c of this.clientList) c.spaceHold();
+    this.inChange = true;
+    try {
+      return body();
+    } finally {
+      try {
+        this.publish();
+      } finally {
+        this.inChange = false;
+        for (const c of this.clientList) c.spaceRelease();
+      }
+    }
+  }
+
+  private noteRemoved(gpa: number, len: number): void {
+    this.removedLo = Math.min(this.removedLo, gpa);
+    this.removedHi = Math.max(this.removedHi, gpa + len);
+  }
+
+  /* gpt.onInvalidate: entries cleared by a steal or a disconnect. */
+  private tablesInvalidated(gpa: Gpa, len: number): void {
+    this.noteRemoved(gpa, len);
+    if (!this.inChange) this.publish();
+  }
+
+  /* Bump the generation once for everything removed since the last publish, and tell clients. */
+  private publish(): void {
+    if (this.removedLo > this.removedHi) return;
+    const gpa = toGpa(this.removedLo);
+    const len = this.removedHi - this.removedLo;
+    this.removedLo = Infinity;
+    this.removedHi = -Infinity;
+    this.gen++;
+    this.counters.generationBumps++;
+    this.counters.invalidations++;
+    if (this.sink.enabled) {
+      this.sink.emit({ type: 'generation', generation: this.gen });
+      this.sink.emit({ type: 'invalidate', gpa, len });
+    }
+    for (const c of this.clientList) c.spaceInvalidate(gpa, len, this.gen);
+  }
+
+  /* ---- teardown and checks ---- */
+
+  /** Unmap every mapping, orphan the remaining clients, free the GPT. */
+  destroy(): void {
+    this.assertAlive();
+    for (const m of [...this.maps.all()]) this.unmap(m.gpa, m.len);
+    for (const c of [...this.clientList]) c.spaceOrphan();
+    this.clientList.length = 0;
+    this.gpt.free();
+    this.dead = true;
+  }
+
+  private assertAlive(): void {
+    assert(!this.dead, 'vmspace: used after destroy');
+  }
+
+  private sweep(): void {
+    if (fullChecks()) this.checkInvariants();
+  }
+
+  /** Full sweep (see the essay); also runs the GPT's and the pmap's. */
+  checkInvariants(): void {
+    this.maps.checkInvariants();
+    this.gpt.checkInvariants();
+    const f = this.gpt.format;
+    const u32 = this.mem.u32;
+    let present = 0;
+    for (const m of this.maps.all()) {
+      const it = this.gpt.iterate(m.gpa, m.len);
+      while (it.next()) {
+        const lo = u32[it.pte >>> 2];
+        const hi = u32[(it.pte >>> 2) + 1];
+        if (!f.isPresent(lo, hi)) continue;
+        present++;
+        assert(
+          f.frameOf(lo, hi) === m.object.frameAt(objectOffset(m, it.gpa)),
+          `vmspace: leaf at ${hex(it.gpa)} maps a frame that is not its object's`,
+        );
+        assert(
+          (f.protOf(lo, hi) & m.prot) === m.prot,
+          `vmspace: leaf at ${hex(it.gpa)} lacks its mapping's rights`,
+        );
+      }
+    }
+    assert(present === this.residentCount, 'vmspace: a present leaf lies outside every mapping');
+    let held = 0;
+    for (const c of this.clientList) held += c.holds().length;
+    const h = this.counters.holds;
+    assert(h.taken - h.released === h.outstanding, 'vmspace: hold counters disagree');
+    assert(held <= h.outstanding, 'vmspace: clients hold more pages than counted');
+  }
+}

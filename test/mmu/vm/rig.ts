@@ -1,0 +1,67 @@
+/*
+ * A small host (memory, frames, reservoir, pmap, table pool) with one vmspace on it, for the vm tests.
+ */
+import { hpa } from '../../../mmu/addr.js';
+import type { EventSink, MmuEvent } from '../../../mmu/events.js';
+import { EventLog } from '../../../mmu/events.js';
+import type { EntryFormat } from '../../../mmu/gpt/entry-format.js';
+import { FrameAllocator } from '../../../mmu/host/frame-allocator.js';
+import { HostMemory } from '../../../mmu/host/host-memory.js';
+import { Pmap } from '../../../mmu/host/pmap.js';
+import { Reservoir } from '../../../mmu/host/reservoir.js';
+import { TablePool } from '../../../mmu/host/table-pool.js';
+import { VmObject } from '../../../mmu/vm/vm-object.js';
+import { Vmspace } from '../../../mmu/vm/vmspace.js';
+
+export interface VmRig {
+  mem: HostMemory;
+  frames: FrameAllocator;
+  reservoir: Reservoir;
+  pmap: Pmap;
+  pool: TablePool;
+  vms: Vmspace;
+  log: EventLog<MmuEvent>;
+  /** A memory object of `pages` pages (throws if the reservoir is short: tests size it). */
+  ram(pages: number, name?: string): VmObject;
+  /** An MMIO object of `pages` pages at the first aperture frame above host RAM (+ skip pages). */
+  mmio(pages: number, skip?: number, name?: string): VmObject;
+  /** Full sweeps of everything. */
+  check(): void;
+}
+
+export function makeVmRig(
+  format: EntryFormat,
+  opts: { frames?: number; reserve?: number; trackDirty?: boolean; sink?: EventSink<MmuEvent> } = {},
+): VmRig {
+  const mem = new HostMemory((opts.frames ?? 256) * 4096);
+  const log = new EventLog<MmuEvent>();
+  const sink = opts.sink ?? log;
+  const frames = new FrameAllocator(mem);
+  const reservoir = new Reservoir(frames);
+  const pmap = new Pmap(mem, sink);
+  const pool = new TablePool(frames, pmap, { reserve: opts.reserve ?? 0, sink });
+  const vms = new Vmspace({ format, mem, pmap, pool, sink, trackDirty: opts.trackDirty });
+  return {
+    mem,
+    frames,
+    reservoir,
+    pmap,
+    pool,
+    vms,
+    log,
+    ram(pages, name) {
+      const o = VmObject.memory(reservoir, pages * 4096, { name, pmap, sink });
+      if (!(o instanceof VmObject)) throw new Error(`rig: reservoir short (${o.free} free)`);
+      return o;
+    },
+    mmio(pages, skip = 0, name) {
+      return VmObject.mmio(hpa(mem.bytes + skip * 4096), pages * 4096, { name, sink });
+    },
+    check() {
+      if (!vms.isDestroyed) vms.checkInvariants();
+      pmap.checkInvariants(frames);
+      pool.checkInvariants();
+      frames.checkInvariants();
+    },
+  };
+}
