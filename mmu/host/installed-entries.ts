@@ -20,8 +20,8 @@
 
 import type { Hfn, Hpa } from '../addr.js';
 
-export const ENTRIES_PER_TABLE = 512;
-const WORDS_PER_TABLE = ENTRIES_PER_TABLE >>> 5;
+export const PTES_PER_FRAME = 512;
+const WORDS_PER_TABLE = PTES_PER_FRAME >>> 5;
 
 const popcount32 = (v: number): number => {
   v = v - ((v >>> 1) & 0x55555555);

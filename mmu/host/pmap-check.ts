@@ -21,7 +21,7 @@
 import type { Hfn } from '../addr.js';
 import { assert } from '../checks.js';
 import type { FrameAllocator } from './frame-allocator.js';
-import { ENTRIES_PER_TABLE } from './installed-entries.js';
+import { PTES_PER_FRAME } from './installed-entries.js';
 import type { Pmap } from './pmap.js';
 import { HEAD_TABLE } from './pv-head.js';
 import { NO_OWNER } from './table-owner.js';
@@ -89,8 +89,8 @@ function checkTableFrame(p: Pmap, t: Hfn): void {
     l === entries.leaves[t] && ptr === entries.ptrs[t],
     `pmap check: table ${t} counts disagree with bits`,
   );
-  const w0 = t * (ENTRIES_PER_TABLE * 2);
-  for (let i = 0; i < ENTRIES_PER_TABLE; i++) {
+  const w0 = t * (PTES_PER_FRAME * 2);
+  for (let i = 0; i < PTES_PER_FRAME; i++) {
     const nonzero = (mem.u32[w0 + 2 * i] | mem.u32[w0 + 2 * i + 1]) !== 0;
     const pte = t * 4096 + i * 8;
     const installed =

@@ -30,7 +30,7 @@ import { assert } from '../checks.js';
 import type { EventSink, MmuEvent } from '../events.js';
 import { nullSink } from '../events.js';
 import type { FrameAllocator } from './frame-allocator.js';
-import { ENTRIES_PER_TABLE } from './installed-entries.js';
+import { PTES_PER_FRAME } from './installed-entries.js';
 import type { Pmap } from './pmap.js';
 
 export interface TablePoolOptions {
@@ -54,7 +54,7 @@ const IN_USE = 1;
 const CACHED = 2;
 const RESERVE = 3;
 
-export const LEAF_LEVEL = 1;
+export const STEALABLE_LEVEL = 1;
 
 export class TablePool {
   readonly reserveTarget: number;
@@ -81,7 +81,7 @@ export class TablePool {
   ) {
     const n = frames.totalCount;
     this.reserveTarget = opts.reserve ?? 4;
-    this.stealPasses = Math.min(Math.max(opts.stealPasses ?? 8, 1), ENTRIES_PER_TABLE);
+    this.stealPasses = Math.min(Math.max(opts.stealPasses ?? 8, 1), PTES_PER_FRAME);
     this.sink = opts.sink ?? nullSink;
     this.where = new Uint8Array(n);
     this.pinned = new Uint8Array(n);
@@ -131,7 +131,7 @@ export class TablePool {
   steal(): Hfn | -1 {
     if (this.cacheCount > 0) return this.cache[this.cacheCount - 1] as Hfn;
     for (let pass = 1; pass <= this.stealPasses; pass++) {
-      const threshold = Math.floor((pass * ENTRIES_PER_TABLE) / this.stealPasses);
+      const threshold = Math.floor((pass * PTES_PER_FRAME) / this.stealPasses);
       const victim = this.findVictim(threshold);
       if (victim !== -1) {
         this.stealTable(victim);
@@ -238,7 +238,7 @@ export class TablePool {
     for (let k = 0; k < n; k++) {
       const i = (this.cursor + k) % n;
       const t = this.used[i] as Hfn;
-      if (this.pinned[t] || this.pmap.descLevel(t) !== LEAF_LEVEL) continue;
+      if (this.pinned[t] || this.pmap.descLevel(t) !== STEALABLE_LEVEL) continue;
       const owner = this.pmap.owner(this.pmap.descOwner(t));
       if (owner.validCount(t) <= threshold) {
         this.cursor = i + 1;

@@ -106,6 +106,29 @@ describe('TablePool', () => {
     check();
   });
 
+  it('steals in passes of rising threshold: the sparse table goes before a denser one met first', () => {
+    const mem = new HostMemory(4 * 4096);
+    const frames = new FrameAllocator(mem);
+    const pmap = new Pmap(mem);
+    const pool = new TablePool(frames, pmap, { reserve: 0, stealPasses: 64 }); // thresholds 8, 16, 24...
+    const owner = new FakeOwner(pmap, pool);
+    const dense = pool.alloc(owner.ownerId, 1, gpa(0)) as Hfn;
+    const sparse = pool.alloc(owner.ownerId, 1, gpa(0x20_0000)) as Hfn;
+    const g = frames.alloc('guest') as Hfn;
+    const other = frames.alloc('guest') as Hfn;
+    for (let i = 0; i < 12; i++) owner.map(owner.pteOf(dense, i), g); // pass 2 (<= 16)
+    for (let i = 0; i < 7; i++) owner.map(owner.pteOf(sparse, i), other); // pass 1 (<= 8)
+    expect(frames.freeCount).toBe(0);
+    expect(pool.alloc(owner.ownerId, 1, gpa(0x40_0000))).toBe(sparse);
+    expect(pmap.mappingCount(g)).toBe(12);
+    expect(pmap.mappingCount(other)).toBe(0);
+    pool.pin(sparse); // the fresh (empty) table would be the next victim; keep it
+    expect(pool.alloc(owner.ownerId, 1, gpa(0x60_0000))).toBe(dense);
+    expect(pmap.mappingCount(g)).toBe(0);
+    pool.checkInvariants();
+    pmap.checkInvariants(frames);
+  });
+
   it('free of a frame not in use throws', () => {
     const { pool, owner } = setup(4);
     const t = pool.alloc(owner.ownerId, 1, gpa(0)) as Hfn;
