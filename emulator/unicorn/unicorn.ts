@@ -54,10 +54,10 @@ import { assert } from '../../mmu/checks.js';
 import { HookError, UnicornClosedError, UnicornError } from './errors.js';
 import { InsnCounter, counterOffset } from './insn-counter.js';
 import { PROTOS, TLB_ENTRY, library, type LoadedLibrary, type ProtoName, type UcApi } from './library.js';
-import { REGISTERS, UC_ARM64_REG_CP_REG, UC_X86_REG_MSR, type RegSpec } from './registers.js';
+import { RegisterBlock } from './register-block.js';
+import { REGISTERS, type RegSpec } from './registers.js';
 
 const TWO_64 = 2 ** 64;
-const TWO_32 = 2 ** 32;
 
 /** A uint64_t callback argument as a non-negative number (see the essay). */
 export function u64(v: number | bigint): number {
@@ -100,9 +100,7 @@ export class Unicorn {
   private readonly hooks = new Map<number, bigint>();
   private pendingError: HookError | null = null;
   private readonly regs: Readonly<Record<string, RegSpec>>;
-  /* Scratch for register I/O: 32 bytes covers the x86 MSR block and the arm64 CP block. */
-  private readonly scratch = new Uint8Array(32);
-  private readonly scratchView = new DataView(this.scratch.buffer);
+  private readonly block = new RegisterBlock();
   private readonly counter: InsnCounter | null;
   private jsCount = 0;
   private jsBudget = 0;
@@ -164,65 +162,33 @@ export class Unicorn {
     return s;
   }
 
-  /* Fill the scratch block for a register and return the id to pass. */
-  private prepare(s: RegSpec): number {
-    this.scratch.fill(0);
-    if (s.kind === 'plain' || s.kind === 'pstate-field') return s.id;
-    if (s.kind === 'msr') {
-      this.scratchView.setUint32(0, s.msr, true);
-      return UC_X86_REG_MSR;
-    }
-    const v = this.scratchView;
-    v.setUint32(0, s.crn, true);
-    v.setUint32(4, s.crm, true);
-    v.setUint32(8, s.op0, true);
-    v.setUint32(12, s.op1, true);
-    v.setUint32(16, s.op2, true);
-    return UC_ARM64_REG_CP_REG;
-  }
-
-  /* Byte offset of the value inside the scratch block. */
-  private static valueAt(s: RegSpec): number {
-    return s.kind === 'msr' ? 8 : s.kind === 'cp' ? 24 : 0;
-  }
-
-  private readInto(name: string): number {
-    this.live();
-    const s = this.spec(name);
-    const id = this.prepare(s);
-    this.check('uc_reg_read', this.api.uc_reg_read(this.uc, id, this.scratch));
-    if (s.kind === 'pstate-field') {
-      this.scratchView.setUint32(0, this.scratchView.getUint32(0, true) & s.mask, true);
-      this.scratchView.setUint32(4, 0, true);
-    }
-    return Unicorn.valueAt(s);
-  }
-
   /** A register as a number: exact below 2^53 (larger values round; use regRead64). */
   regRead(name: string): number {
-    const at = this.readInto(name);
-    return this.scratchView.getUint32(at + 4, true) * TWO_32 + this.scratchView.getUint32(at, true);
+    const s = this.readBlock(name);
+    return this.block.number(s);
   }
 
   /** A register at full 64-bit width. */
   regRead64(name: string): bigint {
-    const at = this.readInto(name);
-    return this.scratchView.getBigUint64(at, true);
+    const s = this.readBlock(name);
+    return this.block.bigint(s);
   }
 
   regWrite(name: string, value: number | bigint): void {
     this.live();
     const s = this.spec(name);
     if (s.kind === 'pstate-field') throw new RangeError(`register '${name}' is read-only`);
-    const id = this.prepare(s);
-    const at = Unicorn.valueAt(s);
-    if (typeof value === 'bigint' || value < 0 || !Number.isSafeInteger(value)) {
-      this.scratchView.setBigUint64(at, BigInt.asUintN(64, BigInt(value)), true);
-    } else {
-      this.scratchView.setUint32(at, (value % TWO_32) >>> 0, true);
-      this.scratchView.setUint32(at + 4, Math.floor(value / TWO_32), true);
-    }
-    this.check('uc_reg_write', this.api.uc_reg_write(this.uc, id, this.scratch));
+    const id = this.block.select(s);
+    this.block.store(s, value);
+    this.check('uc_reg_write', this.api.uc_reg_write(this.uc, id, this.block.bytes));
+  }
+
+  private readBlock(name: string): RegSpec {
+    this.live();
+    const s = this.spec(name);
+    const id = this.block.select(s);
+    this.check('uc_reg_read', this.api.uc_reg_read(this.uc, id, this.block.bytes));
+    return s;
   }
 
   // ---- memory ----------------------------------------------------------------------------
