@@ -27,9 +27,10 @@
  * Stops. Devices and exception hooks call stop(), which records the reason and asks the engine to
  * stop at the next instruction boundary; the fill hook records a translation fault and returns
  * "no translation", which makes the engine end the run with an error. After each slice the
- * Machine turns, in this order, a recorded stop, a recorded fault, an engine error, an early end
- * (x86 hlt), the instruction limit, or the wall-clock timeout into a StopReason. The timeout is
- * checked between slices only (the count stays exact; only where the timeout lands varies).
+ * Machine turns, in this order, a recorded stop, an engine error (explained by the recorded fault
+ * when there is one), an early end (x86 hlt, arm64 wfi), the instruction limit, or the wall-clock
+ * timeout into a StopReason. The timeout is checked between slices only (the count stays exact;
+ * only where the timeout lands varies).
  *
  * Invariants: the host RAM buffer outlives the engine (the binding pins it); after a StopReason
  * is returned every later runSlice()/run() returns the same one; `instructions` never counts an
@@ -244,8 +245,12 @@ export class Machine {
     const requested = this.requested as Omit<StopReason, 'pc'> | null;
     const fillFault = this.fillFault as { fault: TranslationFault; pc: number } | null;
     if (requested !== null) return this.finish(requested);
-    if (fillFault !== null) return this.finish(this.faultStop(fillFault.fault), fillFault.pc);
-    if (err !== 0) return this.finish(this.engineError(err));
+    if (err !== 0) {
+      // A refused fill ends the run with an error. (A refused fill WITHOUT an error was a probe,
+      // e.g. for a cache-maintenance instruction, that the engine survived: not a fault.)
+      if (fillFault !== null) return this.finish(this.faultStop(fillFault.fault), fillFault.pc);
+      return this.finish(this.engineError(err));
+    }
     if (!this.uc.budgetExhaustedLastRun()) return this.finish(this.vcpu.earlyEnd(this.uc));
     const after = this.limitOrTimeout();
     return after === null ? null : this.finish(after);
