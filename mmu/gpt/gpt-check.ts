@@ -15,6 +15,7 @@
  *    frame when that child is backed, and zero otherwise; in a leaf table, every present entry is
  *    covered by a populated region, every other entry is zero, and the pmap's installed-leaf count
  *    equals the present entries (so validCount is exact);
+ *  - lost-dirty pages are populated pages, and the counts (per node, per tree) match the bitmaps;
  *  - the pmap ledger charges this GPT exactly its backed tables and present leaves;
  * and finally the pmap's own sweep (PV lists agree with present leaves, and the rest).
  */
@@ -24,7 +25,7 @@ import { assert } from '../checks.js';
 import { newWords } from './entry-format.js';
 import { ENTRIES_PER_TABLE, LEAF_LEVEL, ROOT_LEVEL, SPAN, entryAddr } from './gpt-geometry.js';
 import type { GptNode } from './gpt-node.js';
-import { coveredCount, isCovered, subtree } from './gpt-node.js';
+import { coveredCount, isCovered, lostDirtyCount, subtree } from './gpt-node.js';
 import type { Gpt } from './gpt.js';
 
 export function checkGpt(gpt: Gpt): void {
@@ -36,9 +37,11 @@ export function checkGpt(gpt: Gpt): void {
   );
   let backed = 0;
   let leaves = 0;
+  let lost = 0;
   for (const node of subtree(root)) {
     checkShape(node);
     checkRefs(gpt, node);
+    if (node.level === LEAF_LEVEL) lost += checkLostDirty(node);
     if (!node.backed) {
       for (let c = node.child; c !== null; c = c.next)
         assert(!c.backed, 'gpt check: backed child of unbacked node');
@@ -50,6 +53,7 @@ export function checkGpt(gpt: Gpt): void {
     else leaves += checkLeaves(gpt, node);
   }
   assert(gpt.tables.tableCount === backed, 'gpt check: frame map disagrees with backed nodes');
+  assert(gpt.tables.lostDirtyPages === lost, 'gpt check: lost-dirty page count disagrees with the nodes');
   assert(gpt.pmap.tableFrames(gpt.ownerId) === backed, 'gpt check: ledger table count disagrees');
   assert(gpt.pmap.mappedEntries(gpt.ownerId) === leaves, 'gpt check: ledger mapped-entry count disagrees');
   gpt.pmap.checkInvariants();
@@ -87,6 +91,17 @@ function checkRefs(gpt: Gpt, node: GptNode): void {
     const covered = coveredCount(node);
     assert(refs === covered, `gpt check: leaf refcount ${refs} != ${covered} covered entries`);
   }
+}
+
+function checkLostDirty(node: GptNode): number {
+  const n = lostDirtyCount(node);
+  assert(node.lostCount === n, 'gpt check: lost-dirty count disagrees with its bitmap');
+  for (let w = 0; w < node.cover!.length; w++)
+    assert(
+      (node.lostDirty![w] & ~node.cover![w]) === 0,
+      'gpt check: lost-dirty page outside the populated region',
+    );
+  return n;
 }
 
 function checkDescriptor(gpt: Gpt, node: GptNode): void {

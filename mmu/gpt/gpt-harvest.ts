@@ -8,6 +8,10 @@
  * bit cleared, DBM kept, so the page is writable-clean again) and bit i is set; other bits of the
  * bitmap are left as they are, so a caller can accumulate several harvests. Accessed is kept.
  *
+ * Pages whose dirty leaf was cleared by pmap.disconnect or a table steal since the last harvest are
+ * reported too (their nodes keep a lost-dirty bitmap, see gpt-node.ts), whether or not the page is
+ * mapped again now.
+ *
  * The pass goes one leaf table at a time: a three-entry walk finds the table of each 2 MiB chunk in
  * host RAM (chunks without a table cost just that walk), then a tight loop reads the table's entries
  * straight from the Uint32Array. A clean entry costs one AND against the format's dirtyLoMask; only
@@ -38,17 +42,22 @@ export function harvestDirty(gpt: Gpt, gpa: Gpa, len: number, bitmap: Uint8Array
   let n = 0;
   for (let at: number = gpa; at < end;) {
     const stop = Math.min(end, at - (at % SPAN[2]) + SPAN[2]);
+    const lost = gpt.tables.takeLostDirty(at, stop);
     const table = leafTable(u32, gpt.format, root, at);
-    if (table !== NO_ENTRY) n += harvestTable(gpt, table, at, stop, gpa, bitmap);
+    if (table !== NO_ENTRY || lost !== null) n += harvestChunk(gpt, table, lost, at, stop, gpa, bitmap);
     at = stop;
   }
   return n;
 }
 
-/* Harvest the slots for [from, to) of one leaf table; bit positions count from `origin`. */
-function harvestTable(
+/*
+ * Harvest the pages [from, to) of one leaf table (NO_ENTRY when it is not in RAM), with `lost` the
+ * lost-dirty mask taken for them (or null); bit positions count from `origin`.
+ */
+function harvestChunk(
   gpt: Gpt,
   table: number,
+  lost: Uint32Array | null,
   from: number,
   to: number,
   origin: number,
@@ -59,14 +68,22 @@ function harvestTable(
   const sink = gpt.sink;
   const mask = f.dirtyLoMask;
   let n = 0;
-  let w = entryAddr(table, (from / 4096) & (ENTRIES_PER_TABLE - 1)) >>> 2;
-  for (let g = from; g < to; g += 4096, w += 2) {
-    const lo = u32[w];
-    if ((lo & mask) === 0) continue;
-    const hi = u32[w + 1];
-    if (!f.isPresent(lo, hi) || !f.isDirty(lo, hi)) continue;
-    f.clearDirty(scratch, lo, hi);
-    if (scratch.lo !== lo || scratch.hi !== hi) gpt.pmap.updateLeaf(hpa(w * 4), scratch.lo, scratch.hi);
+  let index = (from / 4096) & (ENTRIES_PER_TABLE - 1);
+  let w = table === NO_ENTRY ? NO_ENTRY : entryAddr(table, index) >>> 2;
+  for (let g = from; g < to; g += 4096, index++, w += 2) {
+    let dirty = lost !== null && (lost[index >>> 5] & (1 << (index & 31))) !== 0;
+    if (table !== NO_ENTRY) {
+      const lo = u32[w];
+      if ((lo & mask) !== 0) {
+        const hi = u32[w + 1];
+        if (f.isPresent(lo, hi) && f.isDirty(lo, hi)) {
+          f.clearDirty(scratch, lo, hi);
+          if (scratch.lo !== lo || scratch.hi !== hi) gpt.pmap.updateLeaf(hpa(w * 4), scratch.lo, scratch.hi);
+          dirty = true;
+        }
+      }
+    }
+    if (!dirty) continue;
     const i = (g - origin) / 4096;
     bitmap[i >>> 3] |= 1 << (i & 7);
     n++;

@@ -24,7 +24,8 @@
  *  - children are in strictly increasing index order; child.base = base + index * SPAN[level];
  *    child.level = level - 1; slots[child.index] === child.
  *  - a backed child has a backed parent; an unbacked node has only unbacked children.
- *  - the root is always backed and has no parent; leaf-table nodes have no children.
+ *  - the root is backed until the tree is freed, and has no parent; leaf-table nodes have no children.
+ *  - lostDirty bits are a subset of cover bits, and lostCount is their number.
  */
 
 import type { Hfn } from '../addr.js';
@@ -47,6 +48,13 @@ export class GptNode {
   readonly slots: (GptNode | null)[] | null;
   /** Leaf-table nodes: one bit per entry covered by a vmspace mapping. */
   readonly cover: Uint32Array | null;
+  /**
+   * Leaf-table nodes: one bit per page whose leaf was dirty when something other than the vmspace
+   * cleared it (disconnect, table steal): the write must still reach the next dirty-log harvest.
+   */
+  readonly lostDirty: Uint32Array | null;
+  /** Bits set in lostDirty. */
+  lostCount = 0;
 
   constructor(
     readonly level: number,
@@ -55,6 +63,7 @@ export class GptNode {
   ) {
     this.slots = level > LEAF_LEVEL ? new Array<GptNode | null>(ENTRIES_PER_TABLE).fill(null) : null;
     this.cover = level === LEAF_LEVEL ? new Uint32Array(ENTRIES_PER_TABLE / 32) : null;
+    this.lostDirty = level === LEAF_LEVEL ? new Uint32Array(ENTRIES_PER_TABLE / 32) : null;
   }
 
   get backed(): boolean {
@@ -131,9 +140,9 @@ export function uncoverRange(node: GptNode, first: number, count: number): void 
   }
 }
 
-export function coveredCount(node: GptNode): number {
+const popcount = (words: Uint32Array): number => {
   let n = 0;
-  for (const w of node.cover!) {
+  for (const w of words) {
     let v = w;
     while (v !== 0) {
       v &= v - 1;
@@ -141,7 +150,41 @@ export function coveredCount(node: GptNode): number {
     }
   }
   return n;
+};
+
+export const coveredCount = (node: GptNode): number => popcount(node.cover!);
+
+/* ---- pages whose dirty leaf was cleared behind the vmspace's back ---- */
+
+/** Record page `index` as dirty-but-lost; returns true when it was not recorded yet. */
+export function markLostDirty(node: GptNode, index: number): boolean {
+  const lost = node.lostDirty!;
+  const m = 1 << (index & 31);
+  if ((lost[index >>> 5] & m) !== 0) return false;
+  lost[index >>> 5] |= m;
+  node.lostCount++;
+  return true;
 }
+
+/**
+ * Move the lost-dirty bits of entries [first, first + count) into `into` (same bit layout, other
+ * words untouched) and clear them in the node; returns how many moved.
+ */
+export function takeLostDirty(node: GptNode, first: number, count: number, into: Uint32Array | null): number {
+  const lost = node.lostDirty!;
+  let moved = 0;
+  for (let i = first; i < first + count && node.lostCount > 0; i++) {
+    const m = 1 << (i & 31);
+    if ((lost[i >>> 5] & m) === 0) continue;
+    lost[i >>> 5] &= ~m;
+    node.lostCount--;
+    if (into !== null) into[i >>> 5] |= m;
+    moved++;
+  }
+  return moved;
+}
+
+export const lostDirtyCount = (node: GptNode): number => popcount(node.lostDirty!);
 
 /** Every node under (and including) `node`, parents before children, in address order. */
 export function* subtree(node: GptNode): Generator<GptNode> {

@@ -37,7 +37,15 @@ import type { Pmap } from '../host/pmap.js';
 import type { TablePool } from '../host/table-pool.js';
 import type { EntryFormat } from './entry-format.js';
 import { newWords } from './entry-format.js';
-import { GPA_LIMIT, LEAF_LEVEL, ROOT_LEVEL, SPAN, entryAddr, levelIndex } from './gpt-geometry.js';
+import {
+  ENTRIES_PER_TABLE,
+  GPA_LIMIT,
+  LEAF_LEVEL,
+  ROOT_LEVEL,
+  SPAN,
+  entryAddr,
+  levelIndex,
+} from './gpt-geometry.js';
 import {
   GptNode,
   NO_FRAME,
@@ -45,7 +53,9 @@ import {
   childAt,
   coverRange,
   isCovered,
+  markLostDirty,
   subtree,
+  takeLostDirty,
   uncoverRange,
   unlinkChild,
 } from './gpt-node.js';
@@ -64,6 +74,9 @@ export function assertRange(gpa: number, len: number, what: string): void {
 
 export class GptTables {
   readonly root: GptNode;
+  /** Pages recorded in the lostDirty bitmaps of all leaf nodes. */
+  lostDirtyPages = 0;
+  private readonly lostScratch = new Uint32Array(ENTRIES_PER_TABLE / 32);
   private readonly byFrame = new Map<number, GptNode>();
   private readonly w = newWords();
   private readonly u32: Uint32Array;
@@ -180,6 +193,27 @@ export class GptTables {
     return node;
   }
 
+  /* ---- dirty pages lost to disconnect or steal (see gpt-node.ts lostDirty) ---- */
+
+  /** Record that the dirty leaf at page `index` of leaf node `node` was cleared behind our back. */
+  noteLostDirty(node: GptNode, index: number): void {
+    if (markLostDirty(node, index)) this.lostDirtyPages++;
+  }
+
+  /**
+   * Take the lost-dirty pages of [from, to) (inside one leaf table) for a harvest: their bits in
+   * the returned 16-word scratch mask (valid until the next call), or null when there are none.
+   */
+  takeLostDirty(from: number, to: number): Uint32Array | null {
+    if (this.lostDirtyPages === 0) return null;
+    const leaf = this.findNode(from, LEAF_LEVEL);
+    if (leaf === null || leaf.lostCount === 0) return null;
+    this.lostScratch.fill(0);
+    const moved = takeLostDirty(leaf, levelIndex(LEAF_LEVEL, from), (to - from) / 4096, this.lostScratch);
+    this.lostDirtyPages -= moved;
+    return moved > 0 ? this.lostScratch : null;
+  }
+
   /* ---- populate / vacate ---- */
 
   populate(gpa: number, len: number): PopulateResult {
@@ -256,8 +290,10 @@ export class GptTables {
     }
     for (let at = gpa; at < end; at = this.chunkEnd(at, end)) {
       const leaf = this.findNode(at, LEAF_LEVEL)!;
+      const first = levelIndex(LEAF_LEVEL, at);
       const count = (this.chunkEnd(at, end) - at) / 4096;
-      uncoverRange(leaf, levelIndex(LEAF_LEVEL, at), count);
+      this.lostDirtyPages -= takeLostDirty(leaf, first, count, null); // the region is gone
+      uncoverRange(leaf, first, count);
       if (this.adjustRefs(leaf, -count) === 0) this.release(leaf);
     }
     if (this.sink.enabled) this.sink.emit({ type: 'vacate', gpa, len });
@@ -280,6 +316,7 @@ export class GptTables {
     const leaves = [...subtree(this.root)].filter((n) => n.level === LEAF_LEVEL);
     for (const leaf of leaves) {
       if (leaf.frame !== NO_FRAME) this.assertNoLeaves(leaf.frame, 0, 512);
+      this.lostDirtyPages -= takeLostDirty(leaf, 0, 512, null);
       leaf.cover!.fill(0);
       this.adjustRefs(leaf, -this.refs(leaf));
       this.release(leaf);

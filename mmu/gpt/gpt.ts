@@ -23,7 +23,9 @@
  * Entries cleared behind the vmspace's back -- pmap.disconnect of a frame, a table stolen by the
  * pool -- are reported through onInvalidate(gpa, len), so the vmspace can move its generation on
  * and have vCPUs flush their TLBs (DESIGN §1). Direct callers of unmap and harvest know what they
- * did and are not told again.
+ * did and are not told again. Such a leaf's Dirty state is not lost either: the page is recorded
+ * as lost-dirty in its node and reported by the next dirty-log harvest of its range (a write the
+ * guest made must reach the dirty log even if the host took the mapping away meanwhile).
  *
  * Failures a guest can cause are values: mapAt answers 'unpopulated' or 'exhausted'; translate
  * answers a negative miss code. Broken invariants throw (checks.ts):
@@ -250,15 +252,18 @@ export class Gpt implements TableOwner {
   }
 
   /* Clear the present leaf at pte (for gpa); its A/D go to the frame's attributes. */
-  private clearLeafAt(pte: number, gpa: number): void {
+  /* Returns whether the leaf was dirty. */
+  private clearLeafAt(pte: number, gpa: number): boolean {
     const f = this.format;
     const w = pte >>> 2;
     const lo = this.u32[w];
     const hi = this.u32[w + 1];
     const frame = f.frameOf(lo, hi);
-    const attrs = (f.isAccessed(lo, hi) ? ATTR_REFERENCED : 0) | (f.isDirty(lo, hi) ? ATTR_MODIFIED : 0);
+    const dirty = f.isDirty(lo, hi);
+    const attrs = (f.isAccessed(lo, hi) ? ATTR_REFERENCED : 0) | (dirty ? ATTR_MODIFIED : 0);
     this.pmap.clearLeaf(pte as Hpa, frame, attrs);
     if (this.sink.enabled) this.sink.emit({ type: 'unmap', gpa, hfn: frame, pte });
+    return dirty;
   }
 
   /** Guest-physical address translated by the leaf slot at pte. */
@@ -337,8 +342,9 @@ export class Gpt implements TableOwner {
   }
 
   /**
-   * Dirty-log harvest (get and clear) over [gpa, gpa + len) into `bitmap` (gpt-harvest.ts); returns
-   * the number of dirty pages found.
+   * Dirty-log harvest (get and clear) over [gpa, gpa + len) into `bitmap` (gpt-harvest.ts): pages
+   * whose leaf is dirty, and pages whose dirty leaf was cleared by disconnect or steal since the
+   * last harvest. Returns the number of dirty pages found.
    */
   harvestDirty(gpa: Gpa, len: number, bitmap: Uint8Array): number {
     const n = harvestDirty(this, gpa, len, bitmap);
@@ -350,8 +356,10 @@ export class Gpt implements TableOwner {
 
   clearLeafEntry(pte: Hpa): void {
     assert(this.presentAt(pte), 'gpt clearLeafEntry: leaf not present');
-    const gpa = this.gpaOfPte(pte);
-    this.clearLeafAt(pte, gpa);
+    const node = this.tables.nodeOfFrame(pte >>> 12);
+    assert(node !== undefined && node.level === LEAF_LEVEL, 'gpt clearLeafEntry: not one of our leaf tables');
+    const gpa = (node.base + indexOfPte(pte) * 4096) as Gpa;
+    if (this.clearLeafAt(pte, gpa)) this.tables.noteLostDirty(node, indexOfPte(pte));
     this.onInvalidate?.(gpa, 4096);
   }
 
@@ -362,7 +370,7 @@ export class Gpt implements TableOwner {
     for (let i = 0; i < ENTRIES_PER_TABLE; i++) {
       const pte = entryAddr(table, i);
       if (!this.presentAt(pte)) continue;
-      this.clearLeafAt(pte, node.base + i * 4096);
+      if (this.clearLeafAt(pte, node.base + i * 4096)) this.tables.noteLostDirty(node, i);
       cleared++;
     }
     this.tables.unback(node);

@@ -115,6 +115,38 @@ describe.each(FORMAT_NAMES.map((n) => [n, FORMATS[n]] as [string, EntryFormat]))
       gpt.checkInvariants();
     });
 
+    it('a dirty page cleared by disconnect or steal still reaches the next harvest', () => {
+      const { gpt, guest, pmap, pool } = makeRig(fmt, { frames: 8 + 8, reserve: 0 });
+      gpt.populate(gpa(0), 2 * MB2);
+      const dirty = (g: number): void => gpt.markAccessed(hpa(gpt.translate(gpa(g), 'write')), true);
+      gpt.mapAt(gpa(0x3000), guest[0], PROT_RW, 'wb');
+      gpt.mapAt(gpa(MB2 + 0x1000), guest[1], PROT_RW, 'wb');
+      gpt.mapAt(gpa(MB2 + 0x2000), guest[2], PROT_RW, 'wb');
+      gpt.mapAt(gpa(MB2 + 0x3000), guest[3], PROT_RW, 'wb');
+      dirty(0x3000);
+      dirty(MB2 + 0x1000);
+      pmap.disconnect(guest[1]); // dirty, cleared behind the vmspace's back
+      pmap.disconnect(guest[2]); // clean: nothing owed
+      expect(pool.steal()).not.toBe(-1); // table 0, holding the dirty page 0x3000
+      expect(gpt.lookup(gpa(0x3000))).toBeNull();
+      expect(gpt.tables.lostDirtyPages).toBe(2);
+      gpt.mapAt(gpa(0x3000), guest[0], PROT_RW, 'wb'); // mapped again, clean, still owed
+      const bm = new Uint8Array(2 * 64);
+      expect(gpt.harvestDirty(gpa(0), 2 * MB2, bm)).toBe(2);
+      const pages: number[] = [];
+      for (let i = 0; i < 1024; i++) if (bm[i >> 3] & (1 << (i & 7))) pages.push(i * 0x1000);
+      expect(pages).toEqual([0x3000, MB2 + 0x1000]);
+      expect(gpt.harvestDirty(gpa(0), 2 * MB2, new Uint8Array(128))).toBe(0);
+      // a vacated region owes nothing
+      gpt.markAccessed(hpa(gpt.translate(gpa(MB2 + 0x3000), 'write')), true);
+      pmap.disconnect(guest[3]);
+      expect(gpt.tables.lostDirtyPages).toBe(1);
+      gpt.unmapRegion(gpa(MB2), MB2);
+      gpt.vacate(gpa(MB2), MB2);
+      expect(gpt.tables.lostDirtyPages).toBe(0);
+      gpt.checkInvariants();
+    });
+
     it('pool.steal() and validCount go through the GPT', () => {
       const { gpt, guest, pool } = makeRig(fmt, { frames: 8 + 8, reserve: 0 });
       gpt.populate(gpa(0), 2 * MB2);

@@ -6,7 +6,8 @@
  *
  * Stealing is the one thing the model cannot predict (the pool picks its victim), so after an
  * operation that may allocate a table, mappings may vanish -- but only whole leaf tables of them,
- * each now unbacked, with the region still populated.
+ * each now unbacked, with the region still populated. A dirty page lost that way (or to a
+ * disconnect) is still owed to the next dirty-log harvest of its range.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -84,6 +85,13 @@ class Model {
   mapped = new Map<number, Leaf>();
   accessed = new Set<number>();
   dirty = new Set<number>();
+  /* dirty pages whose leaf was cleared by disconnect or steal: owed to the next harvest */
+  lostDirty = new Set<number>();
+  /* the leaf at g is cleared behind the vmspace's back */
+  lose(g: number): void {
+    if (this.dirty.has(g)) this.lostDirty.add(g);
+    this.drop(g);
+  }
   drop(g: number): void {
     this.mapped.delete(g);
     this.accessed.delete(g);
@@ -123,6 +131,7 @@ function step(rig: Rig, m: Model, o: Op): boolean {
       gpt.vacate(gpa(g), k * 4096);
       for (const p of pages) {
         m.covered.delete(p);
+        m.lostDirty.delete(p);
         m.drop(p);
       }
       return false;
@@ -186,12 +195,17 @@ function step(rig: Rig, m: Model, o: Op): boolean {
     case 'harvest': {
       const [g, k] = range(o);
       const bm = new Uint8Array(Math.ceil(k / 8));
-      const want = [...m.dirty].filter((p) => p >= g && p < g + k * 4096).sort((a, b) => a - b);
+      const want = [...new Set([...m.dirty, ...m.lostDirty])]
+        .filter((p) => p >= g && p < g + k * 4096)
+        .sort((a, b) => a - b);
       expect(gpt.harvestDirty(gpa(g), k * 4096, bm)).toBe(want.length);
       const got: number[] = [];
       for (let i = 0; i < k; i++) if (bm[i >> 3] & (1 << (i & 7))) got.push(g + i * 4096);
       expect(got).toEqual(want);
-      for (const p of want) m.dirty.delete(p);
+      for (const p of want) {
+        m.dirty.delete(p);
+        m.lostDirty.delete(p);
+      }
       return false;
     }
     case 'disconnect': {
@@ -199,7 +213,7 @@ function step(rig: Rig, m: Model, o: Op): boolean {
       const victims = [...m.mapped].filter(([, l]) => l.frame === frame).map(([p]) => p);
       expect(pmap.mappingCount(frame)).toBe(victims.length);
       expect(pmap.disconnect(frame)).toBe(victims.length);
-      for (const p of victims) m.drop(p);
+      for (const p of victims) m.lose(p);
       return false;
     }
     case 'steal':
@@ -226,7 +240,8 @@ function reconcile(rig: Rig, fmt: EntryFormat, m: Model, mayLose: boolean): void
   const lost = [...m.mapped.keys()].filter((g) => !actual.has(g));
   if (!mayLose) expect(lost).toEqual([]);
   const lostTables = new Set(lost.map((g) => g - (g % MB2)));
-  for (const g of lost) m.drop(g);
+  for (const g of lost) m.lose(g);
+  expect(gpt.tables.lostDirtyPages).toBe(m.lostDirty.size);
   lossCount += lostTables.size;
   expect([...lostTables].filter((t) => gpt.tables.findNode(t, 1)!.backed)).toEqual([]);
   const badAd = [...actual.keys()].filter((g) => {
