@@ -208,6 +208,17 @@ describe('Machine: arm64 specifics', () => {
     expect(m.regs().x3).toBe(4n);
   });
 
+  it('wfi ends the run as a halt with status 0', async () => {
+    const m = await machine('arm64', 'nop\n wfi\n nop');
+    expect(m.run()).toEqual({
+      reason: 'halt',
+      code: 0,
+      message: 'guest executed wfi at pc 0x40080008',
+      pc: 0x4008_0008,
+    });
+    expect(m.instructions).toBe(2);
+  });
+
   it('the PL011 page is not executable', async () => {
     const m = await machine('arm64', 'movz x1, #0x0900, lsl #16\n br x1');
     expect(m.run()).toMatchObject({
@@ -300,6 +311,15 @@ describe('Machine: slices and lifetime', () => {
     expect(() => new Machine(far, { memBytes: 4 * MiB })).toThrow(BadGuestError);
     expect(() => new Machine({ ...img, entry: 0x90_0000 }, { memBytes: 4 * MiB })).toThrow(/entry point/);
     expect(() => new Machine(img, { memBytes: 1000 })).toThrow(RangeError);
+  });
+
+  it('an exception in a console callback surfaces from run() as a HookError', async () => {
+    const m = await machine('x86_64', HELLO.x86_64, {
+      onConsole: () => {
+        throw new Error('terminal gone');
+      },
+    });
+    expect(() => m.run()).toThrow(/port out hook threw: terminal gone/);
   });
 
   it('close is idempotent and later runs are refused', async () => {
