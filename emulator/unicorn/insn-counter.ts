@@ -22,7 +22,8 @@
  * is caught by an InvariantError, never silently miscounted. Reading the slot is a typed-array
  * load through a koffi view of engine memory: no call, no allocation.
  *
- * Invariant: a view is created per engine and dropped before uc_close frees the struct.
+ * Invariant: a view is created per engine and never read after uc_close frees the struct (the
+ * binding refuses every call once closed).
  */
 import koffi from 'koffi';
 import type { LoadedLibrary } from './library.js';

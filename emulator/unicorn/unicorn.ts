@@ -25,6 +25,11 @@
  *    emuStart(), whose error code describes what the GUEST did (unmapped access, invalid
  *    instruction) and is returned as a number for the caller to turn into a stop reason.
  *
+ *  - Instruction counts. emuStart(count = N) runs at most N instructions and
+ *    instructionsLastRun() says exactly how many began, from the engine's own counter
+ *    (insn-counter.ts); if that counter cannot be located, a JS code hook counts instead (exact,
+ *    slow; `fastCounting` tells which).
+ *
  * Register access goes by name (registers.ts); regRead() returns a number (exact below 2^53),
  * regRead64() a bigint for full-width reads off the hot path.
  */
