@@ -69,6 +69,12 @@ import type { VmObject } from './vm-object.js';
 import { DIRTY_TRACKING_OFF } from './vm-results.js';
 import type { FaultResult, MapResult, PopulateResult, UnmapResult } from './vm-results.js';
 
+const popcount8 = (b: number): number => {
+  let n = 0;
+  for (let v = b; v !== 0; v &= v - 1) n++;
+  return n;
+};
+
 export interface VmspaceOptions {
   format: EntryFormat;
   mem: HostMemory;
@@ -331,21 +337,26 @@ export class Vmspace {
     assert(bitmap.length * 8 >= len / PAGE_SIZE, 'vmspace harvest: bitmap too small');
     if (!this.tracking) return DIRTY_TRACKING_OFF;
     return this.change(() => {
-      const lost = this.harvestModified(gpa, len, bitmap);
-      const cleared = this.gpt.harvestDirty(gpa, len, bitmap);
-      if (cleared > 0) this.noteRemoved(gpa, len);
+      // gathered in a scratch map first, so a page reported by more than one source counts once
+      const scratch = new Uint8Array(Math.ceil(len / PAGE_SIZE / 8));
+      this.harvestModified(gpa, len, scratch);
+      if (this.gpt.harvestDirty(gpa, len, scratch) > 0) this.noteRemoved(gpa, len);
+      let n = 0;
+      for (let i = 0; i < scratch.length; i++) {
+        n += popcount8(scratch[i]);
+        bitmap[i] |= scratch[i];
+      }
       this.counters.harvests++;
-      if (this.sink.enabled) this.sink.emit({ type: 'harvest', gpa, len, dirty: cleared + lost });
+      if (this.sink.enabled) this.sink.emit({ type: 'harvest', gpa, len, dirty: n });
       this.sweep();
-      return cleared + lost;
+      return n;
     });
   }
 
-  /* Pages whose dirtiness survives only in their frame's modified attribute (PTE cleared by steal,
-     disconnect or Accessed reset, or a write hold released): report, clear, count those whose
-     PTE is not dirty too (the GPT harvest counts those). */
-  private harvestModified(gpa: number, len: number, bitmap: Uint8Array): number {
-    let n = 0;
+  /* Pages whose dirtiness survives only in their frame's modified attribute (their PTE was cleared
+     by a steal, a disconnect or an Accessed reset, or a write hold was released while it was
+     absent): set their bits in `bits` and clear the attribute. */
+  private harvestModified(gpa: number, len: number, bits: Uint8Array): void {
     const end = gpa + len;
     for (const m of this.maps.overlapping(gpa, len)) {
       if (m.object.isMmio) continue;
@@ -354,13 +365,10 @@ export class Vmspace {
         const f = m.object.frameAt(objectOffset(m, a));
         if ((this.pmap.attributes(f) & ATTR_MODIFIED) === 0) continue;
         this.pmap.clearAttributes(f, ATTR_MODIFIED);
-        if (this.gpt.isDirty(toGpa(a))) continue;
         const i = (a - gpa) / PAGE_SIZE;
-        bitmap[i >>> 3] |= 1 << (i & 7);
-        n++;
+        bits[i >>> 3] |= 1 << (i & 7);
       }
     }
-    return n;
   }
 
   /** Clear Accessed (and with it Dirty, kept in the frame attribute) over a range; returns pages reset. */

@@ -1,0 +1,93 @@
+/*
+ * VmObject: reservoir memory (all or nothing), MMIO apertures, frame lookup by offset, reference
+ * counting and freeing.
+ */
+import { describe, expect, it } from 'vitest';
+import { hpa } from '../../../mmu/addr.js';
+import { EventLog } from '../../../mmu/events.js';
+import type { MmuEvent } from '../../../mmu/events.js';
+import { FrameAllocator } from '../../../mmu/host/frame-allocator.js';
+import { HostMemory } from '../../../mmu/host/host-memory.js';
+import { ATTR_MODIFIED, ATTR_REFERENCED } from '../../../mmu/host/page-attributes.js';
+import { Pmap } from '../../../mmu/host/pmap.js';
+import { Reservoir } from '../../../mmu/host/reservoir.js';
+import { VmObject } from '../../../mmu/vm/vm-object.js';
+
+const P = 4096;
+
+const host = (frames = 16) => {
+  const mem = new HostMemory(frames * P);
+  const alloc = new FrameAllocator(mem);
+  return { mem, alloc, reservoir: new Reservoir(alloc), pmap: new Pmap(mem) };
+};
+
+describe('VmObject', () => {
+  it('memory: takes every frame at once from the reservoir, looks frames up by offset', () => {
+    const h = host();
+    const o = VmObject.memory(h.reservoir, 3 * P, { name: 'ram' });
+    if (!(o instanceof VmObject)) throw new Error('exhausted');
+    expect(o.kind).toBe('mem');
+    expect(o.memType).toBe('wb');
+    expect(o.pages).toBe(3);
+    expect(o.refcount).toBe(1);
+    expect(o.apertureBase).toBe(-1);
+    const frames = o.frameList();
+    expect(new Set(frames).size).toBe(3);
+    expect(o.frameAt(0)).toBe(frames[0]);
+    expect(o.frameAt(P + 17)).toBe(frames[1]);
+    expect(o.frameAt(3 * P - 1)).toBe(frames[2]);
+    expect(() => o.frameAt(3 * P)).toThrow(/outside/);
+    expect(() => o.frameAt(-1)).toThrow(/outside/);
+    expect(h.reservoir.reservedCount).toBe(3);
+  });
+
+  it('memory: too little in the reservoir is a value and takes nothing', () => {
+    const h = host(4);
+    expect(VmObject.memory(h.reservoir, 5 * P)).toEqual({ kind: 'exhausted', wanted: 5, free: 4 });
+    expect(h.alloc.freeCount).toBe(4);
+    expect(() => VmObject.memory(h.reservoir, 100)).toThrow(/multiple of PAGE_SIZE/);
+  });
+
+  it('is freed by the last release: frames go back, attributes are wiped, an event says so', () => {
+    const h = host();
+    const log = new EventLog<MmuEvent>();
+    const o = VmObject.memory(h.reservoir, 2 * P, { name: 'ram', pmap: h.pmap, sink: log }) as VmObject;
+    const f = o.frameAt(P);
+    h.pmap.setAttributes(f, ATTR_MODIFIED | ATTR_REFERENCED);
+    o.reference();
+    expect(o.release()).toBe(false);
+    expect(h.reservoir.reservedCount).toBe(2);
+    expect(o.release()).toBe(true);
+    expect(o.isFreed).toBe(true);
+    expect(h.reservoir.reservedCount).toBe(0);
+    expect(h.alloc.freeCount).toBe(16);
+    expect(h.pmap.attributes(f)).toBe(0);
+    expect(log.events).toEqual([{ type: 'object-free', object: 'ram', pages: 2 }]);
+    expect(() => o.release()).toThrow(/released more often/);
+    expect(() => o.reference()).toThrow(/freed/);
+    expect(() => o.frameAt(0)).toThrow(/freed/);
+  });
+
+  it('mmio: pages are aperture frames, uncached, nothing reserved', () => {
+    const h = host();
+    const o = VmObject.mmio(hpa(h.mem.bytes + 2 * P), 2 * P, { name: 'uart' });
+    expect(o.kind).toBe('mmio');
+    expect(o.isMmio).toBe(true);
+    expect(o.memType).toBe('uc');
+    expect(o.apertureBase).toBe(h.mem.bytes + 2 * P);
+    expect(o.frameAt(0)).toBe(h.mem.frameCount + 2);
+    expect(o.frameAt(P + 8)).toBe(h.mem.frameCount + 3);
+    expect(o.release()).toBe(true);
+    expect(h.reservoir.reservedCount).toBe(0);
+    expect(() => VmObject.mmio(hpa(0x1001), P)).toThrow(/page-aligned/);
+  });
+
+  it('names default to kind and id', () => {
+    const h = host();
+    const a = VmObject.memory(h.reservoir, P) as VmObject;
+    const b = VmObject.mmio(hpa(h.mem.bytes), P);
+    expect(a.name).toBe(`mem${a.id}`);
+    expect(b.name).toBe(`mmio${b.id}`);
+    expect(b.id).toBeGreaterThan(a.id);
+  });
+});
