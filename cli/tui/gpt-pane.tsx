@@ -7,8 +7,9 @@
  *     host memory, its raw value and its bits decoded;
  *   - when the guest pages, the two-dimensional walk of the chosen GVA as the list of references.
  *
- * Two densities: when the pane is short each entry takes one line (fields after the raw value),
- * otherwise the raw value and the decoded fields get a line each. Everything is clipped to width.
+ * Two densities: the raw value and the decoded fields of an entry get lines of their own when
+ * that fits the pane; otherwise each entry takes one line (fields after the raw value) and the
+ * level table shrinks to one line. Field names and meanings come from mmu/gpt's decoder. Everything is clipped to width.
  */
 import type { ReactElement } from 'react';
 import { Text } from 'ink';
@@ -48,12 +49,28 @@ function levelLines(levels: readonly LevelInfo[], compactMode: boolean): Line[] 
   }));
 }
 
-function walkLines(walk: readonly WalkStep[], compactMode: boolean): Line[] {
+/** Fields packed into lines of at most `width` columns, each line indented by `indent`. */
+export function packFields(fields: readonly Field[], width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const f of fields) {
+    const item = `${f.name}=${f.value}`;
+    if (cur && indent.length + cur.length + 1 + item.length > width) {
+      lines.push(indent + cur);
+      cur = item;
+    } else cur = cur ? `${cur} ${item}` : item;
+  }
+  if (cur) lines.push(indent + cur);
+  return lines;
+}
+
+function walkLines(walk: readonly WalkStep[], compactMode: boolean, width: number): Line[] {
   const out: Line[] = [];
   for (const s of walk) {
     const head = `L${s.level}[${String(s.index).padStart(3)}] @${addr(s.pteHpa)} ${hex64(s.raw)} ${s.kind}`;
     if (compactMode) out.push({ text: `${head} ${fieldsText(s.fields)}` });
-    else out.push({ text: head }, { text: `      ${fieldsText(s.fields)}`, dim: true });
+    else
+      out.push({ text: head }, ...packFields(s.fields, width, '      ').map((text) => ({ text, dim: true })));
   }
   return out;
 }
@@ -62,26 +79,31 @@ function walk2dLine(r: Walk2dRef): Line {
   const hpa = r.hpa !== undefined ? ` -> hpa ${addr(r.hpa)}` : ' -> (not mapped)';
   const raw = r.raw !== undefined ? ` = ${hex64(r.raw)}` : '';
   return {
-    text: `${String(r.order).padStart(2)} ${r.space.padEnd(6)} L${r.level} gpa ${addr(r.gpa)}${hpa}${raw}${r.note ? ' ' + r.note : ''}`,
+    text: `${String(r.order).padStart(2)} ${r.space.padEnd(6)} ${r.space === 'data' ? '  ' : `L${r.level}`} gpa ${addr(r.gpa)}${hpa}${raw}${r.note ? ' ' + r.note : ''}`,
   };
 }
 
-export function gptLines(snap: TuiSnapshot, height: number): Line[] {
+/** The roomy form (an entry's fields on lines of their own) when it fits, else the packed one. */
+export function gptLines(snap: TuiSnapshot, height: number, width: number): Line[] {
+  const roomy = buildLines(snap, false, width);
+  return roomy.length <= height ? roomy : buildLines(snap, true, width);
+}
+
+function buildLines(snap: TuiSnapshot, compactMode: boolean, width: number): Line[] {
   const gpt = snap.gpt;
-  const compactMode = height < 18;
   const sel = snap.selection;
   const lines: Line[] = [
     {
       text: `${FORMAT_LABEL[gpt.format]}  ${ROOT_POINTER_NAME[gpt.format]} ${hex64(gpt.rootPointer.raw)}  gen ${gpt.generation}`,
       bold: true,
     },
-    { text: `  ${fieldsText(gpt.rootPointer.fields)}` },
+    ...packFields(gpt.rootPointer.fields, width, '  ').map((text) => ({ text })),
     ...levelLines(gpt.levels, compactMode),
     { text: sel.gpa === null ? 'walk: no page selected' : `walk of gpa ${addr(sel.gpa)}:`, bold: true },
   ];
   if (sel.gpa !== null && sel.walk.length === 0)
     lines.push({ text: '  (no tables yet on this path)', dim: true });
-  lines.push(...walkLines(sel.walk, compactMode));
+  lines.push(...walkLines(sel.walk, compactMode, width));
   if (!snap.guestPaging) return lines;
   if (!sel.walk2d || sel.gva === undefined || sel.gva === null) {
     lines.push({ text: '2D walk: pick a fault with a GVA (Enter in the fault log)', dim: true });
@@ -95,7 +117,7 @@ export function gptLines(snap: TuiSnapshot, height: number): Line[] {
 export function GptPane({ snap, width, height, focused }: GptPaneProps): ReactElement {
   const w = Math.max(1, width - 2);
   const h = Math.max(1, height - 3);
-  const lines = gptLines(snap, h);
+  const lines = gptLines(snap, h, w);
   return (
     <PaneFrame title="GPT" index={5} focused={focused} width={width} height={height} detail={snap.format}>
       {lines.slice(0, h).map((l, i) => (

@@ -120,7 +120,7 @@ export function HelpScreen({ width, height, scroll, sliceSize }: HelpScreenProps
     >
       {lines.slice(top, top + room).map((l, i) => (
         <Text key={i} bold={l === 'THE PANES' || l === 'THE KEYS'}>
-          {clip(l, inner)}
+          {clip(l, inner) || ' '}
         </Text>
       ))}
     </Box>

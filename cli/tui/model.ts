@@ -203,6 +203,7 @@ export interface LevelInfo {
 
 export interface GptInfo {
   readonly format: GptFormatName;
+  /** The root pointer register; fields from decode(lo, hi, 'root') through gpt-fields.ts fieldsOf(). */
   readonly rootPointer: { readonly raw: bigint; readonly fields: readonly Field[] };
   readonly generation: number;
   readonly levels: readonly LevelInfo[];
@@ -216,7 +217,7 @@ export interface WalkStep {
   /** Host-physical location of the entry. */
   readonly pteHpa: Hpa;
   readonly raw: bigint;
-  /** Its bits decoded (decode.ts decodeEntry does this for all three formats). */
+  /** Its bits decoded: mmu/gpt's format decode() through gpt-fields.ts fieldsOf(). */
   readonly fields: readonly Field[];
   readonly kind: 'table' | 'leaf' | 'empty';
   /** Frame the entry points to (next table or the mapped page). */

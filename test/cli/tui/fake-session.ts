@@ -10,13 +10,16 @@
  *   - evict(gpa) makes that page not present and drops its frame; toggleRegion unmaps/remaps;
  *   - every verb logs an 'action' entry, as the real adapter must.
  *
- * Entries in the walk are built in the real bit layouts of each format, and decoded with the
- * TUI's decode.ts, so the GPT pane tests see genuine EPT / nPT / stage-2 values.
+ * Entries in the walk and the root pointer are built and decoded by the real formats of mmu/gpt,
+ * so the GPT pane tests see genuine EPT / nPT / stage-2 values.
  */
 import type { Arch } from '../../../emulator/arch.js';
 import { gpa as toGpa, gva as toGva, hfn as toHfn, hpa as toHpa, PAGE_SIZE } from '../../../mmu/addr.js';
 import type { Gpa, Gva } from '../../../mmu/addr.js';
-import { decodeEntry, decodeRootPointer } from '../../../cli/tui/decode.js';
+import { fieldsOf, rawOf, walkKind } from '../../../cli/tui/gpt-fields.js';
+import { FORMATS } from '../../../mmu/gpt/formats.js';
+import { newWords } from '../../../mmu/gpt/entry-format.js';
+import type { PteWords } from '../../../mmu/gpt/entry-format.js';
 import type {
   ActionOutcome,
   ClientInfo,
@@ -262,7 +265,7 @@ export class FakeSession implements TuiSession {
       },
       gpt: {
         format: this.format,
-        rootPointer: { raw: this.rootRaw(), fields: decodeRootPointer(this.format, this.rootRaw()) },
+        rootPointer: this.rootPointer(),
         generation: this.generation,
         levels: [
           { level: 4, tables: 1, refcounts: [1] },
@@ -307,20 +310,30 @@ export class FakeSession implements TuiSession {
     return { regs, disasm, instructions: this.instructions, ips: this.state === 'running' ? 1_500_000 : 0 };
   }
 
-  private rootRaw(): bigint {
-    if (this.format === 'ept') return BigInt(ROOT_HPA) | 6n | (3n << 3n) | (1n << 6n);
-    if (this.format === 'npt') return BigInt(ROOT_HPA);
-    return BigInt(ROOT_HPA) | (1n << 48n);
+  private rootPointer(): TuiSnapshot['gpt']['rootPointer'] {
+    const w = this.rootWords();
+    return { raw: rawOf(w.lo, w.hi), fields: fieldsOf(FORMATS[this.format].decode(w.lo, w.hi, 'root')) };
   }
 
-  /* Raw entries in each format's layout (DESIGN §4). */
-  private entryRaw(level: number, address: number, dirty: boolean): bigint {
-    const a = BigInt(address);
-    if (this.format === 'ept') return level === 1 ? a | 7n | (6n << 3n) | (1n << 8n) | (dirty ? 1n << 9n : 0n) : a | 7n | (1n << 8n);
-    if (this.format === 'npt') return level === 1 ? a | 7n | (1n << 5n) | (dirty ? 1n << 6n : 0n) : a | 7n | (1n << 5n);
-    if (level !== 1) return a | 3n;
-    return a | 3n | (0xfn << 2n) | ((dirty ? 3n : 1n) << 6n) | (3n << 8n) | (1n << 10n) | (1n << 51n);
-  } // prettier-ignore
+  private rootWords(): PteWords {
+    const w = newWords();
+    FORMATS[this.format].rootPointer(w, toHfn(ROOT_HPA / PAGE_SIZE), { adEnabled: true, vmid: 1 });
+    return w;
+  }
+
+  /* Entries built by the real format: a table pointer, or a leaf with A (and D) set. */
+  private entryWords(level: number, address: number, dirty: boolean): PteWords {
+    const f = FORMATS[this.format];
+    const w = newWords();
+    if (level !== 1) {
+      f.table(w, toHfn(address / PAGE_SIZE));
+      return w;
+    }
+    f.leaf(w, toHfn(address / PAGE_SIZE), 7, 'wb');
+    if (dirty) f.setDirty(w, w.lo, w.hi);
+    else f.setAccessed(w, w.lo, w.hi);
+    return w;
+  }
 
   private selection(): TuiSnapshot['selection'] {
     if (this.selected === null) return { gpa: null, walk: [], frame: null };
@@ -330,17 +343,18 @@ export class FakeSession implements TuiSession {
     for (let level = 4; level >= 1; level--) {
       const leaf = level === 1;
       const target = leaf ? (0x100 + page) * PAGE_SIZE : ROOT_HPA + (5 - level) * PAGE_SIZE;
-      const raw = leaf && !present ? 0n : this.entryRaw(level, target, this.states[page] === 3);
-      const d = decodeEntry(this.format, level, raw);
+      const w = leaf && !present ? newWords() : this.entryWords(level, target, this.states[page] === 3);
+      const d = FORMATS[this.format].decode(w.lo, w.hi, leaf ? 'leaf' : 'table');
+      const raw = rawOf(w.lo, w.hi);
       const index = Math.floor(this.selected / 2 ** (12 + 9 * (level - 1))) % 512;
       walk.push({
         level,
         index,
         pteHpa: toHpa(ROOT_HPA + (4 - level) * PAGE_SIZE + index * 8),
         raw,
-        fields: d.fields,
-        kind: d.kind,
-        hfn: d.kind === 'empty' ? undefined : toHfn(target / PAGE_SIZE),
+        fields: fieldsOf(d),
+        kind: walkKind(d),
+        hfn: d.present ? toHfn(target / PAGE_SIZE) : undefined,
       });
     }
     const frame = present

@@ -153,10 +153,11 @@ describe('GPT pane', () => {
     s.select(gpa(0x3000));
     const out = frameOf(<GptPane snap={s.snapshot()} width={96} height={22} focused />);
     expect(out).toContain('Intel EPT  EPTP 000000000000505e  gen 1');
-    expect(out).toContain('MT=6 (WB) levels=4 A/D=1 root=0x5000');
+    expect(out).toContain('MT=6 (WB) WALK=3 (4-level walk) AD=1 ADDR=0x5000');
     expect(out).toContain('walk of gpa 0x00003000:');
-    expect(out).toMatch(/L1\[ {2}3\] @0x00008018 0000000000103337 leaf/);
-    expect(out).toContain('R=1 W=1 X=1 MT=6 (WB) IPAT=0 A=1 D=1 addr=0x103000');
+    expect(out).toMatch(/L1\[ {2}3\] @0x00008018 0000000000103377 leaf/);
+    expect(out).toContain('R=1 W=1 X=1 MT=6 (WB) IPAT=1 A=1 D=1 XU=0 ADDR=0x103000');
+    expect(out).toContain('R=1 W=1 X=1 A=0 XU=0 ADDR=0x6000');
     expect(out).toMatch(/L4 +1 table +refs 1/);
   });
 
@@ -166,10 +167,13 @@ describe('GPT pane', () => {
     s.select(gpa(0x4000_3000));
     const out = frameOf(<GptPane snap={s.snapshot()} width={100} height={22} focused={false} />);
     expect(out).toContain('arm64 stage-2  VTTBR 0001000000005000');
-    expect(out).toContain('root=0x5000 VMID=1 CnP=0');
+    expect(out).toContain('CnP=0 ADDR=0x5000 VMID=1');
     expect(out).not.toContain('EPTP');
-    expect(out).toContain('S2AP=read-write');
-    expect(out).toContain('AF=1 DBM=1 XN=0 dirty=1 addr=0x103000');
+    expect(out).toContain('S2AP=3 (read-write)');
+    expect(out).toContain('VALID=1 TYPE=1 ADDR=0x6000');
+    expect(out).toContain('AF=1 ADDR=0x103000 DBM=1');
+    expect(out).toContain('XN=0 (executable)');
+    expect(out).toMatch(/L1\[ {2}3\] @0x00008018 00080000001037ff leaf/);
   });
 
   it('decodes nPT and shows the 2D walk when the guest pages', () => {
@@ -179,8 +183,10 @@ describe('GPT pane', () => {
     s.select(gpa(0), s.snapshot().faults.entries[0].gva);
     const out = frameOf(<GptPane snap={s.snapshot()} width={100} height={30} focused />);
     expect(out).toContain('AMD nPT  nCR3 0000000000005000');
-    expect(out).toContain('P=1 RW=1 US=1 PWT=0 PCD=0 A=1 D=0 PAT=0 NX=0 addr=0x100000');
+    expect(out).toContain('P=1 RW=1 US=1 PWT=0 PCD=0 A=1 D=0 PAT=0 G=0 ADDR=0x100000 NX=0');
+    expect(out).toContain('PWT=0 PCD=0 ADDR=0x5000');
     expect(out).toContain('2D walk of gva 0x000000400000: 3 references');
+    expect(out).toContain(' 3 data      gpa 0x00000000 -> hpa 0x00100000');
     expect(out).toContain('guest  L4 gpa 0x00001000 -> hpa 0x00006000 = 0000000000002003');
   });
 
@@ -190,7 +196,7 @@ describe('GPT pane', () => {
     s.select(gpa(0));
     const out = frameOf(<GptPane snap={s.snapshot()} width={60} height={12} focused />);
     expect(out).toContain('tables: L4 1, L3 1, L2 1, L1 1');
-    expect(out).toMatch(/L1\[ {2}0\] @0x00008000 0000000000100137 leaf R=1/);
+    expect(out).toMatch(/L1\[ {2}0\] @0x00008000 0000000000100177 leaf R=1/);
   });
 });
 
