@@ -15,6 +15,8 @@
  *  - alloc hands out a zeroed frame, or the value -1 when memory is exhausted: running out of host
  *    memory is something a guest can cause, so it is never an exception.
  *  - free of a frame that is not allocated (a double free) is a bug in nestvm and throws.
+ *  - free of a frame that some PTE still maps, or that still holds a table, throws too: the pmap
+ *    registers that check (setFreeCheck) when a table pool ties the two together.
  */
 
 import type { Hfn } from '../addr.js';
@@ -36,6 +38,7 @@ export class FrameAllocator {
   private readonly use: Uint8Array;
   private top: number;
   private readonly sink: EventSink<MmuEvent>;
+  private freeCheck: ((f: Hfn) => void) | null = null;
 
   constructor(mem: HostMemory, sink: EventSink<MmuEvent> = nullSink) {
     this.mem = mem;
@@ -68,9 +71,15 @@ export class FrameAllocator {
   free(f: Hfn): void {
     assert(f >= 0 && f < this.totalCount, 'free: frame outside host RAM');
     assert(this.use[f] !== USE_FREE, 'free: frame is not allocated (double free?)');
+    if (this.freeCheck !== null) this.freeCheck(f);
     this.use[f] = USE_FREE;
     this.stack[this.top++] = f;
     if (this.sink.enabled) this.sink.emit({ type: 'frame-free', hfn: f });
+  }
+
+  /** A cheap check run on every free (the pmap's "is this frame still in use?"). */
+  setFreeCheck(check: ((f: Hfn) => void) | null): void {
+    this.freeCheck = check;
   }
 
   isAllocated(f: Hfn): boolean {

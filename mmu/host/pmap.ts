@@ -41,7 +41,7 @@ import { ATTR_ALL, ATTR_MODIFIED, ATTR_REFERENCED, PageAttributes } from './page
 import { checkPmap } from './pmap-check.js';
 import { HEAD_TABLE, PvHeads } from './pv-head.js';
 import { PvPool } from './pv-pool.js';
-import type { PvPoolOptions } from './pv-pool.js';
+import type { PvPoolOptions, PvPoolStats } from './pv-pool.js';
 import { TableDescriptors } from './table-descriptors.js';
 import { NO_OWNER } from './table-owner.js';
 import type { TableOwnerCallbacks } from './table-owner.js';
@@ -296,6 +296,12 @@ export class Pmap {
     return cleared;
   }
 
+  /** Asserts nothing maps f and f holds no table (the frame allocator runs this on free). */
+  checkFrameUnused(f: Hfn): void {
+    assert(this.heads.count[f] === 0, 'pmap: freeing a frame that is still mapped');
+    assert(this.heads.kind[f] !== HEAD_TABLE, 'pmap: freeing a frame that still holds a table');
+  }
+
   /* ---- frame attributes ---- */
 
   attributes(f: Hfn): number {
@@ -319,6 +325,11 @@ export class Pmap {
   }
 
   /* ---- pools and checks ---- */
+
+  /** Counts of the PV entry pool (per-vCPU lists, ring, reserve, refills). */
+  get pvStats(): PvPoolStats {
+    return this.pool.stats;
+  }
 
   /** Selects the per-vCPU PV free list (default 0). */
   get currentCpu(): number {

@@ -94,7 +94,7 @@ export class PvPool {
     this.maxEntries = opts.maxEntries ?? Infinity;
     assert(cpus >= 1 && this.batch >= 1, 'pv pool: need at least one cpu and a batch of one');
     assert(ringSize >= 2 && (ringSize & (ringSize - 1)) === 0, 'pv pool: ring size must be a power of two');
-    this.capacity = Math.max(opts.initialCapacity ?? 1024, this.batch);
+    this.capacity = Math.min(Math.max(opts.initialCapacity ?? 1024, this.batch), this.maxEntries);
     this.slots = new Uint32Array(this.capacity * 2).fill(PV_NIL);
     this.next = new Uint32Array(this.capacity).fill(PV_NIL);
     this.cpuHead = new Uint32Array(cpus).fill(PV_NIL);

@@ -19,6 +19,9 @@
  * (stealLeafTable); the pool then checks the frame holds nothing, clears its descriptor (whatever
  * the refcount) and reuses it. The scan starts where the previous steal stopped, to spread the pain.
  *
+ * Constructing a pool also registers the pmap's "frame unused" check with the allocator, so freeing
+ * a frame that is still mapped or still a table throws.
+ *
  * Invariants (checkInvariants): inUse + cached + reserve = frames the pool holds; every in-use frame
  * is a pmap table, and no cached or reserve frame is; cached and reserve frames are zero; a pinned
  * frame is in use. Exhaustion is a value (-1), never an exception.
@@ -89,6 +92,7 @@ export class TablePool {
     this.usedPos = new Uint32Array(n);
     this.cache = new Uint32Array(n);
     this.spare = new Uint32Array(n);
+    frames.setFreeCheck((f) => pmap.checkFrameUnused(f));
     this.topUpReserve();
   }
 

@@ -129,6 +129,18 @@ describe('TablePool', () => {
     pmap.checkInvariants(frames);
   });
 
+  it('with a pool in place, freeing a mapped frame or a live table frame throws', () => {
+    const { pool, owner, frames, check } = setup(4);
+    const t = pool.alloc(owner.ownerId, 1, gpa(0)) as Hfn;
+    const g = frames.alloc('guest') as Hfn;
+    owner.map(owner.pteOf(t, 0), g);
+    expect(() => frames.free(g)).toThrow(InvariantError);
+    expect(() => frames.free(t)).toThrow(InvariantError);
+    owner.unmap(owner.pteOf(t, 0));
+    frames.free(g);
+    check();
+  });
+
   it('free of a frame not in use throws', () => {
     const { pool, owner } = setup(4);
     const t = pool.alloc(owner.ownerId, 1, gpa(0)) as Hfn;
