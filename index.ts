@@ -27,7 +27,7 @@ export { GptNode, NO_FRAME } from './mmu/gpt/gpt-node.js';
 export type { PopulateResult } from './mmu/gpt/gpt-tables.js';
 export { GptIter } from './mmu/gpt/gpt-iter.js';
 export { NO_ENTRY, TX_RIGHTS, txMissLevel, newWalkPath } from './mmu/gpt/gpt-walk.js';
-export type { WalkPath } from './mmu/gpt/gpt-walk.js';
+export type { WalkPath, WalkStep } from './mmu/gpt/gpt-walk.js';
 export { Gpt } from './mmu/gpt/gpt.js';
 export type { MapStatus, LeafInfo } from './mmu/gpt/gpt.js';
 export * from './mmu/vm/vm-object.js';

@@ -13,7 +13,9 @@
  *                       be had; under memory pressure they stay unbacked and are backed on demand.
  *   vacate(gpa, len)    uncounts the pages (refcount -= covered entries); a node whose count drops
  *                       to zero is removed and its frame freed, and so on up the tree (the root
- *                       stays until free).
+ *                       stays until free). Lost-dirty records of the pages go with them.
+ * Both check the whole range before changing anything, so a refused call (assert) leaves the tree
+ * as it was.
  *
  * Backing and un-backing (see gpt-node.ts for why a node can be unbacked):
  *   back(node)     allocate a frame, carry the stashed refcount into its descriptor, install the
@@ -26,7 +28,12 @@
  *  - populate never covers an entry twice and vacate never uncovers one that is not covered;
  *  - a vacated entry holds no present leaf ("unmap before vacate");
  *  - a node is removed only with refcount 0 and no children, and its table holds no entries;
- *  - byFrame maps exactly the frames of backed nodes to their nodes.
+ *  - byFrame maps exactly the frames of backed nodes to their nodes;
+ *  - lostDirtyPages is the number of lost-dirty bits over all leaf nodes.
+ *
+ * Re-entrancy: pool.alloc may steal one of our own leaf tables (calling Gpt.stealLeafTable, which
+ * calls unback) in the middle of populate or back. Nothing here holds a frame number across an
+ * alloc, and tables populate has just allocated are pinned until it returns.
  */
 
 import type { Gpa, Hfn } from '../addr.js';

@@ -26,7 +26,7 @@
 import { assert } from '../checks.js';
 import type { AccessKind } from '../prot.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../prot.js';
-import type { EntryFormat } from './entry-format.js';
+import type { DecodedEntry, EntryFormat } from './entry-format.js';
 import {
   GPA_END,
   GPA_LIMIT,
@@ -143,4 +143,30 @@ export function translate(
   if (!fmt.isPresent(lo, hi)) return -LEAF_LEVEL;
   const need = access === 'read' ? PROT_READ : access === 'write' ? PROT_WRITE : PROT_EXEC;
   return (fmt.protOf(lo, hi) & need) !== 0 ? pte : TX_RIGHTS;
+}
+
+/** One level of a walk, for display: where the entry is, and what its bits say. */
+export interface WalkStep {
+  level: number;
+  pte: number;
+  decoded: DecodedEntry;
+}
+
+/**
+ * The entries a nested walk of gpa reads, root first, decoded as the manuals draw them (the last
+ * step is the leaf, or the first entry found not present). For the TUI and for labs; allocates.
+ */
+export function describeWalk(u32: Uint32Array, fmt: EntryFormat, root: number, gpa: number): WalkStep[] {
+  const steps: WalkStep[] = [];
+  if (!(gpa >= 0 && gpa < GPA_LIMIT)) return steps;
+  let table = root;
+  for (let level = ROOT_LEVEL; level >= LEAF_LEVEL; level--) {
+    const pte = entryAddr(table, levelIndex(level, gpa));
+    const lo = u32[pte >>> 2];
+    const hi = u32[(pte >>> 2) + 1];
+    steps.push({ level, pte, decoded: fmt.decode(lo, hi, level === LEAF_LEVEL ? 'leaf' : 'table') });
+    if (!fmt.isPresent(lo, hi)) break;
+    table = fmt.frameOf(lo, hi);
+  }
+  return steps;
 }

@@ -6,11 +6,14 @@
  * entry format -- Intel EPT, AMD nPT or arm64 stage-2 -- supplied as an EntryFormat. Nothing in this
  * file knows which bit is which.
  *
- * The work is split three ways:
- *   gpt-tables.ts   the tree: populate / vacate, table frames, reference counts
- *   gpt-walk.ts     reading the tables as hardware does (walk, walk-advance, translate fast path)
- *   gpt.ts          (here) leaves: map / unmap, Accessed and Dirty, dirty-log harvest, root pointer,
- *                   and the TableOwner callbacks through which the host pmap and pool reach us
+ * The work is split into small files:
+ *   gpt-geometry.ts  levels, spans, indices          gpt-node.ts    the bookkeeping node of a table
+ *   gpt-tables.ts    the tree: populate / vacate, table frames, reference counts
+ *   gpt-walk.ts      reading the tables as hardware does (walk, walk-advance, translate fast path)
+ *   gpt-iter.ts      range iterator                  gpt-harvest.ts dirty-log harvest
+ *   gpt-check.ts     the full invariant sweep
+ *   gpt.ts           (here) the facade: leaves (map / unmap), Accessed and Dirty, root pointer,
+ *                    and the TableOwner callbacks through which the host pmap and pool reach us
  *
  * Rules of use (as the seed's): populate a region before mapping pages into it, and unmap every
  * page of a region before vacating it. mapAt maps only pages of populated regions.
@@ -55,8 +58,8 @@ import { isCovered } from './gpt-node.js';
 import { GptTables, assertRange } from './gpt-tables.js';
 import type { PopulateResult } from './gpt-tables.js';
 import { harvestDirty } from './gpt-harvest.js';
-import { NO_ENTRY, leafSlot, translate, walk, walkAdvance } from './gpt-walk.js';
-import type { WalkPath } from './gpt-walk.js';
+import { NO_ENTRY, describeWalk, leafSlot, translate, walk, walkAdvance } from './gpt-walk.js';
+import type { WalkPath, WalkStep } from './gpt-walk.js';
 
 /** Outcome of mapAt. */
 export type MapStatus =
@@ -188,6 +191,11 @@ export class Gpt implements TableOwner {
   /** Dirty state of the leaf at pte (what the fill path consults before caching write). */
   dirtyAt(pte: Hpa): boolean {
     return this.format.isDirty(this.u32[pte >>> 2], this.u32[(pte >>> 2) + 1]);
+  }
+
+  /** The entries a nested walk of gpa reads, root first, each decoded (for display). */
+  explain(gpa: Gpa): WalkStep[] {
+    return describeWalk(this.u32, this.format, this.tables.root.frame, gpa);
   }
 
   /** Named bits of the entry at pte, as the manuals draw them. */

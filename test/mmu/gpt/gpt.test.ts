@@ -158,6 +158,25 @@ describe.each(FORMAT_NAMES.map((n) => [n, FORMATS[n]] as [string, EntryFormat]))
       expect(got).toEqual([GB - 0x2000, GB - 0x1000, GB]);
     });
 
+    it('explains a walk level by level', () => {
+      const { gpt, guest } = makeRig(fmt);
+      gpt.populate(gpa(5 * GB + 0x7000), 0x1000);
+      gpt.mapAt(gpa(5 * GB + 0x7000), guest[1], PROT_RW, 'wb');
+      const steps = gpt.explain(gpa(5 * GB + 0x7123));
+      expect(steps.map((s) => s.level)).toEqual([4, 3, 2, 1]);
+      expect(steps.map((s) => s.decoded.kind)).toEqual(['table', 'table', 'table', 'leaf']);
+      expect(steps.every((s) => s.decoded.present)).toBe(true);
+      expect(steps[0].pte).toBe(gpt.rootFrame * 4096); // root index 0
+      expect(steps[1].pte % 4096).toBe(5 * 8); // level-3 index 5
+      expect(steps[3].pte).toBe(gpt.leafPte(gpa(5 * GB + 0x7000)));
+      expect(steps[3].decoded.fields.find((f) => f.name === 'ADDR')?.value).toBe(guest[1] * 4096);
+      const miss = gpt.explain(gpa(9 * GB));
+      expect(miss.map((s) => [s.level, s.decoded.present])).toEqual([
+        [4, true],
+        [3, false],
+      ]);
+    });
+
     it('never folds an address beyond 48 bits into the tree', () => {
       const { gpt, guest } = makeRig(fmt);
       gpt.populate(gpa(0x1000), 0x1000);
