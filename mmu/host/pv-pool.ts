@@ -1,7 +1,7 @@
 /*
  * The PV entry pool: where the pmap gets the two-slot entries of its PV lists.
  *
- * A PV entry is an index into three parallel typed arrays (no object per entry):
+ * A PV entry is an index into two typed arrays (no object per entry):
  *
  *   slots[2e], slots[2e+1]   two PTE locations (host-physical byte addresses), PV_NIL = empty slot
  *   next[e]                  the following entry in whatever list e is on, PV_NIL at the end

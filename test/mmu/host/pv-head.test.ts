@@ -1,31 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gpa, hfn } from '../../../mmu/addr.js';
-import type { Hfn } from '../../../mmu/addr.js';
-import { EventLog } from '../../../mmu/events.js';
-import type { MmuEvent } from '../../../mmu/events.js';
-import { FrameAllocator } from '../../../mmu/host/frame-allocator.js';
-import { HostMemory } from '../../../mmu/host/host-memory.js';
-import { Pmap } from '../../../mmu/host/pmap.js';
-import { InvariantError } from '../../../mmu/checks.js';
-import { FakeOwner } from './fake-owner.js';
-
-/* A pmap with one owner and one leaf table at frame T; guest frames G, H. */
-function setup() {
-  const mem = new HostMemory(64 * 4096);
-  const log = new EventLog<MmuEvent>();
-  const frames = new FrameAllocator(mem);
-  const pmap = new Pmap(mem, log, { pv: { batch: 4, lowWater: 4, initialCapacity: 8 } });
-  const owner = new FakeOwner(pmap);
-  const T = frames.alloc('table') as Hfn;
-  pmap.setDescriptor(T, owner.ownerId, 1, gpa(0));
-  const G = frames.alloc('guest') as Hfn;
-  const H = frames.alloc('guest') as Hfn;
-  const pte = (i: number) => owner.pteOf(T, i);
-  const check = () => pmap.checkInvariants(frames);
-  return { mem, log, frames, pmap, owner, T, G, H, pte, check };
-}
-
-const kinds = (log: EventLog<MmuEvent>, type: MmuEvent['type']) => log.events.filter((e) => e.type === type);
+import { kinds, setup } from './pmap-rig.js';
 
 describe('PV head conversions', () => {
   it('first mapping stores a single PTE in the head', () => {
@@ -130,85 +104,6 @@ describe('PV head conversions', () => {
     owner.unmap(pte(3));
     expect(pmap.pool.inUse).toBe(2);
     expect(pmap.headKind(G)).toBe('list');
-    check();
-  });
-});
-
-describe('pmap always-on checks', () => {
-  it('refuses a duplicate leaf, a missing removal and a leaf outside a table', () => {
-    const { pmap, owner, G, H, pte, T } = setup();
-    owner.map(pte(0), G);
-    expect(() => pmap.installLeaf(pte(0), 1, 0, H)).toThrow(InvariantError);
-    expect(() => pmap.clearLeaf(pte(1), G)).toThrow(InvariantError);
-    owner.map(pte(1), H);
-    expect(() => pmap.clearLeaf(pte(1), G)).toThrow(InvariantError); // wrong frame: not on G's list
-    expect(() => pmap.installLeaf(owner.pteOf(G, 0), 1, 0, H)).toThrow(InvariantError);
-    expect(() => pmap.installLeaf(pte(5), 1, 0, T)).toThrow(InvariantError); // leaf onto a table frame
-  });
-
-  it('refcount underflow and clearing a referenced or non-empty descriptor throw', () => {
-    const { pmap, owner, G, T, pte } = setup();
-    expect(() => pmap.adjustRefcount(T, -1)).toThrow(InvariantError);
-    expect(pmap.adjustRefcount(T, 2)).toBe(2);
-    expect(() => pmap.clearDescriptor(T)).toThrow(InvariantError);
-    pmap.adjustRefcount(T, -2);
-    owner.map(pte(0), G);
-    expect(() => pmap.clearDescriptor(T)).toThrow(InvariantError);
-    owner.unmap(pte(0));
-    pmap.clearDescriptor(T);
-    expect(pmap.isTable(T)).toBe(false);
-  });
-
-  it('a mapped frame cannot become a table', () => {
-    const { pmap, owner, G, pte } = setup();
-    owner.map(pte(0), G);
-    expect(() => pmap.setDescriptor(G, owner.ownerId, 1, gpa(0))).toThrow(InvariantError);
-  });
-});
-
-describe('descriptors, ledger, attributes, unmanaged frames', () => {
-  it('tracks owner, level, base, refcount and the ledger', () => {
-    const { pmap, owner, frames, G, T, pte, check } = setup();
-    const U = frames.alloc('table') as Hfn;
-    pmap.setDescriptor(U, owner.ownerId, 2, gpa(0x4000_0000));
-    expect([pmap.descOwner(U), pmap.descLevel(U), pmap.descBase(U), pmap.refcount(U)]).toEqual([
-      owner.ownerId,
-      2,
-      0x4000_0000,
-      0,
-    ]);
-    expect(pmap.headKind(U)).toBe('table');
-    expect(pmap.tableFrames(owner.ownerId)).toBe(2);
-    owner.map(pte(0), G);
-    owner.map(pte(1), G);
-    expect(pmap.mappedEntries(owner.ownerId)).toBe(2);
-    expect(pmap.leafCount(T)).toBe(2);
-    owner.link(U, 0, T);
-    expect(pmap.refcount(U)).toBe(1);
-    expect(pmap.pointerCount(U)).toBe(1);
-    check();
-    expect(() => pmap.unregisterOwner(owner.ownerId)).toThrow(InvariantError);
-  });
-
-  it('merges A/D of a cleared leaf into the frame attributes', () => {
-    const { pmap, owner, G, pte } = setup();
-    owner.map(pte(0), G);
-    pmap.clearLeaf(pte(0), G, 3);
-    owner.leaves.delete(pte(0));
-    expect(pmap.isReferenced(G) && pmap.isModified(G)).toBe(true);
-    pmap.clearAttributes(G);
-    expect(pmap.attributes(G)).toBe(0);
-  });
-
-  it('leaves mapping device frames above host RAM keep no PV head', () => {
-    const { pmap, owner, pte, check } = setup();
-    const dev = hfn(0x9000);
-    owner.map(pte(0), dev);
-    expect(pmap.unmanagedLeaves).toBe(1);
-    expect(pmap.headKind(dev)).toBe('empty');
-    check();
-    owner.unmap(pte(0));
-    expect(pmap.unmanagedLeaves).toBe(0);
     check();
   });
 });

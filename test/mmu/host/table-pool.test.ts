@@ -148,21 +148,3 @@ describe('TablePool', () => {
     expect(() => pool.free(t)).toThrow(InvariantError);
   });
 });
-
-describe('FrameAllocator', () => {
-  it('hands out the lowest frames first, zeroed, and reports exhaustion as -1', () => {
-    const mem = new HostMemory(3 * 4096);
-    mem.u8.fill(0xaa);
-    const frames = new FrameAllocator(mem);
-    expect(frames.alloc('guest')).toBe(0);
-    expect(mem.u8[0]).toBe(0);
-    expect(frames.alloc('table')).toBe(1);
-    expect(frames.alloc('guest')).toBe(2);
-    expect(frames.alloc('guest')).toBe(-1);
-    expect(frames.freeCount).toBe(0);
-    frames.free(1 as Hfn);
-    expect(() => frames.free(1 as Hfn)).toThrow(InvariantError);
-    expect(frames.alloc('guest')).toBe(1);
-    frames.checkInvariants();
-  });
-});
