@@ -40,7 +40,7 @@ export class RegisterBlock {
   }
 
   /* The low and high 32 bits of the value just read (a pstate-field keeps only its mask). */
-  private halves(s: RegSpec): [number, number] {
+  halves(s: RegSpec): [number, number] {
     const at = RegisterBlock.valueAt(s);
     const lo = this.view.getUint32(at, true);
     if (s.kind === 'pstate-field') return [(lo & s.mask) >>> 0, 0];

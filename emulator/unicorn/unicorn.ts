@@ -179,6 +179,14 @@ export class Unicorn {
     return this.block.bigint(s);
   }
 
+  /** A register as two unsigned 32-bit halves, full width without a bigint. */
+  regReadHalves(name: string, out: { lo: number; hi: number }): void {
+    const s = this.readBlock(name);
+    const [lo, hi] = this.block.halves(s);
+    out.lo = lo;
+    out.hi = hi;
+  }
+
   regWrite(name: string, value: number | bigint): void {
     this.live();
     const s = this.spec(name);

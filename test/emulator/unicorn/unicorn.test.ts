@@ -434,6 +434,9 @@ describe('registers', () => {
     const e = await eng('x86_64', 'hlt');
     e.uc.regWrite('rbx', 0xffff_8000_0000_1000n);
     expect(e.uc.regRead64('rbx')).toBe(0xffff_8000_0000_1000n);
+    const halves = { lo: 0, hi: 0 };
+    e.uc.regReadHalves('rbx', halves);
+    expect(halves).toEqual({ lo: 0x1000, hi: 0xffff_8000 });
     e.uc.regWrite('rcx', -1);
     expect(e.uc.regRead64('rcx')).toBe(0xffff_ffff_ffff_ffffn);
     expect(() => e.uc.regRead('xmm0')).toThrow(RangeError);
