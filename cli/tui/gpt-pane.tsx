@@ -76,10 +76,12 @@ function walkLines(walk: readonly WalkStep[], compactMode: boolean, width: numbe
 }
 
 function walk2dLine(r: Walk2dRef): Line {
-  const hpa = r.hpa !== undefined ? ` -> hpa ${addr(r.hpa)}` : ' -> (not mapped)';
+  const at =
+    r.hpa === undefined ? '' : r.space === 'data' ? ` -> hpa ${addr(r.hpa)}` : ` @hpa ${addr(r.hpa)}`;
   const raw = r.raw !== undefined ? ` = ${hex64(r.raw)}` : '';
+  const note = r.note ? ` ${r.note}` : '';
   return {
-    text: `${String(r.order).padStart(2)} ${r.space.padEnd(6)} ${r.space === 'data' ? '  ' : `L${r.level}`} gpa ${addr(r.gpa)}${hpa}${raw}${r.note ? ' ' + r.note : ''}`,
+    text: `${String(r.order).padStart(2)} ${r.space.padEnd(6)} ${r.level.padEnd(4)} gpa ${addr(r.gpa)}${at}${raw}${note}`,
   };
 }
 

@@ -225,18 +225,23 @@ export interface WalkStep {
 }
 
 /*
- * The two-dimensional walk of a GVA, as the list of memory references the hardware makes:
- * for each guest table level, the nested walk that turns the guest table's GPA into a host
- * address (space 'nested'), then the guest entry read itself (space 'guest'); last the data.
+ * The two-dimensional walk of a GVA, as the list of memory references the hardware makes, in
+ * order: for each guest table level, the nested walk that finds the guest table entry in host
+ * memory (space 'nested'), then the guest entry read itself (space 'guest'); last the nested walk
+ * of the final address and the data (space 'data'). walk2d.ts builds this list from
+ * mmu/guest-walk's walkTwoDimensional().
  */
 export interface Walk2dRef {
   readonly order: number;
   readonly space: 'guest' | 'nested' | 'data';
-  /** Guest level (4..1) for guest references; nested level for nested references. */
-  readonly level: number;
+  /** Level as the architecture names it: 'L4'..'L1' for nested entries, 'PML4'.. or 'L0'.. for guest ones. */
+  readonly level: string;
+  /** nested: the address being translated; guest: the entry's own address; data: the final GPA. */
   readonly gpa: Gpa;
+  /** nested and guest: where the entry was read in host memory; data: where the data lives. */
   readonly hpa?: Hpa;
   readonly raw?: bigint;
+  /** e.g. "for guest PML4 table", "table", "leaf", or why the walk stopped. */
   readonly note?: string;
 }
 

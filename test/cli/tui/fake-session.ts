@@ -30,6 +30,7 @@ import type {
   RunState,
   TuiSession,
   TuiSnapshot,
+  Walk2dRef,
   WalkStep,
 } from '../../../cli/tui/model.js';
 import { LAYOUT } from '../../../emulator/arch.js';
@@ -365,33 +366,14 @@ export class FakeSession implements TuiSession {
           attrs: this.states[page] === 3 ? ['referenced', 'modified'] : ['referenced'],
         }
       : null;
-    const walk2d =
+    const walk2d: Walk2dRef[] | undefined =
       this.guestPaging && this.selectedGva !== null
         ? [
-            {
-              order: 1,
-              space: 'nested' as const,
-              level: 4,
-              gpa: toGpa(this.base + 0x1000),
-              hpa: toHpa(0x6000),
-            },
-            {
-              order: 2,
-              space: 'guest' as const,
-              level: 4,
-              gpa: toGpa(this.base + 0x1000),
-              hpa: toHpa(0x6000),
-              raw: 0x2003n,
-            },
-            {
-              order: 3,
-              space: 'data' as const,
-              level: 0,
-              gpa: toGpa(this.selected),
-              hpa: toHpa((0x100 + page) * PAGE_SIZE),
-            },
+            { order: 1, space: 'nested', level: 'L4', gpa: toGpa(this.base + 0x1000), hpa: toHpa(0x5000), raw: 0x6007n, note: 'for guest PML4 table' },
+            { order: 2, space: 'guest', level: 'PML4', gpa: toGpa(this.base + 0x1000), hpa: toHpa(0x101000), raw: 0x2003n, note: 'table' },
+            { order: 3, space: 'data', level: '', gpa: toGpa(this.selected), hpa: toHpa((0x100 + page) * PAGE_SIZE) },
           ]
-        : undefined;
+        : undefined; // prettier-ignore
     return {
       gpa: toGpa(this.selected),
       gva: this.selectedGva === null ? null : toGva(this.selectedGva),
