@@ -147,6 +147,19 @@ describe.each(FORMAT_NAMES.map((n) => [n, FORMATS[n]] as [string, EntryFormat]))
       gpt.checkInvariants();
     });
 
+    it('maps a device aperture frame above host RAM (no PV head), uncached', () => {
+      const { gpt, pmap, mem } = makeRig(fmt);
+      const dev = hfn(mem.frameCount + 0x100);
+      gpt.populate(gpa(0x900_0000), 0x1000);
+      expect(gpt.mapAt(gpa(0x900_0000), dev, PROT_RW, 'uc')).toBe('mapped');
+      expect(gpt.lookup(gpa(0x900_0000))).toMatchObject({ frame: dev, memType: 'uc' });
+      expect(pmap.unmanagedLeaves).toBe(1);
+      gpt.markAccessed(hpa(gpt.translate(gpa(0x900_0000), 'write')), true);
+      expect(gpt.unmap(gpa(0x900_0000))).toBe(true);
+      expect(pmap.unmanagedLeaves).toBe(0);
+      gpt.checkInvariants();
+    });
+
     it('pool.steal() and validCount go through the GPT', () => {
       const { gpt, guest, pool } = makeRig(fmt, { frames: 8 + 8, reserve: 0 });
       gpt.populate(gpa(0), 2 * MB2);
