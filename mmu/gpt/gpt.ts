@@ -109,7 +109,10 @@ export class Gpt implements TableOwner {
   /** EPTP / nCR3 / VTTBR for this tree. */
   rootPointer(opts: Partial<RootOptions> = {}): PteWords {
     const out = newWords();
-    this.format.rootPointer(out, this.rootFrame, { ...DEFAULT_ROOT_OPTIONS, ...opts });
+    this.format.rootPointer(out, this.rootFrame, {
+      adEnabled: opts.adEnabled ?? DEFAULT_ROOT_OPTIONS.adEnabled,
+      vmid: opts.vmid ?? DEFAULT_ROOT_OPTIONS.vmid,
+    });
     return out;
   }
 
