@@ -106,6 +106,22 @@ const accessOf = (memType: number): AccessKind =>
   memType === UC_MEM_FETCH ? 'exec' : memType === UC_MEM_WRITE ? 'write' : 'read';
 const needOf = (a: AccessKind): number => (a === 'exec' ? PROT_EXEC : a === 'write' ? PROT_WRITE : PROT_READ);
 
+/** One line for a translation fault. Kinds added by later layers name their own address. */
+export function describeFault(f: TranslationFault): string {
+  const g = f as { kind: string; access: string; gpa?: number; gva?: number };
+  if (g.kind === 'nomap' || g.kind === 'rights') {
+    const what = g.kind === 'nomap' ? 'unmapped' : 'protected';
+    return `guest touched ${what} guest-physical ${hex(g.gpa ?? 0)} (${g.access})`;
+  }
+  const where =
+    g.gva !== undefined
+      ? `guest-virtual ${hex(g.gva)}`
+      : g.gpa !== undefined
+        ? `guest-physical ${hex(g.gpa)}`
+        : '';
+  return `guest access failed (${g.kind}) at ${where} (${g.access})`;
+}
+
 export class Machine {
   readonly arch: Arch;
   readonly memBytes: number;
@@ -320,9 +336,9 @@ export class Machine {
       }
       const bytes = new Uint8Array(s.memSize);
       bytes.set(s.data);
-      const fault = this.memory.write(s.gpa, bytes);
-      if (fault !== null)
-        throw new BadGuestError(`${image.origin}: guest-physical ${hex(fault.gpa)} is not guest RAM`);
+      if (this.memory.write(s.gpa, bytes) !== null) {
+        throw new BadGuestError(`${image.origin}: segment at guest-physical ${hex(s.gpa)} is not guest RAM`);
+      }
     }
     const entryOff = image.entry - this.ramBase;
     if (entryOff < 0 || entryOff >= this.memBytes) {
@@ -368,12 +384,7 @@ export class Machine {
   }
 
   private faultStop(f: TranslationFault): Omit<StopReason, 'pc'> {
-    const what = f.kind === 'nomap' ? 'unmapped' : 'protected';
-    return {
-      reason: 'fault',
-      code: EXIT_FAULT,
-      message: `guest touched ${what} guest-physical ${hex(f.gpa)} (${f.access})`,
-    };
+    return { reason: 'fault', code: EXIT_FAULT, message: describeFault(f) };
   }
 
   private engineError(err: number): Omit<StopReason, 'pc'> {

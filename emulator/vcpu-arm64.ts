@@ -12,10 +12,16 @@
  *   intno 11 (HVC), pc already past the instruction: the same PSCI call, as it arrives when
  *     SCR_EL3.HCE is set (Unicorn resets it clear, so normally hvc is UNDEFINED; both are handled)
  *
+ * Guest paging: on once SCTLR_EL1.M is set; the stage-1 configuration comes from TTBR0_EL1,
+ * TTBR1_EL1, TCR_EL1, SCTLR_EL1.WXN and PSTATE.PAN; privilege from CurrentEL (EL0 = user).
+ *
  * A call that returns sets x0 and leaves pc on the next instruction; a call that stops
  * (SYSTEM_OFF, SYS_EXIT) asks the machine to stop. Every other exception stops the guest with a
  * fault naming it.
  */
+import { arm64ConfigFromRegs, arm64MmuEnabled } from '../mmu/guest-walk/arm64-walk.js';
+import type { GuestPaging } from '../mmu/guest-walk/guest-paging.js';
+import { newWord64 } from '../mmu/guest-walk/guest-phys.js';
 import { EXIT_FAULT } from './stop-reason.js';
 import { psciCall, type CallOutcome } from './devices/psci.js';
 import { SEMIHOST_HLT_IMM, semihostCall } from './devices/semihosting.js';
@@ -104,4 +110,24 @@ export const arm64Vcpu: VcpuArch = {
   earlyEnd(): { reason: 'halt'; code: number; message: string } {
     return { reason: 'halt', code: 0, message: 'guest executed wfi' };
   },
+
+  paging(uc: Unicorn): GuestPaging | null {
+    uc.regReadHalves('sctlr_el1', words.sctlr);
+    if (!arm64MmuEnabled(words.sctlr.lo)) return null; // the common case costs one register read
+    uc.regReadHalves('ttbr0_el1', words.ttbr0);
+    uc.regReadHalves('ttbr1_el1', words.ttbr1);
+    uc.regReadHalves('tcr_el1', words.tcr);
+    const pan = ((uc.regRead('pstate') >>> PSTATE_PAN_BIT) & 1) === 1;
+    const cfg = arm64ConfigFromRegs(words.ttbr0, words.tcr, words.sctlr.lo, words.ttbr1, pan);
+    return { arch: 'arm64', cfg };
+  },
+
+  user(uc: Unicorn): boolean {
+    return uc.regRead('currentel') === 0;
+  },
 };
+
+/* PSTATE.PAN is bit 22 of the PSTATE value Unicorn reads. */
+const PSTATE_PAN_BIT = 22;
+/* Scratch for 64-bit system registers read as halves (the configuration copies what it needs). */
+const words = { sctlr: newWord64(), ttbr0: newWord64(), ttbr1: newWord64(), tcr: newWord64() };

@@ -9,6 +9,8 @@
  * the CPU model cannot decode is not an exception in Unicorn but an engine error
  * (UC_ERR_INSN_INVALID), handled by the Machine.
  */
+import type { GuestPaging } from '../mmu/guest-walk/guest-paging.js';
+import { x86ConfigFromRegs, x86PagingEnabled } from '../mmu/guest-walk/x86-walk.js';
 import { EXIT_FAULT } from './stop-reason.js';
 import type { VcpuArch, VcpuHost } from './vcpu.js';
 import type { Unicorn } from './unicorn/unicorn.js';
@@ -59,4 +61,22 @@ export const x86Vcpu: VcpuArch = {
   earlyEnd(): { reason: 'halt'; code: number; message: string } {
     return { reason: 'halt', code: 0, message: 'guest executed hlt' };
   },
+
+  paging(uc: Unicorn): GuestPaging | null {
+    const cr0 = uc.regRead('cr0');
+    if ((cr0 & CR0_PG) === 0) return null; // the common case costs one register read
+    const cr4 = uc.regRead('cr4');
+    const efer = uc.regRead('efer');
+    // In 64-bit mode PG without PAE cannot be set (the CPU raises #GP), so this is 4-level paging.
+    if (!x86PagingEnabled(cr0, cr4, efer)) return null;
+    const cfg = x86ConfigFromRegs(cr0, uc.regRead('cr3'), cr4, efer, uc.regRead('rflags'));
+    return { arch: 'x86_64', cfg };
+  },
+
+  user(uc: Unicorn): boolean {
+    return (uc.regRead('cs') & 3) === 3; // CPL = CS.RPL
+  },
 };
+
+/* CR0.PG (bit 31). */
+const CR0_PG = 0x8000_0000;

@@ -30,6 +30,14 @@ export const ADP_STOPPED_APPLICATION_EXIT = 0x20026;
 const MAX_STRING = 1 << 16;
 const TWO_32 = 2 ** 32;
 
+/* Where a bad pointer points, for the message (fault kinds of later layers may carry a gva). */
+function where(f: TranslationFault): string {
+  const g = f as { kind: string; gpa?: number; gva?: number };
+  if (g.kind === 'nomap' && g.gpa !== undefined) return `unmapped guest-physical 0x${g.gpa.toString(16)}`;
+  if (g.gva !== undefined) return `guest-virtual 0x${g.gva.toString(16)} (${g.kind})`;
+  return `guest-physical 0x${(g.gpa ?? 0).toString(16)} (${g.kind})`;
+}
+
 class BadPointer {
   constructor(readonly fault: TranslationFault) {}
 }
@@ -67,7 +75,7 @@ export function semihostCall(op: number, param: number, host: DeviceHost): CallO
     host.stop({
       reason: 'fault',
       code: EXIT_FAULT,
-      message: `semihosting call 0x${op.toString(16)} passed a pointer to unmapped guest-physical 0x${e.fault.gpa.toString(16)}`,
+      message: `semihosting call 0x${op.toString(16)} passed a pointer it cannot read: ${where(e.fault)}`,
     });
     return { kind: 'stopped' };
   }

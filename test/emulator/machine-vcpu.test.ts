@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StopReason } from '../../emulator/stop-reason.js';
 import { arm64Vcpu, isHvc, isSemihostHlt } from '../../emulator/vcpu-arm64.js';
+import { x86Vcpu } from '../../emulator/vcpu-x86.js';
 import type { VcpuHost } from '../../emulator/vcpu.js';
 import { engine, type TestEngine } from './unicorn/engine.js';
 
@@ -61,5 +62,35 @@ describe('arm64 vCPU', () => {
     expect(h.stops).toHaveLength(1);
     expect(h.stops[0]).toMatchObject({ reason: 'fault', code: 4 });
     expect(h.stops[0].message).toMatch(/undefined instruction 0xd40000a2/);
+  });
+});
+
+describe('guest paging state for the fill hook', () => {
+  it('x86-64: off at reset, then CR3/WP/NXE as the guest set them', async () => {
+    const src =
+      'mov eax, 0x300000\n mov cr3, rax\n mov rax, cr4\n or eax, 0x20\n mov cr4, rax\n' +
+      'mov ecx, 0xc0000080\n rdmsr\n or eax, 0x800\n wrmsr\n' +
+      'mov rax, cr0\n or eax, 0x80010000\n mov cr0, rax\n hlt';
+    const e = await engine('x86_64', src);
+    open.push(e);
+    expect(x86Vcpu.paging(e.uc)).toBeNull();
+    expect(x86Vcpu.user(e.uc)).toBe(false);
+    expect(e.uc.emuStart(e.entry, 0, 0, 100)).toBe(0);
+    const p = x86Vcpu.paging(e.uc);
+    expect(p?.arch).toBe('x86_64');
+    expect(p?.cfg).toMatchObject({ cr3: 0x30_0000, wp: true, nxe: true, smep: false });
+  });
+
+  it('arm64: off while SCTLR_EL1.M is clear, then TTBR0/TCR decoded', async () => {
+    const e = await engine('arm64', 'wfi');
+    open.push(e);
+    expect(arm64Vcpu.paging(e.uc)).toBeNull();
+    expect(arm64Vcpu.user(e.uc)).toBe(false); // EL1
+    e.uc.regWrite('ttbr0_el1', 0x0001_0000_4030_0000n); // ASID 1 in bits 63:48
+    e.uc.regWrite('tcr_el1', 0x5_0000_0000 + 0x80_0000 + 0x10); // T0SZ 16, EPD1, IPS 48 bits
+    e.uc.regWrite('sctlr_el1', e.uc.regRead('sctlr_el1') | 1);
+    const p = arm64Vcpu.paging(e.uc);
+    expect(p?.arch).toBe('arm64');
+    expect(p?.cfg).toMatchObject({ ttbr0: 0x4030_0000, t0sz: 16, epd1: true, paBits: 48, ha: false });
   });
 });
