@@ -37,6 +37,10 @@ describe.each(FORMAT_NAMES.map((n) => [n, FORMATS[n]] as [string, EntryFormat]))
       expect(fmt.decode(rp.lo, rp.hi, 'root').fields.find((f) => f.name === 'ADDR')?.value).toBe(
         gpt.rootFrame * 4096,
       );
+      fmt.rootPointer(want, gpt.rootFrame, { adEnabled: true, vmid: 0 });
+      expect(gpt.rootPointer({ adEnabled: undefined, vmid: undefined })).toEqual(want); // defaults
+      fmt.rootPointer(want, gpt.rootFrame, { adEnabled: false, vmid: 0 });
+      expect(gpt.rootPointer({ adEnabled: false })).toEqual(want);
       gpt.checkInvariants();
     });
 
