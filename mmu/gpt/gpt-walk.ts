@@ -14,7 +14,8 @@
  *   path[4] -> root entry ─► path[3] -> level-3 entry ─► path[2] -> level-2 entry ─► path[1] -> leaf slot
  *
  * Invariants:
- *  - nothing here writes host RAM or allocates (translate() is the TLB-fill fast path).
+ *  - nothing here writes host RAM, and nothing but describeWalk() (for display) allocates:
+ *    translate() is the TLB-fill fast path.
  *  - an address outside [0, 2^48) is never folded into the tree: translate() reports it as not
  *    present at the root, leafTable()/leafSlot() find nothing (a guest can name such an address).
  *  - path[L] is either NO_ENTRY or an 8-aligned address inside a table frame; once a level is
