@@ -16,13 +16,14 @@
  * lets the engine count the NEXT instruction before it stops, so that one is taken off again
  * (`stoppedInside`). The slice size therefore never changes the count (tested).
  *
- * What it costs (bench/loop-ips.ts, tight LCG loop, best of 5 on a loaded 2-CPU host): the Machine
- * runs at 0.99 of raw Unicorn running the same slices with the same count, on both architectures,
- * i.e. the fill hook, the translator and slicing cost nothing measurable once the TLB is warm. But
+ * What it costs (bench/loop-ips.ts, tight LCG loop, CPU time, best of 5): the Machine runs at
+ * 0.98-1.00 of raw Unicorn running the same slices with the same count, on both architectures:
+ * the fill hook, the translator and slicing cost nothing measurable once the TLB is warm. But
  * Unicorn implements `count` with a C code hook before every instruction, which makes any counted
- * run much slower than a free one: raw free running is ~5x faster on arm64 and ~25-55x faster on
- * x86-64. The 2.1 API offers no cheaper exact count; free running would lose `instructions`, the
- * instruction limit and deterministic slice boundaries.
+ * run much slower than a free one: raw free running is ~4x faster on arm64 (2,490 vs 676 MIPS)
+ * and ~30x faster on x86-64 (4,700 vs 155 MIPS), so the Machine runs at 0.27 (arm64) and 0.03
+ * (x86-64) of free-running raw Unicorn. The 2.1 API offers no cheaper exact count; free running
+ * would lose `instructions`, the instruction limit and deterministic slice boundaries.
  *
  * Stops. Devices and exception hooks call stop(), which records the reason and asks the engine to
  * stop at the next instruction boundary; the fill hook records a translation fault and returns
