@@ -45,7 +45,7 @@ function levelLines(levels: readonly LevelInfo[], compactMode: boolean): Line[] 
     return [{ text: 'tables: ' + levels.map((l) => `L${l.level} ${l.tables}`).join(', ') }];
   }
   return levels.map((l) => ({
-    text: `L${l.level}  ${String(l.tables).padStart(3)} table${l.tables === 1 ? ' ' : 's'}  ${refText(l.refcounts)}`,
+    text: `L${l.level}  ${String(l.tables).padStart(3)} table${l.tables === 1 ? ' ' : 's'}  ${refText(l.refcounts)}${l.unbacked ? `  (${l.unbacked} unbacked)` : ''}`,
   }));
 }
 

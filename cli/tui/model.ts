@@ -196,6 +196,8 @@ export interface LevelInfo {
   /** 4 = root ... 1 = leaf tables (nestvm numbers levels like this everywhere). */
   readonly level: number;
   readonly tables: number;
+  /** Of those, populated but without a host frame (memory short, or stolen by the pool). */
+  readonly unbacked?: number;
   /** One reference count per table at this level, or a summary when there are many. */
   readonly refcounts:
     readonly number[] | { readonly min: number; readonly max: number; readonly total: number };

@@ -61,7 +61,7 @@ describe('inspect', () => {
     info = frameInfo(r.pmap, f);
     clientInfo(r.c);
     poolInfo(r.pmap.pvStats, r.pool.stats);
-    expect(r.mem.u32).toEqual(before);
+    expect(Buffer.from(r.mem.u32.buffer).equals(Buffer.from(before.buffer))).toBe(true);
     expect(JSON.stringify([r.pmap.pvStats, r.pool.stats])).toBe(stats);
     expect(info.ptes).toHaveLength(2);
     expect(info.headKind).not.toBe('single');
