@@ -340,12 +340,14 @@ export class Vmspace {
       // gathered in a scratch map first, so a page reported by more than one source counts once
       const scratch = new Uint8Array(Math.ceil(len / PAGE_SIZE / 8));
       this.harvestModified(gpa, len, scratch);
-      if (this.gpt.harvestDirty(gpa, len, scratch) > 0) this.noteRemoved(gpa, len);
+      this.gpt.harvestDirty(gpa, len, scratch);
       let n = 0;
       for (let i = 0; i < scratch.length; i++) {
         n += popcount8(scratch[i]);
         bitmap[i] |= scratch[i];
       }
+      // a harvest that found a dirty page may have taken write from a cached translation
+      if (n > 0) this.noteRemoved(gpa, len);
       this.counters.harvests++;
       if (this.sink.enabled) this.sink.emit({ type: 'harvest', gpa, len, dirty: n });
       this.sweep();

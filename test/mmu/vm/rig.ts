@@ -31,13 +31,20 @@ export interface VmRig {
 
 export function makeVmRig(
   format: EntryFormat,
-  opts: { frames?: number; reserve?: number; trackDirty?: boolean; sink?: EventSink<MmuEvent> } = {},
+  opts: {
+    frames?: number;
+    reserve?: number;
+    trackDirty?: boolean;
+    sink?: EventSink<MmuEvent>;
+    /** Cap on the frames the reservoir may hand out (default: all). */
+    reservoirLimit?: number;
+  } = {},
 ): VmRig {
   const mem = new HostMemory((opts.frames ?? 256) * 4096);
   const log = new EventLog<MmuEvent>();
   const sink = opts.sink ?? log;
   const frames = new FrameAllocator(mem);
-  const reservoir = new Reservoir(frames);
+  const reservoir = new Reservoir(frames, sink, { limit: opts.reservoirLimit });
   const pmap = new Pmap(mem, sink);
   const pool = new TablePool(frames, pmap, { reserve: opts.reserve ?? 0, sink });
   const vms = new Vmspace({ format, mem, pmap, pool, sink, trackDirty: opts.trackDirty });
