@@ -13,7 +13,14 @@
 import { PAGE_SIZE, gpa, gva } from '../mmu/addr.js';
 import { isFault, type TranslationFault, type Translator } from './translator.js';
 
-export class GuestMemory {
+/** Host-side access to guest memory by guest address; implemented with a translator or with holds. */
+export interface GuestMemoryAccess {
+  read(va: number, length: number): Uint8Array | TranslationFault;
+  write(va: number, bytes: Uint8Array): TranslationFault | null;
+  word32(va: number): number | null;
+}
+
+export class GuestMemory implements GuestMemoryAccess {
   constructor(
     private readonly translator: Translator,
     /** Host RAM as mapped at host-physical 0. */

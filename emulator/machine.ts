@@ -42,7 +42,13 @@ import { PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessKind } from '../
 import { LAYOUT, type Arch } from './arch.js';
 import { DeviceBus } from './device-bus.js';
 import type { DeviceHost } from './devices/device.js';
-import { GuestMemory } from './guest-memory.js';
+import { nullSink, type EventSink } from '../mmu/events.js';
+import type { FormatName } from '../mmu/gpt/entry-format.js';
+import type { MachineEvent } from './events.js';
+import { GuestMemory, type GuestMemoryAccess } from './guest-memory.js';
+import { HeldGuestMemory } from './held-memory.js';
+import { NestedMmu } from './nested-mmu.js';
+import { NestedVm } from './nested-vm.js';
 import { BadGuestError, type GuestImage } from './image.js';
 import { EXIT_FAULT, EXIT_LIMIT, type StopReason } from './stop-reason.js';
 import {
@@ -77,10 +83,16 @@ export interface MachineOptions {
   /** Bytes of hostMemory to map (default: all of it). */
   readonly hostBytes?: number;
   /**
-   * Build the Translator the fill hook asks (default: guest RAM at host-physical 0, devices to
-   * their apertures). The nested-paging issue passes its GPT walk here.
+   * Build the Translator the fill hook asks. Given, it replaces the nested paging layer (tests and
+   * the raw-Unicorn benchmark use fixedOffsetTranslator: guest RAM at host-physical 0).
    */
   readonly translator?: (ctx: TranslatorContext) => Translator;
+  /** Nested paging entry format (default: ept on x86-64, s2 on arm64). */
+  readonly format?: FormatName;
+  /** Dirty tracking in the nested tables (default on). */
+  readonly dirtyTracking?: boolean;
+  /** Where the event stream goes (DESIGN §6): trace writer, TUI, summary counters. */
+  readonly sink?: EventSink<MachineEvent>;
 }
 
 /** What a translator factory needs to know about the machine's layout. */
@@ -132,7 +144,15 @@ export class Machine {
   private readonly hostU8: Uint8Array;
   private readonly ramBase: number;
   private readonly translator: Translator;
-  private readonly memory: GuestMemory;
+  /** Host-side guest memory access of devices (page holds when nested). */
+  private readonly memory: GuestMemoryAccess;
+  private readonly loaderMemory: GuestMemoryAccess;
+  /** The nested paging layer (null when a translator was injected). */
+  readonly vm: NestedVm | null = null;
+  readonly mmu: NestedMmu | null = null;
+  private readonly sink: EventSink<MachineEvent>;
+  private kicked = false;
+  private ucOpen = false;
   /** Device pages and the host-physical apertures they are routed to. */
   readonly windows: readonly DeviceWindow[];
   private fillCount = 0;
@@ -169,8 +189,21 @@ export class Machine {
     this.maxInsns = opts.maxInsns;
     this.timeoutMs = opts.timeoutMs;
     this.onConsole = opts.onConsole;
-    this.host = opts.hostMemory ?? new ArrayBuffer(memBytes);
-    this.hostBytes = opts.hostBytes ?? this.host.byteLength;
+    this.sink = opts.sink ?? nullSink;
+    // The nested paging layer, unless the caller brings its own translator or host memory.
+    if (opts.translator === undefined && opts.hostMemory === undefined) {
+      this.vm = new NestedVm({
+        arch: image.arch,
+        ramBase: this.ramBase,
+        memBytes,
+        format: opts.format,
+        hostBytes: opts.hostBytes,
+        dirtyTracking: opts.dirtyTracking,
+        sink: opts.sink,
+      });
+    }
+    this.host = this.vm?.mem.buffer ?? opts.hostMemory ?? new ArrayBuffer(memBytes);
+    this.hostBytes = this.vm?.mem.bytes ?? opts.hostBytes ?? this.host.byteLength;
     if (
       this.hostBytes < memBytes ||
       this.hostBytes % PAGE_SIZE !== 0 ||
@@ -187,17 +220,41 @@ export class Machine {
     this.bus = new DeviceBus(image.arch, deviceHost);
     const windows = this.bus.windows(this.hostBytes);
     this.windows = windows;
-    this.translator = (opts.translator ?? fixedOffsetTranslator)({
-      arch: image.arch,
-      ramBase: gpa(this.ramBase),
-      memBytes,
-      hostBytes: this.hostBytes,
-      windows,
-    });
-    this.memory = new GuestMemory(this.translator, this.hostU8);
+    if (this.vm !== null) {
+      const vm = this.vm;
+      vm.mapDevices(
+        windows.map((w, i) => ({ name: this.bus.mmio[i].name, gpa: w.gpa, size: w.size, hpa: w.hpa })),
+      );
+      const paging = () => (this.ucOpen ? this.vcpu.paging(this.uc) : null);
+      this.mmu = new NestedMmu({
+        vmspace: vm.vmspace,
+        client: vm.vcpuClient,
+        paging,
+        user: () => this.ucOpen && this.vcpu.user(this.uc),
+        sink: opts.sink,
+      });
+      this.translator = this.mmu;
+      this.memory = new HeldGuestMemory(vm.vmspace, vm.deviceClient, paging);
+      this.loaderMemory = new HeldGuestMemory(vm.vmspace, vm.loaderClient, paging);
+    } else {
+      this.translator = (opts.translator ?? fixedOffsetTranslator)({
+        arch: image.arch,
+        ramBase: gpa(this.ramBase),
+        memBytes,
+        hostBytes: this.hostBytes,
+        windows,
+      });
+      this.memory = new GuestMemory(this.translator, this.hostU8);
+      this.loaderMemory = this.memory;
+    }
     this.loadImage(image);
 
     this.uc = Unicorn.open(image.arch);
+    this.ucOpen = true;
+    this.vm?.vcpuClient.setKick(() => {
+      this.kicked = true;
+      this.uc.emuStop();
+    });
     try {
       this.uc.setTlbMode(UC_TLB_VIRTUAL);
       this.uc.mapPtr(0, this.host, PROT_ALL, this.hostBytes);
@@ -255,8 +312,18 @@ export class Machine {
     this.requested = null;
     this.fillFault = null;
     this.stoppedInside = false;
-    const err = this.uc.emuStart(this.pc(), 0, 0, budget);
-    this.executed += this.uc.instructionsLastRun(this.stoppedInside);
+    this.kicked = false;
+    this.tableEnter();
+    let err: number;
+    let ran: number;
+    try {
+      err = this.uc.emuStart(this.pc(), 0, 0, budget);
+      ran = this.uc.instructionsLastRun(this.stoppedInside);
+    } finally {
+      this.vm?.vcpuClient.tableExit();
+    }
+    this.executed += ran;
+    if (this.sink.enabled) this.sink.emit({ type: 'vcpu-exit', instructions: ran, kicked: this.kicked });
 
     // Hooks set these during emuStart (TypeScript cannot see that through the call).
     const requested = this.requested as Omit<StopReason, 'pc'> | null;
@@ -268,7 +335,9 @@ export class Machine {
       if (fillFault !== null) return this.finish(this.faultStop(fillFault.fault), fillFault.pc);
       return this.finish(this.engineError(err));
     }
-    if (!this.uc.budgetExhaustedLastRun()) return this.finish(this.vcpu.earlyEnd(this.uc));
+    // A kick (an administrative change took translations away mid-slice) is not the guest's end:
+    // the next slice flushes the TLB at table enter and carries on.
+    if (!this.uc.budgetExhaustedLastRun() && !this.kicked) return this.finish(this.vcpu.earlyEnd(this.uc));
     const after = this.limitOrTimeout();
     return after === null ? null : this.finish(after);
   }
@@ -291,7 +360,24 @@ export class Machine {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.vm?.vcpuClient.setKick(null);
+    this.ucOpen = false;
     this.uc.close();
+  }
+
+  /*
+   * Table enter (the seed's vmc_table_enter): record the vmspace generation for the vCPU; if the
+   * record was older, some PTE lost rights since this vCPU last ran, so Unicorn's TLB (the
+   * hardware TLB here) may hold a translation the tables no longer allow: flush it, as INVEPT /
+   * INVLPGA / TLBI would.
+   */
+  private tableEnter(): void {
+    const client = this.vm?.vcpuClient;
+    if (!client) return;
+    const e = client.tableEnter();
+    if (e.mustFlush) this.uc.flushTlb();
+    if (this.sink.enabled)
+      this.sink.emit({ type: 'vcpu-enter', generation: e.generation, flushed: e.mustFlush });
   }
 
   // ---- the memory path -------------------------------------------------------------------
@@ -337,7 +423,7 @@ export class Machine {
       }
       const bytes = new Uint8Array(s.memSize);
       bytes.set(s.data);
-      if (this.memory.write(s.gpa, bytes) !== null) {
+      if (this.loaderMemory.write(s.gpa, bytes) !== null) {
         throw new BadGuestError(`${image.origin}: segment at guest-physical ${hex(s.gpa)} is not guest RAM`);
       }
     }

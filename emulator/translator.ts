@@ -27,7 +27,20 @@ export interface Translation {
 
 export type TranslationFault =
   | { readonly kind: 'nomap'; readonly gpa: Gpa; readonly access: AccessKind }
-  | { readonly kind: 'rights'; readonly gpa: Gpa; readonly access: AccessKind; readonly prot: Prot };
+  | { readonly kind: 'rights'; readonly gpa: Gpa; readonly access: AccessKind; readonly prot: Prot }
+  /** Host memory ran out for a nested page table (even after stealing). */
+  | { readonly kind: 'exhausted'; readonly gpa: Gpa; readonly access: AccessKind }
+  /** The guest's own page tables refused the access: a guest page fault at `level`. */
+  | {
+      readonly kind: 'guest';
+      readonly gva: Gva;
+      readonly level: number;
+      readonly reason: string;
+      readonly access: AccessKind;
+      /** x86 #PF error code, or the arm64 fault status code. */
+      readonly code: number;
+      readonly arch: 'x86_64' | 'arm64';
+    };
 
 export type TranslateResult = Translation | TranslationFault;
 

@@ -42,8 +42,8 @@
 .equ HL3, 0x40308000
 .equ BUF, 0x40400000
 
-_start:
-        adr     x0, _start
+start:
+        adr     x0, start
         mov     sp, x0                  // stack grows down from just below the image
         movz    x19, #0x0900, lsl #16   // x19 = PL011 base for putc
 

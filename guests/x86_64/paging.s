@@ -41,9 +41,9 @@
 .equ P_RW, 3                            ; Present | Read/Write, supervisor only
 .equ PS, 0x80                           ; Page Size: a 2 MiB leaf in a PDE
 
-_start:
+start:
         cld
-        lea     rsp, [rip + _start]     ; stack grows down from just below the image
+        lea     rsp, [rip + start]     ; stack grows down from just below the image
 
         ; 1. clear the 8 table pages (0x30_0000 .. 0x30_8000): 4096 qwords
         mov     edi, PML4

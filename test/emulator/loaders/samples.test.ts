@@ -9,9 +9,9 @@ const root = join(import.meta.dirname, '../../..');
 const samples = listSamples(root);
 
 describe('guests/index.json', () => {
-  it('lists hello, loop, memtouch and c-hello for both architectures', () => {
+  it('lists hello, loop, memtouch, c-hello and paging for both architectures', () => {
     expect(samples.map((s) => s.name).sort()).toEqual(
-      ['hello', 'loop', 'memtouch', 'c-hello'].flatMap((n) => [`${n}-arm64`, `${n}-x86_64`]).sort(),
+      ['hello', 'loop', 'memtouch', 'c-hello', 'paging'].flatMap((n) => [`${n}-arm64`, `${n}-x86_64`]).sort(),
     );
   });
 
@@ -23,7 +23,7 @@ describe('guests/index.json', () => {
       expect(existsSync(join(root, s.expected))).toBe(true);
       const text = readFileSync(join(root, s.expected), 'latin1');
       expect(text.endsWith('\n')).toBe(true);
-      expect(text).toContain(s.arch === 'arm64' ? '(arm64)' : '(x86-64)');
+      expect(text).toContain(s.arch === 'arm64' ? 'arm64' : 'x86-64');
       if (s.exit === 'isa-debug-exit') expect(s.exitStatus % 2).toBe(1);
       else expect(s.exitStatus).toBe(0);
     });

@@ -1,0 +1,22 @@
+/*
+ * The Machine's event stream: the MMU layers' events (mmu/events.ts) plus what only the emulator
+ * sees. One stream feeds the TUI, the --trace JSON-lines writer and the run summary (DESIGN §6).
+ * Same rules as the MMU events: plain numbers and strings only, no wall-clock time, built only
+ * when the sink is enabled.
+ */
+import type { MmuEvent } from '../mmu/events.js';
+
+export type EmulatorEvent =
+  /** Unicorn's TLB missed and the fill hook translated a page (gva = gpa while paging is off). */
+  | { type: 'fill'; gva: number; gpa: number; access: 'read' | 'write' | 'exec'; hpa: number; prot: number }
+  /** The guest's own page tables refused an access: it stops (Unicorn cannot deliver the exception). */
+  | { type: 'guest-fault'; gva: number; level: number; reason: string; access: string }
+  /** A device saw an access (port I/O or an MMIO page). */
+  | { type: 'device'; device: string; op: 'read' | 'write'; offset: number; size: number; value: number }
+  /** The vCPU entered the guest for a slice / came back out of it. */
+  | { type: 'vcpu-enter'; generation: number; flushed: boolean }
+  | { type: 'vcpu-exit'; instructions: number; kicked: boolean }
+  /** Something a user or lab script did between slices (TUI key, library call). */
+  | { type: 'action'; action: string; detail: string };
+
+export type MachineEvent = MmuEvent | EmulatorEvent;

@@ -1,0 +1,131 @@
+/*
+ * HeldGuestMemory: host-side reads and writes of guest memory as a device model makes them, with
+ * page holds on the vmspace (DESIGN §3, the seed's vm_page). It has GuestMemory's interface, so
+ * the devices and the loader that use it do not know which one they have.
+ *
+ * One access:
+ *   1. guest-virtual -> guest-physical: while the guest pages, its own tables are walked as a dry
+ *      run (a device reading a buffer the guest handed it must not set the guest's A/D bits);
+ *      a guest table page without a nested mapping is faulted in through this client;
+ *   2. every page the access touches is held through this client (read or write), the holds are
+ *      chained, the bytes are copied through the holds' views on host RAM, and the chain is
+ *      released: a write hold's release marks its page dirty, as a DMA write would.
+ *
+ * Invariants: holds never outlive one call; a failed access releases what it took and has no
+ * effect for reads (writes are checked page by page before anything is copied); device apertures
+ * are never held (a hold on an MMIO page answers 'mmio', reported as 'nomap' to the caller).
+ */
+import { PAGE_SIZE, gpa as toGpa, gva as toGva, type Gpa } from '../mmu/addr.js';
+import { walkGuest, type GuestPaging, type GuestPhysAccess, type Word64 } from '../mmu/guest-walk/index.js';
+import { PROT_READ, PROT_WRITE, type AccessKind } from '../mmu/prot.js';
+import type { PageHold } from '../mmu/vm/page-hold.js';
+import type { VmClient } from '../mmu/vm/vm-client.js';
+import type { Vmspace } from '../mmu/vm/vmspace.js';
+import type { GuestMemoryAccess } from './guest-memory.js';
+import type { TranslationFault } from './translator.js';
+
+export class HeldGuestMemory implements GuestMemoryAccess {
+  private readonly tables: GuestPhysAccess;
+
+  constructor(
+    private readonly space: Vmspace,
+    private readonly client: VmClient,
+    private readonly paging: () => GuestPaging | null,
+  ) {
+    this.tables = {
+      read64: (g, out) => this.readTableWord(g, out),
+      write32: () => null, // dry runs never write
+    };
+  }
+
+  read(va: number, length: number): Uint8Array | TranslationFault {
+    const out = new Uint8Array(length);
+    const r = this.withHolds(va, length, 'read', (h, at, done, n) =>
+      out.set(h.bytes.subarray(at, at + n), done),
+    );
+    return r ?? out;
+  }
+
+  write(va: number, bytes: Uint8Array): TranslationFault | null {
+    return this.withHolds(va, bytes.length, 'write', (h, at, done, n) =>
+      h.bytes.set(bytes.subarray(done, done + n), at),
+    );
+  }
+
+  word32(va: number): number | null {
+    const b = this.read(va, 4);
+    if (!(b instanceof Uint8Array)) return null;
+    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+  }
+
+  /* Hold every page of [va, va + length) as a chain, run `copy` per page piece, release the chain. */
+  private withHolds(
+    va: number,
+    length: number,
+    access: 'read' | 'write',
+    copy: (h: PageHold, at: number, done: number, n: number) => void,
+  ): TranslationFault | null {
+    const pieces: { hold: PageHold; at: number; done: number; n: number }[] = [];
+    let head: PageHold | null = null;
+    let tail: PageHold | null = null;
+    try {
+      for (let done = 0; done < length;) {
+        const at = va + done;
+        const n = Math.min(PAGE_SIZE - (at % PAGE_SIZE), length - done);
+        const g = this.toGpa(at, access);
+        if (typeof g !== 'number') return g;
+        const h = this.client.hold(toGpa(g), access === 'write' ? PROT_WRITE : PROT_READ);
+        if (!('bytes' in h)) {
+          const fault: TranslationFault =
+            h.kind === 'rights'
+              ? { kind: 'rights', gpa: h.gpa, access, prot: h.prot }
+              : { kind: 'nomap', gpa: toGpa(g - (g % PAGE_SIZE)), access };
+          return fault;
+        }
+        if (tail === null) head = h;
+        else tail.chain(h);
+        tail = h;
+        pieces.push({ hold: h, at: g % PAGE_SIZE, done, n });
+        done += n;
+      }
+      for (const p of pieces) copy(p.hold, p.at, p.done, p.n);
+      return null;
+    } finally {
+      head?.releaseChain();
+    }
+  }
+
+  /* Guest-virtual -> guest-physical without side effects on the guest's tables. */
+  private toGpa(va: number, access: AccessKind): number | TranslationFault {
+    const paging = this.paging();
+    if (paging === null) return va;
+    for (let tries = 0; tries < 8; tries++) {
+      const r = walkGuest(paging, this.tables, toGva(va), access, false, { dryRun: true });
+      if (r.kind === 'ok') return r.gpa;
+      if (r.kind === 'guest-fault') {
+        return {
+          kind: 'guest',
+          gva: toGva(va),
+          level: r.level,
+          reason: r.reason,
+          access,
+          code: r.code,
+          arch: r.arch,
+        };
+      }
+      const f = this.client.fault(r.cause.gpa, 'read');
+      if (f.kind !== 'mapped') return { kind: 'nomap', gpa: r.cause.gpa, access };
+    }
+    return { kind: 'nomap', gpa: toGpa(va - (va % PAGE_SIZE)), access };
+  }
+
+  private readTableWord(g: Gpa, out: Word64): { kind: 'nested-miss'; gpa: Gpa; access: 'read' } | null {
+    const page = toGpa(g - (g % PAGE_SIZE));
+    const info = this.space.gpt.lookup(page);
+    if (info === null) return { kind: 'nested-miss', gpa: page, access: 'read' };
+    const at = (info.frame * PAGE_SIZE + (g % PAGE_SIZE)) >>> 2;
+    out.lo = this.space.mem.u32[at];
+    out.hi = this.space.mem.u32[at + 1];
+    return null;
+  }
+}

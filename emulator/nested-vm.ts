@@ -1,0 +1,126 @@
+/*
+ * The nested-paging side of one Machine: host memory and everything that manages it, the vmspace,
+ * and the objects mapped into it (DESIGN §1 and §3).
+ *
+ *   host RAM (one HostMemory ArrayBuffer, mapped into Unicorn once at host-physical 0)
+ *     ├── frame allocator ── reservoir ── "ram" VmObject (every guest RAM frame, reserved up front)
+ *     └──────────────────── table pool (page-table pages; steals leaf tables under pressure)
+ *   pmap (PV heads, PV pools, descriptors) over all of it
+ *   vmspace (format EPT / nPT / stage-2):
+ *     "ram"  memory object at the architecture's RAM base, rwx
+ *     one MMIO object per device page, mapped rw at the device's guest-physical window and backed
+ *     by that device's Unicorn MMIO aperture above host RAM
+ *   clients: "vcpu0" (the fill hook's), "devices" (page holds of device models), "loader"
+ *
+ * Host memory is guest RAM plus room for page tables: by default enough never to steal; a smaller
+ * --host-mem squeezes the table pool so that stealing happens. Asking for less host memory than
+ * guest RAM needs is an input error (HostMemoryError, exit 2).
+ */
+import { PAGE_SIZE, gpa as toGpa, hpa as toHpa } from '../mmu/addr.js';
+import type { EventSink } from '../mmu/events.js';
+import type { FormatName } from '../mmu/gpt/entry-format.js';
+import { FORMATS } from '../mmu/gpt/formats.js';
+import { FrameAllocator } from '../mmu/host/frame-allocator.js';
+import { HostMemory } from '../mmu/host/host-memory.js';
+import { Pmap } from '../mmu/host/pmap.js';
+import { Reservoir } from '../mmu/host/reservoir.js';
+import { TablePool } from '../mmu/host/table-pool.js';
+import { PROT_ALL, PROT_READ, PROT_WRITE } from '../mmu/prot.js';
+import type { VmClient } from '../mmu/vm/vm-client.js';
+import { VmObject } from '../mmu/vm/vm-object.js';
+import { Vmspace } from '../mmu/vm/vmspace.js';
+import type { Arch } from './arch.js';
+import type { MachineEvent } from './events.js';
+
+export type { FormatName };
+
+/** Default host memory beyond guest RAM: 1 MiB of page-table room, far more than a guest needs. */
+export const DEFAULT_TABLE_ROOM = 1024 * 1024;
+
+/** The table pool's reserve: frames kept aside for page tables. */
+const TABLE_RESERVE = 4;
+
+export const DEFAULT_FORMAT: Record<Arch, FormatName> = { x86_64: 'ept', arm64: 's2' };
+
+export class HostMemoryError extends Error {
+  override name = 'HostMemoryError';
+}
+
+export interface NestedVmOptions {
+  readonly arch: Arch;
+  readonly ramBase: number;
+  readonly memBytes: number;
+  readonly format?: FormatName;
+  /** Total host memory (guest RAM + page tables); default memBytes + DEFAULT_TABLE_ROOM. */
+  readonly hostBytes?: number;
+  readonly dirtyTracking?: boolean;
+  readonly sink?: EventSink<MachineEvent>;
+}
+
+/** A device page and where its MMIO aperture sits in host-physical space. */
+export interface DeviceAperture {
+  readonly name: string;
+  readonly gpa: number;
+  readonly size: number;
+  readonly hpa: number;
+}
+
+export class NestedVm {
+  readonly format: FormatName;
+  readonly mem: HostMemory;
+  readonly frames: FrameAllocator;
+  readonly pmap: Pmap;
+  readonly pool: TablePool;
+  readonly reservoir: Reservoir;
+  readonly vmspace: Vmspace;
+  readonly ram: VmObject;
+  readonly vcpuClient: VmClient;
+  readonly deviceClient: VmClient;
+  readonly loaderClient: VmClient;
+
+  constructor(readonly opts: NestedVmOptions) {
+    const { memBytes } = opts;
+    this.format = opts.format ?? DEFAULT_FORMAT[opts.arch];
+    const hostBytes = opts.hostBytes ?? memBytes + DEFAULT_TABLE_ROOM;
+    const minimum = memBytes + (TABLE_RESERVE + 1) * PAGE_SIZE;
+    if (hostBytes % PAGE_SIZE !== 0 || hostBytes < minimum) {
+      throw new HostMemoryError(
+        `--host-mem ${hostBytes} is too small: guest RAM needs ${memBytes} bytes plus at least ${minimum - memBytes} for page tables (try ${minimum})`,
+      );
+    }
+    const sink = opts.sink;
+    this.mem = new HostMemory(hostBytes);
+    this.frames = new FrameAllocator(this.mem, sink);
+    this.pmap = new Pmap(this.mem, sink);
+    this.reservoir = new Reservoir(this.frames, sink);
+    const ram = VmObject.memory(this.reservoir, memBytes, { name: 'ram', sink, pmap: this.pmap });
+    if (!(ram instanceof VmObject))
+      throw new HostMemoryError(`host memory cannot hold ${memBytes} bytes of guest RAM`);
+    this.ram = ram;
+    this.pool = new TablePool(this.frames, this.pmap, { reserve: TABLE_RESERVE, sink });
+    this.vmspace = new Vmspace({
+      format: FORMATS[this.format],
+      mem: this.mem,
+      pmap: this.pmap,
+      pool: this.pool,
+      sink,
+      trackDirty: opts.dirtyTracking ?? true,
+    });
+    const mapped = this.vmspace.map(ram, toGpa(opts.ramBase), memBytes, 0, PROT_ALL);
+    if (mapped.kind !== 'ok') throw new Error(`vmspace: cannot map guest RAM (${mapped.kind})`);
+    this.ram.release(); // the mapping holds it now
+    this.vcpuClient = this.vmspace.createClient('vcpu0');
+    this.deviceClient = this.vmspace.createClient('devices');
+    this.loaderClient = this.vmspace.createClient('loader');
+  }
+
+  /** Map each device page as an MMIO object routed to its aperture (device memory: rw, never x). */
+  mapDevices(apertures: readonly DeviceAperture[]): void {
+    for (const a of apertures) {
+      const obj = VmObject.mmio(toHpa(a.hpa), a.size, { name: a.name, sink: this.opts.sink });
+      const r = this.vmspace.map(obj, toGpa(a.gpa), a.size, 0, PROT_READ | PROT_WRITE);
+      if (r.kind !== 'ok') throw new Error(`vmspace: cannot map device ${a.name} (${r.kind})`);
+      obj.release();
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/*
+ * What a run did to the nested paging layer, as numbers: the figures `nestvm run` prints at exit
+ * and puts in --json (README, "JSON output"; the key names are a contract).
+ *
+ * Two sources, both deterministic:
+ *   - an EventCounter on the event stream counts what only events see (fills by access, A/D sets,
+ *     PV list conversions, table steals, guest faults);
+ *   - a scan at the end reads the state left behind (resident and dirty pages, tables per level,
+ *     frames with more than one mapping), straight from host RAM and the pmap, with no side effects.
+ */
+import { PAGE_SIZE, gpa as toGpa, hfn as toHfn } from '../mmu/addr.js';
+import type { EventSink } from '../mmu/events.js';
+import type { MachineEvent } from './events.js';
+import type { NestedMmu } from './nested-mmu.js';
+import type { NestedVm } from './nested-vm.js';
+
+/** Counts events by type, with the few details the summary needs. Keeps no event. */
+export class EventCounter implements EventSink<MachineEvent> {
+  readonly enabled = true;
+  readonly byType: Record<string, number> = {};
+  adAccessed = 0;
+  adDirty = 0;
+  pvToList = 0;
+  pvToSingle = 0;
+
+  emit(e: MachineEvent): void {
+    this.byType[e.type] = (this.byType[e.type] ?? 0) + 1;
+    if (e.type === 'ad-set') {
+      if (e.dirty) this.adDirty++;
+      else this.adAccessed++;
+    } else if (e.type === 'pv-convert') {
+      if (e.to === 'list') this.pvToList++;
+      else this.pvToSingle++;
+    }
+  }
+
+  count(type: MachineEvent['type']): number {
+    return this.byType[type] ?? 0;
+  }
+}
+
+export interface RunStats {
+  format: string;
+  dirtyTracking: boolean;
+  faults: { read: number; write: number; exec: number; mmio: number; total: number };
+  fills: number;
+  adSets: { accessed: number; dirty: number };
+  residentPages: number;
+  dirtyPages: number;
+  /** Page-table pages per level, "4" = root ... "1" = leaf tables. */
+  tables: Record<string, number>;
+  tableSteals: number;
+  pv: { conversions: number; multiMapped: number };
+  holds: { taken: number; released: number; outstanding: number };
+  generation: number;
+  guestWalks: number;
+}
+
+/** Frames mapped by more than one leaf, and table pages per level, from the pmap. */
+function scanFrames(vm: NestedVm): { multiMapped: number; tables: Record<string, number> } {
+  const tables: Record<string, number> = { '4': 0, '3': 0, '2': 0, '1': 0 };
+  let multiMapped = 0;
+  for (let f = 0; f < vm.mem.frameCount; f++) {
+    const frame = toHfn(f);
+    if (vm.pmap.isTable(frame)) tables[String(vm.pmap.descLevel(frame))]++;
+    else if (vm.pmap.mappingCount(frame) > 1) multiMapped++;
+  }
+  return { multiMapped, tables };
+}
+
+/** Pages of guest RAM whose nested leaf is dirty now (lookup reads PTEs; it changes nothing). */
+function dirtyPages(vm: NestedVm): number {
+  let n = 0;
+  const base = vm.opts.ramBase;
+  for (let off = 0; off < vm.opts.memBytes; off += PAGE_SIZE) {
+    const leaf = vm.vmspace.gpt.lookup(toGpa(base + off));
+    if (leaf !== null && leaf.dirty) n++;
+  }
+  return n;
+}
+
+export function collectStats(vm: NestedVm, mmu: NestedMmu, events: EventCounter): RunStats {
+  const { multiMapped, tables } = scanFrames(vm);
+  const holds = vm.vmspace.counters.holds;
+  return {
+    format: vm.format,
+    dirtyTracking: vm.vmspace.dirtyTracking,
+    faults: { ...mmu.counters.faults },
+    fills: mmu.counters.fills,
+    adSets: { accessed: events.adAccessed, dirty: events.adDirty },
+    residentPages: vm.vmspace.residentCount,
+    dirtyPages: dirtyPages(vm),
+    tables,
+    tableSteals: events.count('table-steal'),
+    pv: { conversions: events.pvToList + events.pvToSingle, multiMapped },
+    holds: { ...holds },
+    generation: vm.vmspace.generation,
+    guestWalks: mmu.counters.guestWalks,
+  };
+}
