@@ -3,6 +3,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../../cli/tui/app.js';
 import { FakeSession } from './fake-session.js';
+import { Port } from './fake-port.js';
+import { SessionCore } from '../../../cli/tui/session-core.js';
+import { TuiCollector } from '../../../cli/tui/collector.js';
 import type { FakeOptions } from './fake-session.js';
 import { KEY, renderAt, tick } from './render-at.js';
 import type { Rendered } from './render-at.js';
@@ -202,6 +205,21 @@ describe('App at 80x24 (tabs)', () => {
     await done;
     expect(closes()).toBe(1);
     expect(session.closed).toBe(1);
+  });
+});
+
+describe('App over SessionCore', () => {
+  it('steps, harvests and logs through the real session core', async () => {
+    const port = new Port();
+    const session = new SessionCore(port, new TuiCollector(), { sliceSize: 100 });
+    const r = renderAt(<App session={session} columns={80} rows={24} refreshMs={1000} />, 80, 24);
+    live = r;
+    await r.press('s', 'n');
+    expect(r.lastFrame()).toContain('insns 101');
+    expect(r.lastFrame()).toContain('slice: 100 instructions');
+    await r.press('h', '2');
+    expect(r.lastFrame()).toContain('action harvest: 1 page dirty');
+    expect(r.lastFrame()).toContain('action step: 1 instruction');
   });
 });
 

@@ -1,0 +1,278 @@
+/*
+ * A ready-made TuiSession around a small MachinePort, so that the adapter only has to say how to
+ * reach the machine, and none of the bookkeeping the UI needs:
+ *
+ *   - running: a RunLoop runs slices of `sliceSize` instructions between UI frames; pause, resume,
+ *     step (one instruction) and stepSlice follow the usual debugger rules (stepping pauses first;
+ *     nothing runs after the guest stopped, and the stop reason stays);
+ *   - every verb's outcome is logged as an 'action' in the fault log (through the TuiCollector that
+ *     also consumes the MMU event stream) and handed to `trace` for --trace;
+ *   - the stamp: a counter that moves when the collector's stamp, the instruction count, the run
+ *     state or a local version (actions, selection) moved. snapshot() rebuilds only then, and
+ *     returns the previous object otherwise, so polling at 10 Hz costs nothing while paused;
+ *   - rates (instructions/s, dirty pages/s) from the caller's clock (`now`), outside the data path.
+ *
+ * Invariants: snapshot() never changes machine state (the port's readers must not either); after
+ * the port reported a stop, run()/step are refused with ok=false; close() closes the port once.
+ */
+import type { Arch } from '../../emulator/arch.js';
+import type { Gpa, Gva } from '../../mmu/addr.js';
+import { gpa as toGpa, PAGE_SIZE } from '../../mmu/addr.js';
+import type { TuiCollector } from './collector.js';
+import type {
+  ActionOutcome,
+  ClientInfo,
+  DisasmLine,
+  FrameInfo,
+  GptFormatName,
+  GptInfo,
+  PoolInfo,
+  RegionInfo,
+  RunState,
+  TuiSession,
+  TuiSnapshot,
+  Walk2dRef,
+  WalkStep,
+} from './model.js';
+import { REGISTER_NAMES } from './model.js';
+import { RateMeter } from './rate-meter.js';
+import { RunLoop } from './run-loop.js';
+
+/** What the core needs from the machine. Readers must be side-effect free. */
+export interface MachinePort {
+  readonly guest: string;
+  readonly arch: Arch;
+  readonly format: GptFormatName;
+  /** Guest RAM shown in the page grid. */
+  readonly memory: { readonly base: Gpa; readonly pages: number };
+  /** Run at most `max` instructions; the stop reason in plain words once the guest stopped (and ever after), else null. */
+  run(max: number): string | null;
+  instructions(): number;
+  regs(): Record<string, bigint>;
+  /** Instructions around the PC (disasm-window.ts disasmWindow). */
+  disasm(): DisasmLine[];
+  guestPaging(): boolean;
+  mode?(): string;
+  console?(): string;
+  gpt(): GptInfo;
+  pageStates(out: Uint8Array): void;
+  walk(page: Gpa): WalkStep[];
+  /** The two-dimensional walk of a GVA (walk2d.ts walk2dRefs), when the guest pages. */
+  walk2d?(gva: Gva): Walk2dRef[] | undefined;
+  frameOf(page: Gpa): FrameInfo | null;
+  clients(): ClientInfo[];
+  pools(): PoolInfo;
+  regions(): RegionInfo[];
+  dirtyTracking(): boolean;
+  /* Verbs on the MMU: each does its change (through the vmspace, so events flow) and says what happened. */
+  harvest(): ActionOutcome;
+  setDirtyTracking(on: boolean): ActionOutcome;
+  resetAccessed(): ActionOutcome;
+  evict(page: Gpa): ActionOutcome;
+  toggleRegion(page: Gpa): ActionOutcome;
+  close(): void;
+}
+
+export interface SessionCoreOptions {
+  /** Instructions per slice: small enough that a slice takes a few ms (default 20000). */
+  readonly sliceSize?: number;
+  readonly now?: () => number;
+  readonly schedule?: (turn: () => void) => void;
+  /** Hears every action note (the adapter writes them to --trace). */
+  readonly trace?: (note: string) => void;
+}
+
+export class SessionCore implements TuiSession {
+  readonly sliceSize: number;
+  private readonly loop: RunLoop;
+  private readonly now: () => number;
+  private readonly ips = new RateMeter();
+  private stopReason: string | null = null;
+  private pauseReason = 'paused at start';
+  private selected: Gpa;
+  private selectedGva: Gva | null = null;
+  private version = 0;
+  private stampValue = 0;
+  private lastKey = '';
+  private last: TuiSnapshot | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly port: MachinePort,
+    private readonly collector: TuiCollector,
+    private readonly opts: SessionCoreOptions = {},
+  ) {
+    this.sliceSize = opts.sliceSize ?? 20_000;
+    this.now = opts.now ?? (() => performance.now());
+    this.selected = port.memory.base;
+    this.loop = new RunLoop(() => this.slice(this.sliceSize), {
+      now: this.now,
+      schedule: opts.schedule,
+      onStop: () => this.version++,
+    });
+  }
+
+  /* ---- running ---- */
+
+  private slice(max: number): { stopped: boolean; reason?: string } {
+    const reason = this.port.run(max);
+    if (reason !== null) this.stopReason = reason;
+    return { stopped: reason !== null, reason: reason ?? undefined };
+  }
+
+  private get state(): RunState {
+    if (this.stopReason !== null) return 'stopped';
+    return this.loop.running ? 'running' : 'paused';
+  }
+
+  /** Log an action's outcome where every consumer sees it, and return it. */
+  private act(o: ActionOutcome): ActionOutcome {
+    this.collector.logAction(o.note);
+    this.opts.trace?.(o.note);
+    this.version++;
+    return o;
+  }
+
+  private refuseIfStopped(what: string): ActionOutcome | null {
+    return this.stopReason === null
+      ? null
+      : this.act({ ok: false, note: `${what}: the guest has stopped (${this.stopReason})` });
+  }
+
+  pause(): ActionOutcome {
+    if (!this.loop.running) return this.act({ ok: false, note: 'pause: not running' });
+    this.loop.pause();
+    this.pauseReason = 'paused by user';
+    return this.act({ ok: true, note: `pause at ${this.port.instructions()} instructions` });
+  }
+
+  resume(): ActionOutcome {
+    const refused = this.refuseIfStopped('run');
+    if (refused) return refused;
+    this.loop.resume();
+    return this.act({ ok: true, note: 'run' });
+  }
+
+  private stepBy(n: number, what: string): ActionOutcome {
+    const refused = this.refuseIfStopped(what);
+    if (refused) return refused;
+    this.loop.pause();
+    this.pauseReason = `after ${what}`;
+    const before = this.port.instructions();
+    const r = this.slice(n);
+    const ran = this.port.instructions() - before;
+    const note = `${what}: ${ran} instruction${ran === 1 ? '' : 's'}${r.stopped ? `, guest stopped (${r.reason})` : ''}`;
+    return this.act({ ok: true, note });
+  }
+
+  step(): ActionOutcome {
+    return this.stepBy(1, 'step');
+  }
+
+  stepSlice(): ActionOutcome {
+    return this.stepBy(this.sliceSize, 'slice');
+  }
+
+  /* ---- MMU verbs ---- */
+
+  harvest(): ActionOutcome {
+    return this.act(this.port.harvest());
+  }
+
+  toggleDirtyTracking(): ActionOutcome {
+    return this.act(this.port.setDirtyTracking(!this.port.dirtyTracking()));
+  }
+
+  resetAccessed(): ActionOutcome {
+    return this.act(this.port.resetAccessed());
+  }
+
+  evict(page: Gpa): ActionOutcome {
+    return this.act(this.port.evict(page));
+  }
+
+  toggleRegion(page: Gpa): ActionOutcome {
+    return this.act(this.port.toggleRegion(page));
+  }
+
+  select(page: Gpa, gvaOfInterest?: Gva | null): void {
+    this.selected = toGpa(page - (page % PAGE_SIZE));
+    if (gvaOfInterest !== undefined) this.selectedGva = gvaOfInterest;
+    this.version++;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.loop.pause();
+    this.port.close();
+  }
+
+  /* ---- the snapshot ---- */
+
+  snapshot(): TuiSnapshot {
+    const instructions = this.port.instructions();
+    const key = `${this.collector.stamp}:${instructions}:${this.version}:${this.state}`;
+    if (this.last && key === this.lastKey) return this.last;
+    this.lastKey = key;
+    this.stampValue++;
+    this.last = this.build(instructions);
+    return this.last;
+  }
+
+  private build(instructions: number): TuiSnapshot {
+    const p = this.port;
+    const now = this.now();
+    const regs = p.regs();
+    const states = new Uint8Array(p.memory.pages);
+    p.pageStates(states);
+    const guestPaging = p.guestPaging();
+    const state = this.state;
+    return {
+      stamp: this.stampValue,
+      guest: p.guest,
+      arch: p.arch,
+      format: p.format,
+      run: {
+        state,
+        reason:
+          state === 'stopped'
+            ? (this.stopReason ?? undefined)
+            : state === 'paused'
+              ? this.pauseReason
+              : undefined,
+      },
+      guestPaging,
+      cpu: {
+        regs: REGISTER_NAMES[p.arch].filter((n) => n in regs).map((name) => ({ name, value: regs[name] })),
+        disasm: p.disasm(),
+        instructions,
+        ips: state === 'running' ? this.ips.sample(instructions, now) : 0,
+        mode: p.mode?.(),
+      },
+      faults: this.collector.faults(),
+      clients: p.clients(),
+      holdLog: this.collector.holdEntries(),
+      memory: {
+        base: p.memory.base,
+        pages: p.memory.pages,
+        states,
+        dirtyTracking: p.dirtyTracking(),
+        dirtySinceHarvest: this.collector.dirtySinceHarvest,
+        dirtyRate: this.collector.dirtyRate(now),
+        harvests: this.collector.harvests,
+        regions: p.regions(),
+      },
+      gpt: p.gpt(),
+      selection: {
+        gpa: this.selected,
+        gva: this.selectedGva,
+        walk: p.walk(this.selected),
+        walk2d: guestPaging && this.selectedGva !== null ? p.walk2d?.(this.selectedGva) : undefined,
+        frame: p.frameOf(this.selected),
+      },
+      pools: p.pools(),
+      console: p.console?.(),
+    };
+  }
+}

@@ -1,0 +1,95 @@
+// SessionCore over a small deterministic MachinePort: run/pause/step rules, action logging to the
+// fault log and the trace, stamp-cached snapshots, stop handling, close once.
+import { describe, expect, it } from 'vitest';
+import { gpa } from '../../../mmu/addr.js';
+import { TuiCollector } from '../../../cli/tui/collector.js';
+import { SessionCore } from '../../../cli/tui/session-core.js';
+import { Port } from './fake-port.js';
+
+function make(stopAt = Infinity) {
+  const port = new Port(stopAt);
+  const collector = new TuiCollector();
+  const queue: (() => void)[] = [];
+  let clock = 0;
+  const traced: string[] = [];
+  const s = new SessionCore(port, collector, {
+    sliceSize: 10,
+    now: () => (clock += 1),
+    schedule: (t) => queue.push(t),
+    trace: (n) => traced.push(n),
+  });
+  return { port, collector, s, queue, traced, turn: () => queue.shift()?.() };
+}
+
+describe('SessionCore', () => {
+  it('starts paused; step and slice run 1 and sliceSize instructions and are logged', () => {
+    const { s, traced } = make();
+    let snap = s.snapshot();
+    expect(snap.run).toEqual({ state: 'paused', reason: 'paused at start' });
+    expect(snap.cpu.regs.map((r) => r.name)).toEqual(['rax', 'rip']); // model order, known names only
+    expect(s.step()).toEqual({ ok: true, note: 'step: 1 instruction' });
+    expect(s.stepSlice().note).toBe('slice: 10 instructions');
+    snap = s.snapshot();
+    expect(snap.cpu.instructions).toBe(11);
+    expect(snap.run).toEqual({ state: 'paused', reason: 'after slice' });
+    expect(snap.faults.entries.map((e) => e.note)).toEqual(['step: 1 instruction', 'slice: 10 instructions']);
+    expect(traced).toEqual(['step: 1 instruction', 'slice: 10 instructions']);
+    expect(snap.memory.states[0]).toBe(3);
+  });
+
+  it('runs in turns while running, pauses, and reports the stop for good', () => {
+    const { s, turn, queue } = make(1000);
+    expect(s.resume().ok).toBe(true);
+    expect(s.snapshot().run.state).toBe('running');
+    turn();
+    expect(s.snapshot().cpu.instructions).toBeGreaterThan(0);
+    expect(s.pause().ok).toBe(true);
+    const at = s.snapshot().cpu.instructions;
+    turn();
+    expect(s.snapshot().cpu.instructions).toBe(at);
+    expect(s.snapshot().run).toEqual({ state: 'paused', reason: 'paused by user' });
+    s.resume();
+    while (queue.length) turn();
+    const snap = s.snapshot();
+    expect(snap.run).toEqual({ state: 'stopped', reason: 'hlt' });
+    expect(snap.cpu.instructions).toBe(1000);
+    expect(s.resume()).toMatchObject({ ok: false });
+    expect(s.step().note).toBe('step: the guest has stopped (hlt)');
+    expect(s.pause().ok).toBe(false);
+  });
+
+  it('returns the same snapshot until something changes; select moves the stamp', () => {
+    const { s, port, collector } = make();
+    const a = s.snapshot();
+    expect(s.snapshot()).toBe(a);
+    s.select(gpa(0x3123));
+    const b = s.snapshot();
+    expect(b.stamp).toBeGreaterThan(a.stamp);
+    expect(b.selection.gpa).toBe(0x3000);
+    expect(port.calls).toContain('walk 12288');
+    collector.emit({ type: 'generation', generation: 2 });
+    expect(s.snapshot().stamp).toBeGreaterThan(b.stamp);
+  });
+
+  it('passes MMU verbs to the port, logs them, and closes once', () => {
+    const { s, port } = make();
+    s.harvest();
+    s.toggleDirtyTracking();
+    s.resetAccessed();
+    s.evict(gpa(0x2000));
+    s.toggleRegion(gpa(0x2000));
+    expect(port.calls).toEqual([
+      'harvest: 1 page dirty',
+      'dirty tracking off',
+      'reset accessed',
+      'evict 8192',
+      'unmap 8192',
+    ]);
+    const snap = s.snapshot();
+    expect(snap.memory.dirtyTracking).toBe(false);
+    expect(snap.faults.entries.filter((e) => e.kind === 'action')).toHaveLength(5);
+    s.close();
+    s.close();
+    expect(port.closed).toBe(1);
+  });
+});
