@@ -36,7 +36,7 @@ import {
   type NestedMiss,
   type Word64,
 } from '../mmu/guest-walk/index.js';
-import { PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessKind } from '../mmu/prot.js';
+import { PROT_ALL, PROT_WRITE, type AccessKind } from '../mmu/prot.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
 import type { FaultResult, Orphaned } from '../mmu/vm/vm-results.js';
 import type { Vmspace } from '../mmu/vm/vmspace.js';
@@ -64,7 +64,6 @@ export interface NestedMmuOptions {
 /* How often one fill may take a nested fault: the leaf, plus one per guest table level. */
 const MAX_NESTED_FAULTS = 8;
 
-const NEED: Record<AccessKind, number> = { read: PROT_READ, write: PROT_WRITE, exec: PROT_EXEC };
 
 export class NestedMmu implements Translator {
   readonly counters: MmuCounters = {
