@@ -227,13 +227,22 @@ export function App({ session, columns, rows, refreshMs = 100, onClose }: AppPro
         return setUi({ focus: focusAt(-1) });
       case 'focus':
         return setUi({ focus: cmd.pane });
-      case 'filter':
-        return setUi({ filter: nextFilter(cur.filter), faultCursor: null });
+      case 'filter': {
+        const filter = nextFilter(cur.filter);
+        return setUi({
+          filter,
+          faultCursor: null,
+          message: { ok: true, note: `fault log shows: ${filter}` },
+        });
+      }
       case 'select-entry':
         return selectEntry();
       case 'follow':
         return setUi({ faultCursor: null });
       case 'zoom':
+        if (planLayout(columns, rows, cur.focus, false).mode === 'tabs') {
+          return setUi({ message: { ok: false, note: 'zoom needs a terminal of at least 120x40' } });
+        }
         return setUi({ zoom: !cur.zoom });
       case 'help':
         return setUi({ help: !cur.help, helpScroll: 0 });

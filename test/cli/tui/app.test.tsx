@@ -93,6 +93,7 @@ describe('App at 80x24 (tabs)', () => {
     expect(f).not.toContain('action harvest');
     await r.press('f', 'f', 'f', 'f');
     expect(r.lastFrame()).toContain('filter: action');
+    expect(r.lastFrame()).toContain('fault log shows: action');
     expect(r.lastFrame()).toContain('action harvest');
     expect(r.lastFrame()).not.toMatch(/ read /);
   });
@@ -123,6 +124,13 @@ describe('App at 80x24 (tabs)', () => {
     expect(session.selected).toBe(63 * 0x1000);
     await r.press('[');
     expect(session.selected).toBe(62 * 0x1000);
+  });
+
+  it('z explains that zoom needs a large terminal', async () => {
+    const { r } = start(80, 24);
+    await r.press('z');
+    expect(r.lastFrame()).toContain('! zoom needs a terminal of at least 120x40');
+    expect(r.lastFrame()).toContain('[1 CPU]');
   });
 
   it('d toggles dirty tracking and a resets accessed bits', async () => {
