@@ -44,6 +44,7 @@ import type { AccessKind, Prot } from '../prot.js';
 import { PROT_ALL, PROT_WRITE } from '../prot.js';
 import { PageHold } from './page-hold.js';
 import type { VmCounters } from './vm-counters.js';
+import type { GatedClient } from './vm-generation.js';
 import type { VmObject } from './vm-object.js';
 import type { FaultResult, Orphaned } from './vm-results.js';
 import type { Vmspace } from './vmspace.js';
@@ -84,7 +85,7 @@ export interface HoldOptions {
 /** What hold() answers when it cannot hold the page (a device window is not RAM: 'mmio'). */
 export type HoldFailure = Exclude<FaultResult, { kind: 'mapped' }> | Orphaned;
 
-export class VmClient {
+export class VmClient implements GatedClient {
   readonly name: string;
   private flags = 0;
   private space: Vmspace | null;

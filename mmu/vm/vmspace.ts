@@ -18,28 +18,11 @@
  * it is the fill side that withholds write from what Unicorn caches while Dirty is clear, so the
  * first write comes back to the fill hook, which sets Dirty as hardware would.
  *
- * Generation protocol (DESIGN §1). Unicorn's TLB stands in for the hardware TLB and must never
- * hold a translation the tables no longer allow. So every change that clears a PTE or takes
- * something from it -- unmap, dirty-log harvest (write rights were cached on the strength of
- * Dirty), Accessed reset, frame disconnect, a table stolen by the pool -- moves `generation` on,
- * exactly once per change and only when some PTE actually changed. Each client records the
- * generation when its vCPU enters the tables; a client whose record is older must flush before it
- * runs guest code again: at its next tableEnter (mustFlush), or at once when the change kicks it
- * out of the guest.
- *
- * Administrative changes (map, unmap, harvest, Accessed reset, disconnect, switching dirty
- * tracking) run inside change(): every client goes on HOLD, the change is made, the generation is
- * bumped if translations were removed, clients are told (invalidation callbacks, and ON_CPU
- * clients on an older generation are kicked), and the clients are released to their previous
- * states. JavaScript has one thread, so "waiting for ACTIVE clients" cannot happen: a change
- * attempted while a client is ACTIVE is a re-entrant call and throws. Populate only adds
- * translations and runs without the HOLD dance. Entries cleared behind our back (a table steal
- * during a fault, a disconnect driven from the pmap) arrive through gpt.onInvalidate and are
- * published at once, or folded into the change in progress.
- *
- * Dirty state survives PTE loss: when a dirty leaf is cleared by disconnect, steal or Accessed
- * reset, its Dirty bit lands in the frame's modified attribute (pmap); harvestDirty reports and
- * clears those too, so a dirty log is never lost to host memory pressure.
+ * Every change that clears a PTE or takes something from it moves the page-table generation on,
+ * and administrative changes (map, unmap, harvest, Accessed reset, disconnect, switching dirty
+ * tracking) run with every client on HOLD: the protocol is in vm-generation.ts. Populate only adds
+ * translations and runs without it. The dirty log (harvestDirty) survives PTE loss to steals,
+ * disconnects and Accessed resets through the frames' modified attribute: see dirty-log.ts.
  *
  * Invariants (checkInvariants): the mappings are sorted and disjoint and keep their objects alive;
  * every present leaf lies inside a mapping and maps that mapping's frame with at least its rights;
@@ -55,25 +38,20 @@ import type { EntryFormat, PteWords } from '../gpt/entry-format.js';
 import { GPA_LIMIT } from '../gpt/gpt-geometry.js';
 import { Gpt } from '../gpt/gpt.js';
 import type { HostMemory } from '../host/host-memory.js';
-import { ATTR_MODIFIED } from '../host/page-attributes.js';
 import type { Pmap } from '../host/pmap.js';
 import type { TablePool } from '../host/table-pool.js';
 import type { AccessKind, Prot } from '../prot.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE, accessProt } from '../prot.js';
+import { harvestRange, markWritten, resetAccessedRange } from './dirty-log.js';
 import { VmClient } from './vm-client.js';
 import { newCounters } from './vm-counters.js';
 import type { VmCounters } from './vm-counters.js';
+import { TableGeneration } from './vm-generation.js';
 import { MappingList, objectOffset } from './vm-mapping.js';
 import type { VmMapping } from './vm-mapping.js';
 import type { VmObject } from './vm-object.js';
 import { DIRTY_TRACKING_OFF } from './vm-results.js';
 import type { FaultResult, MapResult, PopulateResult, UnmapResult } from './vm-results.js';
-
-const popcount8 = (b: number): number => {
-  let n = 0;
-  for (let v = b; v !== 0; v &= v - 1) n++;
-  return n;
-};
 
 export interface VmspaceOptions {
   format: EntryFormat;
@@ -96,14 +74,10 @@ export class Vmspace {
   readonly counters: VmCounters = newCounters();
   private readonly maps = new MappingList();
   private readonly clientList: VmClient[] = [];
-  private gen = 1;
+  private readonly gen: TableGeneration;
   private tracking: boolean;
   private nextClientId = 1;
-  private inChange = false;
   private dead = false;
-  /* Union of the ranges whose translations were removed and not yet published (lo > hi: none). */
-  private removedLo = Infinity;
-  private removedHi = -Infinity;
 
   constructor(opts: VmspaceOptions) {
     this.mem = opts.mem;
@@ -115,7 +89,8 @@ export class Vmspace {
       'vmspace: limit must be a page multiple within the guest-physical space',
     );
     this.gpt = new Gpt(opts.format, opts.mem, opts.pmap, opts.pool, this.sink);
-    this.gpt.onInvalidate = (gpa, len) => this.tablesInvalidated(gpa, len);
+    this.gen = new TableGeneration(this.clientList, this.counters, this.sink);
+    this.gpt.onInvalidate = (gpa, len) => this.gen.tablesInvalidated(gpa, len);
     this.tracking = (opts.trackDirty ?? true) && this.gpt.canTrackDirty;
   }
 
@@ -123,7 +98,7 @@ export class Vmspace {
 
   /** Page-table generation: starts at 1, moves on whenever translations are removed. */
   get generation(): number {
-    return this.gen;
+    return this.gen.value;
   }
 
   /** Pages currently mapped in the GPT (the seed's resident count). */
@@ -191,7 +166,7 @@ export class Vmspace {
     const clash = this.maps.firstOverlap(gpa, len);
     if (clash !== null) return { kind: 'overlap', gpa, len, existing: { gpa: clash.gpa, len: clash.len } };
     const rights = prot & PROT_WRITE ? prot | PROT_READ : prot;
-    return this.change(() => {
+    return this.gen.change(() => {
       object.reference();
       this.maps.insert({ object, gpa, len, offset, prot: rights });
       const r = this.gpt.populate(gpa, len);
@@ -229,10 +204,10 @@ export class Vmspace {
     this.assertAlive();
     const m = this.maps.findRange(gpa, len);
     if (m === null || m.gpa !== gpa || m.len !== len) return { kind: 'nomap', gpa, len };
-    return this.change(() => {
+    return this.gen.change(() => {
       for (const c of this.clientList) c.spaceUnmap(gpa, len, m.object);
       const cleared = this.gpt.unmapRegion(gpa, len);
-      if (cleared > 0) this.noteRemoved(gpa, len);
+      if (cleared > 0) this.gen.noteRemoved(gpa, len);
       this.gpt.vacate(gpa, len);
       this.maps.remove(m);
       m.object.release();
@@ -315,10 +290,10 @@ export class Vmspace {
     this.assertAlive();
     const want = on && this.gpt.canTrackDirty;
     if (want === this.tracking) return this.tracking;
-    this.change(() => {
+    this.gen.change(() => {
       this.tracking = want;
       // cached translations may carry write rights granted while Dirty was not watched
-      if (want) this.noteRemoved(0, this.limit);
+      if (want) this.gen.noteRemoved(0, this.limit);
     });
     return this.tracking;
   }
@@ -336,41 +311,15 @@ export class Vmspace {
     );
     assert(bitmap.length * 8 >= len / PAGE_SIZE, 'vmspace harvest: bitmap too small');
     if (!this.tracking) return DIRTY_TRACKING_OFF;
-    return this.change(() => {
-      // gathered in a scratch map first, so a page reported by more than one source counts once
-      const scratch = new Uint8Array(Math.ceil(len / PAGE_SIZE / 8));
-      this.harvestModified(gpa, len, scratch);
-      this.gpt.harvestDirty(gpa, len, scratch);
-      let n = 0;
-      for (let i = 0; i < scratch.length; i++) {
-        n += popcount8(scratch[i]);
-        bitmap[i] |= scratch[i];
-      }
+    return this.gen.change(() => {
+      const n = harvestRange(this.gpt, this.pmap, this.maps.overlapping(gpa, len), gpa, len, bitmap);
       // a harvest that found a dirty page may have taken write from a cached translation
-      if (n > 0) this.noteRemoved(gpa, len);
+      if (n > 0) this.gen.noteRemoved(gpa, len);
       this.counters.harvests++;
       if (this.sink.enabled) this.sink.emit({ type: 'harvest', gpa, len, dirty: n });
       this.sweep();
       return n;
     });
-  }
-
-  /* Pages whose dirtiness survives only in their frame's modified attribute (their PTE was cleared
-     by a steal, a disconnect or an Accessed reset, or a write hold was released while it was
-     absent): set their bits in `bits` and clear the attribute. */
-  private harvestModified(gpa: number, len: number, bits: Uint8Array): void {
-    const end = gpa + len;
-    for (const m of this.maps.overlapping(gpa, len)) {
-      if (m.object.isMmio) continue;
-      const to = Math.min(end, m.gpa + m.len);
-      for (let a = Math.max(gpa, m.gpa); a < to; a += PAGE_SIZE) {
-        const f = m.object.frameAt(objectOffset(m, a));
-        if ((this.pmap.attributes(f) & ATTR_MODIFIED) === 0) continue;
-        this.pmap.clearAttributes(f, ATTR_MODIFIED);
-        const i = (a - gpa) / PAGE_SIZE;
-        bits[i >>> 3] |= 1 << (i & 7);
-      }
-    }
   }
 
   /** Clear Accessed (and with it Dirty, kept in the frame attribute) over a range; returns pages reset. */
@@ -380,21 +329,9 @@ export class Vmspace {
       gpa % PAGE_SIZE === 0 && len % PAGE_SIZE === 0 && len > 0,
       'vmspace reset: range not page-aligned',
     );
-    return this.change(() => {
-      const f = this.gpt.format;
-      const u32 = this.mem.u32;
-      const it = this.gpt.iterate(gpa, len);
-      let n = 0;
-      while (it.next()) {
-        const lo = u32[it.pte >>> 2];
-        const hi = u32[(it.pte >>> 2) + 1];
-        if (!f.isPresent(lo, hi) || !f.isAccessed(lo, hi)) continue;
-        const frame = f.frameOf(lo, hi);
-        if (f.isDirty(lo, hi) && this.mem.isRam(frame)) this.pmap.setAttributes(frame, ATTR_MODIFIED);
-        this.gpt.resetAccessed(toGpa(it.gpa));
-        n++;
-      }
-      if (n > 0) this.noteRemoved(gpa, len);
+    return this.gen.change(() => {
+      const n = resetAccessedRange(this.gpt, this.mem, this.pmap, gpa, len);
+      if (n > 0) this.gen.noteRemoved(gpa, len);
       this.counters.accessedResets++;
       this.sweep();
       return n;
@@ -404,7 +341,7 @@ export class Vmspace {
   /** pmap.disconnect: clear every PTE (of any table owner) that maps host frame f; returns how many. */
   disconnectFrame(f: Hfn): number {
     this.assertAlive();
-    return this.change(() => {
+    return this.gen.change(() => {
       const n = this.pmap.disconnect(f);
       this.counters.disconnects++;
       this.sweep();
@@ -414,59 +351,7 @@ export class Vmspace {
 
   /** @internal a write hold is released: mark its page dirty as a hardware write would. */
   markHeldDirty(gpa: Gpa, f: Hfn): boolean {
-    this.pmap.setAttributes(f, ATTR_MODIFIED);
-    if (!this.tracking) return false;
-    const leaf = this.gpt.lookup(gpa);
-    if (leaf === null || leaf.frame !== f) return false;
-    this.gpt.markAccessed(leaf.pte, true);
-    return true;
-  }
-
-  /* ---- the generation protocol ---- */
-
-  /* An administrative change: clients on HOLD around it, removals published before release. */
-  private change<T>(body: () => T): T {
-    assert(!this.inChange, 'vmspace: an administrative change inside another');
-    for (const c of this.clientList) c.spaceHold();
-    this.inChange = true;
-    try {
-      return body();
-    } finally {
-      try {
-        this.publish();
-      } finally {
-        this.inChange = false;
-        for (const c of this.clientList) c.spaceRelease();
-      }
-    }
-  }
-
-  private noteRemoved(gpa: number, len: number): void {
-    this.removedLo = Math.min(this.removedLo, gpa);
-    this.removedHi = Math.max(this.removedHi, gpa + len);
-  }
-
-  /* gpt.onInvalidate: entries cleared by a steal or a disconnect. */
-  private tablesInvalidated(gpa: Gpa, len: number): void {
-    this.noteRemoved(gpa, len);
-    if (!this.inChange) this.publish();
-  }
-
-  /* Bump the generation once for everything removed since the last publish, and tell clients. */
-  private publish(): void {
-    if (this.removedLo > this.removedHi) return;
-    const gpa = toGpa(this.removedLo);
-    const len = this.removedHi - this.removedLo;
-    this.removedLo = Infinity;
-    this.removedHi = -Infinity;
-    this.gen++;
-    this.counters.generationBumps++;
-    this.counters.invalidations++;
-    if (this.sink.enabled) {
-      this.sink.emit({ type: 'generation', generation: this.gen });
-      this.sink.emit({ type: 'invalidate', gpa, len });
-    }
-    for (const c of this.clientList) c.spaceInvalidate(gpa, len, this.gen);
+    return markWritten(this.gpt, this.pmap, this.tracking, gpa, f);
   }
 
   /* ---- teardown and checks ---- */
