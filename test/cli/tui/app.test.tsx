@@ -262,6 +262,26 @@ describe('App on larger terminals (grid)', () => {
     expect(f).toContain('AMD nPT  nCR3');
   });
 
+  it('pulls snapshots on its timer, not per event: the guest can change as often as it likes', async () => {
+    const session = new FakeSession({ pages: 256 });
+    let pulls = 0;
+    const snapshot = session.snapshot.bind(session);
+    session.snapshot = () => (pulls++, snapshot());
+    const r = renderAt(<App session={session} columns={120} rows={40} refreshMs={50} />, 120, 40);
+    live = r;
+    const start = pulls;
+    const until = Date.now() + 300;
+    let changes = 0;
+    while (Date.now() < until) {
+      session.advance(50); // a burst of guest activity: hundreds of faults and stamp changes
+      changes++;
+      await tick(1);
+    }
+    expect(changes).toBeGreaterThan(20);
+    expect(pulls - start).toBeLessThanOrEqual(8); // ~300 ms / 50 ms, whatever the activity
+    expect(pulls - start).toBeGreaterThanOrEqual(3);
+  });
+
   it('polls while running, and does not redraw when nothing changed', async () => {
     const session = new FakeSession();
     const r = renderAt(<App session={session} columns={120} rows={40} refreshMs={20} />, 120, 40);
