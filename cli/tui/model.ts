@@ -6,9 +6,18 @@
  *   TuiSnapshot  everything the six panes can show, as plain data, taken at one instant;
  *   TuiSession   the handful of verbs the user can ask for (pause, step, harvest, evict, ...).
  *
- * The lead's adapter implements TuiSession on top of the real Machine: it builds snapshots from
- * the MMU event stream (see collector.ts for a ready-made consumer) and from side-effect-free
- * inspection APIs (GPT walk, PV head, pool counters). The UI side of the bargain:
+ * The lead's adapter implements TuiSession on top of the real Machine. The shortest way is to
+ * implement session-core.ts's MachinePort and wrap it in a SessionCore, which does the running,
+ * the step rules, action logging and the stamp. The port's readers are one-liners over:
+ *
+ *   collector.ts      the MMU event stream -> fault log, holds log, client states, dirty counts
+ *   gpt-view.ts       Gpt -> GptInfo, per-level tables, the walk of a page, the page-state grid
+ *   inspect.ts        VmClient -> ClientInfo; Pmap -> FrameInfo (PV head, PTE locations); pools
+ *   walk2d.ts         mmu/guest-walk's two-dimensional walk -> Walk2dRef[]
+ *   disasm-window.ts  capstone + guest bytes -> the lines around the PC
+ *   gpt-fields.ts     mmu/gpt's decode() -> printed fields (the one decoder of entry bits)
+ *
+ * The UI side of the bargain:
  *
  *   - drawing reads snapshots only; no view ever calls the session, so drawing cannot change
  *     machine state;
