@@ -37,12 +37,13 @@
  * is returned every later runSlice()/run() returns the same one; `instructions` never counts an
  * instruction twice and never misses one.
  */
-import { PAGE_SIZE, gpa, gva, hex, hpa, type Gpa } from '../mmu/addr.js';
+import { PAGE_SIZE, gpa, gva, hex, hfn, hpa, type Gpa } from '../mmu/addr.js';
 import { PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessKind } from '../mmu/prot.js';
 import { LAYOUT, type Arch } from './arch.js';
 import { DeviceBus } from './device-bus.js';
 import type { DeviceHost } from './devices/device.js';
-import { nullSink, type EventSink } from '../mmu/events.js';
+import { EventFanout, type EventSink } from '../mmu/events.js';
+import { collectStats, EventCounter, type RunStats } from './run-stats.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
 import type { MachineEvent } from './events.js';
 import { GuestMemory, type GuestMemoryAccess } from './guest-memory.js';
@@ -151,6 +152,7 @@ export class Machine {
   readonly vm: NestedVm | null = null;
   readonly mmu: NestedMmu | null = null;
   private readonly sink: EventSink<MachineEvent>;
+  private readonly counter: EventCounter;
   private kicked = false;
   private ucOpen = false;
   /** Device pages and the host-physical apertures they are routed to. */
@@ -189,7 +191,9 @@ export class Machine {
     this.maxInsns = opts.maxInsns;
     this.timeoutMs = opts.timeoutMs;
     this.onConsole = opts.onConsole;
-    this.sink = opts.sink ?? nullSink;
+    this.counter = new EventCounter();
+    this.sink = new EventFanout<MachineEvent>(opts.sink ? [this.counter, opts.sink] : [this.counter]);
+    const sink = this.sink;
     // The nested paging layer, unless the caller brings its own translator or host memory.
     if (opts.translator === undefined && opts.hostMemory === undefined) {
       this.vm = new NestedVm({
@@ -199,7 +203,7 @@ export class Machine {
         format: opts.format,
         hostBytes: opts.hostBytes,
         dirtyTracking: opts.dirtyTracking,
-        sink: opts.sink,
+        sink,
       });
     }
     this.host = this.vm?.mem.buffer ?? opts.hostMemory ?? new ArrayBuffer(memBytes);
@@ -231,7 +235,7 @@ export class Machine {
         client: vm.vcpuClient,
         paging,
         user: () => this.ucOpen && this.vcpu.user(this.uc),
-        sink: opts.sink,
+        sink,
       });
       this.translator = this.mmu;
       this.memory = new HeldGuestMemory(vm.vmspace, vm.deviceClient, paging);
@@ -355,6 +359,58 @@ export class Machine {
     const out: Record<string, bigint> = {};
     for (const name of SNAPSHOT_REGS[this.arch]) out[name] = this.uc.regRead64(name);
     return out;
+  }
+
+  // ---- the nested layer, between slices (library API, TUI, tests) -----------------------------
+
+  /** What the run did to the nested paging layer so far; null when a translator was injected. */
+  stats(): RunStats | null {
+    return this.vm && this.mmu ? collectStats(this.vm, this.mmu, this.counter) : null;
+  }
+
+  private nested(action: string, detail: string): NestedVm {
+    if (this.vm === null)
+      throw new Error(`Machine.${action}: no nested paging layer (a translator was injected)`);
+    if (this.sink.enabled) this.sink.emit({ type: 'action', action, detail });
+    return this.vm;
+  }
+
+  /** Dirty-log harvest over guest RAM (get and clear): one bit per page, bit i of byte i >> 3. */
+  harvestDirty(): { bitmap: Uint8Array; dirty: number } {
+    const vm = this.nested('harvest', 'guest RAM');
+    const bitmap = new Uint8Array(Math.ceil(this.memBytes / PAGE_SIZE / 8));
+    const dirty = vm.vmspace.harvestDirty(gpa(this.ramBase), this.memBytes, bitmap);
+    return { bitmap, dirty: Math.max(dirty, 0) };
+  }
+
+  /** Clear the Accessed bits of guest RAM's nested leaves; the number of pages reset. */
+  resetAccessed(): number {
+    return this.nested('reset-accessed', 'guest RAM').vmspace.resetAccessed(gpa(this.ramBase), this.memBytes);
+  }
+
+  /** Evict a host frame: clear every nested PTE that maps it (the guest re-faults it). */
+  disconnectFrame(frame: number): number {
+    return this.nested('disconnect', `frame ${hex(frame)}`).vmspace.disconnectFrame(hfn(frame));
+  }
+
+  /** Host frame behind a guest-physical page now (null when not present in the nested tables). */
+  frameOf(guestPhys: number): number | null {
+    return this.vm?.vmspace.gpt.lookup(gpa(guestPhys - (guestPhys % PAGE_SIZE)))?.frame ?? null;
+  }
+
+  /** Unmap the guest RAM region (RAM_REGION bytes) holding gpa; its next touch is a nested fault. */
+  unmapRegion(guestPhys: number): boolean {
+    return this.nested('unmap', `region of ${hex(guestPhys)}`).unmapRam(guestPhys);
+  }
+
+  /** Map the guest RAM region holding gpa back (the same frames: its contents are kept). */
+  remapRegion(guestPhys: number): boolean {
+    return this.nested('remap', `region of ${hex(guestPhys)}`).mapRam(guestPhys);
+  }
+
+  /** Turn dirty tracking on or off; returns whether it is on (formats without hardware A/D stay off). */
+  setDirtyTracking(on: boolean): boolean {
+    return this.nested('dirty-tracking', on ? 'on' : 'off').vmspace.setDirtyTracking(on);
   }
 
   close(): void {

@@ -40,6 +40,9 @@ export const DEFAULT_TABLE_ROOM = 1024 * 1024;
 /** The table pool's reserve: frames kept aside for page tables. */
 const TABLE_RESERVE = 4;
 
+/** Guest RAM is mapped in regions of this size (see ramRegions). */
+export const RAM_REGION = 1024 * 1024;
+
 export const DEFAULT_FORMAT: Record<Arch, FormatName> = { x86_64: 'ept', arm64: 's2' };
 
 export class HostMemoryError extends Error {
@@ -106,12 +109,47 @@ export class NestedVm {
       sink,
       trackDirty: opts.dirtyTracking ?? true,
     });
-    const mapped = this.vmspace.map(ram, toGpa(opts.ramBase), memBytes, 0, PROT_ALL);
-    if (mapped.kind !== 'ok') throw new Error(`vmspace: cannot map guest RAM (${mapped.kind})`);
-    this.ram.release(); // the mapping holds it now
+    for (const r of this.ramRegions()) this.mapRam(r.gpa);
     this.vcpuClient = this.vmspace.createClient('vcpu0');
     this.deviceClient = this.vmspace.createClient('devices');
     this.loaderClient = this.vmspace.createClient('loader');
+  }
+
+  /**
+   * Guest RAM is mapped as regions of RAM_REGION bytes (one mapping each, all of the one "ram"
+   * object), so that a lab or the TUI can unmap one region and map it back. The NestedVm keeps its
+   * own reference on the object, so an unmapped region's frames stay the object's.
+   */
+  ramRegions(): { gpa: number; len: number }[] {
+    const out: { gpa: number; len: number }[] = [];
+    for (let off = 0; off < this.opts.memBytes; off += RAM_REGION) {
+      out.push({ gpa: this.opts.ramBase + off, len: Math.min(RAM_REGION, this.opts.memBytes - off) });
+    }
+    return out;
+  }
+
+  /** The RAM region holding gpa, or null outside guest RAM. */
+  ramRegionOf(gpa: number): { gpa: number; len: number } | null {
+    const off = gpa - this.opts.ramBase;
+    if (off < 0 || off >= this.opts.memBytes) return null;
+    const start = off - (off % RAM_REGION);
+    return { gpa: this.opts.ramBase + start, len: Math.min(RAM_REGION, this.opts.memBytes - start) };
+  }
+
+  /** (Re)map the RAM region holding gpa, rwx; false when it is mapped already or not RAM. */
+  mapRam(gpa: number): boolean {
+    const r = this.ramRegionOf(gpa);
+    if (r === null) return false;
+    const res = this.vmspace.map(this.ram, toGpa(r.gpa), r.len, r.gpa - this.opts.ramBase, PROT_ALL);
+    if (res.kind === 'overlap') return false;
+    if (res.kind !== 'ok') throw new Error(`vmspace: cannot map guest RAM at ${r.gpa} (${res.kind})`);
+    return true;
+  }
+
+  /** Unmap the RAM region holding gpa; false when it is not mapped. */
+  unmapRam(gpa: number): boolean {
+    const r = this.ramRegionOf(gpa);
+    return r !== null && this.vmspace.unmap(toGpa(r.gpa), r.len).kind === 'ok';
   }
 
   /** Map each device page as an MMIO object routed to its aperture (device memory: rw, never x). */
