@@ -370,14 +370,19 @@ export class Vmspace {
     assert(!this.dead, 'vmspace: used after destroy');
   }
 
+  /* After each mutation with fullChecks() on: our own sweep (the GPT sweeps itself already). */
   private sweep(): void {
-    if (fullChecks()) this.checkInvariants();
+    if (fullChecks()) this.checkMappings();
   }
 
-  /** Full sweep (see the essay); also runs the GPT's and the pmap's. */
+  /** Full sweep (see the essay), with the GPT's (which runs the pmap's). */
   checkInvariants(): void {
-    this.maps.checkInvariants();
     this.gpt.checkInvariants();
+    this.checkMappings();
+  }
+
+  private checkMappings(): void {
+    this.maps.checkInvariants();
     const f = this.gpt.format;
     const u32 = this.mem.u32;
     let present = 0;
