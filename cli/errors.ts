@@ -26,6 +26,7 @@ const BY_NAME: Record<string, number> = {
   UnicornMissingError: EXIT.environment,
   UnicornVersionError: EXIT.environment,
   UnicornLoadError: EXIT.environment,
+  HostMemoryError: EXIT.usage,
 };
 
 export function exitCodeFor(err: unknown): number {

@@ -4,6 +4,8 @@
  */
 import type { Argv } from 'yargs';
 import { ARCHES, DEFAULT_GUEST_MEM, type Arch } from '../emulator/arch.js';
+import type { FormatName } from '../mmu/gpt/entry-format.js';
+import { FORMAT_NAMES } from '../mmu/gpt/formats.js';
 import { parseAddress, parseCount, parseSize } from './parse.js';
 
 export interface GuestArgs {
@@ -17,6 +19,9 @@ export interface GuestArgs {
 export interface ExecArgs extends GuestArgs {
   'max-insns'?: number;
   timeout?: number;
+  format?: FormatName;
+  'host-mem'?: number;
+  'dirty-tracking': boolean;
 }
 
 export function withGuestOptions<T>(y: Argv<T>) {
@@ -54,5 +59,33 @@ export function withExecOptions<T>(y: Argv<T>) {
       describe: 'stop the guest after this many milliseconds of wall-clock time (exit status 6)',
       type: 'string',
       coerce: (v: unknown) => parseCount('timeout', v),
+    })
+    .option('format', {
+      describe:
+        'nested page-table entry format: Intel EPT, AMD nPT or arm64 stage-2 (default ept on x86_64, s2 on arm64)',
+      choices: FORMAT_NAMES,
+    })
+    .option('host-mem', {
+      describe:
+        'host memory for guest RAM plus nested page tables (default --mem + 1M); squeeze it to see table stealing',
+      type: 'string',
+      coerce: (v: unknown) => parseSize('host-mem', v),
+    })
+    .option('dirty-tracking', {
+      describe: 'track dirty pages in the nested tables (--no-dirty-tracking turns it off)',
+      type: 'boolean',
+      default: true,
     });
+}
+
+/** The Machine options the exec flags ask for. */
+export function machineOptions(args: ExecArgs) {
+  return {
+    memBytes: args.mem,
+    maxInsns: args['max-insns'],
+    timeoutMs: args.timeout,
+    format: args.format,
+    hostBytes: args['host-mem'],
+    dirtyTracking: args['dirty-tracking'],
+  };
 }

@@ -5,8 +5,9 @@
  */
 import type { GuestImage } from '../emulator/image.js';
 import type { Machine, StopReason } from '../emulator/machine.js';
+import type { RunStats } from '../emulator/run-stats.js';
 
-export interface RunReport {
+export interface RunReport extends Partial<RunStats> {
   guest: string;
   arch: string;
   console: string;
@@ -24,6 +25,7 @@ export function runReport(image: GuestImage, machine: Machine, stop: StopReason)
     console: machine.console,
     exit,
     instructions: machine.instructions,
+    ...(machine.stats() ?? {}),
   };
 }
 
@@ -35,13 +37,49 @@ const REASON_TEXT: Record<StopReason['reason'], string> = {
   timeout: 'timed out',
 };
 
+const FORMAT_TEXT: Record<string, string> = { ept: 'Intel EPT', npt: 'AMD nPT', s2: 'arm64 stage-2' };
+
+const n = (v: number): string => v.toLocaleString('en-US');
+
+function nestedLines(r: RunReport): string[] {
+  if (!r.faults || !r.tables || !r.holds || !r.pv || !r.adSets) return [];
+  const f = r.faults;
+  const t = r.tables;
+  const row = (label: string, text: string) => `  ${label.padEnd(15)} ${text}`;
+  return [
+    row(
+      'nested paging',
+      `${FORMAT_TEXT[r.format ?? ''] ?? r.format}, dirty tracking ${r.dirtyTracking ? 'on' : 'off'}, generation ${r.generation}`,
+    ),
+    row(
+      'nested faults',
+      `${n(f.total)} (read ${n(f.read)}, write ${n(f.write)}, exec ${n(f.exec)}, mmio ${n(f.mmio)}); ${n(r.fills ?? 0)} TLB fills`,
+    ),
+    row('A/D sets', `${n(r.adSets.accessed)} accessed, ${n(r.adSets.dirty)} dirty`),
+    row('memory', `${n(r.residentPages ?? 0)} pages resident, ${n(r.dirtyPages ?? 0)} dirty now`),
+    row(
+      'page tables',
+      `L4 ${t['4']}, L3 ${t['3']}, L2 ${t['2']}, L1 ${t['1']} (${n(r.tableSteals ?? 0)} stolen)`,
+    ),
+    row(
+      'pv tracking',
+      `${n(r.pv.conversions)} list conversions, ${n(r.pv.multiMapped)} frames mapped more than once`,
+    ),
+    row(
+      'page holds',
+      `${n(r.holds.taken)} taken, ${n(r.holds.released)} released, ${n(r.holds.outstanding)} outstanding`,
+    ),
+  ];
+}
+
 export function summaryText(r: RunReport): string {
   const lines: string[] = [];
   const sep = r.console.length > 0 && !r.console.endsWith('\n') ? '\n' : '';
   lines.push(
-    `${sep}nestvm: ${r.arch} guest ${REASON_TEXT[r.exit.reason]} after ${r.instructions.toLocaleString('en-US')} instructions, exit status ${r.exit.code}`,
+    `${sep}nestvm: ${r.arch} guest ${REASON_TEXT[r.exit.reason]} after ${n(r.instructions)} instructions, exit status ${r.exit.code}`,
   );
   const abnormal = r.exit.reason === 'fault' || r.exit.reason === 'limit' || r.exit.reason === 'timeout';
   if (abnormal && r.exit.message) lines.push(`nestvm: ${r.exit.message}`);
+  lines.push(...nestedLines(r));
   return lines.join('\n') + '\n';
 }

@@ -3,7 +3,8 @@
 #   1. npm packages  (npm ci, only when package-lock.json changed since the last install)
 #   2. Unicorn >= 2.1 (NESTVM_LIBUNICORN, else a system libunicorn.so.2 >= 2.1, else Debian trixie's
 #      libunicorn2t64 fetched with a private apt configuration inside .cache/ and unpacked there)
-#   3. the TypeScript build (incremental)
+#   3. tmux when called as `setup.sh test` (the TUI's end-to-end test needs a real terminal)
+#   4. the TypeScript build (incremental)
 # Every failure is one line on stderr naming what to install; nothing here edits system apt config.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -86,5 +87,16 @@ resolve_unicorn() {
 }
 resolve_unicorn
 
-# ---- 3. TypeScript build ---------------------------------------------------------------------
+# ---- 3. tmux, for the test suite's end-to-end TUI test (only when called as `setup.sh test`) ----
+if [ "${1:-}" = test ] && ! command -v tmux >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing tmux (the TUI's end-to-end test drives a real terminal)"
+    (apt-get install -y -qq tmux >&2 || { apt-get update -qq >&2 && apt-get install -y -qq tmux >&2; }) ||
+      die "could not install tmux; install it (Debian/Ubuntu: apt-get install tmux) and run the tests again"
+  else
+    die "the tests need tmux: install it (Debian/Ubuntu: apt-get install tmux; Fedora: dnf install tmux; macOS: brew install tmux)"
+  fi
+fi
+
+# ---- 4. TypeScript build ---------------------------------------------------------------------
 npx tsc -p tsconfig.build.json --incremental --tsBuildInfoFile "$cache/build.tsbuildinfo"

@@ -9,11 +9,14 @@ import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
 import { Machine } from '../../emulator/machine.js';
 import { handle, type CommandFactory } from './index.js';
-import { withExecOptions, type ExecArgs } from '../guest-options.js';
+import type { MachineEvent } from '../../emulator/events.js';
+import { machineOptions, withExecOptions, type ExecArgs } from '../guest-options.js';
+import { TraceWriter } from '../trace-writer.js';
 import { runReport, summaryText } from '../run-report.js';
 
 interface RunArgs extends ExecArgs {
   json: boolean;
+  trace?: string;
 }
 
 export const runCommand: CommandFactory = (ctx) => ({
@@ -26,24 +29,34 @@ export const runCommand: CommandFactory = (ctx) => ({
         default: false,
         describe: 'print one JSON object (console, exit, instructions, ...) on stdout instead of streaming',
       })
+      .option('trace', {
+        type: 'string',
+        describe: 'write every event (faults, fills, maps, PV, holds, ...) to FILE as JSON lines',
+      })
+      .example('$0 run guests/x86_64/memtouch.s --format npt', 'the same guest on AMD nested page tables')
+      .example('$0 run guests/arm64/loop.s --trace run.jsonl', 'record the event stream')
       .example('$0 run guests/x86_64/hello.s', 'print a greeting through the port 0xE9 console')
       .example('$0 run guests/arm64/loop.s --max-insns 1e6 --json', 'stop after a million instructions'),
   handler: handle<RunArgs>(async (args) => {
     const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
-    const machine = new Machine(image, {
-      memBytes: args.mem,
-      maxInsns: args['max-insns'],
-      timeoutMs: args.timeout,
-      onConsole: args.json ? undefined : (text: string) => ctx.stdout.write(text),
-    });
+    const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
     try {
-      const stop = machine.run();
-      const report = runReport(image, machine, stop);
-      if (args.json) ctx.stdout.write(JSON.stringify(report) + '\n');
-      else ctx.stderr.write(summaryText(report));
-      ctx.status = stop.code;
+      const machine = new Machine(image, {
+        ...machineOptions(args),
+        sink: trace,
+        onConsole: args.json ? undefined : (text: string) => ctx.stdout.write(text),
+      });
+      try {
+        const stop = machine.run();
+        const report = runReport(image, machine, stop);
+        if (args.json) ctx.stdout.write(JSON.stringify(report) + '\n');
+        else ctx.stderr.write(summaryText(report));
+        ctx.status = stop.code;
+      } finally {
+        machine.close();
+      }
     } finally {
-      machine.close();
+      trace?.close();
     }
   }),
 });
