@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../emulator/package-root.js';
+import { EXIT } from '../../cli/exit-codes.js';
+import { runCli } from './capture.js';
+
+const guest = (p: string) => join(PACKAGE_ROOT, 'guests', p);
+
+describe('nestvm walk', () => {
+  it.each(['ept', 'npt', 's2'])('decodes every level of a nested walk (%s)', async (format) => {
+    const r = await runCli('walk', guest('x86_64/memtouch.s'), '0x200123', '--format', format);
+    expect(r.status).toBe(0);
+    const levels = r.stdout.split('\n').filter((l) => /pte @ hpa/.test(l));
+    expect(levels).toHaveLength(4);
+    expect(r.stdout).toMatch(/=> host-physical 0x[0-9a-f]+123 \(frame 0x[0-9a-f]+\)/);
+  });
+
+  it('says when a page is not mapped yet', async () => {
+    const r = await runCli('walk', guest('x86_64/hello.s'), '0x800000');
+    expect(r.stdout).toMatch(/not mapped: the next guest access here is a nested page fault/);
+  });
+
+  it('lists all 24 references of a 4x4 two-dimensional walk', async () => {
+    const r = await runCli('walk', guest('x86_64/paging.s'), '0x7f0000000000', '--virtual');
+    expect(r.status).toBe(0);
+    const refs = r.stdout.split('\n').filter((l) => /^\s+#\d+ /.test(l));
+    expect(refs).toHaveLength(24);
+    expect(refs.filter((l) => /#\d+ guest /.test(l))).toHaveLength(4);
+    expect(r.stdout).toMatch(/\(24 references\)/);
+  });
+
+  it('walks at a chosen instruction count', async () => {
+    const r = await runCli('walk', guest('arm64/memtouch.s'), '0x40200000', '--at-insns', '10');
+    expect(r.stdout).toMatch(/stopped \(limit\) after 10 instructions/);
+    expect(r.stdout).toMatch(/not mapped/);
+  });
+
+  it('rejects a bad address with status 2', async () => {
+    const r = await runCli('walk', guest('arm64/hello.s'), 'nowhere');
+    expect(r.status).toBe(EXIT.usage);
+    expect(r.stderr).toMatch(/address: 'nowhere' is not an address/);
+  });
+});
