@@ -57,10 +57,8 @@ export interface ObjectExhausted {
   free: number;
 }
 
-let nextObjectId = 1;
-
 export class VmObject {
-  readonly id = nextObjectId++;
+  /** Shown in events; defaults to where the object lives ("mem@f12", "mmio@0x1000000"), so runs agree. */
   readonly name: string;
   readonly pages: number;
   readonly memType: MemType;
@@ -80,7 +78,8 @@ export class VmObject {
   ) {
     this.pages = size / PAGE_SIZE;
     this.memType = kind === 'mem' ? 'wb' : 'uc';
-    this.name = opts.name ?? `${kind}${this.id}`;
+    this.name =
+      opts.name ?? (frames !== null ? `mem@f${frames[0]}` : `mmio@${hex(apertureFrame * PAGE_SIZE)}`);
     this.sink = opts.sink ?? nullSink;
   }
 

@@ -82,12 +82,12 @@ describe('VmObject', () => {
     expect(() => VmObject.mmio(hpa(0x1001), P)).toThrow(/page-aligned/);
   });
 
-  it('names default to kind and id', () => {
+  it('default names say where the object lives (deterministic, no global counter)', () => {
     const h = host();
     const a = VmObject.memory(h.reservoir, P) as VmObject;
     const b = VmObject.mmio(hpa(h.mem.bytes), P);
-    expect(a.name).toBe(`mem${a.id}`);
-    expect(b.name).toBe(`mmio${b.id}`);
-    expect(b.id).toBeGreaterThan(a.id);
+    expect(a.name).toBe(`mem@f${a.frameAt(0)}`);
+    expect(b.name).toBe(`mmio@0x${h.mem.bytes.toString(16)}`);
+    expect(VmObject.mmio(hpa(h.mem.bytes), P, { name: 'uart' }).name).toBe('uart');
   });
 });
