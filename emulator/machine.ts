@@ -45,6 +45,7 @@ import type { DeviceHost } from './devices/device.js';
 import { EventFanout, type EventSink } from '../mmu/events.js';
 import { collectStats, EventCounter, type RunStats } from './run-stats.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
+import type { GuestPaging } from '../mmu/guest-walk/guest-paging.js';
 import type { MachineEvent } from './events.js';
 import { GuestMemory, type GuestMemoryAccess } from './guest-memory.js';
 import { HeldGuestMemory } from './held-memory.js';
@@ -301,18 +302,21 @@ export class Machine {
     return this.executed;
   }
 
-  /** Run one slice; a StopReason once the guest has stopped (and forever after), else null. */
-  runSlice(): StopReason | null {
+  /**
+   * Run one slice of at most `insns` instructions (default: the sliceInsns option); a StopReason
+   * once the guest has stopped (and forever after), else null. The TUI steps with insns = 1.
+   */
+  runSlice(insns: number = this.sliceInsns): StopReason | null {
     if (this.final !== null) return this.final;
     if (this.closed) throw new Error('Machine.runSlice after close()');
+    if (!Number.isSafeInteger(insns) || insns <= 0) {
+      throw new RangeError(`runSlice: instruction budget must be a positive integer, got ${insns}`);
+    }
     this.startedAt ??= performance.now();
     const early = this.limitOrTimeout();
     if (early !== null) return this.finish(early);
 
-    const budget =
-      this.maxInsns === undefined
-        ? this.sliceInsns
-        : Math.min(this.sliceInsns, this.maxInsns - this.executed);
+    const budget = this.maxInsns === undefined ? insns : Math.min(insns, this.maxInsns - this.executed);
     this.requested = null;
     this.fillFault = null;
     this.stoppedInside = false;
@@ -361,6 +365,11 @@ export class Machine {
     return out;
   }
 
+  /** Whether the vCPU runs at user privilege now (x86 CPL 3, arm64 EL0). */
+  userMode(): boolean {
+    return this.ucOpen && this.vcpu.user(this.uc);
+  }
+
   // ---- the nested layer, between slices (library API, TUI, tests) -----------------------------
 
   /** What the run did to the nested paging layer so far; null when a translator was injected. */
@@ -406,6 +415,11 @@ export class Machine {
   /** Map the guest RAM region holding gpa back (the same frames: its contents are kept). */
   remapRegion(guestPhys: number): boolean {
     return this.nested('remap', `region of ${hex(guestPhys)}`).mapRam(guestPhys);
+  }
+
+  /** The guest's own paging configuration now (null while its paging is off). */
+  guestPaging(): GuestPaging | null {
+    return this.ucOpen ? this.vcpu.paging(this.uc) : null;
   }
 
   /** Turn dirty tracking on or off; returns whether it is on (formats without hardware A/D stay off). */

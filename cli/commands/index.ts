@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { disasmCommand } from './disasm.js';
 import { guestsCommand } from './guests.js';
 import { runCommand } from './run.js';
+import { tuiCommand } from './tui.js';
 import { walkCommand } from './walk.js';
 
 /** A command's arguments as its handler sees them (yargs adds `_` and `$0`). */
@@ -21,4 +22,4 @@ export const handle =
   (args: ArgumentsCamelCase<any>): void | Promise<void> =>
     fn(args as Args<A>);
 
-export const commands: CommandFactory[] = [runCommand, walkCommand, disasmCommand, guestsCommand];
+export const commands: CommandFactory[] = [runCommand, tuiCommand, walkCommand, disasmCommand, guestsCommand];

@@ -1,0 +1,64 @@
+/*
+ * `nestvm tui <guest>`: the live view. The same guest options as `run` (withExecOptions) and
+ * --trace; the guest starts paused, so the first screen shows the machine before its first
+ * instruction.
+ *
+ * The live view needs a terminal on both sides: stdout to draw on (refused here in one line, with
+ * a pointer to `nestvm run`, exit status 8) and stdin for keys (refused by startTui the same way).
+ * Everything the user does is an 'action' entry in the fault log and, with --trace, an event in the
+ * trace file next to the Machine's own. q quits with status 0 whatever the guest's status was: the
+ * user ended the session, not the guest.
+ */
+import type { Argv } from 'yargs';
+import { loadGuest } from '../../emulator/loaders/index.js';
+import type { MachineEvent } from '../../emulator/events.js';
+import { handle, type CommandFactory } from './index.js';
+import { EnvironmentError } from '../errors.js';
+import { machineOptions, withExecOptions, type ExecArgs } from '../guest-options.js';
+import { TraceWriter } from '../trace-writer.js';
+import { openTuiSession } from '../tui/machine-port.js';
+import { startTui } from '../tui/index.js';
+
+interface TuiArgs extends ExecArgs {
+  trace?: string;
+}
+
+/** The terminal stream behind the CLI's stdout, when it is one. */
+function terminalOf(out: unknown): NodeJS.WriteStream | null {
+  const s = out as Partial<NodeJS.WriteStream> | null;
+  return s !== null && typeof s === 'object' && s.isTTY === true ? (s as NodeJS.WriteStream) : null;
+}
+
+export const tuiCommand: CommandFactory = (ctx) => ({
+  command: 'tui <guest>',
+  describe: 'watch a guest live: faults, holds, dirty pages, nested tables (keys: ? for help)',
+  builder: (y: Argv) =>
+    withExecOptions(y)
+      .option('trace', {
+        type: 'string',
+        describe: 'write every event, and every key action, to FILE as JSON lines',
+      })
+      .example('$0 tui guests/x86_64/memtouch.s', 'watch nested faults fill the dirty grid')
+      .example('$0 tui guests/arm64/paging.s --trace tui.jsonl', 'record what you did'),
+  handler: handle<TuiArgs>(async (args) => {
+    const stdout = terminalOf(ctx.stdout);
+    if (stdout === null) {
+      throw new EnvironmentError(
+        'the live view needs a terminal, but stdout is not one (use `nestvm run` for a plain run)',
+      );
+    }
+    const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
+    const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
+    try {
+      const { session } = await openTuiSession(image, {
+        guest: args.guest,
+        machine: machineOptions(args),
+        trace,
+      });
+      await startTui(session, { stdout });
+      ctx.status = 0;
+    } finally {
+      trace?.close();
+    }
+  }),
+});

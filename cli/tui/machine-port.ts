@@ -1,0 +1,340 @@
+/*
+ * The adapter between the live view and the real Machine: a MachinePort (session-core.ts) whose
+ * readers are one-liners over the side-effect-free helpers of this folder, and whose verbs go
+ * through the Machine's library API (so every change is an 'action' event and flows through the
+ * vmspace like any other administrative change).
+ *
+ *   Machine ──runSlice(max)──────────────► run(max)          (exact instruction budget per call)
+ *   Machine.vm (NestedVm)
+ *     vmspace.gpt ─ gpt-view.ts ──────────► gpt(), pageStates(), walk()
+ *     pmap, pools ─ inspect.ts ───────────► frameOf(), clients(), pools()
+ *     vmspace.mappings() ─────────────────► regions()
+ *   guest paging regs + dry guest walk ───► walk2d(), disasm() (bytes read straight from host RAM)
+ *   event stream ─ TuiCollector ──────────► fault log, holds log, dirty counts   (in SessionCore)
+ *
+ * The one rule: drawing never changes machine state. Readers therefore never use the Machine's
+ * own guest-memory access (that takes page holds, faults pages in, sets A/D bits). Guest bytes for
+ * the disassembly are found by a dry walk of the guest's tables (no A/D stores) whose every table
+ * reference, and the final address, is resolved through the vmspace's MAPPINGS to the memory
+ * object's frame (not through the GPT, which may lack the page after an eviction, and whose walk
+ * for a fill would set Accessed). Host RAM is then read in place. MMIO windows are never read.
+ *
+ * Regions the user unmapped with toggleRegion are remembered here, so regions() can still list
+ * them (mapped: false) and the same key maps them back.
+ */
+import type { Arch } from '../../emulator/arch.js';
+import { LAYOUT } from '../../emulator/arch.js';
+import { loadDisassembler, type Disassembler } from '../../emulator/asm/disassemble.js';
+import type { MachineEvent } from '../../emulator/events.js';
+import type { GuestImage } from '../../emulator/image.js';
+import { Machine, type MachineOptions, type StopReason } from '../../emulator/machine.js';
+import type { NestedVm } from '../../emulator/nested-vm.js';
+import type { Gpa, Gva } from '../../mmu/addr.js';
+import { gpa as toGpa, gva as toGva, hex, hfn as toHfn, PAGE_SIZE } from '../../mmu/addr.js';
+import {
+  gptNestedWalker,
+  guestLevelName,
+  walkGuest,
+  walkTwoDimensional,
+  type GuestPhysAccess,
+} from '../../mmu/guest-walk/index.js';
+import { nestedMiss } from '../../mmu/guest-walk/guest-phys.js';
+import { EventFanout, type EventSink, type MmuEvent } from '../../mmu/events.js';
+import { objectOffset } from '../../mmu/vm/vm-mapping.js';
+import { disasmWindow } from './disasm-window.js';
+import { fillPageStates, gptInfo, walkOf } from './gpt-view.js';
+import { clientInfo, frameInfo, poolInfo } from './inspect.js';
+import type {
+  ActionOutcome,
+  ClientInfo,
+  DisasmLine,
+  FrameInfo,
+  GptFormatName,
+  GptInfo,
+  PoolInfo,
+  RegionInfo,
+  Walk2dRef,
+  WalkStep,
+} from './model.js';
+import { SessionCore, type MachinePort, type SessionCoreOptions } from './session-core.js';
+import { TuiCollector } from './collector.js';
+import { walk2dRefs } from './walk2d.js';
+
+const PC: Record<Arch, string> = { x86_64: 'rip', arm64: 'pc' };
+
+/** A stop in plain words, for the status bar: "halt", "exit status 3", "fault: ...". */
+export function stopText(s: StopReason): string {
+  switch (s.reason) {
+    case 'halt':
+      return 'hlt';
+    case 'exit':
+      return `exit status ${s.code}`;
+    default:
+      return s.message ?? s.reason;
+  }
+}
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+export class MachineTuiPort implements MachinePort {
+  readonly arch: Arch;
+  readonly format: GptFormatName;
+  readonly memory: { readonly base: Gpa; readonly pages: number };
+  private readonly vm: NestedVm;
+  private readonly unmapped = new Map<number, number>(); // region gpa -> length
+  private readonly tables: GuestPhysAccess;
+
+  constructor(
+    private readonly machine: Machine,
+    readonly guest: string,
+    private readonly dis: Disassembler,
+  ) {
+    if (machine.vm === null) throw new Error('the live view needs the nested paging layer');
+    this.vm = machine.vm;
+    this.arch = machine.arch;
+    this.format = this.vm.format;
+    this.memory = { base: toGpa(LAYOUT[this.arch].ramBase), pages: machine.memBytes / PAGE_SIZE };
+    this.tables = {
+      read64: (g, out) => {
+        const at = this.hostAddrOf(g);
+        if (at < 0 || at % 8 !== 0) return nestedMiss(g, 'read');
+        const u32 = this.vm.mem.u32;
+        out.lo = u32[at / 4];
+        out.hi = u32[at / 4 + 1];
+        return null;
+      },
+      write32: () => {
+        throw new Error('the live view walks the guest tables as a dry run only');
+      },
+    };
+  }
+
+  /* ---- running ---- */
+
+  run(max: number): string | null {
+    const stop = this.machine.runSlice(max);
+    return stop === null ? null : stopText(stop);
+  }
+
+  instructions(): number {
+    return this.machine.instructions;
+  }
+
+  regs(): Record<string, bigint> {
+    return this.machine.regs();
+  }
+
+  /* ---- side-effect-free readers ---- */
+
+  /* Host-physical byte address of a guest-physical address through the vmspace's mappings, or -1 (no RAM there). */
+  private hostAddrOf(g: number): number {
+    const m = this.vm.vmspace.findMapping(toGpa(g - (g % PAGE_SIZE)));
+    if (m === null || m.object.isMmio) return -1;
+    return m.object.frameAt(objectOffset(m, g)) * PAGE_SIZE + (g % PAGE_SIZE);
+  }
+
+  /** Guest bytes at a guest-virtual address (dry guest walk, mappings, host RAM), or null. */
+  readGuestBytes = (addr: number, len: number): Uint8Array | null => {
+    const paging = this.machine.guestPaging();
+    const user = this.machine.userMode();
+    const out = new Uint8Array(len);
+    const bytes = this.vm.mem.u8;
+    for (let done = 0; done < len;) {
+      const va = addr + done;
+      const n = Math.min(PAGE_SIZE - (va % PAGE_SIZE), len - done);
+      const w = walkGuest(paging, this.tables, toGva(va), 'read', user, { dryRun: true });
+      if (w.kind !== 'ok') return null;
+      const at = this.hostAddrOf(w.gpa);
+      if (at < 0) return null;
+      out.set(bytes.subarray(at, at + n), done);
+      done += n;
+    }
+    return out;
+  };
+
+  disasm(): DisasmLine[] {
+    const pc = Number(this.machine.regs()[PC[this.arch]]);
+    return disasmWindow(this.dis, this.arch, this.readGuestBytes, pc);
+  }
+
+  guestPaging(): boolean {
+    return this.machine.guestPaging() !== null;
+  }
+
+  mode(): string {
+    const on = this.guestPaging();
+    return this.arch === 'x86_64'
+      ? `long mode, paging ${on ? 'on' : 'off'}`
+      : `EL1, MMU ${on ? 'on' : 'off'}`;
+  }
+
+  console(): string {
+    const lines = this.machine.console.split('\n').filter((l) => l.length > 0);
+    return lines[lines.length - 1] ?? '';
+  }
+
+  gpt(): GptInfo {
+    const space = this.vm.vmspace;
+    return gptInfo(space.gpt, space.generation, { adEnabled: space.dirtyTracking });
+  }
+
+  pageStates(out: Uint8Array): void {
+    fillPageStates(this.vm.vmspace.gpt, this.memory.base, out);
+  }
+
+  walk(page: Gpa): WalkStep[] {
+    return walkOf(this.vm.vmspace.gpt, page);
+  }
+
+  walk2d(gva: Gva): Walk2dRef[] | undefined {
+    const paging = this.machine.guestPaging();
+    if (paging === null) return undefined;
+    const gpt = this.vm.vmspace.gpt;
+    const w = walkTwoDimensional(
+      paging,
+      gva,
+      'read',
+      this.machine.userMode(),
+      gptNestedWalker(gpt),
+      this.vm.mem,
+    );
+    return walk2dRefs(w, (level) => guestLevelName(paging.arch, level));
+  }
+
+  frameOf(page: Gpa): FrameInfo | null {
+    const f = this.machine.frameOf(page);
+    return f === null ? null : frameInfo(this.vm.pmap, toHfn(f));
+  }
+
+  clients(): ClientInfo[] {
+    return this.vm.vmspace.clients().map(clientInfo);
+  }
+
+  pools(): PoolInfo {
+    return poolInfo(this.vm.pmap.pvStats, this.vm.pool.stats, {
+      free: this.vm.frames.freeCount,
+      total: this.vm.mem.frameCount,
+    });
+  }
+
+  regions(): RegionInfo[] {
+    const mapped: RegionInfo[] = this.vm.vmspace.mappings().map((m) => ({
+      gpa: m.gpa,
+      len: m.len,
+      object: m.object.name,
+      prot: m.prot,
+      mmio: m.object.isMmio,
+      mapped: true,
+    }));
+    const gone: RegionInfo[] = [...this.unmapped].map(([g, len]) => ({
+      gpa: toGpa(g),
+      len,
+      object: this.vm.ram.name,
+      prot: 0,
+      mmio: false,
+      mapped: false,
+    }));
+    return [...mapped, ...gone].sort((a, b) => a.gpa - b.gpa);
+  }
+
+  dirtyTracking(): boolean {
+    return this.vm.vmspace.dirtyTracking;
+  }
+
+  /* ---- verbs (each through the Machine's library API, which emits an 'action' event) ---- */
+
+  harvest(): ActionOutcome {
+    if (!this.dirtyTracking()) return { ok: false, note: 'harvest: dirty tracking is off (d turns it on)' };
+    const { dirty } = this.machine.harvestDirty();
+    return { ok: true, note: `harvest: ${plural(dirty, 'page')} dirty, dirty bits cleared` };
+  }
+
+  setDirtyTracking(on: boolean): ActionOutcome {
+    const now = this.machine.setDirtyTracking(on);
+    if (now !== on)
+      return { ok: false, note: `dirty tracking: the ${this.format} format cannot track dirty pages` };
+    return { ok: true, note: `dirty tracking ${now ? 'on' : 'off'}` };
+  }
+
+  resetAccessed(): ActionOutcome {
+    const n = this.machine.resetAccessed();
+    return { ok: true, note: `reset accessed: ${plural(n, 'page')} reset` };
+  }
+
+  evict(page: Gpa): ActionOutcome {
+    const f = this.machine.frameOf(page);
+    if (f === null) return { ok: false, note: `evict ${hex(page)}: page not present, nothing to evict` };
+    const n = this.machine.disconnectFrame(f);
+    return {
+      ok: true,
+      note: `evict ${hex(page)}: host frame ${hex(f)} disconnected from ${plural(n, 'PTE')}`,
+    };
+  }
+
+  toggleRegion(page: Gpa): ActionOutcome {
+    const r = this.vm.ramRegionOf(page);
+    if (r === null) return { ok: false, note: `region of ${hex(page)}: not guest RAM` };
+    const span = `${hex(r.gpa)}..${hex(r.gpa + r.len)}`;
+    if (this.unmapped.has(r.gpa)) {
+      if (!this.machine.remapRegion(r.gpa)) return { ok: false, note: `remap ${span}: refused` };
+      this.unmapped.delete(r.gpa);
+      return { ok: true, note: `remap ${span}: mapped back` };
+    }
+    if (!this.machine.unmapRegion(r.gpa)) return { ok: false, note: `unmap ${span}: not mapped` };
+    this.unmapped.set(r.gpa, r.len);
+    return { ok: true, note: `unmap ${span}: the guest faults on its next touch` };
+  }
+
+  close(): void {
+    this.machine.close();
+  }
+}
+
+/*
+ * Building a live session: the collector must exist before the Machine (it is the Machine's event
+ * sink, fanned out with --trace's writer), and the disassembler loads asynchronously.
+ *
+ *   events:  Machine ──► EventFanout ─┬─► TuiCollector (fault log, holds, dirty counts)
+ *                                     └─► trace (--trace FILE), when given
+ *   actions: SessionCore ─► collector.logAction (fault log) and trace {type:'action', action:'tui'}
+ */
+export interface TuiSessionOptions extends Pick<SessionCoreOptions, 'sliceSize' | 'now' | 'schedule'> {
+  /** The guest's name as shown in the header. */
+  readonly guest: string;
+  readonly machine: Omit<MachineOptions, 'sink' | 'onConsole'>;
+  /** Every event, and every user action, for --trace. */
+  readonly trace?: EventSink<MachineEvent>;
+}
+
+export interface LiveSession {
+  readonly session: SessionCore;
+  readonly machine: Machine;
+  readonly collector: TuiCollector;
+  readonly port: MachineTuiPort;
+}
+
+/** The TUI's default slice: a few ms of guest time, so keys and frames never wait long. */
+export const TUI_SLICE = 20_000;
+
+export async function openTuiSession(image: GuestImage, opts: TuiSessionOptions): Promise<LiveSession> {
+  const dis = await loadDisassembler(image.arch);
+  const collector = new TuiCollector();
+  // The collector reads the MMU events; the emulator's own (fill, device, vcpu) fall through its switch.
+  const toCollector: EventSink<MachineEvent> = {
+    get enabled() {
+      return collector.enabled;
+    },
+    emit: (e) => collector.emit(e as MmuEvent),
+  };
+  const sink = opts.trace ? new EventFanout<MachineEvent>([toCollector, opts.trace]) : toCollector;
+  const machine = new Machine(image, { ...opts.machine, sink });
+  const port = new MachineTuiPort(machine, opts.guest, dis);
+  const trace = opts.trace;
+  const session = new SessionCore(port, collector, {
+    sliceSize: opts.sliceSize ?? TUI_SLICE,
+    now: opts.now,
+    schedule: opts.schedule,
+    trace: trace ? (note) => trace.emit({ type: 'action', action: 'tui', detail: note }) : undefined,
+  });
+  return { session, machine, collector, port };
+}
