@@ -2,8 +2,9 @@
  * The device bus of one machine: which devices exist for an architecture (DESIGN §5), how port
  * accesses reach them, and where each MMIO device's aperture sits in host-physical space.
  *
- *   x86-64   port 0xE9 debugcon, ports 0x3F8..0x3FF 16550, port 0xF4 isa-debug-exit
- *   arm64    PL011 at guest-physical 0x0900_0000
+ *   x86-64   port 0xE9 debugcon, ports 0x3F8..0x3FF 16550, port 0xF4 isa-debug-exit;
+ *            nestvm-dma at guest-physical 0xFEB0_0000
+ *   arm64    PL011 at guest-physical 0x0900_0000, nestvm-dma at 0x0910_0000
  *
  * Apertures: one per MMIO device, packed from the first 2 MiB boundary at or above the end of
  * host RAM (so RAM and apertures never overlap, whatever the RAM size). A port nobody decodes
@@ -13,6 +14,7 @@ import { PAGE_SIZE, gpa, hpa } from '../mmu/addr.js';
 import type { Arch } from './arch.js';
 import { DebugCon } from './devices/debugcon.js';
 import { DebugExit } from './devices/debug-exit.js';
+import { DMA_BASE_ARM64, DMA_BASE_X86, DmaEngine } from './devices/dma.js';
 import { allOnes, type DeviceHost, type MmioDevice, type PortDevice } from './devices/device.js';
 import { Pl011 } from './devices/pl011.js';
 import { Uart16550 } from './devices/uart16550.js';
@@ -32,8 +34,9 @@ export class DeviceBus {
       for (const dev of [new DebugCon(host), new Uart16550(host), new DebugExit(host)]) {
         for (const p of dev.ports) this.ports.set(p, dev);
       }
+      mmio.push(new DmaEngine(host, DMA_BASE_X86));
     } else {
-      mmio.push(new Pl011(host));
+      mmio.push(new Pl011(host), new DmaEngine(host, DMA_BASE_ARM64));
     }
     this.mmio = mmio;
   }

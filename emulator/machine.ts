@@ -517,6 +517,8 @@ export class Machine {
         this.uc.emuStop();
       },
       readGuest: (va, length) => this.memory.read(va, length),
+      // DMA: guest-physical page holds on the same "devices" client as readGuest's.
+      ...(this.vm === null ? {} : { holdGuest: this.vm.deviceClient.hold.bind(this.vm.deviceClient) }),
     };
   }
 

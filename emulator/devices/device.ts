@@ -7,10 +7,19 @@
  * (DeviceHost.readGuest), never straight into host RAM: a later issue turns that one function
  * into page holds on the vmspace, and no device has to change.
  *
+ * A DMA engine sees guest-physical addresses, not the guest's virtual ones: it asks the host for
+ * page holds (DeviceHost.holdGuest, the devices' VmClient.hold) and copies through the held
+ * frames itself. holdGuest is absent when the machine has no nested paging layer (a test's
+ * injected translator): such a device must then report an error to the guest, not throw.
+ *
  * Unknown accesses are not faults: a read of a register a device does not model returns 0 (MMIO)
  * or all ones (a port nobody decodes, as on a PC bus), and a write to one is ignored. Only an
  * access to a guest-physical page with nothing behind it stops the guest (a 'nomap' fault).
  */
+import type { Gpa } from '../../mmu/addr.js';
+import type { Prot } from '../../mmu/prot.js';
+import type { PageHold } from '../../mmu/vm/page-hold.js';
+import type { HoldFailure, HoldOptions } from '../../mmu/vm/vm-client.js';
 import type { StopReason } from '../stop-reason.js';
 import type { TranslationFault } from '../translator.js';
 
@@ -21,6 +30,11 @@ export interface DeviceHost {
   stop(stop: Omit<StopReason, 'pc'>): void;
   /** Read guest memory at a guest address (as the guest would, with its translation). */
   readGuest(va: number, length: number): Uint8Array | TranslationFault;
+  /**
+   * Hold the guest-physical page holding `gpa` (no guest translation) through the devices'
+   * VmClient; the caller releases it (or its chain). Absent without a nested paging layer.
+   */
+  holdGuest?(gpa: Gpa, prot: Prot, opts?: HoldOptions): PageHold | HoldFailure;
 }
 
 /** An x86 I/O-port device. Values are masked to `size` bytes by the caller. */

@@ -6,7 +6,7 @@ describe('DeviceBus', () => {
   it('x86-64: routes ports to debugcon, 16550 and debug-exit; undecoded ports read all ones', () => {
     const h = new FakeHost();
     const bus = new DeviceBus('x86_64', h);
-    expect(bus.mmio).toEqual([]);
+    expect(bus.mmio.map((d) => [d.name, d.gpa])).toEqual([['nestvm-dma', 0xfeb0_0000]]);
     bus.portWrite(0xe9, 1, 0x41);
     bus.portWrite(0x3f8, 1, 0x42);
     expect(h.text).toBe('AB');
@@ -17,10 +17,13 @@ describe('DeviceBus', () => {
     expect(h.stops[0]).toMatchObject({ reason: 'exit', code: 5 });
   });
 
-  it('arm64: one PL011 aperture on the first 2 MiB boundary above host RAM', () => {
+  it('arm64: PL011 then nestvm-dma apertures from the first 2 MiB boundary above host RAM', () => {
     const bus = new DeviceBus('arm64', new FakeHost());
-    expect(bus.mmio.map((d) => d.name)).toEqual(['pl011']);
-    expect(bus.windows(16 * 1024 * 1024)).toEqual([{ gpa: 0x0900_0000, size: 0x1000, hpa: 0x100_0000 }]);
+    expect(bus.mmio.map((d) => d.name)).toEqual(['pl011', 'nestvm-dma']);
+    expect(bus.windows(16 * 1024 * 1024)).toEqual([
+      { gpa: 0x0900_0000, size: 0x1000, hpa: 0x100_0000 },
+      { gpa: 0x0910_0000, size: 0x1000, hpa: 0x100_1000 },
+    ]);
     expect(bus.windows(16 * 1024 * 1024 + 4096)[0].hpa).toBe(0x120_0000);
   });
 });

@@ -9,9 +9,11 @@ const root = join(import.meta.dirname, '../../..');
 const samples = listSamples(root);
 
 describe('guests/index.json', () => {
-  it('lists hello, loop, memtouch, c-hello and paging for both architectures', () => {
+  it('lists hello, loop, memtouch, c-hello, paging and dma for both architectures', () => {
     expect(samples.map((s) => s.name).sort()).toEqual(
-      ['hello', 'loop', 'memtouch', 'c-hello', 'paging'].flatMap((n) => [`${n}-arm64`, `${n}-x86_64`]).sort(),
+      ['hello', 'loop', 'memtouch', 'c-hello', 'paging', 'dma']
+        .flatMap((n) => [`${n}-arm64`, `${n}-x86_64`])
+        .sort(),
     );
   });
 
