@@ -11,8 +11,8 @@
  * nested fault that the VMM routes to this model.
  *
  * Registers: 64-bit, little-endian, at 8-byte offsets. Accesses of 8 bytes, or of 4 bytes to
- * either half, are decoded; narrower writes are ignored and narrower reads see the low bits of
- * the 32-bit half they fall in. An unknown offset reads 0 and ignores writes.
+ * either half, are decoded; narrower writes are ignored and narrower reads see their own bytes of
+ * the register. An unknown offset reads 0 and ignores writes.
  *
  *   off   name    access  meaning
  *   0x00  ID      R       bits 31:0 0x414D_446E ("nDMA" in memory), bits 63:32 version 1
@@ -98,8 +98,8 @@ const CAUSE_BIT: Record<DmaError, number> = {
 const OPS: Record<number, DmaOp> = { [DMA_OP_COPY]: 'copy', [DMA_OP_FILL]: 'fill', [DMA_OP_SUM]: 'sum' };
 
 const TWO_32 = 2 ** 32;
-/** Guest-physical addresses are 48 bits wide: a high half at or above this is out of range. */
-const HIGH_LIMIT = 1 << 16;
+/** Guest-physical addresses are 48 bits wide (a register SRC or DST the op ignores may hold anything). */
+const GPA_LIMIT = 2 ** 48;
 const REGS = 11;
 
 export class DmaEngine implements MmioDevice {
@@ -157,10 +157,6 @@ export class DmaEngine implements MmioDevice {
     this.regs[(offset >>> 2) + 1] = hi >>> 0;
   }
 
-  private hiOf(offset: number): number {
-    return this.regs[(offset >>> 2) + 1];
-  }
-
   /* OP was written: run the operation and latch its outcome. */
   private start(): void {
     const code = this.regs[DMA_REG.OP >>> 2];
@@ -170,14 +166,11 @@ export class DmaEngine implements MmioDevice {
     const src = this.reg(DMA_REG.SRC);
     const dst = this.reg(DMA_REG.DST);
     const len = this.reg(DMA_REG.LEN);
-    const range = 2 ** 48;
     if (
       op === undefined ||
-      this.hiOf(DMA_REG.SRC) >= HIGH_LIMIT ||
-      this.hiOf(DMA_REG.DST) >= HIGH_LIMIT ||
       len > DMA_MAX_LEN ||
-      (op !== 'fill' && src + len > range) ||
-      (op !== 'sum' && dst + len > range)
+      (op !== 'fill' && src + len > GPA_LIMIT) ||
+      (op !== 'sum' && dst + len > GPA_LIMIT)
     ) {
       return this.latch(DMA_STATUS_ERROR | DMA_STATUS_BADREQ, 0, 0, 0, 0);
     }

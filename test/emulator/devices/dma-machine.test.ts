@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_GUEST_MEM, LAYOUT, type Arch } from '../../../emulator/arch.js';
+import { DMA_BASE_ARM64, DMA_BASE_X86 } from '../../../emulator/devices/dma.js';
 import type { MachineEvent } from '../../../emulator/events.js';
 import { loadGuest } from '../../../emulator/loaders/index.js';
 import { Machine, fixedOffsetTranslator } from '../../../emulator/machine.js';
@@ -57,6 +58,12 @@ describe.each(['x86_64', 'arm64'] as const)('dma-%s through the Machine', (arch)
     const stop = m.run();
     expect(m.console).toBe(expected);
     expect(stop.code).toBe(0);
+
+    // the guest's first touch of the engine's page was a nested fault the VMM routed to the device
+    const vcpu = m.vm!.vcpuClient.id;
+    const dmaPage = arch === 'x86_64' ? DMA_BASE_X86 : DMA_BASE_ARM64;
+    const firstTouch = log.events.find((e) => e.type === 'fault' && e.gpa === dmaPage);
+    expect(firstTouch).toMatchObject({ client: vcpu, result: 'mmio' });
 
     const stats = m.stats()!;
     expect(stats.holds.taken).toBeGreaterThan(0);

@@ -77,6 +77,17 @@ describe('nestvm-dma registers', () => {
     expect(rig.events('hold')).toEqual([]);
   });
 
+  it('a register the operation does not use may hold anything: fill ignores SRC, sum ignores DST', () => {
+    const rig = new DmaRig();
+    rig.dma.write(DMA_REG.SRC + 4, 4, 0xffff_ffff);
+    rig.dma.write(DMA_REG.DST + 4, 4, 0xffff_ffff);
+    expect(rig.run(DMA_OP_FILL, { dst: RAM, len: 4, value: 3 })).toBe(DMA_STATUS_DONE);
+    rig.dma.write(DMA_REG.SRC + 4, 4, 0xffff_ffff);
+    rig.dma.write(DMA_REG.DST + 4, 4, 0xffff_ffff);
+    expect(rig.run(DMA_OP_SUM, { src: RAM, len: 4 })).toBe(DMA_STATUS_DONE);
+    expect(rig.dma.reg(DMA_REG.RESULT)).toBe(12);
+  });
+
   it('NOP clears the results of the last operation', () => {
     const rig = new DmaRig();
     expect(rig.run(DMA_OP_FILL, { dst: RAM, len: 0x10, value: 1 })).toBe(DMA_STATUS_DONE);
