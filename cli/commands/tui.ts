@@ -8,6 +8,11 @@
  * Everything the user does is an 'action' entry in the fault log and, with --trace, an event in the
  * trace file next to the Machine's own. q quits with status 0 whatever the guest's status was: the
  * user ended the session, not the guest.
+ *
+ * Ink and React are loaded only when this command runs (other commands start faster), and only
+ * after CI / CONTINUOUS_INTEGRATION were cleared from the environment: Ink reads them once, when it
+ * loads, and in "CI mode" draws nothing until exit. Someone who asks for the live view on a real
+ * terminal wants it drawn, CI variable or not (the end-to-end test runs it so, under tmux).
  */
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
@@ -16,8 +21,6 @@ import { handle, type CommandFactory } from './index.js';
 import { EnvironmentError } from '../errors.js';
 import { machineOptions, withExecOptions, type ExecArgs } from '../guest-options.js';
 import { TraceWriter } from '../trace-writer.js';
-import { openTuiSession } from '../tui/machine-port.js';
-import { startTui } from '../tui/index.js';
 
 interface TuiArgs extends ExecArgs {
   trace?: string;
@@ -47,6 +50,10 @@ export const tuiCommand: CommandFactory = (ctx) => ({
         'the live view needs a terminal, but stdout is not one (use `nestvm run` for a plain run)',
       );
     }
+    delete process.env.CI;
+    delete process.env.CONTINUOUS_INTEGRATION;
+    const { openTuiSession } = await import('../tui/machine-port.js');
+    const { startTui } = await import('../tui/index.js');
     const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
     const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
     try {
