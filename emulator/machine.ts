@@ -148,7 +148,8 @@ export class Machine {
   private readonly translator: Translator;
   /** Host-side guest memory access of devices (page holds when nested). */
   private readonly memory: GuestMemoryAccess;
-  private readonly loaderMemory: GuestMemoryAccess;
+  /* How the image gets into guest RAM: the VMM's own writes (nested), or through the translator. */
+  private readonly loadBytes: (gpa: number, bytes: Uint8Array) => boolean;
   /** The nested paging layer (null when a translator was injected). */
   readonly vm: NestedVm | null = null;
   readonly mmu: NestedMmu | null = null;
@@ -240,7 +241,7 @@ export class Machine {
       });
       this.translator = this.mmu;
       this.memory = new HeldGuestMemory(vm.vmspace, vm.deviceClient, paging);
-      this.loaderMemory = new HeldGuestMemory(vm.vmspace, vm.loaderClient, paging);
+      this.loadBytes = (g, bytes) => vm.writeRam(g, bytes);
     } else {
       this.translator = (opts.translator ?? fixedOffsetTranslator)({
         arch: image.arch,
@@ -250,7 +251,7 @@ export class Machine {
         windows,
       });
       this.memory = new GuestMemory(this.translator, this.hostU8);
-      this.loaderMemory = this.memory;
+      this.loadBytes = (g, bytes) => this.memory.write(g, bytes) === null;
     }
     this.loadImage(image);
 
@@ -493,7 +494,7 @@ export class Machine {
       }
       const bytes = new Uint8Array(s.memSize);
       bytes.set(s.data);
-      if (this.loaderMemory.write(s.gpa, bytes) !== null) {
+      if (!this.loadBytes(s.gpa, bytes)) {
         throw new BadGuestError(`${image.origin}: segment at guest-physical ${hex(s.gpa)} is not guest RAM`);
       }
     }

@@ -64,7 +64,6 @@ export interface NestedMmuOptions {
 /* How often one fill may take a nested fault: the leaf, plus one per guest table level. */
 const MAX_NESTED_FAULTS = 8;
 
-
 export class NestedMmu implements Translator {
   readonly counters: MmuCounters = {
     fills: 0,

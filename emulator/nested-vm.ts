@@ -10,7 +10,10 @@
  *     "ram"  memory object at the architecture's RAM base, rwx
  *     one MMIO object per device page, mapped rw at the device's guest-physical window and backed
  *     by that device's Unicorn MMIO aperture above host RAM
- *   clients: "vcpu0" (the fill hook's), "devices" (page holds of device models), "loader"
+ *   clients: "vcpu0" (the fill hook's), "devices" (page holds of device models)
+ *
+ * The image loader writes guest RAM through the "ram" object's frames (writeRam), as a VMM fills
+ * guest memory before the first VM entry: no nested entry exists until the guest touches a page.
  *
  * Host memory is guest RAM plus room for page tables: by default enough never to steal; a smaller
  * --host-mem squeezes the table pool so that stealing happens. Asking for less host memory than
@@ -79,7 +82,6 @@ export class NestedVm {
   readonly ram: VmObject;
   readonly vcpuClient: VmClient;
   readonly deviceClient: VmClient;
-  readonly loaderClient: VmClient;
 
   constructor(readonly opts: NestedVmOptions) {
     const { memBytes } = opts;
@@ -112,7 +114,6 @@ export class NestedVm {
     for (const r of this.ramRegions()) this.mapRam(r.gpa);
     this.vcpuClient = this.vmspace.createClient('vcpu0');
     this.deviceClient = this.vmspace.createClient('devices');
-    this.loaderClient = this.vmspace.createClient('loader');
   }
 
   /**
@@ -150,6 +151,25 @@ export class NestedVm {
   unmapRam(gpa: number): boolean {
     const r = this.ramRegionOf(gpa);
     return r !== null && this.vmspace.unmap(toGpa(r.gpa), r.len).kind === 'ok';
+  }
+
+  /**
+   * The VMM writing guest RAM itself, through the memory object's frames, as a loader does. No
+   * GPT entry is made, so the guest's first touch of each page is still a nested fault, exactly as
+   * on a real hypervisor that fills guest memory before the first VM entry. False when
+   * [gpa, gpa + bytes.length) is not all guest RAM.
+   */
+  writeRam(gpa: number, bytes: Uint8Array): boolean {
+    const off = gpa - this.opts.ramBase;
+    if (off < 0 || off + bytes.length > this.opts.memBytes) return false;
+    for (let done = 0; done < bytes.length;) {
+      const at = off + done;
+      const n = Math.min(PAGE_SIZE - (at % PAGE_SIZE), bytes.length - done);
+      const frame = this.ram.frameAt(at - (at % PAGE_SIZE));
+      this.mem.u8.set(bytes.subarray(done, done + n), frame * PAGE_SIZE + (at % PAGE_SIZE));
+      done += n;
+    }
+    return true;
   }
 
   /** Map each device page as an MMIO object routed to its aperture (device memory: rw, never x). */
