@@ -52,7 +52,7 @@ qemu_run guests/arm64/c-hello/c-hello.elf "$out/c-hello-arm64.txt" "$(expected_s
 
 # x86-64 C guest: the same program on the host, console -> stdout.
 mkdir -p "$tmp/host"
-cp guests/x86_64/c-hello/main.c "$tmp/host/"
+cp guests/c-hello/main.c "$tmp/host/"
 cat >"$tmp/host/console.h" <<'H'
 #include <unistd.h>
 #define ARCH_NAME "x86-64"

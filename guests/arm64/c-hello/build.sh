@@ -10,5 +10,5 @@ $CC -O2 -ffreestanding -fno-builtin -nostdlib -nostartfiles -static -fno-pie -no
   -fno-stack-protector -fno-asynchronous-unwind-tables -mgeneral-regs-only -mstrict-align \
   -Wall -Wextra -Werror \
   -Wl,-T,link.ld -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack \
-  -o c-hello.elf crt0.S main.c
+  -I. -o c-hello.elf crt0.S ../../c-hello/main.c
 echo "built $(pwd)/c-hello.elf"
