@@ -13,6 +13,9 @@
  * after CI / CONTINUOUS_INTEGRATION were cleared from the environment: Ink reads them once, when it
  * loads, and in "CI mode" draws nothing until exit. Someone who asks for the live view on a real
  * terminal wants it drawn, CI variable or not (the end-to-end test runs it so, under tmux).
+ * React is loaded in its production build unless NODE_ENV says otherwise: the development build
+ * (the default when NODE_ENV is unset) spends several times the guest's own time on every frame
+ * (bench/tui-ips.ts).
  */
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
@@ -52,6 +55,7 @@ export const tuiCommand: CommandFactory = (ctx) => ({
     }
     delete process.env.CI;
     delete process.env.CONTINUOUS_INTEGRATION;
+    process.env.NODE_ENV ??= 'production'; // React's development build costs the guest most of its speed
     const { openTuiSession } = await import('../tui/machine-port.js');
     const { startTui } = await import('../tui/index.js');
     const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
