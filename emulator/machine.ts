@@ -160,6 +160,8 @@ export class Machine {
   /** Device pages and the host-physical apertures they are routed to. */
   readonly windows: readonly DeviceWindow[];
   private fillCount = 0;
+  /* The guest-virtual address of the TLB fill in progress (null outside a fill). */
+  private filling: number | null = null;
   private readonly vcpu: VcpuArch;
   private readonly bus: DeviceBus;
   private readonly sliceInsns: number;
@@ -291,6 +293,14 @@ export class Machine {
   /** Everything the guest has printed so far. */
   get console(): string {
     return this.consoleText;
+  }
+
+  /**
+   * The guest-virtual address whose TLB fill is in progress, or null outside a fill: an event
+   * consumer hearing a nested 'fault' can tell which guest-virtual access caused it (the TUI does).
+   */
+  get fillingVa(): number | null {
+    return this.filling;
   }
 
   /** TLB fills so far (misses of Unicorn's TLB that reached the translator). */
@@ -457,7 +467,9 @@ export class Machine {
   private fill(va: number, memType: number, entry: TlbEntryOut): boolean {
     this.fillCount++;
     const access = accessOf(memType);
+    this.filling = va;
     const r = this.translator.translate(gva(va), access);
+    this.filling = null;
     if (isFault(r) || (r.prot & needOf(access)) === 0) {
       const fault: TranslationFault = isFault(r) ? r : { kind: 'rights', gpa: gpa(va), access, prot: r.prot };
       this.fillFault ??= { fault, pc: this.pc() };

@@ -103,6 +103,7 @@ describe.each([
     );
     for (const w of writes) {
       expect(w.result).toBe('mapped');
+      expect(w.gva).toBeUndefined(); // guest paging off: no guest-virtual address to show
       expect(l.machine.frameOf(w.gpa!)).toBe(w.hfn);
     }
     for (let i = 0; i < PAGES; i++) expect(end.memory.states[bufferPage(arch, i)]).toBe(PAGE_DIRTY);
@@ -210,6 +211,23 @@ describe.each([
 });
 
 describe('arm64 paging (the guest pages on top of stage-2)', () => {
+  it('logs the guest-virtual address each nested fault was taken for', async () => {
+    const l = await live('arm64', 'paging.s', 's2', 100_000);
+    const end = sliceUntil(l, () => false);
+    expect(end.run.reason).toBe('exit status 0');
+    const high = gva(0x7f00_0000_0000);
+    // the buffer page written through the high alias, then the page the edited entry points to
+    const viaHigh = end.faults.entries.filter((e) => e.origin === 'fault' && e.gva === high);
+    expect(viaHigh.map((e) => [e.kind, e.gpa, e.result])).toEqual([
+      ['write', 0x4040_0000, 'mapped'],
+      ['write', 0x4040_1000, 'mapped'],
+    ]);
+    // selecting that line's GVA shows its two-dimensional walk, which now ends at the edited page
+    l.session.select(viaHigh[1].gpa!, high);
+    const refs = l.session.snapshot().selection.walk2d!;
+    expect(refs[refs.length - 1]).toMatchObject({ space: 'data', gpa: 0x4040_1000 });
+  });
+
   it('shows the two-dimensional walk of a guest-virtual address, without side effects', async () => {
     const l = await live('arm64', 'paging.s', 's2', 200);
     const on = sliceUntil(l, (s) => s.guestPaging);
