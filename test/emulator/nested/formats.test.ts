@@ -33,7 +33,6 @@ describe.each(cases)('%s under %s, %s', (_name, format, _label, sample, dirtyTra
     expect(stats.format).toBe(format);
     expect(stats.dirtyTracking).toBe(dirtyTracking);
     // the guest's accesses went through the fill hook, onto pages present in the nested tables
-    // (the loader's page holds map the image, so a sample may take no nested fault of its own)
     expect(stats.fills).toBeGreaterThan(0);
     expect(stats.residentPages).toBeGreaterThan(0);
   });
