@@ -111,9 +111,9 @@ describe.each(cases)('%s guest on %s tables', (arch, format) => {
     expect(m.frameOf(BUFFER[arch])).toBe(frame);
   });
 
-  it('(iii) a RAM region unmapped mid-run stops the guest at its next touch, naming the address', async () => {
-    const m = machine(await loadSample(memtouch(arch)), { format, sliceInsns: 50 });
-    runUntil(m, () => m.frameOf(BUFFER[arch]) !== null, 'the first buffer page was written');
+  /* Unmap memtouch's buffer region once `ready` holds; the guest must stop at its next touch of it. */
+  function unmapAndExpectStop(m: Machine, ready: () => boolean, what: string): number {
+    runUntil(m, ready, what);
     expect(m.unmapRegion(BUFFER[arch])).toBe(true);
     expect(m.frameOf(BUFFER[arch])).toBeNull();
     const stop = m.run();
@@ -123,10 +123,24 @@ describe.each(cases)('%s guest on %s tables', (arch, format) => {
     expect(named, stop.message).not.toBeNull();
     const addr = Number(named![1].replace(/_/g, ''));
     // the page the guest was about to touch: where its cursor points, inside the unmapped region
-    const cursor = reg(m, CURSOR as Record<Arch, string>);
+    const cursor = reg(m, CURSOR);
     expect(addr).toBe(cursor - (cursor % PAGE_SIZE));
     expect(addr).toBeGreaterThanOrEqual(BUFFER[arch]);
     expect(addr).toBeLessThan(BUFFER[arch] + 1024 * 1024);
+    return addr;
+  }
+
+  it('(iii) a RAM region unmapped mid-run stops the guest at its next touch (a fresh page)', async () => {
+    const m = machine(await loadSample(memtouch(arch)), { format, sliceInsns: 50 });
+    unmapAndExpectStop(m, () => m.frameOf(BUFFER[arch]) !== null, 'the first buffer page was written');
+  });
+
+  it("(iii) ... and at its next touch of a page it used before (cached in Unicorn's TLB)", async () => {
+    const m = machine(await loadSample(memtouch(arch)), { format, sliceInsns: 50 });
+    const last = BUFFER[arch] + 255 * PAGE_SIZE;
+    // after the write pass: the read pass goes back over pages the guest has just written
+    const addr = unmapAndExpectStop(m, () => m.frameOf(last) !== null, 'the write pass ended');
+    expect(addr).toBeLessThan(last);
   });
 
   it('(iii) an unmapped region mapped back keeps its contents and the guest completes', async () => {
