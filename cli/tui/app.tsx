@@ -35,6 +35,10 @@ import { GptPane } from './gpt-pane.js';
 import { FramesPane } from './frames-pane.js';
 import { HelpScreen, helpLines } from './help-screen.js';
 import { Header, StatusBar } from './status-bar.js';
+import { installInkOutputCache } from './ink-output-cache.js';
+
+// Lines that did not change since the last frame are not tokenized again (ink-output-cache.ts).
+await installInkOutputCache();
 
 export interface AppProps {
   readonly session: TuiSession;

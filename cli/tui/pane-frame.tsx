@@ -1,8 +1,11 @@
 /*
  * The box every pane is drawn in: a border, and a title line naming the pane and its number key.
  * Focus is shown without relying on colour: the focused pane has a double border and its title
- * starts with '>' and is drawn in inverse video. Content is clipped to the box (overflow hidden),
- * so a view that draws a line too many cannot push the layout around.
+ * starts with '>' and is drawn in inverse video. Content is clipped to the box vertically
+ * (overflowY hidden), so a view that draws a line too many cannot push the layout around. Across,
+ * Ink already wraps a Text to its box's width, and the views cut their lines to width themselves
+ * (format.ts clip); a horizontal clip would only add Ink's slice-ansi pass over every line of every
+ * frame (a fifth of what a frame cost), so there is none.
  */
 import type { ReactElement, ReactNode } from 'react';
 import { Box, Text } from 'ink';
@@ -39,12 +42,12 @@ export function PaneFrame({
       height={height}
       borderStyle={focused ? 'double' : 'single'}
       borderColor={focused ? 'cyan' : undefined}
-      overflow="hidden"
+      overflowY="hidden"
     >
       <Text inverse={focused} bold>
         {label}
       </Text>
-      <Box flexDirection="column" overflow="hidden" height={Math.max(1, height - 3)}>
+      <Box flexDirection="column" overflowY="hidden" height={Math.max(1, height - 3)}>
         {children}
       </Box>
     </Box>

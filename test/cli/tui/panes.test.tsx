@@ -243,3 +243,24 @@ describe('Frames pane', () => {
     expect(out).toContain('PV pool');
   });
 });
+
+describe('pane frame', () => {
+  it('keeps a line too long and lines too many inside its border', async () => {
+    const { PaneFrame } = await import('../../../cli/tui/pane-frame.js');
+    const { Text } = await import('ink');
+    const long = 'x'.repeat(60);
+    const out = frameOf(
+      <PaneFrame title="T" index={1} focused={false} width={20} height={5}>
+        <Text>{long}</Text>
+        <Text>second</Text>
+        <Text>third</Text>
+      </PaneFrame>,
+    );
+    const lines = out.split('\n');
+    expect(lines).toHaveLength(5);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(20);
+    expect(lines[0]).toMatch(/^┌─+┐$/);
+    expect(lines[4]).toMatch(/^└─+┘$/);
+    for (const l of lines.slice(1, 4)) expect(l).toMatch(/^│.{18}│$/);
+  });
+});
