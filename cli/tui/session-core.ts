@@ -2,7 +2,8 @@
  * A ready-made TuiSession around a small MachinePort, so that the adapter only has to say how to
  * reach the machine, and none of the bookkeeping the UI needs:
  *
- *   - running: a RunLoop runs slices of `sliceSize` instructions between UI frames; pause, resume,
+ *   - running: a RunLoop runs slices between UI frames (`sliceSize` instructions at first, more
+ *     while slices are quick: run-loop.ts adaptSlice); pause, resume,
  *     step (one instruction) and stepSlice follow the usual debugger rules (stepping pauses first;
  *     nothing runs after the guest stopped, and the stop reason stays);
  *   - every verb's outcome is logged as an 'action' in the fault log (through the TuiCollector that
@@ -36,7 +37,7 @@ import type {
 } from './model.js';
 import { REGISTER_NAMES } from './model.js';
 import { RateMeter } from './rate-meter.js';
-import { RunLoop } from './run-loop.js';
+import { adaptSlice, RunLoop } from './run-loop.js';
 
 /** What the core needs from the machine. Readers must be side-effect free. */
 export interface MachinePort {
@@ -74,7 +75,7 @@ export interface MachinePort {
 }
 
 export interface SessionCoreOptions {
-  /** Instructions per slice: small enough that a slice takes a few ms (default 20000). */
+  /** Instructions the slice key runs, and the first running slice (default 20000; running slices adapt). */
   readonly sliceSize?: number;
   readonly now?: () => number;
   readonly schedule?: (turn: () => void) => void;
@@ -85,6 +86,8 @@ export interface SessionCoreOptions {
 export class SessionCore implements TuiSession {
   readonly sliceSize: number;
   private readonly loop: RunLoop;
+  /** Instructions per slice while running; sliceSize is what the slice key runs. */
+  private runSize: number;
   private readonly now: () => number;
   private readonly ips = new RateMeter();
   private stopReason: string | null = null;
@@ -105,7 +108,8 @@ export class SessionCore implements TuiSession {
     this.sliceSize = opts.sliceSize ?? 20_000;
     this.now = opts.now ?? (() => performance.now());
     this.selected = port.memory.base;
-    this.loop = new RunLoop(() => this.slice(this.sliceSize), {
+    this.runSize = this.sliceSize;
+    this.loop = new RunLoop(() => this.runningSlice(), {
       now: this.now,
       schedule: opts.schedule,
       onStop: () => this.version++,
@@ -113,6 +117,14 @@ export class SessionCore implements TuiSession {
   }
 
   /* ---- running ---- */
+
+  /** A slice of the running loop: its size follows how long the last one took (run-loop.ts adaptSlice). */
+  private runningSlice(): { stopped: boolean; reason?: string } {
+    const start = this.now();
+    const r = this.slice(this.runSize);
+    this.runSize = adaptSlice(this.runSize, this.now() - start, this.sliceSize);
+    return r;
+  }
 
   private slice(max: number): { stopped: boolean; reason?: string } {
     const reason = this.port.run(max);

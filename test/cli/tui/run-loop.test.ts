@@ -1,7 +1,8 @@
 // The run loop takes turns with the UI, pauses before the next slice, and reports a stop once;
 // the rate meter measures a counter against the caller's clock.
 import { describe, expect, it } from 'vitest';
-import { RunLoop } from '../../../cli/tui/run-loop.js';
+import fc from 'fast-check';
+import { adaptSlice, RunLoop, SLICE_GROWTH } from '../../../cli/tui/run-loop.js';
 import { RateMeter } from '../../../cli/tui/rate-meter.js';
 
 function harness(stopAfter = Infinity) {
@@ -69,5 +70,33 @@ describe('RateMeter', () => {
     expect(m.sample(3000, 500)).toBe(6000);
     expect(m.sample(3500, 600)).toBe(6000);
     expect(m.sample(2000, 700)).toBe(0); // counter went back (reset): start again
+  });
+});
+
+describe('adaptSlice', () => {
+  it('grows quick slices, shrinks slow ones, and stays within [base, base x SLICE_GROWTH]', () => {
+    expect(adaptSlice(100, 0.2, 100)).toBe(200);
+    expect(adaptSlice(400, 9, 100)).toBe(200);
+    expect(adaptSlice(400, 2, 100)).toBe(400);
+    expect(adaptSlice(100, 50, 100)).toBe(100);
+    expect(adaptSlice(100 * SLICE_GROWTH, 0, 100)).toBe(100 * SLICE_GROWTH);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { maxLength: 50 }),
+        (base, times) => {
+          let size = base;
+          for (const t of times) {
+            const next = adaptSlice(size, t, base);
+            expect(next).toBeGreaterThanOrEqual(base);
+            expect(next).toBeLessThanOrEqual(base * SLICE_GROWTH);
+            expect(Number.isInteger(next)).toBe(true);
+            if (t > 4) expect(next).toBeLessThanOrEqual(size);
+            if (t < 1) expect(next).toBeGreaterThanOrEqual(size);
+            size = next;
+          }
+        },
+      ),
+    );
   });
 });

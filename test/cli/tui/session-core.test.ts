@@ -6,7 +6,7 @@ import { TuiCollector } from '../../../cli/tui/collector.js';
 import { SessionCore } from '../../../cli/tui/session-core.js';
 import { Port } from './fake-port.js';
 
-function make(stopAt = Infinity) {
+function make(stopAt = Infinity, tick = 1) {
   const port = new Port(stopAt);
   const collector = new TuiCollector();
   const queue: (() => void)[] = [];
@@ -14,7 +14,7 @@ function make(stopAt = Infinity) {
   const traced: string[] = [];
   const s = new SessionCore(port, collector, {
     sliceSize: 10,
-    now: () => (clock += 1),
+    now: () => (clock += tick),
     schedule: (t) => queue.push(t),
     trace: (n) => traced.push(n),
   });
@@ -56,6 +56,23 @@ describe('SessionCore', () => {
     expect(s.resume()).toMatchObject({ ok: false });
     expect(s.step().note).toBe('step: the guest has stopped (hlt)');
     expect(s.pause().ok).toBe(false);
+  });
+
+  it('runs bigger slices while they are quick, but the slice key still runs sliceSize', () => {
+    const { s, port, turn } = make(Infinity, 0.25);
+    const runs: number[] = [];
+    const run = port.run.bind(port);
+    port.run = (max) => {
+      runs.push(max);
+      return run(max);
+    };
+    s.resume();
+    turn(); // the fake clock moves 0.25 ms per reading: every slice counts as quick
+    s.pause();
+    expect(runs[0]).toBe(10);
+    expect(runs[1]).toBe(20);
+    expect(Math.max(...runs)).toBe(10 * 64); // grown to the cap, never past it
+    expect(s.stepSlice().note).toBe('slice: 10 instructions');
   });
 
   it('returns the same snapshot until something changes; select moves the stamp', () => {
