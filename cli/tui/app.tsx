@@ -8,7 +8,8 @@
  * depend on how many events it produces and React re-renders only when something changed. After a
  * key that calls the session it pulls one snapshot at once, so the effect shows without waiting.
  *
- * Views below it are pure; this file is the only place that calls the session. Invariants:
+ * Views below it are pure, and drawn through pane-memo.ts: a pane whose snapshot parts and props
+ * did not change is not rendered again. This file is the only place that calls the session. Invariants:
  *   - the cursor is a page index in [0, memory.pages); the session's selection follows it
  *     (select() is called whenever it moves, and once at start);
  *   - `changed` (registers highlighted in the CPU pane) is recomputed only when the instruction
@@ -27,12 +28,16 @@ import { contentSize, Layout, paneSlot, PANES, planLayout } from './layout.js';
 import { gridGeometry, moveCursor } from './dirty-grid.js';
 import type { CursorMove } from './dirty-grid.js';
 import type { FaultFilter } from './faults-pane.js';
-import { filterFaults, FaultsPane, nextFilter } from './faults-pane.js';
-import { CpuPane } from './cpu-pane.js';
-import { HoldsPane, holdsLines } from './holds-pane.js';
-import { DirtyPane } from './dirty-pane.js';
-import { GptPane } from './gpt-pane.js';
-import { FramesPane } from './frames-pane.js';
+import { filterFaults, nextFilter } from './faults-pane.js';
+import { holdsLines } from './holds-pane.js';
+import {
+  MemoCpuPane,
+  MemoDirtyPane,
+  MemoFaultsPane,
+  MemoFramesPane,
+  MemoGptPane,
+  MemoHoldsPane,
+} from './pane-memo.js';
 import { HelpScreen, helpLines } from './help-screen.js';
 import { Header, StatusBar } from './status-bar.js';
 import { installInkOutputCache } from './ink-output-cache.js';
@@ -277,17 +282,17 @@ export function App({ session, columns, rows, refreshMs = 100, onClose }: AppPro
     const p = { snap, width: slot.width, height: slot.height, focused: slot.id === ui.focus };
     switch (slot.id) {
       case 'cpu':
-        return <CpuPane {...p} changed={view.changed} />;
+        return <MemoCpuPane {...p} changed={view.changed} />;
       case 'faults':
-        return <FaultsPane {...p} filter={ui.filter} cursorSeq={ui.faultCursor} />;
+        return <MemoFaultsPane {...p} filter={ui.filter} cursorSeq={ui.faultCursor} />;
       case 'holds':
-        return <HoldsPane {...p} scroll={ui.holdScroll} />;
+        return <MemoHoldsPane {...p} scroll={ui.holdScroll} />;
       case 'dirty':
-        return <DirtyPane {...p} cursor={ui.cursor} />;
+        return <MemoDirtyPane {...p} cursor={ui.cursor} />;
       case 'gpt':
-        return <GptPane {...p} />;
+        return <MemoGptPane {...p} />;
       case 'frames':
-        return <FramesPane {...p} />;
+        return <MemoFramesPane {...p} />;
     }
   };
   const header = <Header mode={plan.mode} focus={ui.focus} guest={snap.guest} width={plan.width} />;

@@ -71,8 +71,8 @@ function disasmLines(snap: TuiSnapshot, width: number, room: number): ReactEleme
     lines.findIndex((l) => l.isPc),
   );
   const start = Math.max(0, Math.min(pc - Math.floor(room / 2), lines.length - room));
-  return lines.slice(start, start + room).map((l) => (
-    <Text key={`d${l.addr}`} inverse={l.isPc}>
+  return lines.slice(start, start + room).map((l, i) => (
+    <Text key={`d${i}`} inverse={l.isPc}>
       {clip(`${l.isPc ? '>' : ' '} ${addr(l.addr, 8)}  ${l.text}`, width)}
     </Text>
   ));

@@ -91,11 +91,11 @@ export function FaultsPane({
     <PaneFrame title="Faults" index={2} focused={focused} width={width} height={height} detail={detail}>
       <Text dimColor>{clip('  seq kind  result     address / frame', w)}</Text>
       {shown.length === 0 ? <Text dimColor>{clip('(nothing logged yet)', w)}</Text> : null}
-      {shown.map((e) => {
+      {shown.map((e, i) => {
         const mark = e.seq === cursorSeq;
         const bad = e.result === 'nomap' || e.result === 'rights';
         return (
-          <Text key={e.seq} inverse={mark} color={bad ? 'red' : e.origin === 'action' ? 'cyan' : undefined}>
+          <Text key={i} inverse={mark} color={bad ? 'red' : e.origin === 'action' ? 'cyan' : undefined}>
             {clip((mark ? '>' : ' ') + faultRowText(e, snap.guestPaging), w)}
           </Text>
         );

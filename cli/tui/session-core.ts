@@ -10,7 +10,9 @@
  *     also consumes the MMU event stream) and handed to `trace` for --trace;
  *   - the stamp: a counter that moves when the collector's stamp, the instruction count, the run
  *     state or a local version (actions, selection) moved. snapshot() rebuilds only then, and
- *     returns the previous object otherwise, so polling at 10 Hz costs nothing while paused;
+ *     returns the previous object otherwise, so polling at 10 Hz costs nothing while paused; a
+ *     rebuilt snapshot keeps the previous one's objects for the parts that did not change
+ *     (snapshot-share.ts), so the views of those parts are not rendered again;
  *   - rates (instructions/s, dirty pages/s) from the caller's clock (`now`), outside the data path.
  *
  * Invariants: snapshot() never changes machine state (the port's readers must not either); after
@@ -37,6 +39,7 @@ import type {
 } from './model.js';
 import { REGISTER_NAMES } from './model.js';
 import { RateMeter } from './rate-meter.js';
+import { shareSnapshot } from './snapshot-share.js';
 import { adaptSlice, RunLoop } from './run-loop.js';
 
 /** What the core needs from the machine. Readers must be side-effect free. */
@@ -228,7 +231,7 @@ export class SessionCore implements TuiSession {
     if (this.last && key === this.lastKey) return this.last;
     this.lastKey = key;
     this.stampValue++;
-    this.last = this.build(instructions);
+    this.last = shareSnapshot(this.last, this.build(instructions));
     return this.last;
   }
 
