@@ -4,12 +4,14 @@
  * It owns everything that is not machine state: which pane has focus, the page cursor, the fault
  * filter and fault-log cursor, scroll offsets, the help screen, zoom, and the last action's
  * outcome. Machine state arrives only as TuiSnapshots, pulled on a timer (refreshMs, 100 ms by
- * default: ten frames a second) and kept only when their stamp moved, so the guest's speed does not
- * depend on how many events it produces and React re-renders only when something changed. After a
- * key that calls the session it pulls one snapshot at once, so the effect shows without waiting.
+ * default: ten frames a second; ticker.ts keeps that rate while the guest runs) and kept only
+ * when their stamp moved, so the guest's speed does not depend on how many events it produces and
+ * React re-renders only when something changed. After a key that calls the session it pulls one
+ * snapshot at once, so the effect shows without waiting.
  *
  * Views below it are pure, and drawn through pane-memo.ts: a pane whose snapshot parts and props
- * did not change is not rendered again. This file is the only place that calls the session. Invariants:
+ * did not change is not rendered again. This file is the only place that calls the session.
+ * Invariants:
  *   - the cursor is a page index in [0, memory.pages); the session's selection follows it
  *     (select() is called whenever it moves, and once at start);
  *   - `changed` (registers highlighted in the CPU pane) is recomputed only when the instruction
@@ -41,6 +43,7 @@ import {
 import { HelpScreen, helpLines } from './help-screen.js';
 import { Header, StatusBar } from './status-bar.js';
 import { installInkOutputCache } from './ink-output-cache.js';
+import { startTicker } from './ticker.js';
 
 // Lines that did not change since the last frame are not tokenized again (ink-output-cache.ts).
 await installInkOutputCache();
@@ -147,8 +150,7 @@ export function App({ session, columns, rows, refreshMs = 100, onClose }: AppPro
   useEffect(() => {
     session.select(pageGpa(viewRef.current.snap, uiRef.current.cursor));
     refresh();
-    const timer = setInterval(refresh, refreshMs);
-    return () => clearInterval(timer);
+    return startTicker(refresh, refreshMs);
   }, [session, refresh, refreshMs]);
 
   /** Call a session verb, show its outcome, and pull a snapshot at once. */
