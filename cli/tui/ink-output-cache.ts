@@ -29,8 +29,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-/** Lines per generation (a 120x40 screen has a few hundred distinct lines). */
-const LIMIT = 4096;
+/** Lines per generation: a 120x40 screen has a few hundred distinct lines, so all of a frame fits,
+ * and the cache holds at most 2 x 1024 lines (a few MB of styled chars). */
+const LIMIT = 1024;
 
 type StyledChars = unknown[];
 type Lookup = (this: unknown, line: string) => StyledChars;
