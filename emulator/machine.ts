@@ -38,7 +38,7 @@
  * instruction twice and never misses one.
  */
 import { PAGE_SIZE, gpa, gva, hex, hfn, hpa, type Gpa } from '../mmu/addr.js';
-import { PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessKind } from '../mmu/prot.js';
+import { PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE, protString, type AccessKind } from '../mmu/prot.js';
 import { LAYOUT, type Arch } from './arch.js';
 import { DeviceBus } from './device-bus.js';
 import type { DeviceHost } from './devices/device.js';
@@ -123,18 +123,18 @@ const needOf = (a: AccessKind): number => (a === 'exec' ? PROT_EXEC : a === 'wri
 
 /** One line for a translation fault. Kinds added by later layers name their own address. */
 export function describeFault(f: TranslationFault): string {
-  const g = f as { kind: string; access: string; gpa?: number; gva?: number };
-  if (g.kind === 'nomap' || g.kind === 'rights') {
-    const what = g.kind === 'nomap' ? 'unmapped' : 'protected';
-    return `guest touched ${what} guest-physical ${hex(g.gpa ?? 0)} (${g.access})`;
+  switch (f.kind) {
+    case 'nomap':
+      return `nested page fault: guest touched unmapped guest-physical ${hex(f.gpa)} (${f.access})`;
+    case 'rights':
+      return `nested page fault: guest-physical ${hex(f.gpa)} does not allow ${f.access} (mapped ${protString(f.prot)})`;
+    case 'exhausted':
+      return `host memory exhausted: no frame for a nested page table at guest-physical ${hex(f.gpa)} (${f.access}); give --host-mem more room`;
+    case 'guest': {
+      const code = f.arch === 'x86_64' ? `error code ${hex(f.code)}` : `fault status ${hex(f.code)}`;
+      return `guest page fault: ${f.reason} at guest-virtual ${hex(f.gva)} (${f.access}), level ${f.level} of the guest's tables, ${code}`;
+    }
   }
-  const where =
-    g.gva !== undefined
-      ? `guest-virtual ${hex(g.gva)}`
-      : g.gpa !== undefined
-        ? `guest-physical ${hex(g.gpa)}`
-        : '';
-  return `guest access failed (${g.kind}) at ${where} (${g.access})`;
 }
 
 export class Machine {

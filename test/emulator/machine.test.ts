@@ -53,7 +53,7 @@ describe('Machine: both architectures', () => {
       const at = arch === 'x86_64' ? 0x10_000b : 0x4008_0008;
       expect(stop.pc).toBe(at);
       expect(stop.message).toBe(
-        `guest touched unmapped guest-physical 0x7000000000 (write) at pc 0x${at.toString(16)}`,
+        `nested page fault: guest touched unmapped guest-physical 0x7000000000 (write) at pc 0x${at.toString(16)}`,
       );
       expect(m.instructions).toBe(3);
     });
@@ -224,7 +224,7 @@ describe('Machine: arm64 specifics', () => {
     expect(m.run()).toMatchObject({
       reason: 'fault',
       code: 4,
-      message: 'guest touched protected guest-physical 0x9000000 (exec) at pc 0x9000000',
+      message: 'nested page fault: guest-physical 0x9000000 does not allow exec (mapped rw-) at pc 0x9000000',
     });
   });
 });
