@@ -27,7 +27,7 @@ import { FrameAllocator } from '../mmu/host/frame-allocator.js';
 import { HostMemory } from '../mmu/host/host-memory.js';
 import { Pmap } from '../mmu/host/pmap.js';
 import { Reservoir } from '../mmu/host/reservoir.js';
-import { TablePool } from '../mmu/host/table-pool.js';
+import { TablePool, VCPU_RECENT_TABLES } from '../mmu/host/table-pool.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE } from '../mmu/prot.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
 import { VmObject } from '../mmu/vm/vm-object.js';
@@ -102,7 +102,12 @@ export class NestedVm {
     if (!(ram instanceof VmObject))
       throw new HostMemoryError(`host memory cannot hold ${memBytes} bytes of guest RAM`);
     this.ram = ram;
-    this.pool = new TablePool(this.frames, this.pmap, { reserve: TABLE_RESERVE, sink });
+    // The vCPU's current instruction needs its recent leaf tables: stealing them would livelock.
+    this.pool = new TablePool(this.frames, this.pmap, {
+      reserve: TABLE_RESERVE,
+      recentTables: VCPU_RECENT_TABLES,
+      sink,
+    });
     this.vmspace = new Vmspace({
       format: FORMATS[this.format],
       mem: this.mem,
