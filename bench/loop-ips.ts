@@ -24,30 +24,16 @@
  *
  * Run: node --import tsx bench/loop-ips.ts [--wall]   (or through bench/run.ts)
  */
-import { LAYOUT, type Arch } from '../emulator/arch.js';
+import type { Arch } from '../emulator/arch.js';
 import type { GuestImage } from '../emulator/image.js';
 import { loadGuest } from '../emulator/loaders/index.js';
-import { Machine, DEFAULT_SLICE_INSNS } from '../emulator/machine.js';
+import { Machine } from '../emulator/machine.js';
 import { packagePath } from '../emulator/package-root.js';
-import { UC_PROT_ALL } from '../emulator/unicorn/constants.js';
-import { PC_REG } from '../emulator/unicorn/registers.js';
-import { Unicorn } from '../emulator/unicorn/unicorn.js';
+import { now, rawCounted, rawFree, WALL, type Figure } from './lib/raw-unicorn.js';
 
 const MEM = 16 * 1024 * 1024;
-const WALL = process.argv.includes('--wall');
 
-/* Milliseconds: process CPU time (user + system), or wall-clock time with --wall. */
-function now(): number {
-  if (WALL) return performance.now();
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
 const ROUNDS = 5;
-
-interface Figure {
-  readonly ms: number;
-  readonly insns: number;
-}
 
 function machineRun(img: GuestImage): Figure {
   const m = new Machine(img, { memBytes: MEM });
@@ -57,61 +43,6 @@ function machineRun(img: GuestImage): Figure {
   if (stop.code !== 0) throw new Error(`loop guest stopped badly: ${stop.message}`);
   const insns = m.instructions;
   m.close();
-  return { ms, insns };
-}
-
-/* A raw engine: guest RAM at its guest-physical address, the engine's own TLB, tiny device hooks. */
-function rawEngine(img: GuestImage): { uc: Unicorn; stopped: () => boolean } {
-  const base = LAYOUT[img.arch].ramBase;
-  const ram = new ArrayBuffer(MEM);
-  for (const s of img.segments) new Uint8Array(ram).set(s.data, s.gpa - base);
-  const uc = Unicorn.open(img.arch);
-  uc.mapPtr(base, ram, UC_PROT_ALL);
-  let stopped = false;
-  if (img.arch === 'x86_64') {
-    uc.hookIn(() => 0x60); // LSR: transmitter empty
-    uc.hookOut(() => {});
-    uc.hookIntr(() => {
-      stopped = true;
-      uc.emuStop();
-    });
-  } else {
-    uc.mmioMap(
-      0x0900_0000,
-      0x1000,
-      (off) => (off === 0x18 ? 0x90 : 0),
-      () => {},
-    );
-    uc.hookIntr(() => {
-      stopped = true; // the PSCI hvc at the end
-      uc.emuStop();
-    });
-  }
-  uc.regWrite(img.arch === 'x86_64' ? 'rsp' : 'sp', base + MEM);
-  uc.regWrite(PC_REG[img.arch], img.entry);
-  return { uc, stopped: () => stopped };
-}
-
-function rawCounted(img: GuestImage): Figure {
-  const { uc, stopped } = rawEngine(img);
-  let insns = 0;
-  const t0 = now();
-  for (;;) {
-    const err = uc.emuStart(uc.regRead(PC_REG[img.arch]), 0, 0, DEFAULT_SLICE_INSNS);
-    insns += uc.instructionsLastRun();
-    if (err !== 0 || stopped() || !uc.budgetExhaustedLastRun()) break;
-  }
-  const ms = now() - t0;
-  uc.close();
-  return { ms, insns };
-}
-
-function rawFree(img: GuestImage, insns: number): Figure {
-  const { uc } = rawEngine(img);
-  const t0 = now();
-  uc.emuStart(img.entry, 0, 0, 0);
-  const ms = now() - t0;
-  uc.close();
   return { ms, insns };
 }
 
@@ -128,13 +59,13 @@ async function main(): Promise<void> {
     let free: Figure | null = null;
     for (let round = 0; round < ROUNDS; round++) {
       machine = faster(machine, machineRun(img));
-      counted = faster(counted, rawCounted(img));
+      counted = faster(counted, rawCounted(img, MEM));
       if (counted.insns !== machine.insns) {
         throw new Error(
           `${arch}: raw run counted ${counted.insns} instructions, the machine ${machine.insns}`,
         );
       }
-      free = faster(free, rawFree(img, machine.insns));
+      free = faster(free, rawFree(img, MEM, machine.insns));
     }
     if (machine === null || counted === null || free === null) throw new Error('no rounds');
     rows.push(

@@ -1,0 +1,85 @@
+/*
+ * The raw-Unicorn baseline every guest-speed benchmark compares against, in one place:
+ *
+ *   rawCounted   Unicorn's own TLB (UC_TLB_CPU), guest RAM mapped directly at its guest-physical
+ *                address, no fill hook, the Machine's counted slices (uc_emu_start with a count)
+ *   rawFree      the same engine in one uc_emu_start with no count: the fastest the engine goes;
+ *                it cannot tell how many instructions ran, so the caller passes the count the
+ *                Machine measured on the same deterministic guest
+ *
+ * The loop guests' console I/O is answered with minimal hooks (16550 LSR "empty", PL011 flags "not
+ * full", the final hlt / hvc stops) so the raw runs execute the same instructions as the Machine.
+ * Times are this process's CPU time, or wall-clock time when the benchmark was run with --wall.
+ */
+import { LAYOUT } from '../../emulator/arch.js';
+import type { GuestImage } from '../../emulator/image.js';
+import { DEFAULT_SLICE_INSNS } from '../../emulator/machine.js';
+import { UC_PROT_ALL } from '../../emulator/unicorn/constants.js';
+import { PC_REG } from '../../emulator/unicorn/registers.js';
+import { Unicorn } from '../../emulator/unicorn/unicorn.js';
+
+export interface Figure {
+  readonly ms: number;
+  readonly insns: number;
+}
+
+export const WALL = process.argv.includes('--wall');
+
+/** Milliseconds: process CPU time (user + system), or wall-clock time with --wall. */
+export function now(): number {
+  if (WALL) return performance.now();
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/* A raw engine: guest RAM at its guest-physical address, the engine's own TLB, tiny device hooks. */
+function rawEngine(img: GuestImage, memBytes: number): { uc: Unicorn; stopped: () => boolean } {
+  const base = LAYOUT[img.arch].ramBase;
+  const ram = new ArrayBuffer(memBytes);
+  for (const s of img.segments) new Uint8Array(ram).set(s.data, s.gpa - base);
+  const uc = Unicorn.open(img.arch);
+  uc.mapPtr(base, ram, UC_PROT_ALL);
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    uc.emuStop();
+  };
+  if (img.arch === 'x86_64') {
+    uc.hookIn(() => 0x60); // 16550 LSR: transmitter empty
+    uc.hookOut(() => {});
+  } else {
+    uc.mmioMap(
+      0x0900_0000,
+      0x1000,
+      (off) => (off === 0x18 ? 0x90 : 0), // PL011 flags: never full
+      () => {},
+    );
+  }
+  uc.hookIntr(stop); // the PSCI hvc at the end (arm64); any exception (x86)
+  uc.regWrite(img.arch === 'x86_64' ? 'rsp' : 'sp', base + memBytes);
+  uc.regWrite(PC_REG[img.arch], img.entry);
+  return { uc, stopped: () => stopped };
+}
+
+export function rawCounted(img: GuestImage, memBytes: number): Figure {
+  const { uc, stopped } = rawEngine(img, memBytes);
+  let insns = 0;
+  const t0 = now();
+  for (;;) {
+    const err = uc.emuStart(uc.regRead(PC_REG[img.arch]), 0, 0, DEFAULT_SLICE_INSNS);
+    insns += uc.instructionsLastRun();
+    if (err !== 0 || stopped() || !uc.budgetExhaustedLastRun()) break;
+  }
+  const ms = now() - t0;
+  uc.close();
+  return { ms, insns };
+}
+
+export function rawFree(img: GuestImage, memBytes: number, insns: number): Figure {
+  const { uc } = rawEngine(img, memBytes);
+  const t0 = now();
+  uc.emuStart(img.entry, 0, 0, 0);
+  const ms = now() - t0;
+  uc.close();
+  return { ms, insns };
+}
