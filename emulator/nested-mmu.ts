@@ -41,7 +41,7 @@ import type { VmClient } from '../mmu/vm/vm-client.js';
 import type { FaultResult, Orphaned } from '../mmu/vm/vm-results.js';
 import type { Vmspace } from '../mmu/vm/vmspace.js';
 import type { MachineEvent } from './events.js';
-import type { TranslateResult, TranslationFault, Translator } from './translator.js';
+import type { TranslateResult, Translation, TranslationFault, Translator } from './translator.js';
 
 /** Nested faults the fill path took, by kind of access (MMIO counted apart), and fills. */
 export interface MmuCounters {
@@ -79,7 +79,6 @@ export class NestedMmu implements Translator {
   private faultBudget = 0;
   private walkGpa = 0;
   private walkProt = 0;
-  private pendingFault: TranslationFault | null = null;
 
   constructor(private readonly opts: NestedMmuOptions) {
     this.space = opts.vmspace;
@@ -107,7 +106,7 @@ export class NestedMmu implements Translator {
     }
     const page = toGpa(g - (g % PAGE_SIZE));
     const pte = this.nested(page, access);
-    if (pte < 0) return this.takeFault(page, access);
+    if (typeof pte !== 'number') return pte;
     const r = this.hit(pte, access, guestProt);
     if (this.sink)
       this.sink.emit({
@@ -123,28 +122,21 @@ export class NestedMmu implements Translator {
 
   /* ---- the nested dimension ---- */
 
-  /* The leaf PTE location for page, taking nested faults until it is there; -1 if it cannot be. */
-  private nested(page: Gpa, access: AccessKind): number {
+  /* The leaf PTE location for page, taking nested faults until it is there, or why it cannot be. */
+  private nested(page: Gpa, access: AccessKind): number | TranslationFault {
     for (;;) {
       const pte = this.space.gpt.translate(page, access);
       if (pte >= 0) return pte;
       if (this.faultBudget-- <= 0) throw new Error(`nested fault loop at ${page}`);
       const r = this.client.fault(page, access);
       this.count(r, access);
-      if (r.kind !== 'mapped' && r.kind !== 'mmio') {
-        this.pendingFault = this.faultValue(r, page, access);
-        return -1;
-      }
+      if (r.kind !== 'mapped' && r.kind !== 'mmio') return this.faultValue(r, page, access);
       assert(this.space.gpt.translate(page, access) >= 0, `nested fault on ${page} mapped nothing`);
     }
   }
 
   /* A present leaf that grants the access: set A/D as hardware would, pick the rights to cache. */
-  private hit(
-    pte: number,
-    access: AccessKind,
-    guestProt: number,
-  ): { hpa: ReturnType<typeof toHpa>; prot: number } {
+  private hit(pte: number, access: AccessKind, guestProt: number): Translation {
     const gpt = this.space.gpt;
     gpt.markAccessed(toHpa(pte), access === 'write');
     let prot = gpt.protAt(toHpa(pte)) & guestProt;
@@ -163,12 +155,6 @@ export class NestedMmu implements Translator {
     if (r.kind === 'rights') return { kind: 'rights', gpa: page, access, prot: r.prot };
     if (r.kind === 'exhausted') return { kind: 'exhausted', gpa: page, access };
     return { kind: 'nomap', gpa: page, access };
-  }
-
-  private takeFault(page: Gpa, access: AccessKind): TranslationFault {
-    const f = this.pendingFault ?? { kind: 'nomap' as const, gpa: page, access };
-    this.pendingFault = null;
-    return f;
   }
 
   /* ---- the guest dimension ---- */
@@ -196,29 +182,36 @@ export class NestedMmu implements Translator {
         };
       }
       // A guest table page with no usable nested mapping: a nested fault, then walk again.
-      const miss = r.cause;
-      if (this.nested(miss.gpa, miss.access) < 0) return this.takeFault(miss.gpa, miss.access);
+      const miss = this.nested(r.cause.gpa, r.cause.access);
+      if (typeof miss !== 'number') return miss;
     }
   }
 
-  /* The guest's table word at g, read through the GPT as hardware does (no A/D on the read path). */
+  /*
+   * Where the guest's table word at g lives in host RAM (a Uint32Array index), found through the
+   * GPT as hardware finds it: the nested leaf gets Accessed, and Dirty too for a guest A/D update
+   * (a write). A nested miss when the table page has no usable nested mapping.
+   */
+  private tableWord(g: Gpa, access: 'read' | 'write'): number | NestedMiss {
+    const page = toGpa(g - (g % PAGE_SIZE));
+    const pte = this.space.gpt.translate(page, access);
+    if (pte < 0) return { kind: 'nested-miss', gpa: page, access };
+    this.space.gpt.markAccessed(toHpa(pte), access === 'write');
+    return (this.space.gpt.frameAt(toHpa(pte)) * PAGE_SIZE + (g % PAGE_SIZE)) >>> 2;
+  }
+
   private readTable(g: Gpa, out: Word64): NestedMiss | null {
-    const pte = this.space.gpt.translate(toGpa(g - (g % PAGE_SIZE)), 'read');
-    if (pte < 0) return { kind: 'nested-miss', gpa: toGpa(g - (g % PAGE_SIZE)), access: 'read' };
-    this.space.gpt.markAccessed(toHpa(pte), false);
-    const at = (this.space.gpt.frameAt(toHpa(pte)) * PAGE_SIZE + (g % PAGE_SIZE)) >>> 2;
+    const at = this.tableWord(g, 'read');
+    if (typeof at !== 'number') return at;
     out.lo = this.u32[at];
     out.hi = this.u32[at + 1];
     return null;
   }
 
-  /* A guest A/D update: a write to the guest's table page, so it needs (and sets) nested write/dirty. */
   private writeTable(g: Gpa, value: number): NestedMiss | null {
-    const page = toGpa(g - (g % PAGE_SIZE));
-    const pte = this.space.gpt.translate(page, 'write');
-    if (pte < 0) return { kind: 'nested-miss', gpa: page, access: 'write' };
-    this.space.gpt.markAccessed(toHpa(pte), true);
-    this.u32[(this.space.gpt.frameAt(toHpa(pte)) * PAGE_SIZE + (g % PAGE_SIZE)) >>> 2] = value >>> 0;
+    const at = this.tableWord(g, 'write');
+    if (typeof at !== 'number') return at;
+    this.u32[at] = value >>> 0;
     return null;
   }
 }
