@@ -25,28 +25,13 @@
  * Run: node --import tsx bench/loop-ips.ts [--wall]   (or through bench/run.ts)
  */
 import type { Arch } from '../emulator/arch.js';
-import type { GuestImage } from '../emulator/image.js';
 import { loadGuest } from '../emulator/loaders/index.js';
-import { Machine } from '../emulator/machine.js';
 import { packagePath } from '../emulator/package-root.js';
-import { now, rawCounted, rawFree, WALL, type Figure } from './lib/raw-unicorn.js';
+import { faster, machineFigure, rawCounted, rawFree, WALL, type Figure } from './lib/raw-unicorn.js';
 
 const MEM = 16 * 1024 * 1024;
 
 const ROUNDS = 5;
-
-function machineRun(img: GuestImage): Figure {
-  const m = new Machine(img, { memBytes: MEM });
-  const t0 = now();
-  const stop = m.run();
-  const ms = now() - t0;
-  if (stop.code !== 0) throw new Error(`loop guest stopped badly: ${stop.message}`);
-  const insns = m.instructions;
-  m.close();
-  return { ms, insns };
-}
-
-const faster = (a: Figure | null, b: Figure): Figure => (a === null || b.ms < a.ms ? b : a);
 
 const mips = (f: Figure): string => (f.insns / f.ms / 1000).toFixed(1).padStart(8);
 
@@ -58,7 +43,7 @@ async function main(): Promise<void> {
     let counted: Figure | null = null;
     let free: Figure | null = null;
     for (let round = 0; round < ROUNDS; round++) {
-      machine = faster(machine, machineRun(img));
+      machine = faster(machine, machineFigure(img, { memBytes: MEM }));
       counted = faster(counted, rawCounted(img, MEM));
       if (counted.insns !== machine.insns) {
         throw new Error(

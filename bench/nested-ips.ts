@@ -23,32 +23,19 @@ import { readFileSync } from 'node:fs';
 import type { Arch } from '../emulator/arch.js';
 import type { GuestImage } from '../emulator/image.js';
 import { loadGuestBytes } from '../emulator/loaders/index.js';
-import { Machine } from '../emulator/machine.js';
 import { packagePath } from '../emulator/package-root.js';
-import { now, rawCounted, rawFree, WALL, type Figure } from './lib/raw-unicorn.js';
+import { faster, machineFigure, rawCounted, rawFree, WALL, type Figure } from './lib/raw-unicorn.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
 
 const MEM = 16 * 1024 * 1024;
 const ITERATIONS = 10_000_000;
 const FORMATS: readonly FormatName[] = ['ept', 'npt', 's2'];
 const ROUNDS = 3;
-const faster = (a: Figure | null, b: Figure): Figure => (a === null || b.ms < a.ms ? b : a);
 
 async function loopGuest(arch: Arch): Promise<GuestImage> {
   const path = packagePath('guests', arch, 'loop.s');
   const src = readFileSync(path, 'utf8').replace(/^(\.equ\s+ITERATIONS\s*,\s*)\d+/m, `$1${ITERATIONS}`);
   return loadGuestBytes(new TextEncoder().encode(src), path, { memBytes: MEM });
-}
-
-function nestvm(img: GuestImage, format: FormatName): Figure {
-  const m = new Machine(img, { memBytes: MEM, format });
-  const t0 = now();
-  const stop = m.run();
-  const ms = now() - t0;
-  if (stop.code !== 0) throw new Error(`loop guest stopped badly: ${stop.message}`);
-  const insns = m.instructions;
-  m.close();
-  return { ms, insns };
 }
 
 const mips = (f: Figure): string => (f.insns / f.ms / 1000).toFixed(1).padStart(7);
@@ -65,7 +52,7 @@ async function main(): Promise<void> {
       let free: Figure | null = null;
       for (let round = 0; round < ROUNDS; round++) {
         counted = faster(counted, rawCounted(img, MEM));
-        n = faster(n, nestvm(img, format));
+        n = faster(n, machineFigure(img, { memBytes: MEM, format }));
         if (counted.insns !== n.insns) {
           throw new Error(`${arch}: raw run counted ${counted.insns} instructions, nestvm ${n.insns}`);
         }
