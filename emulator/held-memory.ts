@@ -15,14 +15,20 @@
  * effect for reads (writes are checked page by page before anything is copied); device apertures
  * are never held (a hold on an MMIO page answers 'mmio', reported as 'nomap' to the caller).
  */
-import { PAGE_SIZE, gpa as toGpa, gva as toGva, type Gpa } from '../mmu/addr.js';
-import { walkGuest, type GuestPaging, type GuestPhysAccess, type Word64 } from '../mmu/guest-walk/index.js';
+import { PAGE_SIZE, gpa as toGpa, gva as toGva } from '../mmu/addr.js';
+import {
+  gptNestedWalker,
+  nestedGuestAccess,
+  walkGuest,
+  type GuestPaging,
+  type GuestPhysAccess,
+} from '../mmu/guest-walk/index.js';
 import { PROT_READ, PROT_WRITE, type AccessKind } from '../mmu/prot.js';
 import type { PageHold } from '../mmu/vm/page-hold.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
 import type { Vmspace } from '../mmu/vm/vmspace.js';
 import type { GuestMemoryAccess } from './guest-memory.js';
-import type { TranslationFault } from './translator.js';
+import { guestPageFault, type TranslationFault } from './translator.js';
 
 export class HeldGuestMemory implements GuestMemoryAccess {
   private readonly tables: GuestPhysAccess;
@@ -32,10 +38,8 @@ export class HeldGuestMemory implements GuestMemoryAccess {
     private readonly client: VmClient,
     private readonly paging: () => GuestPaging | null,
   ) {
-    this.tables = {
-      read64: (g, out) => this.readTableWord(g, out),
-      write32: () => null, // dry runs never write
-    };
+    // The guest's tables, read through the nested tables without faults or A/D (dry runs never write).
+    this.tables = nestedGuestAccess(gptNestedWalker(space.gpt), space.mem);
   }
 
   read(va: number, length: number): Uint8Array | TranslationFault {
@@ -102,30 +106,10 @@ export class HeldGuestMemory implements GuestMemoryAccess {
     for (let tries = 0; tries < 8; tries++) {
       const r = walkGuest(paging, this.tables, toGva(va), access, false, { dryRun: true });
       if (r.kind === 'ok') return r.gpa;
-      if (r.kind === 'guest-fault') {
-        return {
-          kind: 'guest',
-          gva: toGva(va),
-          level: r.level,
-          reason: r.reason,
-          access,
-          code: r.code,
-          arch: r.arch,
-        };
-      }
+      if (r.kind === 'guest-fault') return guestPageFault(r);
       const f = this.client.fault(r.cause.gpa, 'read');
       if (f.kind !== 'mapped') return { kind: 'nomap', gpa: r.cause.gpa, access };
     }
     return { kind: 'nomap', gpa: toGpa(va - (va % PAGE_SIZE)), access };
-  }
-
-  private readTableWord(g: Gpa, out: Word64): { kind: 'nested-miss'; gpa: Gpa; access: 'read' } | null {
-    const page = toGpa(g - (g % PAGE_SIZE));
-    const info = this.space.gpt.lookup(page);
-    if (info === null) return { kind: 'nested-miss', gpa: page, access: 'read' };
-    const at = (info.frame * PAGE_SIZE + (g % PAGE_SIZE)) >>> 2;
-    out.lo = this.space.mem.u32[at];
-    out.hi = this.space.mem.u32[at + 1];
-    return null;
   }
 }

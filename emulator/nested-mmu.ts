@@ -41,7 +41,13 @@ import type { VmClient } from '../mmu/vm/vm-client.js';
 import type { FaultResult, Orphaned } from '../mmu/vm/vm-results.js';
 import type { Vmspace } from '../mmu/vm/vmspace.js';
 import type { MachineEvent } from './events.js';
-import type { TranslateResult, Translation, TranslationFault, Translator } from './translator.js';
+import {
+  guestPageFault,
+  type TranslateResult,
+  type Translation,
+  type TranslationFault,
+  type Translator,
+} from './translator.js';
 
 /** Nested faults the fill path took, by kind of access (MMIO counted apart), and fills. */
 export interface MmuCounters {
@@ -170,17 +176,7 @@ export class NestedMmu implements Translator {
         this.walkProt = r.tlbProt;
         return null;
       }
-      if (r.kind === 'guest-fault') {
-        return {
-          kind: 'guest',
-          gva: va,
-          level: r.level,
-          reason: r.reason,
-          access,
-          code: r.code,
-          arch: r.arch,
-        };
-      }
+      if (r.kind === 'guest-fault') return guestPageFault(r);
       // A guest table page with no usable nested mapping: a nested fault, then walk again.
       const miss = this.nested(r.cause.gpa, r.cause.access);
       if (typeof miss !== 'number') return miss;

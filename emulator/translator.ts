@@ -18,6 +18,7 @@
  * walk; the guest cannot tell the difference.
  */
 import { PAGE_SIZE, gpa, hpa, type Gpa, type Gva, type Hpa } from '../mmu/addr.js';
+import type { GuestFault } from '../mmu/guest-walk/walk-result.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE, type AccessKind, type Prot } from '../mmu/prot.js';
 
 export interface Translation {
@@ -50,6 +51,17 @@ export interface Translator {
 }
 
 export const isFault = (r: TranslateResult): r is TranslationFault => 'kind' in r;
+
+/** The guest walker's page fault as the Machine reports it (the guest stops; Unicorn cannot deliver it). */
+export const guestPageFault = (f: GuestFault): TranslationFault => ({
+  kind: 'guest',
+  gva: f.gva,
+  level: f.level,
+  reason: f.reason,
+  access: f.access,
+  code: f.code,
+  arch: f.arch,
+});
 
 /** A device page: guest-physical window -> host-physical MMIO aperture. */
 export interface DeviceWindow {
