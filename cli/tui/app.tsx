@@ -43,10 +43,12 @@ import {
 import { HelpScreen, helpLines } from './help-screen.js';
 import { Header, StatusBar } from './status-bar.js';
 import { installInkOutputCache } from './ink-output-cache.js';
+import { installInkOutputGrid } from './ink-output-grid.js';
 import { startTicker } from './ticker.js';
 
-// Lines that did not change since the last frame are not tokenized again (ink-output-cache.ts).
-await installInkOutputCache();
+// Lines that did not change since the last frame are not tokenized again (ink-output-cache.ts),
+// and rows are turned into terminal text without Ink's per-cell style diffing (ink-output-grid.ts).
+await Promise.all([installInkOutputCache(), installInkOutputGrid()]);
 
 export interface AppProps {
   readonly session: TuiSession;

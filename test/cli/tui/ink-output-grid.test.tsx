@@ -1,0 +1,158 @@
+// Ink's frame text, computed the cheap way: random frames of writes, clips and transformers are
+// replayed through Ink's own Output.get() and through outputGridText(), which must agree text for
+// text (frame after frame, so the row memo is exercised too); then the real install.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { render } from 'ink-testing-library';
+import { Box, Text } from 'ink';
+import {
+  inkOutputClass,
+  installInkOutputGrid,
+  outputGridText,
+  rowText,
+} from '../../../cli/tui/ink-output-grid.js';
+
+const Output = (await inkOutputClass())!;
+const inkGet = Output.prototype.get as unknown as (this: unknown) => { output: string; height: number };
+
+const ESC = '\u001B[';
+/* Pieces of text: plain and wide characters, newlines, and SGR codes that open and close styles
+ * (colours of both kinds, bold and dim that share their end code, inverse, a 256-colour). */
+const piece = fc.constantFrom(
+  'a',
+  'bc',
+  ' ',
+  '  ',
+  '│',
+  '─┐',
+  '漢',
+  '🙂',
+  '\n',
+  `${ESC}31m`,
+  `${ESC}39m`,
+  `${ESC}1m`,
+  `${ESC}2m`,
+  `${ESC}22m`,
+  `${ESC}7m`,
+  `${ESC}27m`,
+  `${ESC}44m`,
+  `${ESC}49m`,
+  `${ESC}38;5;208m`,
+  `${ESC}0m`,
+);
+const text = fc.array(piece, { minLength: 0, maxLength: 12 }).map((p) => p.join(''));
+
+const TRANSFORMERS = [
+  (s: string) => s.toUpperCase(),
+  (s: string) => `${ESC}32m${s}${ESC}39m`,
+  (s: string, i: number) => `${i}${s}`,
+];
+
+type Op =
+  | { type: 'write'; x: number; y: number; text: string; t: number[] }
+  | { type: 'clip'; clip: { x1?: number; x2?: number; y1?: number; y2?: number } }
+  | { type: 'unclip' };
+
+const coord = fc.integer({ min: -3, max: 24 });
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      type: fc.constant('write' as const),
+      x: coord,
+      y: coord,
+      text,
+      t: fc.subarray([0, 1, 2]),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      type: fc.constant('clip' as const),
+      clip: fc.record({ x1: coord, x2: coord, y1: coord, y2: coord }, { requiredKeys: [] }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ type: 'unclip' as const }) },
+);
+
+function replay(width: number, height: number, ops: Op[]) {
+  const out = new Output({ width, height }) as unknown as {
+    write(x: number, y: number, text: string, o: { transformers: unknown[] }): void;
+    clip(c: unknown): void;
+    unclip(): void;
+  };
+  for (const o of ops) {
+    if (o.type === 'write') out.write(o.x, o.y, o.text, { transformers: o.t.map((i) => TRANSFORMERS[i]) });
+    else if (o.type === 'clip') out.clip(o.clip);
+    else out.unclip();
+  }
+  return out;
+}
+
+describe('outputGridText', () => {
+  it('gives Ink’s own text for any writes, clips and transformers, frame after frame', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(fc.array(op, { maxLength: 14 }), { minLength: 1, maxLength: 4 }),
+        (width, height, frames) => {
+          for (const ops of frames) {
+            const ink = inkGet.call(replay(width, height, ops));
+            const ours = outputGridText.call(replay(width, height, ops) as never);
+            expect(ours).toEqual(ink);
+            // the same frame again: now every row comes from the memo
+            expect(outputGridText.call(replay(width, height, ops) as never)).toEqual(ink);
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('switches styles on and off only where neighbouring cells differ', () => {
+    const red = [{ type: 'ansi' as const, code: `${ESC}31m`, endCode: `${ESC}39m` }];
+    const cell = (value: string, styles = red) => ({
+      type: 'char' as const,
+      value,
+      fullWidth: false,
+      styles,
+    });
+    expect(rowText([cell('a'), cell('b'), cell(' ', []), cell(' ', [])])).toBe(`${ESC}31mab${ESC}39m`);
+    expect(rowText([cell('a', []), undefined, cell('b')])).toBe(`a${ESC}31mb${ESC}39m`);
+    expect(rowText([])).toBe('');
+  });
+});
+
+describe('installInkOutputGrid', () => {
+  const Screen = () => (
+    <Box
+      borderStyle="round"
+      borderColor="cyan"
+      width={30}
+      height={6}
+      flexDirection="column"
+      overflowY="hidden"
+    >
+      <Text color="green">green 漢字 and </Text>
+      <Text bold dimColor>
+        bold dim
+      </Text>
+      <Text inverse>{'inverse\nover lines\nthat overflow\nthe box\nand more'}</Text>
+    </Box>
+  );
+
+  it('puts outputGridText in Ink and draws the same screen as Ink did', async () => {
+    const before = render(<Screen />);
+    const expected = before.lastFrame();
+    before.unmount();
+    expect(Output.prototype.get).toBe(inkGet);
+    expect(await installInkOutputGrid()).toBe(true);
+    expect(await installInkOutputGrid()).toBe(true);
+    expect(Output.prototype.get).toBe(outputGridText);
+    const after = render(<Screen />);
+    expect(after.lastFrame()).toBe(expected);
+    expect(after.lastFrame()).toContain('over lines');
+    after.unmount();
+  });
+});
