@@ -11,14 +11,16 @@
  * installInkOutputCache() wraps OutputCaches.prototype.getStyledChars so that a line's styled chars
  * are looked up in a module-wide cache first:
  *
- *     getStyledChars(line) ──► young.get(line) ──► old.get(line) (moved to young) ──► Ink's own
+ *     getStyledChars(line) ──► young.get(line) ──► old.get(line) (moved to young)
+ *                                   ──► styledCharsQuick(line) (ink-styled-chars.ts) ──► Ink's own
  *
  * Two generations bound the memory: when `young` holds LIMIT lines it becomes `old` and the previous
  * `old` is dropped, so at most 2 x LIMIT lines are kept and a line still on the screen survives.
  *
  * Invariants:
  *   - the same line gives the same styled chars as Ink computes (the value is Ink's own result for
- *     that exact string; Ink only reads these arrays and their objects, never writes them);
+ *     that exact string, or styledCharsQuick's equal one; Ink only reads these arrays and their
+ *     objects, never writes them);
  *   - installing twice is a no-op; when Ink's internals are not shaped as expected (another Ink
  *     version), nothing is changed and Ink draws as it always did: the result says so.
  *
@@ -28,6 +30,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { styledCharsQuick } from './ink-styled-chars.js';
 
 /** Lines per generation: a 120x40 screen has a few hundred distinct lines, so all of a frame fits,
  * and the cache holds at most 2 x 1024 lines (a few MB of styled chars). */
@@ -88,7 +91,10 @@ export function installInkOutputCache(): Promise<boolean> {
   installed ??= outputCachesPrototype().then(
     (proto) => {
       if (!proto) return false;
-      proto.getStyledChars = cachedLookup(proto.getStyledChars as Lookup);
+      const inks = proto.getStyledChars as Lookup;
+      proto.getStyledChars = cachedLookup(function (this: unknown, line: string) {
+        return styledCharsQuick(line) ?? inks.call(this, line);
+      });
       return true;
     },
     () => false,
