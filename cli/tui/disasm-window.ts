@@ -38,6 +38,12 @@ function decodeFrom(dis: Disassembler, read: ReadBytes, start: number, end: numb
   return bytes ? dis(bytes, start) : null;
 }
 
+/** Farthest distance before the PC the window reads, and the end of what it reads. */
+function span(arch: Arch, pc: number, before: number, after: number): { back: number; end: number } {
+  const width = arch === 'x86_64' ? MAX_X86 : 4;
+  return { back: arch === 'x86_64' ? X86_BACK : before * 4, end: pc + (after + 1) * width };
+}
+
 export function disasmWindow(
   dis: Disassembler,
   arch: Arch,
@@ -46,9 +52,8 @@ export function disasmWindow(
   before = 4,
   after = 12,
 ): DisasmLine[] {
-  const width = arch === 'x86_64' ? MAX_X86 : 4;
-  const end = pc + (after + 1) * width;
-  const tries = arch === 'x86_64' ? [...Array(X86_BACK).keys()].map((k) => X86_BACK - k) : [before * 4];
+  const { back: farthest, end } = span(arch, pc, before, after);
+  const tries = arch === 'x86_64' ? [...Array(farthest).keys()].map((k) => farthest - k) : [farthest];
   for (const back of [...tries, 0]) {
     const insns = decodeFrom(dis, read, pc - back, end);
     if (!insns) continue;
@@ -57,4 +62,37 @@ export function disasmWindow(
     return insns.slice(Math.max(0, at - before), at + 1 + after).map((i) => line(i, pc));
   }
   return [{ addr: gva(pc), text: '(no memory at the PC)', isPc: true }];
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** Windows kept per PC: a running guest's snapshots land on the few PCs of its loop. */
+const MEMO_PCS = 256;
+
+/**
+ * disasmWindow, remembered per PC while the bytes it reads stay the same. Every snapshot of a
+ * running guest asks for the window at a new PC, and on x86-64 finding the boundaries before the
+ * PC can take several decodes; a loop's PCs come round again and again. The memo reads the whole
+ * span the window may read and reuses the lines (the same array: the CPU pane is then not drawn
+ * again) only when those bytes are unchanged, so self-modifying code is shown as it is now.
+ */
+export function memoDisasmWindow(
+  dis: Disassembler,
+  arch: Arch,
+  read: ReadBytes,
+): (pc: number) => DisasmLine[] {
+  const seen = new Map<number, { bytes: Uint8Array; lines: DisasmLine[] }>();
+  return (pc) => {
+    const { back, end } = span(arch, pc, 4, 12);
+    const bytes = pc - back >= 0 ? read(pc - back, end - (pc - back)) : null;
+    const hit = seen.get(pc);
+    if (bytes && hit && sameBytes(hit.bytes, bytes)) return hit.lines;
+    const lines = disasmWindow(dis, arch, read, pc);
+    if (bytes) {
+      if (seen.size >= MEMO_PCS) seen.clear();
+      seen.set(pc, { bytes: bytes.slice(), lines });
+    }
+    return lines;
+  };
 }

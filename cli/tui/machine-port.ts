@@ -41,7 +41,7 @@ import {
 import { nestedMiss } from '../../mmu/guest-walk/guest-phys.js';
 import { EventFanout, type EventSink, type MmuEvent } from '../../mmu/events.js';
 import { objectOffset } from '../../mmu/vm/vm-mapping.js';
-import { disasmWindow } from './disasm-window.js';
+import { memoDisasmWindow } from './disasm-window.js';
 import { fillPageStates, gptInfo, walkOf } from './gpt-view.js';
 import { clientInfo, frameInfo, poolInfo } from './inspect.js';
 import type {
@@ -83,6 +83,8 @@ export class MachineTuiPort implements MachinePort {
   private readonly vm: NestedVm;
   private readonly unmapped = new Map<number, number>(); // region gpa -> length
   private readonly tables: GuestPhysAccess;
+  /* The disassembly window per PC, decoded again only when the code bytes around the PC change. */
+  private readonly disasmAt: (pc: number) => DisasmLine[];
 
   constructor(
     private readonly machine: Machine,
@@ -107,6 +109,7 @@ export class MachineTuiPort implements MachinePort {
         throw new Error('the live view walks the guest tables as a dry run only');
       },
     };
+    this.disasmAt = memoDisasmWindow(dis, this.arch, this.readGuestBytes);
   }
 
   /* ---- running ---- */
@@ -153,8 +156,7 @@ export class MachineTuiPort implements MachinePort {
   };
 
   disasm(): DisasmLine[] {
-    const pc = Number(this.machine.regs()[PC[this.arch]]);
-    return disasmWindow(this.dis, this.arch, this.readGuestBytes, pc);
+    return this.disasmAt(Number(this.machine.regs()[PC[this.arch]]));
   }
 
   guestPaging(): boolean {

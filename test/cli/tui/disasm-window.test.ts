@@ -1,7 +1,7 @@
 // The disassembly window with the real capstone disassembler, on assembled code.
 import { describe, expect, it } from 'vitest';
 import { loadDisassembler } from '../../../emulator/asm/disassemble.js';
-import { disasmWindow } from '../../../cli/tui/disasm-window.js';
+import { disasmWindow, memoDisasmWindow } from '../../../cli/tui/disasm-window.js';
 
 /** Guest memory as one readable range [base, base + bytes.length). */
 const memory = (base: number, bytes: number[]) => (addr: number, len: number) => {
@@ -53,5 +53,30 @@ describe('disasmWindow', () => {
     expect(w[0].isPc).toBe(true);
     const none = disasmWindow(dis, 'arm64', () => null, 0x4000_0000);
     expect(none).toEqual([{ addr: 0x4000_0000, text: '(no memory at the PC)', isPc: true }]);
+  });
+
+  it('memoDisasmWindow decodes a PC once while its bytes stay, and again when the code changes', async () => {
+    const real = await loadDisassembler('x86_64');
+    let decodes = 0;
+    const dis: typeof real = (bytes, addr) => {
+      decodes++;
+      return real(bytes, addr);
+    };
+    const base = 0x10_0000;
+    const code = Array<number>(256).fill(0x90); // nops
+    const read = (addr: number, len: number) => memory(base, code)(addr, len);
+    const at = memoDisasmWindow(dis, 'x86_64', read);
+    const pc = base + 100;
+    const first = at(pc);
+    expect(first).toEqual(disasmWindow(real, 'x86_64', read, pc));
+    const cost = decodes;
+    expect(cost).toBeGreaterThan(0);
+    expect(at(pc)).toBe(first);
+    expect(decodes).toBe(cost);
+    code[101] = 0xf4; // hlt after the PC: the window must show it
+    const changed = at(pc);
+    expect(decodes).toBeGreaterThan(cost);
+    expect(changed).not.toBe(first);
+    expect(changed.map((l) => l.text).slice(4, 7)).toEqual(['nop', 'hlt', 'nop']);
   });
 });
