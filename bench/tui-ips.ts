@@ -42,7 +42,7 @@ const { App } = await import('../cli/tui/app.js');
 const { openTuiSession } = await import('../cli/tui/machine-port.js');
 
 const MEM = 16 * 1024 * 1024;
-const ROUNDS = 3;
+const ROUNDS = 5;
 /* Instruction limits giving a couple of seconds per run on the development machine. */
 const LIMIT: Record<Arch, number> = { x86_64: 300_000_000, arm64: 1_000_000_000 };
 
