@@ -56,7 +56,8 @@ export function withExecOptions<T>(y: Argv<T>) {
       coerce: (v: unknown) => parseCount('max-insns', v),
     })
     .option('timeout', {
-      describe: 'stop the guest after this many milliseconds of wall-clock time (exit status 6)',
+      describe:
+        'stop the guest once it has run this many milliseconds (exit status 6; time paused in tui does not count)',
       type: 'string',
       coerce: (v: unknown) => parseCount('timeout', v),
     })

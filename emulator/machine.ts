@@ -29,9 +29,10 @@
  * stop at the next instruction boundary; the fill hook records a translation fault and returns
  * "no translation", which makes the engine end the run with an error. After each slice the
  * Machine turns, in this order, a recorded stop, an engine error (explained by the recorded fault
- * when there is one), an early end (x86 hlt, arm64 wfi), the instruction limit, or the wall-clock
- * timeout into a StopReason. The timeout is checked between slices only (the count stays exact;
- * only where the timeout lands varies).
+ * when there is one), an early end (x86 hlt, arm64 wfi), the instruction limit, or the
+ * timeout into a StopReason. The timeout counts wall-clock time spent running slices, so time
+ * between slices (a paused live view) does not use it up; it is checked between slices only (the
+ * count stays exact; only where the timeout lands varies).
  *
  * Invariants: the host RAM buffer outlives the engine (the binding pins it); after a StopReason
  * is returned every later runSlice()/run() returns the same one; `instructions` never counts an
@@ -74,7 +75,7 @@ export interface MachineOptions {
   readonly memBytes: number;
   /** Stop with 'limit' after exactly this many instructions. */
   readonly maxInsns?: number;
-  /** Stop with 'timeout' once this much wall-clock time has passed (checked between slices). */
+  /** Stop with 'timeout' once slices have run this long, in wall-clock ms (checked between slices). */
   readonly timeoutMs?: number;
   /** Instruction budget of one slice (default 2,000,000). */
   readonly sliceInsns?: number;
@@ -170,7 +171,8 @@ export class Machine {
   private readonly onConsole: ((text: string) => void) | undefined;
   private consoleText = '';
   private executed = 0;
-  private startedAt: number | null = null;
+  /** Wall-clock ms spent inside runSlice's engine runs (what timeoutMs limits). */
+  private runMs = 0;
   private final: StopReason | null = null;
   /* Set during a slice by devices/hooks (requested stop) and by the fill hook (fault). */
   private requested: Omit<StopReason, 'pc'> | null = null;
@@ -323,7 +325,6 @@ export class Machine {
     if (!Number.isSafeInteger(insns) || insns <= 0) {
       throw new RangeError(`runSlice: instruction budget must be a positive integer, got ${insns}`);
     }
-    this.startedAt ??= performance.now();
     const early = this.limitOrTimeout();
     if (early !== null) return this.finish(early);
 
@@ -335,11 +336,13 @@ export class Machine {
     this.tableEnter();
     let err: number;
     let ran: number;
+    const began = performance.now();
     try {
       err = this.uc.emuStart(this.pc(), 0, 0, budget);
       ran = this.uc.instructionsLastRun(this.stoppedInside);
     } finally {
       this.vm?.vcpuClient.tableExit();
+      this.runMs += performance.now() - began;
     }
     this.executed += ran;
     if (this.sink.enabled) this.sink.emit({ type: 'vcpu-exit', instructions: ran, kicked: this.kicked });
@@ -545,11 +548,7 @@ export class Machine {
     if (this.maxInsns !== undefined && this.executed >= this.maxInsns) {
       return { reason: 'limit', code: EXIT_LIMIT, message: `instruction limit of ${this.maxInsns} reached` };
     }
-    if (
-      this.timeoutMs !== undefined &&
-      this.startedAt !== null &&
-      performance.now() - this.startedAt >= this.timeoutMs
-    ) {
+    if (this.timeoutMs !== undefined && this.runMs >= this.timeoutMs) {
       return { reason: 'timeout', code: EXIT_LIMIT, message: `time limit of ${this.timeoutMs} ms reached` };
     }
     return null;

@@ -9,7 +9,7 @@
  *             status                 semihosting SYS_EXIT / SYS_EXIT_EXTENDED
  *   fault     4                      the guest did something the machine cannot continue from
  *   limit     6                      the instruction limit (maxInsns) was reached exactly
- *   timeout   6                      the wall-clock limit (timeoutMs) passed
+ *   timeout   6                      the guest ran for timeoutMs of wall-clock time
  *
  * `pc` is the vCPU's program counter at the stop: the faulting instruction for a fault, the
  * calling instruction for hvc and semihosting, the next instruction after x86 `hlt` and `out`.

@@ -85,6 +85,18 @@ describe('Machine: both architectures', () => {
       expect(m.instructions).toBeGreaterThan(0);
     });
 
+    it(`${arch}: the timeout counts time spent running, not time between slices`, async () => {
+      const m = await machine(arch, SPIN[arch], { timeoutMs: 40, sliceInsns: 10_000 });
+      expect(m.runSlice()).toBeNull();
+      await new Promise((r) => setTimeout(r, 80)); // paused, as in the live view: twice the limit
+      expect(m.runSlice()).toBeNull();
+      const before = m.instructions;
+      const stop = m.run();
+      expect(stop).toMatchObject({ reason: 'timeout', code: 6 });
+      expect(stop.message).toMatch(/time limit of 40 ms/);
+      expect(m.instructions).toBeGreaterThan(before);
+    });
+
     it(`${arch}: starts with pc at the entry and sp at the top of guest RAM`, async () => {
       const m = await machine(arch, HELLO[arch], { memBytes: 4 * MiB });
       const r = m.regs();
