@@ -57,7 +57,7 @@ function flagsLine(snap: TuiSnapshot, changed: ReadonlySet<string>, width: numbe
   const text = reg ? `${hex64(reg.value)}  ${decodeFlags(snap.arch, reg.value)}` : '?';
   return (
     <Text key="flags" bold={hot} color={hot ? 'yellow' : undefined}>
-      {clip(`${name}${hot ? '*' : ' '}${text}${snap.cpu.mode ? '   ' + snap.cpu.mode : ''}`, width)}
+      {clip(`${name}${hot ? '*' : ' '}${text}`, width)}
     </Text>
   );
 }
@@ -90,7 +90,7 @@ export function CpuPane({ snap, changed, width, height, focused }: CpuPaneProps)
   const body = [
     ...top,
     <Text key="dh" dimColor>
-      {clip(`disassembly (${snap.arch})`, w)}
+      {clip(`disassembly (${snap.cpu.mode ?? snap.arch})`, w)}
     </Text>,
     ...disasmLines(snap, w, room),
     ...consoleLine,

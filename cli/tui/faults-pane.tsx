@@ -2,8 +2,8 @@
  * Faults pane (pure): the scrolling log of nested faults, fills and user actions.
  *
  * Each row: sequence number, kind (read/write/exec/mmio, or action), how it was resolved (a
- * 'filled' row is a hardware walk that found the page present: no VM exit), the GPA, the GVA when
- * the guest pages, and the host frame it mapped. Actions show their note instead.
+ * 'filled' row is a hardware walk that found the page present: no VM exit), the GPA, the host
+ * frame it mapped, and the GVA when the guest pages. Actions show their note instead.
  *
  * The view follows the newest entries unless the container passes a cursor (a sequence number):
  * then the window holds the cursor row, which is marked '>' and drawn inverse. Filtering is a pure
@@ -34,26 +34,55 @@ export function filterFaults(
 const RESULT_TEXT: Record<FaultResult, string> = {
   mapped: 'mapped',
   mmio: 'MMIO',
-  nomap: 'no mapping',
+  nomap: 'nomap',
   rights: 'rights',
   filled: 'filled',
 };
 
 /*
- * One row, most telling fields first so that a narrow pane still shows them:
+ * Rows are columns under a header, like top's, so that a pane 36 columns wide (120x40) still
+ * shows the whole guest-physical address and the frame; the guest-virtual address, when the guest
+ * pages, comes last, being the longest:
  *
- *     seq kind  result     gpa            [gva]          [hfn]
- *      12 write mapped     gpa 0x00003000 gva 0x00403000 hfn 0x103
+ *       seq kind  result gpa        frame gva
+ *         2 exec  mapped 0x00100000 0x100 -
+ *        12 write mapped 0x00400000 0x400 0x7f0000000000
+ *        14 action evict 0x3000: hfn 0x103 disconnected
+ *
+ * The frame and gva columns are as wide as their widest value among the rows shown.
  */
-export function faultRowText(e: FaultLogEntry, showGva: boolean): string {
+export interface FaultColumns {
+  readonly frame: number;
+  /** 0 when the guest does not page (no gva column). */
+  readonly gva: number;
+}
+
+const frameText = (e: FaultLogEntry) => (e.hfn !== undefined ? shortHex(e.hfn) : '-');
+const gvaText = (e: FaultLogEntry) => (e.gva !== undefined ? addr(e.gva) : '-');
+
+export function faultColumns(rows: readonly FaultLogEntry[], showGva: boolean): FaultColumns {
+  let frame = 'frame'.length;
+  let gva = showGva ? 'gva'.length : 0;
+  for (const e of rows) {
+    if (e.origin === 'action') continue;
+    frame = Math.max(frame, frameText(e).length);
+    if (showGva) gva = Math.max(gva, gvaText(e).length);
+  }
+  return { frame, gva };
+}
+
+export function faultHeaderText(cols: FaultColumns): string {
+  return `  seq kind  result ${'gpa'.padEnd(10)} ${'frame'.padEnd(cols.frame)}${cols.gva ? ' gva' : ''}`;
+}
+
+export function faultRowText(e: FaultLogEntry, cols: FaultColumns): string {
   const seq = String(e.seq).padStart(5);
   if (e.origin === 'action') return `${seq} action ${e.note ?? ''}`;
-  const result = (e.result ? RESULT_TEXT[e.result] : '').padEnd(10);
-  const gpa = e.gpa !== undefined ? ` gpa ${addr(e.gpa)}` : '';
-  const gva = showGva ? (e.gva !== undefined ? ` gva ${addr(e.gva)}` : ' gva -'.padEnd(15)) : '';
-  const hfn = e.hfn !== undefined ? ` hfn ${shortHex(e.hfn)}` : '';
+  const result = (e.result ? RESULT_TEXT[e.result] : '').padEnd(6);
+  const gpa = (e.gpa !== undefined ? addr(e.gpa) : '-').padEnd(10);
+  const gva = cols.gva ? ` ${gvaText(e).padEnd(cols.gva)}` : '';
   const note = e.note ? ` ${e.note}` : '';
-  return `${seq} ${e.kind.padEnd(5)} ${result}${gpa}${gva}${hfn}${note}`;
+  return `${seq} ${e.kind.padEnd(5)} ${result} ${gpa} ${frameText(e).padEnd(cols.frame)}${gva}${note}`.trimEnd();
 }
 
 export interface FaultsPaneProps {
@@ -86,17 +115,18 @@ export function FaultsPane({
   const at = cursorSeq === null ? -1 : rows.findIndex((e) => e.seq === cursorSeq);
   const start = windowStart(rows.length, room, at);
   const shown = rows.slice(start, start + room);
+  const cols = faultColumns(shown, snap.guestPaging);
   const detail = `filter: ${filter}  ${rows.length}/${snap.faults.total}${at < 0 ? '' : '  (cursor)'}`;
   return (
     <PaneFrame title="Faults" index={2} focused={focused} width={width} height={height} detail={detail}>
-      <Text dimColor>{clip('  seq kind  result     address / frame', w)}</Text>
+      <Text dimColor>{clip(' ' + faultHeaderText(cols), w)}</Text>
       {shown.length === 0 ? <Text dimColor>{clip('(nothing logged yet)', w)}</Text> : null}
       {shown.map((e, i) => {
         const mark = e.seq === cursorSeq;
         const bad = e.result === 'nomap' || e.result === 'rights';
         return (
           <Text key={i} inverse={mark} color={bad ? 'red' : e.origin === 'action' ? 'cyan' : undefined}>
-            {clip((mark ? '>' : ' ') + faultRowText(e, snap.guestPaging), w)}
+            {clip((mark ? '>' : ' ') + faultRowText(e, cols), w)}
           </Text>
         );
       })}

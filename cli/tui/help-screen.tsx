@@ -21,10 +21,11 @@ export const PANE_HELP: readonly { title: string; text: string }[] = [
     text:
       'When the guest touches a guest-physical page that the nested page table does not allow yet, the CPU ' +
       'leaves the guest (a nested page fault, a "VM exit") and the hypervisor deals with it: it maps memory ' +
-      '(mapped), passes the access to a device model (MMIO), or stops the guest (no mapping, or not enough ' +
-      'rights). Each line shows the number of the event, the kind of access, the guest-physical address (GPA), ' +
-      'the guest-virtual address (GVA) when the guest uses its own page tables, the result, and the host frame ' +
-      '(hfn) that now backs the page. A "fill" line is a walk that found the page already mapped: no exit. ' +
+      '(mapped), passes the access to a device model (MMIO), or stops the guest (nomap: no mapping; rights: ' +
+      'not enough rights). Each line shows the number of the event (seq), the kind of access, the result, the ' +
+      'guest-physical address (gpa), the host frame that now backs the page (frame), and the guest-virtual ' +
+      'address (gva) when the guest uses its own page tables. A "filled" line is a walk that found the page ' +
+      'already mapped: no exit. ' +
       'Everything you do with the keys is logged here as an "action".',
   },
   {

@@ -80,7 +80,7 @@ export function planLayout(columns: number, rows: number, focus: PaneId, zoom: b
     };
   }
   const c1 = CPU_COLUMN;
-  const c2 = Math.floor((width - c1) / 2);
+  const c2 = Math.ceil((width - c1) / 2); // the fault log gets the odd column
   const c3 = width - c1 - c2;
   const [c, h] = split(bodyHeight, [3, 1]);
   const [d, g, fr] = split(bodyHeight, [3, 4, 3]);

@@ -83,11 +83,11 @@ describe('App at 80x24 (tabs)', () => {
     let f = r.lastFrame();
     expect(f).toContain('[2 Faults]');
     expect(f).toContain('action harvest: 5 pages dirty');
-    expect(f).toMatch(/write mapped +gpa 0x00003000/);
+    expect(f).toMatch(/write mapped 0x00003000/);
     await r.press('f');
     f = r.lastFrame();
     expect(f).toContain('filter: read');
-    expect(f).toMatch(/read +mapped +gpa 0x00006000/);
+    expect(f).toMatch(/read +mapped 0x00006000/);
     expect(f).not.toMatch(/ write /);
     expect(f).not.toMatch(/exec /);
     expect(f).not.toContain('action harvest');

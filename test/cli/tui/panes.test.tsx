@@ -35,6 +35,16 @@ describe('CPU pane', () => {
     expect(out).toContain('>1 CPU');
   });
 
+  it('names the paging mode above the disassembly, whole, in the 45-column pane of a 120x40 screen', () => {
+    const s = new FakeSession({ arch: 'x86_64' });
+    s.advance(3);
+    const snap = s.snapshot();
+    const withMode = { ...snap, cpu: { ...snap.cpu, mode: 'long mode, paging on' } };
+    const out = frameOf(<CpuPane snap={withMode} changed={new Set()} width={45} height={30} focused />);
+    expect(out).toContain('disassembly (long mode, paging on)');
+    expect(out).toMatch(/rflags 0000000000000246 {2}PF ZF IF +║/);
+  });
+
   it('shows the arm64 register set and NZCV', () => {
     const s = new FakeSession({ arch: 'arm64' });
     s.advance(2);
@@ -61,13 +71,24 @@ describe('Faults pane', () => {
       <FaultsPane snap={snap} filter="all" cursorSeq={null} width={80} height={21} focused />,
     );
     // the newest rows fit; the oldest scrolled off the top
-    expect(out).not.toMatch(/gpa 0x00000000 /);
-    expect(out).toMatch(/read +mapped +gpa 0x00014000 hfn 0x114/);
-    expect(out).toMatch(/write mapped +gpa 0x00017000 hfn 0x117/);
-    expect(out).toMatch(/mmio +MMIO +gpa 0x0003c000/);
+    expect(out).toMatch(/seq kind {2}result gpa +frame\s/);
+    expect(out).not.toMatch(/ 0x00000000 /);
+    expect(out).toMatch(/read +mapped 0x00014000 0x114/);
+    expect(out).toMatch(/write mapped 0x00017000 0x117/);
+    expect(out).toMatch(/mmio +MMIO +0x0003c000 -/);
     expect(out).toContain('action harvest:');
     expect(out).toContain('filter: all');
     expect(out).not.toContain('gva');
+  });
+
+  it('shows the whole address and frame in the 38-column pane of a 120x40 screen', () => {
+    const s = new FakeSession({ arch: 'x86_64', pages: 64 });
+    s.advance(30);
+    const out = frameOf(
+      <FaultsPane snap={s.snapshot()} filter="all" cursorSeq={null} width={38} height={21} focused />,
+    );
+    expect(out).toMatch(/write mapped 0x00017000 0x117 *║/);
+    expect(out).not.toMatch(/mapped 0x[0-9a-f]*~/);
   });
 
   it('filters by kind and shows GVAs when the guest pages', () => {
@@ -80,7 +101,8 @@ describe('Faults pane', () => {
       <FaultsPane snap={snap} filter="write" cursorSeq={null} width={90} height={21} focused />,
     );
     expect(out).toContain('filter: write');
-    expect(out).toMatch(/write mapped +gpa 0x40003000 gva 0x00403000 hfn 0x103/);
+    expect(out).toMatch(/seq kind {2}result gpa +frame gva/);
+    expect(out).toMatch(/write mapped 0x40003000 0x103 +0x00403000/);
     expect(out).not.toMatch(/\bread /);
     expect(out).not.toContain('MMIO');
   });
