@@ -11,40 +11,18 @@ import {
   outputGridText,
   rowText,
 } from '../../../cli/tui/ink-output-grid.js';
+import { CSI, SGR_CODES } from './sgr-codes.js';
 
 const Output = (await inkOutputClass())!;
 const inkGet = Output.prototype.get as unknown as (this: unknown) => { output: string; height: number };
 
-const ESC = '\u001B[';
-/* Pieces of text: plain and wide characters, newlines, and SGR codes that open and close styles
- * (colours of both kinds, bold and dim that share their end code, inverse, a 256-colour). */
-const piece = fc.constantFrom(
-  'a',
-  'bc',
-  ' ',
-  '  ',
-  '│',
-  '─┐',
-  '漢',
-  '🙂',
-  '\n',
-  `${ESC}31m`,
-  `${ESC}39m`,
-  `${ESC}1m`,
-  `${ESC}2m`,
-  `${ESC}22m`,
-  `${ESC}7m`,
-  `${ESC}27m`,
-  `${ESC}44m`,
-  `${ESC}49m`,
-  `${ESC}38;5;208m`,
-  `${ESC}0m`,
-);
+/* Pieces of text: plain and wide characters, newlines, and SGR codes (sgr-codes.ts). */
+const piece = fc.constantFrom('a', 'bc', ' ', '  ', '│', '─┐', '漢', '🙂', '\n', ...SGR_CODES);
 const text = fc.array(piece, { minLength: 0, maxLength: 12 }).map((p) => p.join(''));
 
 const TRANSFORMERS = [
   (s: string) => s.toUpperCase(),
-  (s: string) => `${ESC}32m${s}${ESC}39m`,
+  (s: string) => `${CSI}32m${s}${CSI}39m`,
   (s: string, i: number) => `${i}${s}`,
 ];
 
@@ -111,15 +89,15 @@ describe('outputGridText', () => {
   });
 
   it('switches styles on and off only where neighbouring cells differ', () => {
-    const red = [{ type: 'ansi' as const, code: `${ESC}31m`, endCode: `${ESC}39m` }];
+    const red = [{ type: 'ansi' as const, code: `${CSI}31m`, endCode: `${CSI}39m` }];
     const cell = (value: string, styles = red) => ({
       type: 'char' as const,
       value,
       fullWidth: false,
       styles,
     });
-    expect(rowText([cell('a'), cell('b'), cell(' ', []), cell(' ', [])])).toBe(`${ESC}31mab${ESC}39m`);
-    expect(rowText([cell('a', []), undefined, cell('b')])).toBe(`a${ESC}31mb${ESC}39m`);
+    expect(rowText([cell('a'), cell('b'), cell(' ', []), cell(' ', [])])).toBe(`${CSI}31mab${CSI}39m`);
+    expect(rowText([cell('a', []), undefined, cell('b')])).toBe(`a${CSI}31mb${CSI}39m`);
     expect(rowText([])).toBe('');
   });
 });
