@@ -44,7 +44,7 @@ export type { MachineOptions, StopReason, TranslatorContext } from './emulator/m
 export { NestedVm, HostMemoryError, DEFAULT_FORMAT, RAM_REGION } from './emulator/nested-vm.js';
 export { NestedMmu } from './emulator/nested-mmu.js';
 export type { MmuCounters } from './emulator/nested-mmu.js';
-export { EventCounter, collectStats } from './emulator/run-stats.js';
+export { collectStats } from './emulator/run-stats.js';
 export type { RunStats } from './emulator/run-stats.js';
 export type { MachineEvent, EmulatorEvent } from './emulator/events.js';
 export { loadGuest, loadGuestBytes, listSamples } from './emulator/loaders/index.js';

@@ -43,8 +43,8 @@ import { PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE, protString, type AccessKind
 import { LAYOUT, type Arch } from './arch.js';
 import { DeviceBus } from './device-bus.js';
 import type { DeviceHost } from './devices/device.js';
-import { EventFanout, type EventSink } from '../mmu/events.js';
-import { collectStats, EventCounter, type RunStats } from './run-stats.js';
+import { nullSink, type EventSink } from '../mmu/events.js';
+import { collectStats, type RunStats } from './run-stats.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
 import type { GuestPaging } from '../mmu/guest-walk/guest-paging.js';
 import type { MachineEvent } from './events.js';
@@ -155,7 +155,6 @@ export class Machine {
   readonly vm: NestedVm | null = null;
   readonly mmu: NestedMmu | null = null;
   private readonly sink: EventSink<MachineEvent>;
-  private readonly counter: EventCounter;
   private kicked = false;
   private ucOpen = false;
   /** Device pages and the host-physical apertures they are routed to. */
@@ -197,8 +196,7 @@ export class Machine {
     this.maxInsns = opts.maxInsns;
     this.timeoutMs = opts.timeoutMs;
     this.onConsole = opts.onConsole;
-    this.counter = new EventCounter();
-    this.sink = new EventFanout<MachineEvent>(opts.sink ? [this.counter, opts.sink] : [this.counter]);
+    this.sink = opts.sink ?? nullSink;
     const sink = this.sink;
     // The nested paging layer, unless the caller brings its own translator or host memory.
     if (opts.translator === undefined && opts.hostMemory === undefined) {
@@ -388,7 +386,7 @@ export class Machine {
 
   /** What the run did to the nested paging layer so far; null when a translator was injected. */
   stats(): RunStats | null {
-    return this.vm && this.mmu ? collectStats(this.vm, this.mmu, this.counter) : null;
+    return this.vm && this.mmu ? collectStats(this.vm, this.mmu) : null;
   }
 
   private nested(action: string, detail: string): NestedVm {

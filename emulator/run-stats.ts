@@ -3,41 +3,16 @@
  * and puts in --json (README, "JSON output"; the key names are a contract).
  *
  * Two sources, both deterministic:
- *   - an EventCounter on the event stream counts what only events see (fills by access, A/D sets,
- *     PV list conversions, table steals, guest faults);
+ *   - counters kept by the layers themselves as they work: faults, fills and guest walks
+ *     (NestedMmu), A/D sets (Gpt.adSets), PV list conversions (PvHeads.conversions), table steals
+ *     (TablePool.stats), holds (Vmspace.counters). They are plain increments, so a run with no
+ *     trace and no TUI attached builds no event objects at all (the event stream's cost rule);
  *   - a scan at the end reads the state left behind (resident and dirty pages, tables per level,
  *     frames with more than one mapping), straight from host RAM and the pmap, with no side effects.
  */
 import { PAGE_SIZE, gpa as toGpa, hfn as toHfn } from '../mmu/addr.js';
-import type { EventSink } from '../mmu/events.js';
-import type { MachineEvent } from './events.js';
 import type { NestedMmu } from './nested-mmu.js';
 import type { NestedVm } from './nested-vm.js';
-
-/** Counts events by type, with the few details the summary needs. Keeps no event. */
-export class EventCounter implements EventSink<MachineEvent> {
-  readonly enabled = true;
-  readonly byType: Record<string, number> = {};
-  adAccessed = 0;
-  adDirty = 0;
-  pvToList = 0;
-  pvToSingle = 0;
-
-  emit(e: MachineEvent): void {
-    this.byType[e.type] = (this.byType[e.type] ?? 0) + 1;
-    if (e.type === 'ad-set') {
-      if (e.dirty) this.adDirty++;
-      else this.adAccessed++;
-    } else if (e.type === 'pv-convert') {
-      if (e.to === 'list') this.pvToList++;
-      else this.pvToSingle++;
-    }
-  }
-
-  count(type: MachineEvent['type']): number {
-    return this.byType[type] ?? 0;
-  }
-}
 
 export interface RunStats {
   format: string;
@@ -79,7 +54,7 @@ function dirtyPages(vm: NestedVm): number {
   return n;
 }
 
-export function collectStats(vm: NestedVm, mmu: NestedMmu, events: EventCounter): RunStats {
+export function collectStats(vm: NestedVm, mmu: NestedMmu): RunStats {
   const { multiMapped, tables } = scanFrames(vm);
   const holds = vm.vmspace.counters.holds;
   return {
@@ -87,12 +62,12 @@ export function collectStats(vm: NestedVm, mmu: NestedMmu, events: EventCounter)
     dirtyTracking: vm.vmspace.dirtyTracking,
     faults: { ...mmu.counters.faults },
     fills: mmu.counters.fills,
-    adSets: { accessed: events.adAccessed, dirty: events.adDirty },
+    adSets: { ...vm.vmspace.gpt.adSets },
     residentPages: vm.vmspace.residentCount,
     dirtyPages: dirtyPages(vm),
     tables,
-    tableSteals: events.count('table-steal'),
-    pv: { conversions: events.pvToList + events.pvToSingle, multiMapped },
+    tableSteals: vm.pool.stats.stolen,
+    pv: { conversions: vm.pmap.heads.conversions, multiMapped },
     holds: { ...holds },
     generation: vm.vmspace.generation,
     guestWalks: mmu.counters.guestWalks,

@@ -84,6 +84,9 @@ export class Gpt implements TableOwner {
   readonly tables: GptTables;
   /** Told of entries cleared by disconnect or table steal: (first gpa, length in bytes). */
   onInvalidate: ((gpa: Gpa, len: number) => void) | null = null;
+  /** A/D sets by the fill path (markAccessed) that changed a leaf, by the state they left: counted
+   * here, not from the event stream, so that a run without a trace builds no event objects. */
+  readonly adSets = { accessed: 0, dirty: 0 };
   private readonly u32: Uint32Array;
   private readonly w: PteWords = newWords();
   private freed = false;
@@ -344,13 +347,10 @@ export class Gpt implements TableOwner {
     else f.setAccessed(this.w, lo, hi);
     if (this.w.lo === lo && this.w.hi === hi) return;
     this.pmap.updateLeaf(pte, this.w.lo, this.w.hi);
-    if (this.sink.enabled)
-      this.sink.emit({
-        type: 'ad-set',
-        gpa: this.gpaOfPte(pte),
-        accessed: true,
-        dirty: f.isDirty(this.w.lo, this.w.hi),
-      });
+    const dirty = f.isDirty(this.w.lo, this.w.hi);
+    if (dirty) this.adSets.dirty++;
+    else this.adSets.accessed++;
+    if (this.sink.enabled) this.sink.emit({ type: 'ad-set', gpa: this.gpaOfPte(pte), accessed: true, dirty });
   }
 
   /**

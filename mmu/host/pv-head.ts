@@ -49,6 +49,8 @@ export class PvHeads {
   readonly kind: Uint8Array;
   readonly val: Uint32Array;
   readonly count: Uint32Array;
+  /** SINGLE <-> LIST conversions so far (the run summary's figure; see also 'pv-convert' events). */
+  conversions = 0;
 
   constructor(
     frameCount: number,
@@ -85,6 +87,7 @@ export class PvHeads {
     this.pool.slots[2 * e] = this.val[f];
     this.kind[f] = HEAD_LIST;
     this.val[f] = e;
+    this.conversions++;
     if (this.sink.enabled) this.sink.emit({ type: 'pv-convert', hfn: f, from: 'single', to: 'list' });
   }
 
@@ -167,6 +170,7 @@ export class PvHeads {
     this.kind[f] = HEAD_SINGLE;
     this.val[f] = other;
     this.pool.free(e);
+    this.conversions++;
     if (this.sink.enabled) this.sink.emit({ type: 'pv-convert', hfn: f, from: 'list', to: 'single' });
   }
 

@@ -13,6 +13,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../../../mmu/addr.js';
+import { EventLog } from '../../../mmu/events.js';
+import type { MachineEvent } from '../../../emulator/events.js';
 import {
   ARCHES,
   FORMATS,
@@ -50,6 +52,27 @@ describe.each(cases)('%s guest on %s tables, tight host memory', (arch, format) 
     expect(m.console).toBe(expectedConsole(sample));
     expect(stop.code).toBe(sample.exitStatus);
     expect(m.stats()!.tableSteals).toBeGreaterThan(0);
+  });
+
+  it('the summary counts A/D sets, PV conversions and steals as the event stream does', async () => {
+    const sample = samples().find((s) => s.name === `memtouch-${arch}`)!;
+    const log = new EventLog<MachineEvent>();
+    const m = machine(await loadSample(sample), {
+      format,
+      hostBytes: MEM + 8 * PAGE_SIZE,
+      timeoutMs: GUARD_MS,
+      sink: log,
+    });
+    m.run();
+    const of = <T extends MachineEvent['type']>(type: T) =>
+      log.events.filter((e): e is Extract<MachineEvent, { type: T }> => e.type === type);
+    const stats = m.stats()!;
+    expect(stats.tableSteals).toBe(of('table-steal').length);
+    expect(stats.tableSteals).toBeGreaterThan(0);
+    expect(stats.pv.conversions).toBe(of('pv-convert').length);
+    expect(stats.adSets.dirty).toBe(of('ad-set').filter((e) => e.dirty).length);
+    expect(stats.adSets.accessed).toBe(of('ad-set').filter((e) => !e.dirty).length);
+    expect(stats.adSets.dirty + stats.adSets.accessed).toBeGreaterThan(0);
   });
 
   it('memtouch under steals stops exactly as a roomy run does', async () => {

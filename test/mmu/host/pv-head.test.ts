@@ -64,6 +64,8 @@ describe('PV head conversions', () => {
       from: 'list',
       to: 'single',
     });
+    // the run summary's counter sees both conversions, with or without a sink
+    expect(pmap.heads.conversions).toBe(2);
     check();
   });
 
