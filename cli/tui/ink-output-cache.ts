@@ -24,12 +24,9 @@
  *   - installing twice is a no-op; when Ink's internals are not shaped as expected (another Ink
  *     version), nothing is changed and Ink draws as it always did: the result says so.
  *
- * Output.js is not in Ink's public exports, so it is loaded by file URL next to Ink's entry point;
- * Node keys modules by URL, so this is the very module Ink's renderer uses.
+ * Output.js is not in Ink's public exports; ink-output-class.ts finds it as Ink's renderer does.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { inkOutputClass } from './ink-output-class.js';
 import { styledCharsQuick } from './ink-styled-chars.js';
 
 /** Lines per generation: a 120x40 screen has a few hundred distinct lines, so all of a frame fits,
@@ -76,14 +73,10 @@ export function cachedLookup(inner: Lookup, s: CacheState = state, limit = LIMIT
 
 /** Ink's OutputCaches prototype, found through a throwaway Output; null if not as expected. */
 async function outputCachesPrototype(): Promise<Record<string, unknown> | null> {
-  const entry = createRequire(import.meta.url).resolve('ink');
-  const mod = (await import(pathToFileURL(join(dirname(entry), 'output.js')).href)) as {
-    default?: new (o: { width: number; height: number }) => { caches?: object };
-  };
-  if (typeof mod.default !== 'function') return null;
-  const caches = new mod.default({ width: 1, height: 1 }).caches;
-  const proto = caches ? (Object.getPrototypeOf(caches) as Record<string, unknown>) : null;
-  return proto && typeof proto.getStyledChars === 'function' ? proto : null;
+  const Output = await inkOutputClass();
+  return Output
+    ? (Object.getPrototypeOf(new Output({ width: 1, height: 1 }).caches) as Record<string, unknown>)
+    : null;
 }
 
 /** Put the cache in front of Ink's per-frame tokenizer; resolves to whether it is in place. */

@@ -30,33 +30,13 @@
  *   - cells are never modified, so sharing them between rows and frames is safe (Ink only reads
  *     them, and the styled-char objects themselves come from ink-output-cache.ts);
  *   - the row memo compares cell identity, so it can never return text for different cells;
- *   - installing twice is a no-op; when Ink's Output is not shaped as expected, nothing changes.
+ *   - installing twice is a no-op; when Ink's Output is not shaped as expected (ink-output-class.ts),
+ *     nothing changes.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import sliceAnsi from 'slice-ansi';
 import { ansiCodesToString, diffAnsiCodes } from '@alcalzone/ansi-tokenize';
 import type { AnsiCode, StyledChar } from '@alcalzone/ansi-tokenize';
-
-type Clip = { x1?: number; x2?: number; y1?: number; y2?: number };
-type Transformer = (line: string, index: number) => string;
-type Operation =
-  | { type: 'write'; x: number; y: number; text: string; transformers: Transformer[] }
-  | { type: 'clip'; clip: Clip }
-  | { type: 'unclip' };
-
-/** What get() reads of Ink's Output object. */
-export interface InkOutput {
-  readonly width: number;
-  readonly height: number;
-  readonly operations: Operation[];
-  readonly caches: {
-    getStyledChars(line: string): StyledChar[];
-    getStringWidth(text: string): number;
-    getWidestLine(text: string): number;
-  };
-}
+import { inkOutputClass, type Clip, type InkOutput, type Operation } from './ink-output-class.js';
 
 const NO_STYLES: AnsiCode[] = [];
 const BLANK: StyledChar = Object.freeze({
@@ -230,25 +210,12 @@ export function outputGridText(this: InkOutput): { output: string; height: numbe
 
 let installed: Promise<boolean> | null = null;
 
-/** Ink's Output class (not a public export: loaded by file URL next to Ink's entry, as Ink loads it). */
-export async function inkOutputClass(): Promise<
-  (new (o: { width: number; height: number }) => InkOutput) | null
-> {
-  const entry = createRequire(import.meta.url).resolve('ink');
-  const mod = (await import(pathToFileURL(join(dirname(entry), 'output.js')).href)) as { default?: unknown };
-  const Output = mod.default as (new (o: { width: number; height: number }) => InkOutput) | undefined;
-  if (typeof Output !== 'function' || typeof Output.prototype.get !== 'function') return null;
-  const probe = new Output({ width: 1, height: 1 });
-  const shaped = Array.isArray(probe.operations) && typeof probe.caches?.getStyledChars === 'function';
-  return shaped ? Output : null;
-}
-
 /** Make Ink draw frames with outputGridText; resolves to whether it is in place. */
 export function installInkOutputGrid(): Promise<boolean> {
   installed ??= inkOutputClass().then(
     (Output) => {
       if (!Output) return false;
-      (Output.prototype as { get: unknown }).get = outputGridText;
+      Output.prototype.get = outputGridText;
       return true;
     },
     () => false,

@@ -5,12 +5,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { render } from 'ink-testing-library';
 import { Box, Text } from 'ink';
-import {
-  inkOutputClass,
-  installInkOutputGrid,
-  outputGridText,
-  rowText,
-} from '../../../cli/tui/ink-output-grid.js';
+import { inkOutputClass } from '../../../cli/tui/ink-output-class.js';
+import { installInkOutputGrid, outputGridText, rowText } from '../../../cli/tui/ink-output-grid.js';
 import { CSI, SGR_CODES } from './sgr-codes.js';
 
 const Output = (await inkOutputClass())!;
