@@ -23,6 +23,9 @@ export type ReadBytes = (addr: number, len: number) => Uint8Array | null;
 const MAX_X86 = 15;
 /** Farthest distance before the PC the x86 search starts from. */
 const X86_BACK = 48;
+/** Instructions shown before and after the PC. */
+const BEFORE = 4;
+const AFTER = 12;
 
 const line = (i: Insn, pc: number): DisasmLine => ({
   addr: gva(i.addr),
@@ -49,8 +52,8 @@ export function disasmWindow(
   arch: Arch,
   read: ReadBytes,
   pc: number,
-  before = 4,
-  after = 12,
+  before = BEFORE,
+  after = AFTER,
 ): DisasmLine[] {
   const { back: farthest, end } = span(arch, pc, before, after);
   const tries = arch === 'x86_64' ? [...Array(farthest).keys()].map((k) => farthest - k) : [farthest];
@@ -84,7 +87,7 @@ export function memoDisasmWindow(
 ): (pc: number) => DisasmLine[] {
   const seen = new Map<number, { bytes: Uint8Array; lines: DisasmLine[] }>();
   return (pc) => {
-    const { back, end } = span(arch, pc, 4, 12);
+    const { back, end } = span(arch, pc, BEFORE, AFTER);
     const bytes = pc - back >= 0 ? read(pc - back, end - (pc - back)) : null;
     const hit = seen.get(pc);
     if (bytes && hit && sameBytes(hit.bytes, bytes)) return hit.lines;
