@@ -222,6 +222,8 @@ export function App({ session, columns, rows, refreshMs = 100, onClose }: AppPro
         return act(() => session.step());
       case 'slice':
         return act(() => session.stepSlice());
+      case 'speed':
+        return act(() => session.changeSpeed(cmd.step));
       case 'harvest':
         return act(() => session.harvest());
       case 'toggle-dirty':

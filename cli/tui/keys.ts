@@ -14,6 +14,7 @@ export type Command =
   | { type: 'toggle-run' }
   | { type: 'step' }
   | { type: 'slice' }
+  | { type: 'speed'; step: 1 | -1 }
   | { type: 'harvest' }
   | { type: 'toggle-dirty' }
   | { type: 'reset-accessed' }
@@ -52,6 +53,9 @@ const LETTERS: Record<string, Command> = {
   ' ': { type: 'toggle-run' },
   s: { type: 'step' },
   n: { type: 'slice' },
+  '-': { type: 'speed', step: -1 },
+  '+': { type: 'speed', step: 1 },
+  '=': { type: 'speed', step: 1 },
   h: { type: 'harvest' },
   d: { type: 'toggle-dirty' },
   a: { type: 'reset-accessed' },
@@ -101,6 +105,10 @@ export const KEY_HELP: readonly { keys: string; what: string }[] = [
   { keys: 'space', what: 'run or pause the guest' },
   { keys: 's', what: 'step: run exactly one guest instruction, then pause' },
   { keys: 'n', what: 'next slice: run one slice of instructions, then pause' },
+  {
+    keys: '- +',
+    what: 'run slower / faster: full speed, then 1,000,000 down to 10 instructions a second',
+  },
   { keys: 'h', what: 'harvest the dirty log now: count dirty pages and clear their dirty bits' },
   { keys: 'd', what: 'turn dirty tracking on or off' },
   { keys: 'a', what: 'reset the accessed bits of all guest pages' },

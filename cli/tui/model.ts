@@ -97,6 +97,8 @@ export interface RunInfo {
   readonly state: RunState;
   /** Why the guest stopped or paused, in plain words ("hlt", "exit status 3", "nested fault: no mapping at 0x..."). */
   readonly reason?: string;
+  /** The speed limit in instructions a second (pace.ts), or undefined at full speed. */
+  readonly speed?: number;
 }
 
 /*
@@ -326,6 +328,8 @@ export interface TuiSession {
   step(): ActionOutcome;
   /** Execute one slice (sliceSize instructions) then pause. */
   stepSlice(): ActionOutcome;
+  /** One step up (+1: faster) or down (-1: slower) the speed ladder (pace.ts SPEEDS). */
+  changeSpeed(step: 1 | -1): ActionOutcome;
   /** Harvest the dirty log now: clear dirty bits, report how many pages were dirty. */
   harvest(): ActionOutcome;
   toggleDirtyTracking(): ActionOutcome;

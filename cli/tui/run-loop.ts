@@ -5,7 +5,8 @@
  * means taking turns: the loop runs guest slices back to back for at most `budgetMs`, then yields
  * to the event loop (setImmediate), where the UI's 100 ms snapshot timer and key presses get their
  * turn, then carries on. With a 16 ms budget the yield costs well under 1% of the guest's time and
- * a key press waits at most one budget.
+ * a key press waits at most one budget. A paced guest (the speed keys) runs a few instructions
+ * per turn and then waits on a timer, so that a slow run costs no CPU between its turns.
  *
  * The adapter owns one RunLoop and gives it a `runSlice` that runs the Machine for one slice of
  * instructions and says whether the guest stopped. Invariants: at most one turn is scheduled at a
@@ -33,6 +34,9 @@ export interface SliceResult {
   readonly stopped: boolean;
   /** Why, in plain words ("hlt", "exit status 3", "nested fault: no mapping at 0x..."). */
   readonly reason?: string;
+  /** A paced guest (a speed limit) has nothing more to run for this long: end the turn and come
+   * back after this many ms (on a timer, so that waiting costs no CPU). */
+  readonly waitMs?: number;
 }
 
 export interface RunLoopOptions {
@@ -40,6 +44,8 @@ export interface RunLoopOptions {
   readonly budgetMs?: number;
   readonly now?: () => number;
   readonly schedule?: (turn: () => void) => void;
+  /** How to take the next turn after a wait (default setTimeout). */
+  readonly scheduleLater?: (turn: () => void, ms: number) => void;
   /** Called once when a slice reports that the guest stopped. */
   readonly onStop?: (reason: string | undefined) => void;
 }
@@ -51,6 +57,7 @@ export class RunLoop {
   private readonly budgetMs: number;
   private readonly now: () => number;
   private readonly schedule: (turn: () => void) => void;
+  private readonly scheduleLater: (turn: () => void, ms: number) => void;
 
   constructor(
     private readonly runSlice: () => SliceResult,
@@ -59,6 +66,7 @@ export class RunLoop {
     this.budgetMs = opts.budgetMs ?? 16;
     this.now = opts.now ?? (() => performance.now());
     this.schedule = opts.schedule ?? ((turn) => void setImmediate(turn));
+    this.scheduleLater = opts.scheduleLater ?? ((turn, ms) => void setTimeout(turn, ms));
   }
 
   /** True while the loop is meant to be running the guest. */
@@ -87,20 +95,27 @@ export class RunLoop {
     return this.check(this.runSlice());
   }
 
-  private arm(): void {
+  private arm(waitMs = 0): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    this.schedule(() => this.turn());
+    if (waitMs > 0) this.scheduleLater(() => this.turn(), waitMs);
+    else this.schedule(() => this.turn());
   }
 
   private turn(): void {
     this.scheduled = false;
     const start = this.now();
+    let waitMs = 0;
     while (this.running) {
-      if (this.check(this.runSlice()).stopped) return;
+      const r = this.check(this.runSlice());
+      if (r.stopped) return;
+      if (r.waitMs !== undefined && r.waitMs > 0) {
+        waitMs = r.waitMs;
+        break;
+      }
       if (this.now() - start >= this.budgetMs) break;
     }
-    if (this.running) this.arm();
+    if (this.running) this.arm(waitMs);
   }
 
   private check(r: SliceResult): SliceResult {

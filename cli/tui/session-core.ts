@@ -3,7 +3,8 @@
  * reach the machine, and none of the bookkeeping the UI needs:
  *
  *   - running: a RunLoop runs slices between UI frames (`sliceSize` instructions at first, more
- *     while slices are quick: run-loop.ts adaptSlice); pause, resume,
+ *     while slices are quick: run-loop.ts adaptSlice), or, under a speed limit (the - and + keys),
+ *     as many instructions as the pacer allows per turn with timer waits between (pace.ts); pause, resume,
  *     step (one instruction) and stepSlice follow the usual debugger rules (stepping pauses first;
  *     nothing runs after the guest stopped, and the stop reason stays);
  *   - every verb's outcome is logged as an 'action' in the fault log (through the TuiCollector that
@@ -40,7 +41,8 @@ import type {
 import { REGISTER_NAMES } from './model.js';
 import { RateMeter } from './rate-meter.js';
 import { shareSnapshot } from './snapshot-share.js';
-import { adaptSlice, RunLoop } from './run-loop.js';
+import { adaptSlice, RunLoop, type SliceResult } from './run-loop.js';
+import { Pacer, SPEEDS, speedText } from './pace.js';
 
 /** What the core needs from the machine. Readers must be side-effect free. */
 export interface MachinePort {
@@ -82,6 +84,8 @@ export interface SessionCoreOptions {
   readonly sliceSize?: number;
   readonly now?: () => number;
   readonly schedule?: (turn: () => void) => void;
+  /** How a paced run's next turn is taken after its wait (default setTimeout). */
+  readonly scheduleLater?: (turn: () => void, ms: number) => void;
   /** Hears every action note (the adapter writes them to --trace). */
   readonly trace?: (note: string) => void;
 }
@@ -102,6 +106,9 @@ export class SessionCore implements TuiSession {
   private lastKey = '';
   private last: TuiSnapshot | null = null;
   private closed = false;
+  /** Where on the speed ladder (pace.ts SPEEDS) the running guest is; 0 is full speed. */
+  private speedAt = 0;
+  private pacer: Pacer | null = null;
 
   constructor(
     private readonly port: MachinePort,
@@ -115,14 +122,24 @@ export class SessionCore implements TuiSession {
     this.loop = new RunLoop(() => this.runningSlice(), {
       now: this.now,
       schedule: opts.schedule,
+      scheduleLater: opts.scheduleLater,
       onStop: () => this.version++,
     });
   }
 
   /* ---- running ---- */
 
-  /** A slice of the running loop: its size follows how long the last one took (run-loop.ts adaptSlice). */
-  private runningSlice(): { stopped: boolean; reason?: string } {
+  /**
+   * A slice of the running loop: at full speed its size follows how long the last one took
+   * (run-loop.ts adaptSlice); under a speed limit it is what the pacer allows, then a wait.
+   */
+  private runningSlice(): SliceResult {
+    if (this.pacer !== null) {
+      const { run, waitMs } = this.pacer.take(this.now());
+      if (run === 0) return { stopped: false, waitMs };
+      const r = this.slice(run);
+      return r.stopped ? r : { stopped: false, waitMs };
+    }
     const start = this.now();
     const r = this.slice(this.runSize);
     this.runSize = adaptSlice(this.runSize, this.now() - start, this.sliceSize);
@@ -164,8 +181,20 @@ export class SessionCore implements TuiSession {
   resume(): ActionOutcome {
     const refused = this.refuseIfStopped('run');
     if (refused) return refused;
+    this.pacer?.restart(this.now());
     this.loop.resume();
-    return this.act({ ok: true, note: 'run' });
+    const rate = SPEEDS[this.speedAt];
+    return this.act({ ok: true, note: rate === null ? 'run' : `run at ${speedText(rate)}` });
+  }
+
+  changeSpeed(step: 1 | -1): ActionOutcome {
+    const at = this.speedAt - step;
+    if (at < 0 || at >= SPEEDS.length)
+      return this.act({ ok: false, note: `speed: already ${speedText(SPEEDS[this.speedAt])}` });
+    this.speedAt = at;
+    const rate = SPEEDS[at];
+    this.pacer = rate === null ? null : new Pacer(rate, this.now());
+    return this.act({ ok: true, note: `speed: ${speedText(rate)}` });
   }
 
   private stepBy(n: number, what: string): ActionOutcome {
@@ -250,6 +279,7 @@ export class SessionCore implements TuiSession {
       format: p.format,
       run: {
         state,
+        speed: SPEEDS[this.speedAt] ?? undefined,
         reason:
           state === 'stopped'
             ? (this.stopReason ?? undefined)

@@ -12,6 +12,7 @@ import type { ActionOutcome, TuiSnapshot } from './model.js';
 import type { PaneId } from './layout.js';
 import { PANES } from './layout.js';
 import { clip, compact } from './format.js';
+import { speedShort } from './pace.js';
 
 export interface HeaderProps {
   readonly mode: 'tabs' | 'grid';
@@ -59,7 +60,9 @@ const STATE_COLOR = { running: 'green', paused: 'yellow', stopped: 'red' } as co
  */
 export function statusText(snap: TuiSnapshot, message: ActionOutcome | null): string {
   const showReason = snap.run.reason && (snap.run.state === 'stopped' || !message);
-  const parts = [snap.run.state.toUpperCase() + (showReason ? `: ${snap.run.reason}` : '')];
+  const speed =
+    snap.run.speed !== undefined && snap.run.state !== 'stopped' ? ` (${speedShort(snap.run.speed)}/s)` : '';
+  const parts = [snap.run.state.toUpperCase() + speed + (showReason ? `: ${snap.run.reason}` : '')];
   if (message) parts.push(`${message.ok ? '' : '! '}${message.note}`);
   parts.push(
     `${snap.arch} ${SHORT_FORMAT[snap.format]}`,

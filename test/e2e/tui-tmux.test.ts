@@ -5,11 +5,11 @@
  * waits (polling, with a generous limit) for its visible effect before the next: Ink reads one key
  * per input chunk, and the TUI starts reading keys only once it has drawn its first screen.
  *
- * Checked: the panes are drawn; step, run, harvest, evict and help do what the status bar, the
- * fault log and the help screen say; q exits with status 0 and gives the terminal back (tmux
- * reports the alternate screen left and the cursor visible again, and the TUI is gone from the
- * pane); every action is in the --trace file. The environment keeps CI=true as in CI: the command
- * must draw anyway. tmux is required (scripts/setup.sh test installs it): without it this fails.
+ * Checked: the panes are drawn; step, the speed keys, run, harvest, evict and help do what the
+ * status bar, the fault log and the help screen say; q exits with status 0 and gives the terminal
+ * back (tmux reports the alternate screen left and the cursor visible again, and the TUI is gone
+ * from the pane); every action is in the --trace file. The environment keeps CI=true as in CI:
+ * the command must draw anyway. tmux is required (scripts/setup.sh test installs it): without it this fails.
  *
  * The tmux server runs on a private socket and is killed in afterAll, whatever happened.
  */
@@ -108,6 +108,14 @@ describe('nestvm tui in a real terminal (tmux, 120x40)', () => {
     expect(s).toMatch(/\baction\s+step: 1 instruction/);
   });
 
+  it('- slows the run down and + gives full speed back; both are logged', async () => {
+    let s = await press('-', /speed: 1,000,000 instructions a second/, 'the slower speed');
+    expect(statusLine(s)).toMatch(/^PAUSED \(1M\/s\)/);
+    s = await press('+', /speed: full speed/, 'full speed again');
+    expect(statusLine(s)).toMatch(/^PAUSED\b/);
+    expect(s).toMatch(/\baction\s+speed: full speed/);
+  });
+
   it('space runs the guest; memtouch ends at once and the stop stays on the status bar', async () => {
     const s = await press('Space', /STOPPED: exit status 1/, 'the guest to stop');
     expect(s).toMatch(/console: read back ok/);
@@ -164,8 +172,12 @@ describe('nestvm tui in a real terminal (tmux, 120x40)', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { type: string; action?: string; detail?: string });
     const notes = events.filter((e) => e.type === 'action' && e.action === 'tui').map((e) => e.detail);
-    expect(notes[0]).toBe('step: 1 instruction');
-    expect(notes[1]).toBe('run');
+    expect(notes.slice(0, 4)).toEqual([
+      'step: 1 instruction',
+      'speed: 1,000,000 instructions a second',
+      'speed: full speed',
+      'run',
+    ]);
     expect(notes).toContainEqual(expect.stringMatching(/^run: the guest has stopped/));
     expect(notes).toContainEqual(expect.stringMatching(/^harvest: \d+ pages dirty/));
     expect(notes).toContainEqual(expect.stringMatching(/^evict 0x2ff000: host frame/));

@@ -98,6 +98,17 @@ describe('App at 80x24 (tabs)', () => {
     expect(r.lastFrame()).not.toMatch(/ read /);
   });
 
+  it('- and + ask the session for a slower and a faster run', async () => {
+    const { session, r } = start(80, 24);
+    await r.press('-', '+', '=');
+    expect(session.calls.filter((c) => c === 'slower' || c === 'faster')).toEqual([
+      'slower',
+      'faster',
+      'faster',
+    ]);
+    expect(r.lastFrame()).toContain('speed: faster');
+  });
+
   it('arrows move the page cursor; e evicts the selected page; u unmaps its region', async () => {
     const { session, r } = start(80, 24, { pages: 64 });
     await r.press('n', '4');

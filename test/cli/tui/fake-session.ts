@@ -168,6 +168,10 @@ export class FakeSession implements TuiSession {
     return this.act('slice', true, `slice: ${this.sliceSize} instructions`);
   }
 
+  changeSpeed(step: 1 | -1): ActionOutcome {
+    return this.act(step > 0 ? 'faster' : 'slower', true, `speed: ${step > 0 ? 'faster' : 'slower'}`);
+  }
+
   harvest(): ActionOutcome {
     let n = 0;
     for (let i = 0; i < this.pages; i++) {

@@ -54,6 +54,34 @@ describe('RunLoop', () => {
     expect(h.slices()).toBe(6);
   });
 
+  it('a slice that asks to wait ends the turn, and the next turn comes on the timer', () => {
+    const queue: (() => void)[] = [];
+    const later: { turn: () => void; ms: number }[] = [];
+    let slices = 0;
+    const loop = new RunLoop(
+      () => {
+        slices++;
+        return { stopped: false, waitMs: 20 };
+      },
+      {
+        now: () => 0,
+        schedule: (t) => queue.push(t),
+        scheduleLater: (turn, ms) => later.push({ turn, ms }),
+      },
+    );
+    loop.resume();
+    queue.shift()!();
+    expect(slices).toBe(1); // not the whole budget: the slice said wait
+    expect(queue).toHaveLength(0);
+    expect(later.map((l) => l.ms)).toEqual([20]);
+    loop.pause();
+    loop.resume(); // a turn is already pending: no second one
+    expect(queue).toHaveLength(0);
+    later.shift()!.turn();
+    expect(slices).toBe(2);
+    expect(later).toHaveLength(1);
+  });
+
   it('runOne runs a single slice while paused', () => {
     const h = harness(2);
     expect(h.loop.runOne().stopped).toBe(false);

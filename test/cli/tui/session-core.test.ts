@@ -22,6 +22,37 @@ function make(stopAt = Infinity, tick = 1) {
 }
 
 describe('SessionCore', () => {
+  it('speed keys walk the ladder; a paced run goes at its rate and waits on the timer', () => {
+    const port = new Port();
+    let clock = 0;
+    const queue: (() => void)[] = [];
+    const later: { turn: () => void; ms: number }[] = [];
+    const s = new SessionCore(port, new TuiCollector(), {
+      now: () => clock,
+      schedule: (t) => queue.push(t),
+      scheduleLater: (turn, ms) => later.push({ turn, ms }),
+    });
+    expect(s.changeSpeed(1)).toEqual({ ok: false, note: 'speed: already full speed' });
+    for (let i = 0; i < 3; i++) s.changeSpeed(-1);
+    expect(s.snapshot().run.speed).toBe(10_000);
+    expect(s.resume().note).toBe('run at 10,000 instructions a second');
+    queue.shift()!();
+    expect(port.instructions()).toBe(0); // no time has passed yet
+    for (let t = 0; t < 50; t++) {
+      clock += later[0].ms;
+      later.shift()!.turn();
+    }
+    // 50 turns of 20 ms = 1 s at 10,000 a second
+    expect(port.instructions()).toBe(10_000);
+    expect(queue).toHaveLength(0);
+    expect(s.snapshot().run).toMatchObject({ state: 'running', speed: 10_000 });
+    for (let i = 0; i < 3; i++) s.changeSpeed(-1);
+    expect(s.changeSpeed(-1)).toEqual({ ok: false, note: 'speed: already 10 instructions a second' });
+    for (let i = 0; i < 6; i++) s.changeSpeed(1);
+    expect(s.snapshot().run.speed).toBeUndefined();
+    expect(s.snapshot().faults.entries.at(-1)?.note).toBe('speed: full speed');
+  });
+
   it('starts paused; step and slice run 1 and sliceSize instructions and are logged', () => {
     const { s, traced } = make();
     let snap = s.snapshot();
