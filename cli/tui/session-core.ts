@@ -4,9 +4,9 @@
  *
  *   - running: a RunLoop runs slices between UI frames (`sliceSize` instructions at first, more
  *     while slices are quick: run-loop.ts adaptSlice), or, under a speed limit (the - and + keys),
- *     as many instructions as the pacer allows per turn with timer waits between (pace.ts); pause, resume,
- *     step (one instruction) and stepSlice follow the usual debugger rules (stepping pauses first;
- *     nothing runs after the guest stopped, and the stop reason stays);
+ *     as many instructions as the pacer allows per turn, with timer waits between (pace.ts);
+ *     pause, resume, step (one instruction) and stepSlice follow the usual debugger rules
+ *     (stepping pauses first; nothing runs after the guest stopped, and the stop reason stays);
  *   - every verb's outcome is logged as an 'action' in the fault log (through the TuiCollector that
  *     also consumes the MMU event stream) and handed to `trace` for --trace;
  *   - the stamp: a counter that moves when the collector's stamp, the instruction count, the run
