@@ -12,7 +12,7 @@
  * are looked up in a module-wide cache first:
  *
  *     getStyledChars(line) ──► young.get(line) ──► old.get(line) (moved to young)
- *                                   ──► styledCharsQuick(line) (ink-styled-chars.ts) ──► Ink's own
+ *         ──► styledCharsQuick(line) (ink-styled-chars.ts) ──► Ink's own
  *
  * Two generations bound the memory: when `young` holds LIMIT lines it becomes `old` and the previous
  * `old` is dropped, so at most 2 x LIMIT lines are kept and a line still on the screen survives.
