@@ -25,6 +25,8 @@
  *   - A fault loop is bounded: a page that still misses after a successful nested fault is a bug
  *     (InvariantError), never an endless loop.
  *   - No allocation on a hit with guest paging off; fill events are built only when the sink wants them.
+ *   - A fill event says what the engine learns: its capacity refills are counted but not traced
+ *     (refill-filter.ts says why), so two runs of one guest give the same trace.
  */
 import { PAGE_SIZE, gpa as toGpa, hpa as toHpa, type Gpa, type Gva } from '../mmu/addr.js';
 import { assert } from '../mmu/checks.js';
@@ -41,6 +43,7 @@ import type { VmClient } from '../mmu/vm/vm-client.js';
 import type { FaultResult, Orphaned } from '../mmu/vm/vm-results.js';
 import type { Vmspace } from '../mmu/vm/vmspace.js';
 import type { MachineEvent } from './events.js';
+import { RefillFilter } from './refill-filter.js';
 import {
   guestPageFault,
   type TranslateResult,
@@ -80,6 +83,8 @@ export class NestedMmu implements Translator {
   private readonly client: VmClient;
   private readonly u32: Uint32Array;
   private readonly sink: EventSink<MachineEvent> | null;
+  /* Keeps the engine's capacity refills out of the trace (present only with a sink). */
+  private readonly refills: RefillFilter | null;
   /* The guest's own tables, read through the nested translation (the second dimension). */
   private readonly guestPhys: GuestPhysAccess;
   private faultBudget = 0;
@@ -91,6 +96,7 @@ export class NestedMmu implements Translator {
     this.client = opts.client;
     this.u32 = opts.vmspace.mem.u32;
     this.sink = opts.sink?.enabled ? opts.sink : null;
+    this.refills = this.sink ? new RefillFilter() : null;
     this.guestPhys = {
       read64: (g, out) => this.readTable(g, out),
       write32: (g, value) => this.writeTable(g, value),
@@ -114,16 +120,14 @@ export class NestedMmu implements Translator {
     const pte = this.nested(page, access);
     if (typeof pte !== 'number') return pte;
     const r = this.hit(pte, access, guestProt);
-    if (this.sink)
-      this.sink.emit({
-        type: 'fill',
-        gva: va - (va % PAGE_SIZE),
-        gpa: page,
-        access,
-        hpa: r.hpa,
-        prot: r.prot,
-      });
+    if (this.sink) this.traceFill(va - (va % PAGE_SIZE), page, access, r);
     return r;
+  }
+
+  /* The fill event, unless it only repeats what the engine was told since its last flush. */
+  private traceFill(gvaPage: number, page: Gpa, access: AccessKind, r: Translation): void {
+    if (!this.refills!.isNew(this.client.generation, gvaPage, page, r.hpa, r.prot)) return;
+    this.sink!.emit({ type: 'fill', gva: gvaPage, gpa: page, access, hpa: r.hpa, prot: r.prot });
   }
 
   /* ---- the nested dimension ---- */
