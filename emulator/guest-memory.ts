@@ -1,9 +1,14 @@
 /*
- * GuestMemory: host-side reads and writes of guest memory, made the way the guest would make
- * them, i.e. through the Translator, page by page. Devices (semihosting buffers, instruction
- * words for the arm64 vCPU) and the image loader use it; nothing else outside Unicorn touches
- * guest bytes. It is deliberately the ONE place: a later issue turns each page access here into
- * a page hold on the vmspace (DESIGN §3), and its callers do not change.
+ * GuestMemory: host-side reads and writes of guest memory through a Translator, page by page, for
+ * a Machine WITHOUT the nested layer (one built with an injected translator or host memory).
+ *
+ * GuestMemoryAccess, below, is what the Machine's host-side users see: device models reading
+ * guest buffers (DeviceHost.readGuest: semihosting), the arm64 vCPU fetching instruction words
+ * (VcpuHost.fetchWord) and, without the nested layer, the image loader. A Machine with the nested
+ * layer gives them HeldGuestMemory (held-memory.ts), which takes page holds on the vmspace
+ * through the "devices" client, and loads the image through NestedVm.writeRam instead. Callers
+ * cannot tell the two apart. GuestMemory asks the translator as the guest's own accesses do, so
+ * it takes no holds and marks nothing dirty.
  *
  * Invariants: an access never crosses into memory that is not host RAM (a translation to an MMIO
  * aperture, or past the end of host RAM, is reported as a 'nomap' fault: devices do not read

@@ -1,12 +1,20 @@
 /*
- * The Machine: one guest image, one vCPU, its devices, and a run loop that runs in slices so
- * that later layers can act between slices (TUI refresh, dirty-log harvest, generation flushes).
+ * The Machine: one guest image, one vCPU, its devices, and a run loop that runs in slices, so
+ * that its users can act between slices: the TUI redraws and carries out the user's keys, a lab
+ * script harvests the dirty log or evicts a frame, and the vCPU flushes its TLB when the
+ * vmspace generation moved (tableEnter).
  *
- * Memory path (DESIGN §1). Host RAM is ONE ArrayBuffer, mapped once into Unicorn at
- * host-physical 0 with uc_mem_map_ptr; each device gets a one-page MMIO aperture above host RAM.
- * Unicorn runs in virtual-TLB mode, so it never translates a guest address itself: every miss in
- * its software TLB calls our fill hook, which asks the Translator. In this issue the translator
- * is a fixed offset (guest RAM) plus device windows; the nested-paging issue swaps in a GPT walk.
+ * Memory path (ARCHITECTURE.md §1 follows one access end to end). Host RAM is ONE
+ * ArrayBuffer, the NestedVm's host memory, mapped once into Unicorn at host-physical 0 with
+ * uc_mem_map_ptr; each device gets a one-page MMIO aperture above host RAM. Unicorn runs in
+ * virtual-TLB mode, so it never translates a guest address itself: every miss in its software TLB
+ * calls fill() here, which asks the Translator. That is the NestedMmu (nested-mmu.ts): the guest's
+ * own walk while the guest pages, then the nested page table, with nested faults taken into the
+ * vmspace through the vCPU's client. A caller that passes `translator` or `hostMemory` gets a
+ * Machine without the nested layer: the translator it passes, or fixedOffsetTranslator (guest RAM
+ * at host-physical 0, device pages to their apertures); tests use that to check the Machine on
+ * its own. Devices reach guest memory through HeldGuestMemory (page holds on the "devices"
+ * client), or through GuestMemory and the translator when there is no nested layer.
  *
  * Exact instruction counts, no JS per instruction. Each slice is uc_emu_start(count = budget),
  * and the engine's own counter says how many instructions the slice began (insn-counter.ts): the
@@ -81,13 +89,13 @@ export interface MachineOptions {
   readonly sliceInsns?: number;
   /** Called with each piece of console output as the guest produces it. */
   readonly onConsole?: (text: string) => void;
-  /** Host RAM to use instead of allocating it (a later issue passes mmu/host's memory). */
+  /** Host RAM to use instead of the nested layer's (given, the Machine has no nested layer). */
   readonly hostMemory?: ArrayBuffer;
   /** Bytes of hostMemory to map (default: all of it). */
   readonly hostBytes?: number;
   /**
-   * Build the Translator the fill hook asks. Given, it replaces the nested paging layer (tests and
-   * the raw-Unicorn benchmark use fixedOffsetTranslator: guest RAM at host-physical 0).
+   * Build the Translator the fill hook asks. Given, it replaces the nested paging layer (tests
+   * use fixedOffsetTranslator: guest RAM at host-physical 0).
    */
   readonly translator?: (ctx: TranslatorContext) => Translator;
   /** Nested paging entry format (default: ept on x86-64, s2 on arm64). */
@@ -122,7 +130,7 @@ const accessOf = (memType: number): AccessKind =>
   memType === UC_MEM_FETCH ? 'exec' : memType === UC_MEM_WRITE ? 'write' : 'read';
 const needOf = (a: AccessKind): number => (a === 'exec' ? PROT_EXEC : a === 'write' ? PROT_WRITE : PROT_READ);
 
-/** One line for a translation fault. Kinds added by later layers name their own address. */
+/** One line for a translation fault: nested kinds name the guest-physical page, 'guest' the GVA. */
 export function describeFault(f: TranslationFault): string {
   switch (f.kind) {
     case 'nomap':

@@ -1,7 +1,8 @@
 /*
  * The MMU "hardware": what the TLB-fill hook does with every guest address that misses in
- * Unicorn's software TLB (DESIGN §1). It is a Translator, so the Machine cannot tell it from the
- * fixed-offset translator of the Foundation issue, and neither can the guest.
+ * Unicorn's software TLB (DESIGN §1). It is the Translator every Machine asks by default; the
+ * Machine speaks only the Translator interface, so a test can put FixedOffsetTranslator in its
+ * place (translator.ts), and the guest cannot tell which one it runs on.
  *
  *   va ──(guest paging on?)── guest walk (mmu/guest-walk) ──► gpa ──► GPT walk ──► hpa + rights
  *          every guest table read is itself a gpa that goes through the GPT (the 2-D walk);

@@ -5,17 +5,22 @@
  *   translate(va, access) -> { hpa, prot }    the host-physical page and the rights to cache
  *                         -> a fault value    the access cannot complete; the Machine stops
  *
- * `va` is the address as the guest issued it. While guest paging is off it equals the
- * guest-physical address; a later issue walks the guest's own tables first. `prot` is what the
- * fill caches: it may be narrower than the access needs only for rights the access does not use
- * (withholding write from a read fill makes the first write come back as a write fill).
+ * `va` is the address as the guest issued it: guest-virtual while the guest pages, in which case
+ * the translator walks the guest's own tables first, and equal to the guest-physical address
+ * while guest paging is off. `prot` is what the fill caches: it may be narrower than the access
+ * needs only for rights the access does not use (withholding write from a read fill makes the
+ * first write come back as a write fill). A fault value names its kind: 'nomap', 'rights' and
+ * 'exhausted' come from the nested dimension, 'guest' from the guest's own tables.
  * Invariant: the result for a fetch includes PROT_EXEC, for a write PROT_WRITE, for a read
  * PROT_READ; otherwise it is a fault.
  *
- * FixedOffsetTranslator is the translator of the Foundation issue: guest RAM at a fixed offset in
- * host RAM (guest-physical - ramBase + hostBase = host-physical), device pages to their MMIO
- * apertures, everything else a 'nomap' fault. The nested-paging issue replaces it with a GPT
- * walk; the guest cannot tell the difference.
+ * Two translators implement it. NestedMmu (nested-mmu.ts) is the one a Machine uses by default:
+ * the guest walk, then the nested page table, taking nested faults into the vmspace.
+ * FixedOffsetTranslator, here, is what a Machine built with an injected translator or host memory
+ * uses (tests do, to check the Machine apart from the nested layer): guest RAM at a fixed offset
+ * in host RAM (guest-physical - ramBase + hostBase = host-physical) with every right, device
+ * pages to their MMIO apertures (never executable), everything else a 'nomap' fault. It has no
+ * page tables of its own and does not look at the guest's: `va` is taken as guest-physical.
  */
 import { PAGE_SIZE, gpa, hpa, type Gpa, type Gva, type Hpa } from '../mmu/addr.js';
 import type { GuestFault } from '../mmu/guest-walk/walk-result.js';

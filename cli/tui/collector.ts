@@ -1,22 +1,27 @@
 /*
  * The TUI's consumer of the MMU event stream: an EventSink that turns events into the parts of a
- * TuiSnapshot that only events can tell (what happened, in order), so the lead's adapter does not
- * have to. What it keeps:
+ * TuiSnapshot that only events can tell (what happened, in order). openTuiSession
+ * (machine-port.ts) makes it the Machine's sink, fanned out with --trace's writer, and SessionCore
+ * reads it for every snapshot it builds. What it keeps:
  *
- *   fault log      a ring of the last `capacity` faults, fills and actions (seq numbers never reuse)
+ *   fault log      a ring of the last `capacity` faults, fills and actions (seq numbers never reuse);
+ *                  SessionCore adds every user action with logAction
  *   hold log       a ring of recent hold/release events, and per client the holds still out
  *   client states  the last 'client-state' event per client
  *   dirty counts   pages that became dirty since the last harvest ('ad-set' with dirty), harvests
  *   generation     the last 'generation' event
  *   stamp          bumped by every event that changes any of the above
  *
- * The rest of a snapshot (registers, the page grid, walks, PV heads, pools) comes from the
- * machine's side-effect-free inspection APIs. Costs: emit() is O(1) amortised and allocates one
- * small object per kept event, and only while the sink is enabled; the TUI reads it at 10 Hz.
- * Deterministic: no clock is read here; the dirty rate takes the time from its caller.
+ * The live session takes the fault log, the hold log and the dirty counts from here. Everything
+ * else in a snapshot (registers, the page grid, walks, PV heads, pools, and the clients with
+ * their states and holds) MachineTuiPort reads from the machine's side-effect-free inspection
+ * helpers (inspect.ts reads each VmClient's holds directly, with their chains and deferred-dirty
+ * flags, which events do not carry). clientState(), clientHolds(), the generation and logFill()
+ * serve a session without such direct access; the collector's tests use them.
  *
- * Holds tracked from events lack the chain and deferred-dirty flags (events do not carry them):
- * an adapter that can read the clients' holds directly should prefer that.
+ * Costs: emit() is O(1) amortised and allocates one small object per kept event, and only while
+ * the sink is enabled; the TUI reads it at 10 Hz. Deterministic: no clock is read here; the dirty
+ * rate takes the time from its caller.
  */
 import type { EventSink, MmuEvent } from '../../mmu/events.js';
 import { gpa as toGpa, gva as toGva, hfn as toHfn } from '../../mmu/addr.js';

@@ -1,37 +1,42 @@
 /*
- * The data contract between the terminal UI and the machine (issue 5).
+ * The data contract between the terminal UI and the machine.
  *
- * The TUI never touches the machine. It sees the machine only through two things defined here:
+ * The views never touch the machine. They see it only through two things defined here:
  *
  *   TuiSnapshot  everything the six panes can show, as plain data, taken at one instant;
  *   TuiSession   the handful of verbs the user can ask for (pause, step, harvest, evict, ...).
  *
- * The lead's adapter implements TuiSession on top of the real Machine. The shortest way is to
- * implement session-core.ts's MachinePort and wrap it in a SessionCore, which does the running,
- * the step rules, action logging and the stamp. The port's readers are one-liners over:
+ * Who implements the session. SessionCore (session-core.ts) is the TuiSession: it does the
+ * running (run-loop.ts, pace.ts), the step rules, action logging and the stamp, around a small
+ * MachinePort. MachineTuiPort (machine-port.ts) is the port over the real Machine, and
+ * openTuiSession() there wires Machine, event stream and SessionCore together for `nestvm tui`.
+ * The port's readers are one-liners over the side-effect-free helpers of this folder:
  *
- *   collector.ts      the MMU event stream -> fault log, holds log, client states, dirty counts
+ *   collector.ts      the MMU event stream -> fault log, holds log, dirty counts
  *   gpt-view.ts       Gpt -> GptInfo, per-level tables, the walk of a page, the page-state grid
  *   inspect.ts        VmClient -> ClientInfo; Pmap -> FrameInfo (PV head, PTE locations); pools
  *   walk2d.ts         mmu/guest-walk's two-dimensional walk -> Walk2dRef[]
  *   disasm-window.ts  capstone + guest bytes -> the lines around the PC
  *   gpt-fields.ts     mmu/gpt's decode() -> printed fields (the one decoder of entry bits)
  *
+ * Tests drive the same views with a fake session or a fake port (test/cli/tui/).
+ *
  * The UI side of the bargain:
  *
  *   - drawing reads snapshots only; no view ever calls the session, so drawing cannot change
  *     machine state;
- *   - the one container (app.tsx) calls snapshot() on a timer (100 ms by default, so >= 10 Hz),
- *     never once per event, and re-renders only when `stamp` moved;
- *   - every verb returns an ActionOutcome, and the adapter also appends an 'action' entry to the
+ *   - the one container (app.tsx) calls snapshot() on a timer (ticker.ts; 100 ms by default, so
+ *     10 Hz), never once per event, and re-renders only when `stamp` moved;
+ *   - every verb returns an ActionOutcome, and SessionCore also appends an 'action' entry to the
  *     fault log (and to --trace), so every user action leaves a visible record.
  *
- * Invariants the adapter must keep:
- *   - `stamp` differs whenever any other field differs (a counter bumped on each event, action,
- *     step or selection, mixed with the instruction count, is enough). Equal stamps let the UI
- *     skip a render; a stamp that fails to move leaves the screen stale, never wrong-but-new.
+ * Invariants every session keeps (SessionCore does):
+ *   - `stamp` differs whenever any other field differs (SessionCore moves it when the collector's
+ *     stamp, the instruction count, the run state, an action or the selection moved). Equal
+ *     stamps let the UI skip a render; a stamp that fails to move leaves the screen stale, never
+ *     wrong-but-new.
  *   - `memory.states.length === memory.pages`; page i is guest-physical memory.base + i * 4096.
- *   - `selection` describes the page last passed to select() (or a default the adapter picks).
+ *   - `selection` describes the page last passed to select() (or the default the session picks).
  *   - snapshot() is cheap (no walk of all memory per call beyond filling `states`) and has no
  *     side effects; arrays may be reused between calls only if `stamp` changes when they do.
  *

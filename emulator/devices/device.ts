@@ -3,9 +3,11 @@
  *
  * A device is a passive state machine: the vCPU's port and MMIO hooks call read/write, and the
  * device answers through its DeviceHost: text for the console, a stop request (exit, fault), and
- * reads of guest memory. Guest memory reads go through the Machine's single translating read
- * (DeviceHost.readGuest), never straight into host RAM: a later issue turns that one function
- * into page holds on the vmspace, and no device has to change.
+ * reads of guest memory. A guest memory read goes through the Machine's one host-side access
+ * (DeviceHost.readGuest), never straight into host RAM: with the nested layer that is
+ * HeldGuestMemory, which translates a guest-virtual address with a dry walk of the guest's tables
+ * and holds each page on the "devices" client for the copy; without it, GuestMemory and the
+ * injected translator. A device cannot tell which one it has.
  *
  * A DMA engine sees guest-physical addresses, not the guest's virtual ones: it asks the host for
  * page holds (DeviceHost.holdGuest, the devices' VmClient.hold) and copies through the held

@@ -32,6 +32,19 @@
  *
  * Register access goes by name (registers.ts); regRead() returns a number (exact below 2^53),
  * regRead64() a bigint for full-width reads off the hot path.
+ *
+ * Methods only the tests call. The Machine, its vCPUs and the raw-Unicorn benchmark baseline use
+ * open, close, strerror, the register methods, mapPtr, mmioMap, setTlbMode, flushTlb, the TLB-fill,
+ * interrupt and port hooks, emuStart, emuStop, instructionsLastRun and budgetExhaustedLastRun.
+ * The rest is called only from test/emulator/unicorn/: map, unmap, memRead, memWrite,
+ * removeCache, flushTb, hookBlock, hookMemUnmapped, hookInsnInvalid, hookDel, fastCounting and
+ * open's jsCounting option (hookCode is also the slow counter's own hook). They stay because
+ * those tests use them to pin what nestvm relies on in the engine: that a mapped buffer is the
+ * engine's memory (no copy) and stays pinned until its exact region is unmapped, that code,
+ * block, unmapped-memory and invalid-instruction hooks fire where expected, that translated code
+ * survives a host-side patch until removeCache, that a deleted hook stays silent, and that the
+ * engine counter and the JS fallback count alike. Each is one checked uc_* call, and nothing on
+ * the run path depends on them.
  */
 import koffi from 'koffi';
 import type { Arch } from '../arch.js';

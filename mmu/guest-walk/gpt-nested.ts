@@ -1,5 +1,6 @@
 /*
- * The real nested page table (mmu/gpt) seen as a NestedWalker, for the two-dimensional walk.
+ * The real nested page table (mmu/gpt) seen as a NestedWalker: a walk of the GPT with no side
+ * effects, for every reader that must not change the tables.
  *
  * The GPT's own walk (gpt-walk.ts) reads entries from host RAM as the hardware would and records
  * where the entry of each level lives. This adapter turns that path into NestedSteps: for each level
@@ -7,9 +8,14 @@
  * bits (EPT, nPT or stage-2 decode()). The walk stops at the first entry that is not present; a
  * present leaf that does not grant the access is a 'rights' fault at level 1.
  *
- * Display only: it allocates per call and sets no Accessed/Dirty bit (the fill hook does that
- * through the Gpt). Guest-physical addresses beyond what the GPT covers are not its concern: the
- * walk simply finds no entry.
+ * Who uses it: the two-dimensional walk of `nestvm walk --virtual` (cli/commands/walk.ts) and of
+ * the TUI's GPT pane (cli/tui/machine-port.ts), and HeldGuestMemory (emulator/held-memory.ts),
+ * whose dry walk of the guest's tables, before a device model holds the pages of a guest buffer,
+ * reads every guest table entry through it (composed with host RAM by nestedGuestAccess). None of
+ * them may set Accessed or Dirty in the nested tables, and this walker never does; only the fill
+ * hook (emulator/nested-mmu.ts) sets them, through the Gpt, as the hardware would. It allocates
+ * per call, which is why the fill hook does not use it. Guest-physical addresses beyond what the
+ * GPT covers are not its concern: the walk simply finds no entry.
  */
 
 import { hpa, type Gpa } from '../addr.js';

@@ -10,7 +10,7 @@
  *   arm64-walk.ts        walkArm64 and the TTBR/TCR/SCTLR configuration
  *   guest-paging.ts      walkGuest: one entry point for either architecture (or paging off)
  *   two-dim-walk.ts      walkTwoDimensional: all 24 references of a 4x4-level translation
- *   gpt-nested.ts        gptNestedWalker: the real GPT (mmu/gpt) as a NestedWalker for display
+ *   gpt-nested.ts        gptNestedWalker: the real GPT (mmu/gpt) as a side-effect-free NestedWalker
  */
 export * from './guest-phys.js';
 export * from './walk-result.js';

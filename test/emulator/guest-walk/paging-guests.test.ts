@@ -38,7 +38,7 @@ import {
   UC_TLB_CPU,
   UC_TLB_VIRTUAL,
 } from '../../../emulator/unicorn/constants.js';
-import { OffsetNested } from './fakes.js';
+import { OffsetNested } from '../../mmu/guest-walk/fakes.js';
 
 type Arch = 'x86_64' | 'arm64';
 const MiB = 1 << 20;
