@@ -25,6 +25,10 @@ export async function main(argv: string[], io?: Partial<CliContext>): Promise<nu
     .help()
     .alias('help', 'h')
     .version()
+    .completion(
+      'completion',
+      'print a bash completion script (add `source <(nestvm completion)` to ~/.bashrc)',
+    )
     .wrap(Math.min(110, process.stdout.columns || 80))
     .exitProcess(false)
     .fail((msg, err) => {

@@ -7,7 +7,7 @@ import { disassemble } from '../../emulator/asm/index.js';
 import type { GuestImage, GuestSymbol } from '../../emulator/image.js';
 import { loadGuest } from '../../emulator/loaders/index.js';
 import { withGuestOptions, type GuestArgs } from '../guest-options.js';
-import { handle, type CommandFactory } from './index.js';
+import { handle, type CommandFactory } from './handle.js';
 
 const hex = (n: number, width = 8) => n.toString(16).padStart(width, '0');
 

@@ -8,7 +8,7 @@
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
 import { Machine } from '../../emulator/machine.js';
-import { handle, type CommandFactory } from './index.js';
+import { handle, type CommandFactory } from './handle.js';
 import type { MachineEvent } from '../../emulator/events.js';
 import { machineOptions, withExecOptions, type ExecArgs } from '../guest-options.js';
 import { TraceWriter } from '../trace-writer.js';

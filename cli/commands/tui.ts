@@ -20,7 +20,7 @@
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
 import type { MachineEvent } from '../../emulator/events.js';
-import { handle, type CommandFactory } from './index.js';
+import { handle, type CommandFactory } from './handle.js';
 import { EnvironmentError } from '../errors.js';
 import { machineOptions, withExecOptions, type ExecArgs } from '../guest-options.js';
 import { TraceWriter } from '../trace-writer.js';

@@ -18,7 +18,7 @@ import { formatWalkRef, gptNestedWalker, walkTwoDimensional } from '../../mmu/gu
 import { UsageError } from '../errors.js';
 import { machineOptions, withExecOptions, type ExecArgs } from '../guest-options.js';
 import { parseAddress, parseCount } from '../parse.js';
-import { handle, type CommandFactory } from './index.js';
+import { handle, type CommandFactory } from './handle.js';
 
 interface WalkArgs extends ExecArgs {
   address: number;
