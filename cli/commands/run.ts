@@ -44,16 +44,20 @@ export const runCommand: CommandFactory = (ctx) => ({
   handler: handle<RunArgs>(async (args) => {
     const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
     const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
+    const status = statusLineWanted(ctx.stderr, args.json) ? new StatusLine(ctx.stderr) : null;
+    const onConsole = (text: string) => {
+      status?.clear(); // the guest's text never lands after the status line
+      ctx.stdout.write(text);
+    };
     try {
       const machine = new Machine(image, {
         ...machineOptions(args),
         sink: trace,
-        onConsole: args.json ? undefined : (text: string) => ctx.stdout.write(text),
+        onConsole: args.json ? undefined : onConsole,
       });
       try {
         trace?.open(); // only now, with every option accepted: a refused run leaves no file
         let interrupted = false;
-        const status = statusLineWanted(ctx.stderr, args.json) ? new StatusLine(ctx.stderr) : null;
         const stop = await withSigint(
           () => (interrupted = true),
           () => runSlices(machine, { status, interrupted: () => interrupted }),
