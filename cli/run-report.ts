@@ -6,6 +6,7 @@
 import type { GuestImage } from '../emulator/image.js';
 import type { Machine, StopReason } from '../emulator/machine.js';
 import type { RunStats } from '../emulator/run-stats.js';
+import { groupDigits } from './count-text.js';
 
 export interface RunReport extends Partial<RunStats> {
   guest: string;
@@ -39,7 +40,7 @@ const REASON_TEXT: Record<StopReason['reason'], string> = {
 
 const FORMAT_TEXT: Record<string, string> = { ept: 'Intel EPT', npt: 'AMD nPT', s2: 'arm64 stage-2' };
 
-const n = (v: number): string => v.toLocaleString('en-US');
+const n = groupDigits;
 
 function nestedLines(r: RunReport): string[] {
   if (!r.faults || !r.tables || !r.holds || !r.pv || !r.adSets) return [];
