@@ -107,8 +107,12 @@ interface DeadlineRunner {
 let runner: DeadlineRunner | null = null;
 
 function withinDeadline<T>(fn: () => T, deadlineMs: number): T {
-  runner ??= { context: createContext({ call: null }), script: new Script('call()') };
-  const { context, script } = runner;
+  const made = runner ?? {
+    context: createContext({ call: null }) as DeadlineRunner['context'],
+    script: new Script('call()'),
+  };
+  runner = made;
+  const { context, script } = made;
   context.call = fn;
   try {
     return script.runInContext(context, { timeout: deadlineMs }) as T;
