@@ -97,6 +97,7 @@ export const walkCommand: CommandFactory = (ctx) => ({
       })
       .option('at-insns', {
         type: 'string',
+        requiresArg: true,
         describe: 'stop the guest after this many instructions and walk then (default: run to the end)',
         coerce: (v: unknown) => parseCount('at-insns', v),
       })

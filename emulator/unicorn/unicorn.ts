@@ -19,7 +19,9 @@
  *
  *  - 64-bit callback arguments. koffi hands uint64_t arguments of 2^63 or more to JS as negative
  *    numbers (and may hand BigInts); u64() folds both back to a non-negative number. Numbers are
- *    exact below 2^53; page-aligned addresses stay exact all the way to 2^64.
+ *    exact below 2^53; 4 KiB-aligned addresses stay exact all the way to 2^64, but Unicorn fills
+ *    arm64 in 1 KiB pieces, and such an address at 2^63 or above may round. The TLB-fill hook
+ *    therefore also gets koffi's own value, which is exact, for reports (exactU64).
  *
  *  - Errors. A uc_* call that fails throws UnicornError carrying uc_strerror's text, except
  *    emuStart(), whose error code describes what the GUEST did (unmapped access, invalid
@@ -83,13 +85,24 @@ export function u64(v: number | bigint): number {
   return v < 0 ? v + TWO_64 : v;
 }
 
+/** A uint64_t callback argument at full width (for reports, never on the hit path). */
+export function exactU64(v: number | bigint): bigint {
+  return BigInt.asUintN(64, BigInt(v));
+}
+
 /** What a TLB-fill callback fills in when it returns true. */
 export interface TlbEntryOut {
   paddr: number;
   perms: number;
 }
 
-export type TlbFillHook = (vaddr: number, memType: number, entry: TlbEntryOut) => boolean;
+export type TlbFillHook = (
+  vaddr: number,
+  memType: number,
+  entry: TlbEntryOut,
+  /** koffi's value of vaddr, exact where `vaddr` may round (see exactU64). */
+  raw: number | bigint,
+) => boolean;
 export type IntrHook = (intno: number) => void;
 export type InHook = (port: number, size: number) => number;
 export type OutHook = (port: number, size: number, value: number) => void;
@@ -361,7 +374,7 @@ export class Unicorn {
       'tlb fill',
       false,
       (_uc: unknown, vaddr: number | bigint, type: number, result: unknown) => {
-        if (!fill(u64(vaddr), type, entry)) return false;
+        if (!fill(u64(vaddr), type, entry, vaddr)) return false;
         // koffi passes the uc_tlb_entry pointer as a raw address: write the result into it.
         koffi.encode(result, TLB_ENTRY, entry);
         return true;
