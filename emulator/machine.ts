@@ -16,7 +16,9 @@
  * its own. Devices reach guest memory through HeldGuestMemory (page holds on the "devices"
  * client), or through GuestMemory and the translator when there is no nested layer.
  *
- * Exact instruction counts, no JS per instruction. Each slice is uc_emu_start(count = budget),
+ * Exact instruction counts, no JS per instruction. Each slice is uc_emu_start(count = budget), with
+ * the engine's `until` address switched off (useNoExits: otherwise pc 0, x86-64 RAM's first byte,
+ * would end every slice before its first instruction),
  * and the engine's own counter says how many instructions the slice began (insn-counter.ts): the
  * whole budget, or fewer when something ended the slice early (a device stop, hlt, a fault). Two
  * measured rules of Unicorn 2.1.1 complete the picture: an instruction that faults or traps has
@@ -273,6 +275,7 @@ export class Machine {
     });
     try {
       this.uc.setTlbMode(UC_TLB_VIRTUAL);
+      this.uc.useNoExits();
       this.uc.mapPtr(0, this.host, PROT_ALL, this.hostBytes);
       windows.forEach((w, i) => {
         const dev = this.bus.mmio[i];
