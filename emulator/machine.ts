@@ -49,7 +49,7 @@
  * instruction twice and never misses one.
  */
 import { PAGE_SIZE, gpa, gva, hex, hfn, hpa, type Gpa } from '../mmu/addr.js';
-import { PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE, protString, type AccessKind } from '../mmu/prot.js';
+import { PROT_ALL, protString, type AccessKind } from '../mmu/prot.js';
 import { LAYOUT, type Arch } from './arch.js';
 import { DeviceBus } from './device-bus.js';
 import type { DeviceHost } from './devices/device.js';
@@ -130,7 +130,6 @@ const VCPUS: Record<Arch, VcpuArch> = { x86_64: x86Vcpu, arm64: arm64Vcpu };
 /* Unicorn's access kinds -> ours. */
 const accessOf = (memType: number): AccessKind =>
   memType === UC_MEM_FETCH ? 'exec' : memType === UC_MEM_WRITE ? 'write' : 'read';
-const needOf = (a: AccessKind): number => (a === 'exec' ? PROT_EXEC : a === 'write' ? PROT_WRITE : PROT_READ);
 
 /** One line for a translation fault: nested kinds name the guest-physical page, 'guest' the GVA. */
 export function describeFault(f: TranslationFault): string {
@@ -170,8 +169,6 @@ export class Machine {
   /** Device pages and the host-physical apertures they are routed to. */
   readonly windows: readonly DeviceWindow[];
   private fillCount = 0;
-  /* The guest-virtual address of the TLB fill in progress (null outside a fill). */
-  private filling: number | null = null;
   private readonly vcpu: VcpuArch;
   private readonly bus: DeviceBus;
   private readonly sliceInsns: number;
@@ -304,14 +301,6 @@ export class Machine {
   /** Everything the guest has printed so far. */
   get console(): string {
     return this.consoleText;
-  }
-
-  /**
-   * The guest-virtual address whose TLB fill is in progress, or null outside a fill: an event
-   * consumer hearing a nested 'fault' can tell which guest-virtual access caused it (the TUI does).
-   */
-  get fillingVa(): number | null {
-    return this.filling;
   }
 
   /** TLB fills so far (misses of Unicorn's TLB that reached the translator). */
@@ -475,16 +464,15 @@ export class Machine {
 
   // ---- the memory path -------------------------------------------------------------------
 
-  /* The TLB-fill hook: translate, or record the fault and refuse (the engine then stops). */
+  /*
+   * The TLB-fill hook: translate, or record the fault and refuse (the engine then stops). A
+   * Translation always grants the access (the Translator's invariant), so it is filled as it is.
+   */
   private fill(va: number, memType: number, entry: TlbEntryOut): boolean {
     this.fillCount++;
-    const access = accessOf(memType);
-    this.filling = va;
-    const r = this.translator.translate(gva(va), access);
-    this.filling = null;
-    if (isFault(r) || (r.prot & needOf(access)) === 0) {
-      const fault: TranslationFault = isFault(r) ? r : { kind: 'rights', gpa: gpa(va), access, prot: r.prot };
-      this.fillFault ??= { fault, pc: this.pc() };
+    const r = this.translator.translate(gva(va), accessOf(memType));
+    if (isFault(r)) {
+      this.fillFault ??= { fault: r, pc: this.pc() };
       return false;
     }
     // The address keeps its offset in the page: Unicorn masks it with its OWN target page size,
