@@ -7,6 +7,7 @@ import yargs, { type MiddlewareFunction } from 'yargs';
 import { commands } from './commands/index.js';
 import type { CliContext } from './context.js';
 import { reportError, UsageError } from './errors.js';
+import { packageVersion, skipHelpCache } from './yargs-lean.js';
 import {
   checkBooleanValues,
   checkSingleValues,
@@ -30,7 +31,7 @@ export async function main(argv: string[], io?: Partial<CliContext>): Promise<nu
     .recommendCommands()
     .help()
     .alias('help', 'h')
-    .version()
+    .version(packageVersion())
     .completion(
       'completion',
       'print a bash completion script (add `source <(nestvm completion)` to ~/.bashrc)',
@@ -52,6 +53,7 @@ export async function main(argv: string[], io?: Partial<CliContext>): Promise<nu
       throw new UsageError(`${text} (see nestvm --help)`);
     });
   for (const command of commands) cli.command(command(ctx));
+  skipHelpCache(cli);
   try {
     const out = await cli.parseAsync();
     void out;

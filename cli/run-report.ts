@@ -10,6 +10,7 @@
 import type { GuestImage } from '../emulator/image.js';
 import type { Machine } from '../emulator/machine.js';
 import type { RunStats } from '../emulator/run-stats.js';
+import { groupDigits } from './count-text.js';
 import type { RunEnd } from './run-loop.js';
 
 export interface RunReport extends Partial<RunStats> {
@@ -51,7 +52,7 @@ const REASON_TEXT: Record<RunEnd['reason'], string> = {
 
 const FORMAT_TEXT: Record<string, string> = { ept: 'Intel EPT', npt: 'AMD nPT', s2: 'arm64 stage-2' };
 
-const n = (v: number): string => v.toLocaleString('en-US');
+const n = groupDigits;
 
 function nestedLines(r: RunReport): string[] {
   if (!r.faults || !r.tables || !r.holds || !r.pv || !r.adSets) return [];

@@ -16,7 +16,9 @@
  * its own. Devices reach guest memory through HeldGuestMemory (page holds on the "devices"
  * client), or through GuestMemory and the translator when there is no nested layer.
  *
- * Exact instruction counts, no JS per instruction. Each slice is uc_emu_start(count = budget),
+ * Exact instruction counts, no JS per instruction. Each slice is uc_emu_start(count = budget), with
+ * the engine's `until` address switched off (useNoExits: otherwise pc 0, x86-64 RAM's first byte,
+ * would end every slice before its first instruction),
  * and the engine's own counter says how many instructions the slice began (insn-counter.ts): the
  * whole budget, or fewer when something ended the slice early (a device stop, hlt, a fault). Two
  * measured rules of Unicorn 2.1.1 complete the picture: an instruction that faults or traps has
@@ -47,7 +49,7 @@
  * instruction twice and never misses one.
  */
 import { PAGE_SIZE, gpa, gva, hex, hfn, hpa, type Gpa } from '../mmu/addr.js';
-import { PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE, protString, type AccessKind } from '../mmu/prot.js';
+import { PROT_ALL, protString, type AccessKind } from '../mmu/prot.js';
 import { LAYOUT, type Arch } from './arch.js';
 import { DeviceBus } from './device-bus.js';
 import type { DeviceHost } from './devices/device.js';
@@ -128,7 +130,6 @@ const VCPUS: Record<Arch, VcpuArch> = { x86_64: x86Vcpu, arm64: arm64Vcpu };
 /* Unicorn's access kinds -> ours. */
 const accessOf = (memType: number): AccessKind =>
   memType === UC_MEM_FETCH ? 'exec' : memType === UC_MEM_WRITE ? 'write' : 'read';
-const needOf = (a: AccessKind): number => (a === 'exec' ? PROT_EXEC : a === 'write' ? PROT_WRITE : PROT_READ);
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -185,8 +186,6 @@ export class Machine {
   /** Device pages and the host-physical apertures they are routed to. */
   readonly windows: readonly DeviceWindow[];
   private fillCount = 0;
-  /* The guest-virtual address of the TLB fill in progress (null outside a fill). */
-  private filling: number | null = null;
   private readonly vcpu: VcpuArch;
   private readonly bus: DeviceBus;
   private readonly sliceInsns: number;
@@ -290,6 +289,7 @@ export class Machine {
     });
     try {
       this.uc.setTlbMode(UC_TLB_VIRTUAL);
+      this.uc.useNoExits();
       this.uc.mapPtr(0, this.host, PROT_ALL, this.hostBytes);
       windows.forEach((w, i) => {
         const dev = this.bus.mmio[i];
@@ -318,14 +318,6 @@ export class Machine {
   /** Everything the guest has printed so far. */
   get console(): string {
     return this.consoleText;
-  }
-
-  /**
-   * The guest-virtual address whose TLB fill is in progress, or null outside a fill: an event
-   * consumer hearing a nested 'fault' can tell which guest-virtual access caused it (the TUI does).
-   */
-  get fillingVa(): number | null {
-    return this.filling;
   }
 
   /** TLB fills so far (misses of Unicorn's TLB that reached the translator). */
@@ -489,16 +481,15 @@ export class Machine {
 
   // ---- the memory path -------------------------------------------------------------------
 
-  /* The TLB-fill hook: translate, or record the fault and refuse (the engine then stops). */
+  /*
+   * The TLB-fill hook: translate, or record the fault and refuse (the engine then stops). A
+   * Translation always grants the access (the Translator's invariant), so it is filled as it is.
+   */
   private fill(va: number, memType: number, entry: TlbEntryOut, raw: number | bigint): boolean {
     this.fillCount++;
-    const access = accessOf(memType);
-    this.filling = va;
-    const r = this.translator.translate(gva(va), access);
-    this.filling = null;
-    if (isFault(r) || (r.prot & needOf(access)) === 0) {
-      const fault: TranslationFault = isFault(r) ? r : { kind: 'rights', gpa: gpa(va), access, prot: r.prot };
-      this.fillFault ??= { fault, pc: this.pc64(), va: exactU64(raw) };
+    const r = this.translator.translate(gva(va), accessOf(memType));
+    if (isFault(r)) {
+      this.fillFault ??= { fault: r, pc: this.pc64(), va: exactU64(raw) };
       return false;
     }
     // The address keeps its offset in the page: Unicorn masks it with its OWN target page size,

@@ -96,7 +96,7 @@ export class NestedVm {
     }
     const sink = opts.sink;
     this.mem = new HostMemory(hostBytes);
-    this.frames = new FrameAllocator(this.mem, sink);
+    this.frames = new FrameAllocator(this.mem, sink, { zeroed: true }); // the buffer is brand new
     this.pmap = new Pmap(this.mem, sink);
     this.reservoir = new Reservoir(this.frames, sink);
     const ram = VmObject.memory(this.reservoir, memBytes, { name: 'ram', sink, pmap: this.pmap });

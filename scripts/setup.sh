@@ -1,28 +1,50 @@
 #!/usr/bin/env bash
-# One idempotent set-up step shared by the README's two commands (`npm run hello`, `npm test`):
+# One idempotent set-up step shared by the README's two commands (`npm run hello`, `npm test`) and
+# by `nestvm setup` in an installed package:
 #   1. npm packages  (npm ci, only when package-lock.json changed since the last install)
 #   2. Unicorn >= 2.1 (NESTVM_LIBUNICORN, else a system libunicorn.so.2 >= 2.1, else Debian trixie's
-#      libunicorn2t64 fetched with a private apt configuration inside .cache/ and unpacked there)
+#      libunicorn2t64 fetched with a private apt configuration inside the cache folder and unpacked
+#      there); the library's path is recorded in <cache>/libunicorn.path, where the binding looks
 #   3. tmux when called as `setup.sh test` (the TUI's end-to-end test needs a real terminal)
 #   4. the TypeScript build (incremental)
-# Every failure is one line on stderr naming what to install; nothing here edits system apt config.
+#
+#   setup.sh [test]                          in a clone: all four steps, cache folder <clone>/.cache
+#   setup.sh --unicorn-only [--cache DIR]    an installed package (`nestvm setup`): step 2 only, no
+#                                            npm ci, no build; the cache folder is DIR (nestvm
+#                                            passes the per-user one, ~/.cache/nestvm)
+# Every failure is one line on stderr naming what to install, exit status 8; nothing here edits
+# system apt config. The per-OS hints are in scripts/install-hint.cjs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
 cache="$root/.cache"
+only_unicorn=0
+mode=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --unicorn-only) only_unicorn=1;;
+    --cache) [ $# -ge 2 ] || { echo "nestvm setup: --cache needs a folder" >&2; exit 2; }; cache="$(mkdir -p "$2" && cd "$2" && pwd)"; shift;;
+    test) mode=test;;
+    *) echo "nestvm setup: unknown argument $1 (setup.sh [test] | setup.sh --unicorn-only [--cache DIR])" >&2; exit 2;;
+  esac
+  shift
+done
+cd "$root"
 say() { printf 'nestvm setup: %s\n' "$*" >&2; }
 die() { say "$*"; exit 8; }
+shown() { case "$1" in "$root"/*) echo "${1#"$root"/}";; *) echo "$1";; esac; }  # clone-relative when inside
 
 # ---- 0. Node ---------------------------------------------------------------------------------
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
   die "Node.js 20.19 or later is required (found $(node --version)); install it from your system's packages or nodejs.org"
 
 # ---- 1. npm packages -------------------------------------------------------------------------
-lockhash="$(sha256sum package-lock.json | cut -d' ' -f1)"
-if [ ! -d node_modules ] || [ "$(cat node_modules/.nestvm-lock 2>/dev/null)" != "$lockhash" ]; then
-  say "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error >&2
-  echo "$lockhash" > node_modules/.nestvm-lock
+if [ "$only_unicorn" = 0 ]; then
+  lockhash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+  if [ ! -d node_modules ] || [ "$(cat node_modules/.nestvm-lock 2>/dev/null)" != "$lockhash" ]; then
+    say "installing npm packages (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error >&2
+    echo "$lockhash" > node_modules/.nestvm-lock
+  fi
 fi
 
 # ---- 2. Unicorn 2.1 --------------------------------------------------------------------------
@@ -31,17 +53,7 @@ version_of() { node scripts/unicorn-version.cjs "$1" 2>/dev/null; }  # prints "2
 at_least_21() { node -e 'const [a,b]=process.argv[1].split(".").map(Number); process.exit(a>2||(a===2&&b>=1)?0:1)' "$1"; }
 record() { echo "$1" > "$cache/libunicorn.path"; }
 
-install_hint() {
-  local id="" like=""
-  if [ -r /etc/os-release ]; then . /etc/os-release; id="${ID:-}"; like="${ID_LIKE:-}"; fi
-  case "$(uname -s) $id $like" in
-    Darwin*) echo "install Unicorn 2.1 with Homebrew: brew install unicorn (then set NESTVM_LIBUNICORN to its libunicorn.2.dylib)";;
-    *fedora*|*rhel*|*centos*) echo "install Unicorn 2.1 with: sudo dnf install unicorn (or set NESTVM_LIBUNICORN to a libunicorn.so.2 of 2.1 or later)";;
-    *arch*) echo "install Unicorn 2.1 with: sudo pacman -S unicorn (or set NESTVM_LIBUNICORN to a libunicorn.so.2 of 2.1 or later)";;
-    *debian*|*ubuntu*) echo "run this set-up as root so it can fetch Debian trixie's libunicorn2t64 (2.1.1) into .cache/, or install libunicorn2t64 >= 2.1 yourself, or set NESTVM_LIBUNICORN";;
-    *) echo "install Unicorn 2.1 or later (Debian/Ubuntu: libunicorn2t64 from trixie; Fedora: dnf install unicorn; Arch: pacman -S unicorn; macOS: brew install unicorn) and set NESTVM_LIBUNICORN to libunicorn.so.2";;
-  esac
-}
+install_hint() { node scripts/install-hint.cjs; }
 
 fetch_trixie() {
   local apt="$cache/apt" out="$cache/unicorn"
@@ -53,7 +65,7 @@ fetch_trixie() {
               -o "Dir::Etc::preferencesparts=$apt/preferences.d" -o "Dir::State::Lists=$apt/lists"
               -o "Dir::Cache=$apt/cache" -o "Dir::Cache::archives=$apt/archives" -o "Debug::NoLocking=1"
               -o "APT::Sandbox::User=root")
-  say "fetching Debian trixie's libunicorn2t64 into .cache/ (system apt configuration untouched)"
+  say "fetching Debian trixie's libunicorn2t64 into $(shown "$cache")/ (system apt configuration untouched)"
   apt-get "${opts[@]}" -qq update >&2 || die "apt could not read Debian trixie's package list; $(install_hint)"
   rm -f "$apt/deb"/*.deb
   (cd "$apt/deb" && apt-get "${opts[@]}" -qq download libunicorn2t64 >&2) || die "apt could not download libunicorn2t64; $(install_hint)"
@@ -76,19 +88,21 @@ resolve_unicorn() {
   if [ -r /etc/os-release ]; then . /etc/os-release; id="${ID:-}"; like="${ID_LIKE:-}"; fi
   case " $id $like " in
     *" debian "*|*" ubuntu "*) ;;
-    *) die "$(install_hint)";;
+    *) die "no usable Unicorn 2.1 found; $(install_hint)";;
   esac
-  [ "$(id -u)" = 0 ] || die "$(install_hint)"
+  [ "$(id -u)" = 0 ] || die "no usable Unicorn 2.1 found; $(install_hint)"
   command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || die "apt-get and dpkg-deb are needed; $(install_hint)"
   local lib; lib="$(fetch_trixie)"
   [ -n "$lib" ] && v="$(version_of "$lib")" && at_least_21 "$v" || die "the fetched libunicorn2t64 does not load here; $(install_hint)"
   record "$lib"
-  say "using Unicorn $v from ${lib#"$root"/}"
+  say "using Unicorn $v from $(shown "$lib")"
 }
 resolve_unicorn
 
 # ---- 3. tmux, for the test suite's end-to-end TUI test (only when called as `setup.sh test`) ----
-if [ "${1:-}" = test ] && ! command -v tmux >/dev/null 2>&1; then
+[ "$only_unicorn" = 1 ] && exit 0
+
+if [ "$mode" = test ] && ! command -v tmux >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing tmux (the TUI's end-to-end test drives a real terminal)"
     (apt-get install -y -qq tmux >&2 || { apt-get update -qq >&2 && apt-get install -y -qq tmux >&2; }) ||

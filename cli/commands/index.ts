@@ -3,10 +3,18 @@ import { disasmCommand } from './disasm.js';
 import { guestsCommand } from './guests.js';
 import type { CommandFactory } from './handle.js';
 import { runCommand } from './run.js';
+import { setupCommand } from './setup.js';
 import { tuiCommand } from './tui.js';
 import { walkCommand } from './walk.js';
 
 // Re-exported for command modules that still import them from here; new code imports handle.js.
 export { handle, type Args, type CommandFactory } from './handle.js';
 
-export const commands: CommandFactory[] = [runCommand, tuiCommand, walkCommand, disasmCommand, guestsCommand];
+export const commands: CommandFactory[] = [
+  runCommand,
+  tuiCommand,
+  walkCommand,
+  disasmCommand,
+  guestsCommand,
+  setupCommand,
+];

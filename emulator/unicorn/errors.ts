@@ -3,6 +3,7 @@
  * (a missing or too-old library, an API call the engine refused, a bug in a hook): guest-caused
  * failures never surface here, they become StopReason values in the Machine.
  */
+import { setupAdvice } from './install-hint.js';
 
 /** The native library could not be found or loaded. */
 export class UnicornLoadError extends Error {
@@ -18,7 +19,7 @@ export class UnicornVersionError extends Error {
   ) {
     super(
       `Unicorn ${found} at ${path} is too old: nestvm needs Unicorn 2.1 or later ` +
-        `(virtual-TLB mode with the TLB-fill hook); run 'npm run setup' or set NESTVM_LIBUNICORN`,
+        `(virtual-TLB mode with the TLB-fill hook); ${setupAdvice()}`,
     );
   }
 }

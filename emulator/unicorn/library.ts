@@ -3,8 +3,11 @@
  *
  * Where the library comes from, first match wins:
  *   1. the environment variable NESTVM_LIBUNICORN (a path to libunicorn.so.2 / .dylib)
- *   2. <package root>/.cache/libunicorn.path, written by scripts/setup.sh
+ *   2. the path set-up recorded: <package root>/.cache/libunicorn.path in a clone, else the
+ *      per-user cache's libunicorn.path written by `nestvm setup` (library-cache.ts)
  *   3. 'libunicorn.so.2', left to the system loader
+ * A library that cannot be loaded is a UnicornLoadError whose one line ends with what to install
+ * on this system and `nestvm setup` (install-hint.ts).
  *
  * The library is loaded once per process and shared by every Unicorn instance. uc_version is
  * checked before anything else is declared: a library older than 2.1 is a UnicornVersionError
@@ -13,12 +16,12 @@
  * Declarations use koffi prototypes. Pointers (the engine handle, callback trampolines) are
  * BigInt in koffi 3; 64-bit integer arguments accept JS numbers.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import koffi, { type LibraryHandle } from 'koffi';
 import { MIN_MAJOR, MIN_MINOR } from './constants.js';
 import { UnicornLoadError, UnicornVersionError } from './errors.js';
+import { setupAdvice } from './install-hint.js';
+import { readRecord } from './library-cache.js';
 
 /* The C callback shapes, named for the hooks that use them. */
 const protos = {
@@ -83,17 +86,26 @@ export interface LoadedLibrary {
   readonly api: UcApi;
 }
 
+export interface LibrarySource {
+  /** What to hand to the loader: a path, or the bare name for the system loader. */
+  readonly file: string;
+  readonly from: 'env' | 'record' | 'system';
+  /** The record file, when `from` is 'record'. */
+  readonly record?: string;
+}
+
+/** Which file to load and why, per the order in the essay. */
+export function librarySource(env: NodeJS.ProcessEnv = process.env, root = PACKAGE_ROOT): LibrarySource {
+  const fromEnv = env.NESTVM_LIBUNICORN;
+  if (fromEnv !== undefined && fromEnv !== '') return { file: fromEnv, from: 'env' };
+  const recorded = readRecord(env, root);
+  if (recorded !== null) return { file: recorded.library, from: 'record', record: recorded.record };
+  return { file: 'libunicorn.so.2', from: 'system' };
+}
+
 /** Which file to load, per the order in the essay. */
 export function libraryPath(env: NodeJS.ProcessEnv = process.env, root = PACKAGE_ROOT): string {
-  const fromEnv = env.NESTVM_LIBUNICORN;
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  try {
-    const recorded = fs.readFileSync(path.join(root, '.cache', 'libunicorn.path'), 'utf8').trim();
-    if (recorded !== '') return recorded;
-  } catch {
-    /* no record: fall through to the system loader */
-  }
-  return 'libunicorn.so.2';
+  return librarySource(env, root).file;
 }
 
 /** "2.1.1" from uc_version's packed value (major<<24 | minor<<16 | patch<<8 | extra). */
@@ -114,7 +126,7 @@ export function loadLibraryAt(file: string): LoadedLibrary {
     lib = koffi.load(file);
   } catch (e) {
     throw new UnicornLoadError(
-      `cannot load Unicorn from ${file}: ${(e as Error).message}; run 'npm run setup' or set NESTVM_LIBUNICORN`,
+      `cannot load Unicorn from ${file}: ${firstLine((e as Error).message)}; ${setupAdvice()}`,
     );
   }
   const ucVersion = lib.func('unsigned int uc_version(unsigned int *major, unsigned int *minor)');
@@ -123,6 +135,8 @@ export function loadLibraryAt(file: string): LoadedLibrary {
   if (!versionAtLeast21(packed)) throw new UnicornVersionError(version, file);
   return { path: file, version, api: declare(lib) };
 }
+
+const firstLine = (text: string): string => text.split('\n')[0].trim();
 
 let loaded: LoadedLibrary | null = null;
 

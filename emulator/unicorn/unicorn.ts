@@ -36,7 +36,7 @@
  * regRead64() a bigint for full-width reads off the hot path.
  *
  * Methods only the tests call. The Machine, its vCPUs and the raw-Unicorn benchmark baseline use
- * open, close, strerror, the register methods, mapPtr, mmioMap, setTlbMode, flushTlb, the TLB-fill,
+ * open, close, strerror, the register methods, mapPtr, mmioMap, setTlbMode, useNoExits, flushTlb, the TLB-fill,
  * interrupt and port hooks, emuStart, emuStop, instructionsLastRun and budgetExhaustedLastRun.
  * The rest is called only from test/emulator/unicorn/: map, unmap, memRead, memWrite,
  * removeCache, flushTb, hookBlock, hookMemUnmapped, hookInsnInvalid, hookDel, fastCounting and
@@ -57,6 +57,7 @@ import {
   UC_CTL_TB_REMOVE_CACHE,
   UC_CTL_TLB_FLUSH,
   UC_CTL_TLB_TYPE,
+  UC_CTL_UC_USE_EXITS,
   UC_HOOK_BLOCK,
   UC_HOOK_CODE,
   UC_HOOK_INSN,
@@ -304,6 +305,17 @@ export class Unicorn {
     this.check('uc_ctl(TLB_TYPE)', this.api.uc_ctl(this.uc, ctlWrite(UC_CTL_TLB_TYPE, 1), 'int', mode));
   }
 
+  /**
+   * Switch uc_emu_start's `until` address off. Without this, `until` = 0 is a real stop address:
+   * a guest whose pc reaches 0 (x86-64 code in guest-physical page 0) ends its run there, as if it
+   * had executed hlt, before its first instruction. With exits on and none registered, only the
+   * count, a stop request or an error end a run.
+   */
+  useNoExits(): void {
+    this.live();
+    this.check('uc_ctl(USE_EXITS)', this.api.uc_ctl(this.uc, ctlWrite(UC_CTL_UC_USE_EXITS, 1), 'int', 1));
+  }
+
   /** Drop every cached translation: the next access to each page asks the fill hook again. */
   flushTlb(): void {
     this.live();
@@ -461,7 +473,7 @@ export class Unicorn {
   // ---- running ---------------------------------------------------------------------------
 
   /**
-   * Run from `begin` until `until` (0: no address), `timeoutUs` microseconds (0: none) or `count`
+   * Run from `begin` until `until` (ignored after useNoExits(); otherwise a real address, 0 too), `timeoutUs` microseconds (0: none) or `count`
    * instructions (0: no limit). Returns the uc_err code (0 = OK); a hook that threw is rethrown.
    * With count > 0, instructionsLastRun() then gives the exact number executed.
    */

@@ -69,10 +69,11 @@ describe('assemble x86_64', () => {
     expect(e.reason).toBe('invalid operand');
   });
 
-  it('pins a keystone leniency the README warns about: an unterminated operand assembles', async () => {
-    // `mov rax, [` becomes `movabs rax, [0]`; if a keystone upgrade starts rejecting it, update README.
-    const p = await assemble('x86_64', 'mov rax, [', 0);
-    expect(hex(p.bytes)).toBe('48a10000000000000000');
+  it('refuses an unclosed bracket, which keystone would read as closed', async () => {
+    // Keystone alone turns `mov rax, [` into `movabs rax, [0]` and `[rsi + 8` into `[rsi + 8]`.
+    expect((await asmError('x86_64', 'nop\nmov rax, [')).message).toBe("f.s:2: unclosed '[': mov rax, [");
+    const e = await asmError('x86_64', 'mov eax, [rsi + 8  ; no bracket');
+    expect(e.message).toBe("f.s:1: unclosed '[': mov eax, [rsi + 8  ; no bracket");
   });
 
   it('refuses section directives with the line', async () => {
@@ -94,7 +95,7 @@ describe('assemble arm64', () => {
 
   it('reports the failing line', async () => {
     const e = await asmError('arm64', 'nop\nb later\nldr x0, [x1\nlater: nop');
-    expect(e.message).toBe('f.s:3: invalid operand: ldr x0, [x1');
+    expect(e.message).toBe("f.s:3: unclosed '[': ldr x0, [x1");
   });
 
   it('survives a keystone abort, keeps our exit status, and assembles again afterwards', async () => {
