@@ -8,6 +8,7 @@
  *
  *   unterminated string   `.ascii "abc`           Keystone hangs
  *   empty label           `:`, `:::`, `a::`        Keystone hangs
+ *   odd statement start   `/`, `=`, `-`, `\`, `$`   Keystone hangs (arm64 on most, x86-64 on some)
  *   unbalanced brackets   `mov eax, [rsi + 8`      Keystone reads it as `[rsi + 8]`
  *   h-suffixed number     `10h`                    Keystone reads 16; guests/README.md has no h suffix
  *   leading-zero number   `010`                    Keystone reads octal 8; guests/README.md says decimal
@@ -55,13 +56,17 @@ function bracketProblem(text: string): string | null {
 
 const LEADING_LABEL = /^\s*[A-Za-z_.$][\w.$]*\s*:(?!:)/;
 
-/** A statement that, once its labels are off, starts with ':' defines a label with no name. */
-function emptyLabel(statement: string): boolean {
+/** What is wrong with how a statement starts, once its labels are off, or null. */
+function statementStart(statement: string): string | null {
   let rest = statement;
   for (let m = LEADING_LABEL.exec(rest); m !== null; m = LEADING_LABEL.exec(rest)) {
     rest = rest.slice(m[0].length);
   }
-  return /^\s*:/.test(rest) || /^\s*[A-Za-z_.$][\w.$]*\s*::/.test(rest);
+  rest = rest.trimStart();
+  if (/^:/.test(rest) || /^[A-Za-z_.$][\w.$]*\s*::/.test(rest))
+    return 'a label needs a name before its colon';
+  if (rest === '' || /^(?:[A-Za-z_]|\.[A-Za-z_])/.test(rest)) return null;
+  return `a statement starts with a mnemonic, a directive or a label, not '${rest[0]}'`;
 }
 
 const H_SUFFIX = /(?<![\w.$])([0-9][0-9A-Fa-f]*[hH])(?![\w.$])/;
@@ -86,6 +91,6 @@ export function checkLine(arch: Arch, code: string): string | null {
   const q = unquoted(code);
   if ('reason' in q) return q.reason;
   const statements = arch === 'arm64' ? q.text.split(';') : [q.text];
-  if (statements.some(emptyLabel)) return 'a label needs a name before its colon';
-  return bracketProblem(q.text) ?? numberProblem(q.text);
+  const start = statements.map(statementStart).find((why) => why !== null);
+  return start ?? bracketProblem(q.text) ?? numberProblem(q.text);
 }

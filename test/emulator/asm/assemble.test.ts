@@ -9,9 +9,9 @@ import { archHeader } from '../../../emulator/asm/source.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-async function asmError(arch: Arch, src: string): Promise<AsmError> {
+async function asmError(arch: Arch, src: string, deadlineMs?: number): Promise<AsmError> {
   try {
-    await assemble(arch, src, LAYOUT[arch].defaultLoad, { origin: 'f.s' });
+    await assemble(arch, src, LAYOUT[arch].defaultLoad, { origin: 'f.s', deadlineMs });
   } catch (e) {
     if (e instanceof AsmError) return e;
     throw e;
@@ -166,5 +166,28 @@ describe('the sample guests', () => {
         expect(p.symbols[0]).toMatchObject({ name: 'start', addr: LAYOUT[arch].defaultLoad });
       });
     }
+  }
+});
+
+describe('assembly always ends', () => {
+  for (const arch of ['x86_64', 'arm64'] as const) {
+    it(`${arch}: refuses the lines Keystone hangs on at once, naming the line`, async () => {
+      for (const line of [':', ':::', '.ascii "abc']) {
+        const t0 = Date.now();
+        const e = await asmError(arch, `nop\n${line}\nnop`);
+        expect(e.line).toBe(2);
+        expect(Date.now() - t0).toBeLessThan(2000);
+      }
+    });
+
+    it(`${arch}: a hang the line checks miss ends at the deadline, blamed on its line`, async () => {
+      // `.ascii \` passes the line checks but Keystone loops on it: the deadline is the backstop.
+      const t0 = Date.now();
+      const e = await asmError(arch, 'nop\nnop\n.ascii \\\nnop', 300);
+      expect(e.line).toBe(3);
+      expect(e.reason).toMatch(/^the assembler does not finish on this line/);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(hex((await assemble(arch, 'nop', 0)).bytes)).toBe(arch === 'x86_64' ? '90' : '1f2003d5');
+    });
   }
 });
