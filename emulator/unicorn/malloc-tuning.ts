@@ -37,7 +37,7 @@
  * on Linux with glibc (gnu_get_libc_version resolves); elsewhere (macOS, musl) it does nothing.
  * A MALLOC_MMAP_THRESHOLD_ in the environment is the user's choice (glibc has applied it already),
  * and it is left alone. The setting is process-wide, so a program that embeds nestvm gets it too
- * (README: library use).
+ * (README, "Library API").
  */
 import koffi from 'koffi';
 
