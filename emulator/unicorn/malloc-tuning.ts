@@ -25,12 +25,14 @@
  * The setting. mallopt(M_MMAP_THRESHOLD, 128 KiB) fixes the threshold at glibc's own starting
  * value and turns the raising off. Every allocation of 128 KiB or more, the hash table among them,
  * then gets its own mapping and goes back to the system when freed. The resident set stays flat
- * over any number of engines. An allocation that large is rare, and costs one mmap/munmap pair;
- * the guest-speed benchmarks measure no difference, and building Machines gets faster (a fresh
- * mapping is already zero, so calloc need not clear it). Other ways were tried:
- * `MALLOC_ARENA_MAX=1` changes nothing, since the engine runs on the main thread's arena. Shrinking
- * the engine's code buffer (UC_CTL_TCG_BUFFER_SIZE) would not help, because Unicorn maps that
- * buffer with mmap and unmaps it at uc_close. A pool of reused engines would have to reset every
+ * over any number of engines. The price is page faults: a Machine's guest RAM buffer is now a
+ * fresh mapping each time, whose pages the kernel zeroes on first touch, where the heap used to
+ * hand back the last Machine's pages. Building and running a tiny Machine with 16 MiB of guest
+ * RAM takes about 25 ms of CPU time instead of 18 (bench/machine-churn.ts; a 512 KiB threshold
+ * costs the same), while guest speed is unchanged (bench/loop-ips.ts). Other ways were tried:
+ * `MALLOC_ARENA_MAX=1` does not stop the growth, since the engine runs on the main thread's
+ * arena. Shrinking the engine's code buffer (UC_CTL_TCG_BUFFER_SIZE) would not help: it never
+ * comes from malloc (a malloc-logging preload saw only the 512 KiB table and 64 KiB pieces). A pool of reused engines would have to reset every
  * register and system register between Machines.
  *
  * Invariants: tuneMalloc() acts at most once per process and never throws. It changes malloc only
