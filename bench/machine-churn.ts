@@ -2,16 +2,18 @@
  * Process memory over many Machines in one process: what a lab script or a grader does when it
  * builds, runs and closes one Machine per submission. Two loops, one after the other:
  *
- *   engines    bare Unicorn engines: open, map a 4 MiB buffer (the first call that makes the
- *              engine build its CPU and code caches), close
+ *   engines    bare Unicorn engines: open, map 4 MiB of engine-owned RAM (the first call that
+ *              makes the engine build its CPU and code caches), close
  *   machines   Machines built with defaults, rotating through both architectures and all three
  *              entry formats (x86-64 ept / npt / s2, arm64 s2 / ept / npt), each running a bundled
  *              sample (hello, memtouch, paging) to its end, then closed
  *
- * Every `--every` iterations it prints the resident set (RSS), the JS heap in use and the
+ * Each loop runs in a Node process of its own, so that one loop's heap does not carry into the
+ * other. Every `--every` iterations it prints the resident set (RSS), the JS heap in use and the
  * ArrayBuffer bytes V8 still holds, so a growth in RSS that is neither JS heap nor live buffers
  * shows as native memory. The last line of each loop is the growth from the first report (taken
- * after a warm-up of `--every` iterations) to the end, and the mean time per iteration.
+ * after a warm-up of `--every` iterations) to the end, of the RSS and of the RSS less the live
+ * ArrayBuffers (guest RAM waiting for the GC is resident too), and the mean CPU time per iteration.
  *
  * Try it with the glibc tunables to see whose memory a growth is: MALLOC_MMAP_THRESHOLD_=131072 and
  * MALLOC_ARENA_MAX=1 (emulator/unicorn/malloc-tuning.ts explains what was found).
@@ -19,6 +21,8 @@
  * Run: node --import tsx bench/machine-churn.ts [--machines N] [--engines N] [--every N] [--mem MiB]
  * (or through bench/run.ts; defaults: 2,000 Machines, 2,000 engines, every 250, 16 MiB guest RAM)
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Arch } from '../emulator/arch.js';
 import type { GuestImage } from '../emulator/image.js';
@@ -35,6 +39,7 @@ const { values } = parseArgs({
     engines: { type: 'string', default: '2000' },
     every: { type: 'string', default: '250' },
     mem: { type: 'string', default: '16' },
+    only: { type: 'string' },
   },
 });
 const MACHINES = Number(values.machines);
@@ -63,34 +68,56 @@ async function cases(): Promise<Case[]> {
   return out;
 }
 
-/* Runs `step` n times, reporting every EVERY iterations; returns the growth after warm-up. */
+/* Milliseconds of this process's CPU time (user + system: mmap and munmap count too). */
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/* Runs `step` n times, reporting every EVERY iterations, then the growth after warm-up. */
 function loop(name: string, n: number, step: (i: number) => void): void {
-  let warm = 0;
-  const t0 = performance.now();
+  let warm: NodeJS.MemoryUsage | null = null;
+  const t0 = cpuMs();
   for (let i = 1; i <= n; i++) {
     step(i);
     if (i % EVERY !== 0 && i !== n) continue;
     const u = process.memoryUsage();
-    if (warm === 0) warm = u.rss;
+    warm ??= u;
     process.stdout.write(
       `${name} ${String(i).padStart(6)}  RSS ${mib(u.rss)} MiB  JS heap ${mib(u.heapUsed)} MiB  ArrayBuffers ${mib(u.arrayBuffers)} MiB\n`,
     );
   }
-  const grew = process.memoryUsage().rss - warm;
-  const per = (performance.now() - t0) / n;
+  const end = process.memoryUsage();
+  const grew = (f: (u: NodeJS.MemoryUsage) => number) => (warm === null ? 0 : (f(end) - f(warm)) / MIB);
+  const per = (cpuMs() - t0) / n;
   process.stdout.write(
-    `${name} RSS growth after warm-up: ${(grew / MIB).toFixed(0)} MiB over ${n - Math.min(EVERY, n)} iterations, ${per.toFixed(2)} ms each\n`,
+    `${name} after warm-up, over ${n - Math.min(EVERY, n)} iterations: RSS ${grew((u) => u.rss).toFixed(0)} MiB, ` +
+      `RSS less ArrayBuffers ${grew((u) => u.rss - u.arrayBuffers).toFixed(0)} MiB; ${per.toFixed(2)} ms CPU time each\n`,
   );
 }
 
+/* Each loop in a child process of its own (the parent only starts them). */
+function spawnLoops(): void {
+  const self = fileURLToPath(import.meta.url);
+  const args = process.argv.slice(2);
+  for (const only of ['engines', 'machines']) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', self, ...args, '--only', only], {
+      stdio: 'inherit',
+    });
+    if (r.status !== 0) process.exitCode = 1;
+  }
+}
+
 async function main(): Promise<void> {
-  const all = await cases();
+  if (values.only === undefined) return spawnLoops();
   const arches: Arch[] = ['x86_64', 'arm64'];
-  loop('engines ', ENGINES, (i) => {
-    const uc = Unicorn.open(arches[i % 2]);
-    uc.mapPtr(0, new ArrayBuffer(4 * MIB), UC_PROT_ALL);
-    uc.close();
-  });
+  if (values.only === 'engines')
+    return loop('engines ', ENGINES, (i) => {
+      const uc = Unicorn.open(arches[i % 2]);
+      uc.map(0, 4 * MIB, UC_PROT_ALL);
+      uc.close();
+    });
+  const all = await cases();
   loop('machines', MACHINES, (i) => {
     const c = all[i % all.length];
     const m = new Machine(c.image, { memBytes: MEM, format: c.format, maxInsns: 5_000_000 });

@@ -32,7 +32,8 @@ for (const [name, c] of Object.entries(report.categories))
   console.log(`${name.padEnd(16)} ${String(c.cases).padStart(7)} cases  ${c.failures.length} failures`);
 const r = report.rssMiB;
 console.log(
-  `memory           ${r.machines} Machines, RSS ${r.warm.toFixed(0)} MiB warm -> ${r.end.toFixed(0)} MiB at the end`,
+  `memory           ${r.machines} Machines, RSS ${r.warm.toFixed(0)} MiB warm -> ${r.end.toFixed(0)} MiB at the end` +
+    ` (less ArrayBuffers ${r.nativeWarm.toFixed(0)} -> ${r.nativeEnd.toFixed(0)} MiB)`,
 );
 console.log(
   `seed ${report.seed}, ${((Date.now() - t0) / 1000).toFixed(0)} s${report.cutShort ? ', cut short by --seconds' : ''}`,

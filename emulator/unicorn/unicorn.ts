@@ -32,6 +32,10 @@
  *    (insn-counter.ts); if that counter cannot be located, a JS code hook counts instead (exact,
  *    slow; `fastCounting` tells which).
  *
+ *  - Native memory. An engine's memory goes back to the system at close(): the first open fixes
+ *    glibc's mmap threshold (malloc-tuning.ts), without which every engine left half a MiB of
+ *    its freed memory resident in the heap.
+ *
  * Register access goes by name (registers.ts); regRead() returns a number (exact below 2^53),
  * regRead64() a bigint for full-width reads off the hot path.
  *
@@ -74,6 +78,7 @@ import {
 import { assert } from '../../mmu/checks.js';
 import { HookError, UnicornClosedError, UnicornError } from './errors.js';
 import { InsnCounter, counterOffset } from './insn-counter.js';
+import { tuneMalloc } from './malloc-tuning.js';
 import { PROTOS, TLB_ENTRY, library, type LoadedLibrary, type ProtoName, type UcApi } from './library.js';
 import { RegisterBlock } from './register-block.js';
 import { REGISTERS, type RegSpec } from './registers.js';
@@ -155,6 +160,7 @@ export class Unicorn {
    * fallback counter (tests use it to check that both counters agree).
    */
   static open(arch: Arch, lib: LoadedLibrary = library(), opts: { jsCounting?: boolean } = {}): Unicorn {
+    tuneMalloc();
     const out: unknown[] = [null];
     const err =
       arch === 'x86_64'
