@@ -9,7 +9,7 @@ export interface Output {
 
 export interface CliContext {
   readonly stdout: Output & { isTTY?: boolean; columns?: number };
-  readonly stderr: Output;
+  readonly stderr: Output & { isTTY?: boolean };
   /** The exit status the process will end with. */
   status: number;
 }

@@ -1,12 +1,33 @@
 /*
  * The options every command that loads a guest shares (run, disasm, walk, tui), declared once with
  * their validation so each command's builder stays a list of what it adds.
+ *
+ * Every option that takes a value requires one (`--mem` alone is a usage error, not the default),
+ * and the sizes are bounded by what host memory can hold: host RAM stays below 4 GiB (every
+ * host-physical address fits 32 bits, mmu/host/host-memory.ts), and guest RAM leaves room in it
+ * for the default 1 MiB of page tables.
  */
 import type { Argv } from 'yargs';
 import { ARCHES, DEFAULT_GUEST_MEM, type Arch } from '../emulator/arch.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
 import { FORMAT_NAMES } from '../mmu/gpt/formats.js';
-import { parseAddress, parseCount, parseSize } from './parse.js';
+import { HOST_MEMORY_LIMIT } from '../mmu/host/host-memory.js';
+import { DEFAULT_TABLE_ROOM } from '../emulator/nested-vm.js';
+import { parseAddress, parseCount, parseSize, type SizeLimit } from './parse.js';
+
+const MIB = 1024 * 1024;
+
+/** --host-mem: all of host memory, which must stay below 4 GiB. */
+export const HOST_MEM_LIMIT: SizeLimit = {
+  max: HOST_MEMORY_LIMIT,
+  why: 'host memory must stay below 4 GiB',
+};
+
+/** --mem: guest RAM plus the default page-table room must fit in host memory (whole MiB). */
+export const GUEST_MEM_LIMIT: SizeLimit = {
+  max: Math.floor((HOST_MEMORY_LIMIT - DEFAULT_TABLE_ROOM) / MIB) * MIB,
+  why: 'guest RAM and its page tables must fit in host memory below 4 GiB',
+};
 
 export interface GuestArgs {
   guest: string;
@@ -34,17 +55,20 @@ export function withGuestOptions<T>(y: Argv<T>) {
     .option('arch', {
       describe: 'guest architecture (needed for raw binaries; otherwise taken from the file)',
       choices: ARCHES,
+      requiresArg: true,
     })
     .option('load', {
       describe: 'guest-physical load address of a raw binary or assembly source',
       type: 'string',
+      requiresArg: true,
       coerce: (v: unknown) => parseAddress('load', v),
     })
     .option('mem', {
       describe: 'guest RAM size (e.g. 16M, 64MiB)',
       type: 'string',
-      default: `${DEFAULT_GUEST_MEM / 1024 / 1024}M`,
-      coerce: (v: unknown) => parseSize('mem', v),
+      requiresArg: true,
+      default: `${DEFAULT_GUEST_MEM / MIB}M`,
+      coerce: (v: unknown) => parseSize('mem', v, GUEST_MEM_LIMIT),
     });
 }
 
@@ -53,24 +77,28 @@ export function withExecOptions<T>(y: Argv<T>) {
     .option('max-insns', {
       describe: 'stop the guest after this many instructions (exit status 6)',
       type: 'string',
+      requiresArg: true,
       coerce: (v: unknown) => parseCount('max-insns', v),
     })
     .option('timeout', {
       describe:
         'stop the guest once it has run this many milliseconds (exit status 6; time paused in tui does not count)',
       type: 'string',
+      requiresArg: true,
       coerce: (v: unknown) => parseCount('timeout', v),
     })
     .option('format', {
       describe:
         'nested page-table entry format: Intel EPT, AMD nPT or arm64 stage-2 (default ept on x86_64, s2 on arm64)',
       choices: FORMAT_NAMES,
+      requiresArg: true,
     })
     .option('host-mem', {
       describe:
         'host memory for guest RAM plus nested page tables (default --mem + 1M); squeeze it to see table stealing',
       type: 'string',
-      coerce: (v: unknown) => parseSize('host-mem', v),
+      requiresArg: true,
+      coerce: (v: unknown) => parseSize('host-mem', v, HOST_MEM_LIMIT),
     })
     .option('dirty-tracking', {
       describe: 'track dirty pages in the nested tables (--no-dirty-tracking turns it off)',

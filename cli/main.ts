@@ -3,10 +3,17 @@
  * builder; every error, whether from yargs, a loader, Unicorn or a broken invariant, ends in the
  * single handler of cli/errors.ts, which prints one line and picks the exit status.
  */
-import yargs from 'yargs';
+import yargs, { type MiddlewareFunction } from 'yargs';
 import { commands } from './commands/index.js';
 import type { CliContext } from './context.js';
 import { reportError, UsageError } from './errors.js';
+import { packageVersion, skipHelpCache } from './yargs-lean.js';
+import {
+  checkBooleanValues,
+  checkSingleValues,
+  declaredOptions,
+  negativeNumberReason,
+} from './flag-checks.js';
 
 export async function main(argv: string[], io?: Partial<CliContext>): Promise<number> {
   const ctx: CliContext = {
@@ -24,20 +31,29 @@ export async function main(argv: string[], io?: Partial<CliContext>): Promise<nu
     .recommendCommands()
     .help()
     .alias('help', 'h')
-    .version()
+    .version(packageVersion())
     .completion(
       'completion',
       'print a bash completion script (add `source <(nestvm completion)` to ~/.bashrc)',
     )
     .wrap(Math.min(110, process.stdout.columns || 80))
     .exitProcess(false)
+    // yargs hands middleware its instance too (not in its types): the command's declared options.
+    .middleware(((args: Record<string, unknown>, y: unknown) => {
+      checkSingleValues(args, declaredOptions(y));
+      checkBooleanValues(argv, declaredOptions(y));
+    }) as unknown as MiddlewareFunction)
     .fail((msg, err) => {
       // yargs reports its own validation (and our coerce errors) as YError or as a bare message.
       if (err && err.name !== 'YError') throw err;
+      // A negative number read as short flags makes yargs miss an argument or meet unknown ones.
+      const negative = negativeNumberReason(argv, msg ?? '');
+      if (negative !== null) throw new UsageError(negative);
       const text = (msg ?? err?.message ?? 'invalid arguments').replace(/\s*\n\s*/g, ' ').trim();
       throw new UsageError(`${text} (see nestvm --help)`);
     });
   for (const command of commands) cli.command(command(ctx));
+  skipHelpCache(cli);
   try {
     const out = await cli.parseAsync();
     void out;

@@ -2,23 +2,35 @@
  * What `run` reports when a guest stops: one plain object that is both the --json output and the
  * source of the human summary, so the two can never disagree. Its key names are a contract that
  * lab tooling reads (README, "JSON output"): add keys, never rename them.
+ *
+ * Addresses are exact. `exit.pc` is a JSON number while a double holds it exactly (up to 2^53)
+ * and otherwise a hex string ("0xfffffffffffff123"), made from the stop's full-width pc64; the
+ * message names the pc in hex, exactly, either way.
  */
 import type { GuestImage } from '../emulator/image.js';
-import type { Machine, StopReason } from '../emulator/machine.js';
+import type { Machine } from '../emulator/machine.js';
 import type { RunStats } from '../emulator/run-stats.js';
+import { groupDigits } from './count-text.js';
+import type { RunEnd } from './run-loop.js';
 
 export interface RunReport extends Partial<RunStats> {
   guest: string;
   arch: string;
   console: string;
-  exit: { reason: StopReason['reason']; code: number; message?: string; pc?: number };
+  exit: { reason: RunEnd['reason']; code: number; message?: string; pc?: number | string };
   instructions: number;
 }
 
-export function runReport(image: GuestImage, machine: Machine, stop: StopReason): RunReport {
+/** A pc for JSON: a number while exact, else the exact hex string. */
+export function jsonAddress(approx: number, exact: bigint | undefined): number | string {
+  if (exact === undefined || exact <= BigInt(Number.MAX_SAFE_INTEGER)) return approx;
+  return `0x${exact.toString(16)}`;
+}
+
+export function runReport(image: GuestImage, machine: Machine, stop: RunEnd): RunReport {
   const exit: RunReport['exit'] = { reason: stop.reason, code: stop.code };
   if (stop.message) exit.message = stop.message;
-  if (stop.pc !== undefined) exit.pc = stop.pc;
+  if (stop.pc !== undefined) exit.pc = jsonAddress(stop.pc, stop.pc64);
   return {
     guest: image.origin,
     arch: image.arch,
@@ -29,17 +41,18 @@ export function runReport(image: GuestImage, machine: Machine, stop: StopReason)
   };
 }
 
-const REASON_TEXT: Record<StopReason['reason'], string> = {
+const REASON_TEXT: Record<RunEnd['reason'], string> = {
   halt: 'halted',
   exit: 'exited',
   fault: 'faulted',
   limit: 'reached the instruction limit',
   timeout: 'timed out',
+  interrupted: 'was interrupted',
 };
 
 const FORMAT_TEXT: Record<string, string> = { ept: 'Intel EPT', npt: 'AMD nPT', s2: 'arm64 stage-2' };
 
-const n = (v: number): string => v.toLocaleString('en-US');
+const n = groupDigits;
 
 function nestedLines(r: RunReport): string[] {
   if (!r.faults || !r.tables || !r.holds || !r.pv || !r.adSets) return [];
@@ -78,7 +91,7 @@ export function summaryText(r: RunReport): string {
   lines.push(
     `${sep}nestvm: ${r.arch} guest ${REASON_TEXT[r.exit.reason]} after ${n(r.instructions)} instructions, exit status ${r.exit.code}`,
   );
-  const abnormal = r.exit.reason === 'fault' || r.exit.reason === 'limit' || r.exit.reason === 'timeout';
+  const abnormal = r.exit.reason !== 'halt' && r.exit.reason !== 'exit';
   if (abnormal && r.exit.message) lines.push(`nestvm: ${r.exit.message}`);
   lines.push(...nestedLines(r));
   return lines.join('\n') + '\n';

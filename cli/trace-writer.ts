@@ -5,6 +5,11 @@
  * options give a byte-identical file (labs diff traces; graders compare them). Writes are buffered
  * and flushed in large blocks; close() flushes the rest. A file that cannot be opened is an input
  * error reported by the CLI before the guest runs.
+ *
+ * The file is created only by open(), which a command calls once every check has passed and the
+ * Machine is built (its construction already emits events, which wait in the buffer). Options
+ * refused after the writer was made, by the loader or by the Machine, therefore leave no file
+ * behind: close() of a writer never opened writes nothing.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { EventSink } from '../mmu/events.js';
@@ -14,17 +19,24 @@ const FLUSH_AT = 1 << 16;
 
 export class TraceWriter<E> implements EventSink<E> {
   readonly enabled = true;
-  private fd: number;
+  private fd = -1;
   private buffered: string[] = [];
   private size = 0;
   lines = 0;
 
-  constructor(readonly path: string) {
+  constructor(readonly path: string) {}
+
+  /** Create the file and write what was buffered so far. */
+  open(): void {
+    if (this.fd >= 0) return;
     try {
-      this.fd = openSync(path, 'w');
+      this.fd = openSync(this.path, 'w');
     } catch (e) {
-      throw new UsageError(`--trace ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new UsageError(
+        `--trace ${this.path}: cannot write (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
+    this.flush();
   }
 
   emit(event: E): void {
@@ -36,14 +48,17 @@ export class TraceWriter<E> implements EventSink<E> {
   }
 
   private flush(): void {
-    if (this.buffered.length === 0) return;
+    if (this.fd < 0 || this.buffered.length === 0) return;
     writeSync(this.fd, this.buffered.join('\n') + '\n');
     this.buffered = [];
     this.size = 0;
   }
 
   close(): void {
-    if (this.fd < 0) return;
+    if (this.fd < 0) {
+      this.buffered = []; // never opened: the run was refused, so no file
+      return;
+    }
     this.flush();
     closeSync(this.fd);
     this.fd = -1;

@@ -19,7 +19,6 @@ import { PAGE_SIZE, gpa as toGpa, gva as toGva } from '../mmu/addr.js';
 import {
   gptNestedWalker,
   nestedGuestAccess,
-  walkGuest,
   type GuestPaging,
   type GuestPhysAccess,
 } from '../mmu/guest-walk/index.js';
@@ -28,10 +27,19 @@ import type { PageHold } from '../mmu/vm/page-hold.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
 import type { Vmspace } from '../mmu/vm/vmspace.js';
 import type { GuestMemoryAccess } from './guest-memory.js';
-import { guestPageFault, type TranslationFault } from './translator.js';
+import { walkServingMisses, type ServeMiss } from './serving-walk.js';
+import { nestedFault, type TranslationFault } from './translator.js';
+
+const DRY_RUN = { dryRun: true } as const;
 
 export class HeldGuestMemory implements GuestMemoryAccess {
   private readonly tables: GuestPhysAccess;
+
+  /* A guest table page with no nested leaf: fault it in through this client (a dry run only reads). */
+  private readonly serveTableMiss: ServeMiss = (miss) => {
+    const f = this.client.fault(miss.gpa, 'read');
+    return f.kind === 'mapped' ? null : nestedFault(f, miss.gpa, 'read');
+  };
 
   constructor(
     private readonly space: Vmspace,
@@ -103,13 +111,7 @@ export class HeldGuestMemory implements GuestMemoryAccess {
   private toGpa(va: number, access: AccessKind): number | TranslationFault {
     const paging = this.paging();
     if (paging === null) return va;
-    for (let tries = 0; tries < 8; tries++) {
-      const r = walkGuest(paging, this.tables, toGva(va), access, false, { dryRun: true });
-      if (r.kind === 'ok') return r.gpa;
-      if (r.kind === 'guest-fault') return guestPageFault(r);
-      const f = this.client.fault(r.cause.gpa, 'read');
-      if (f.kind !== 'mapped') return { kind: 'nomap', gpa: r.cause.gpa, access };
-    }
-    return { kind: 'nomap', gpa: toGpa(va - (va % PAGE_SIZE)), access };
+    const r = walkServingMisses(paging, this.tables, toGva(va), access, false, this.serveTableMiss, DRY_RUN);
+    return r.kind === 'ok' ? r.gpa : r;
   }
 }

@@ -16,7 +16,9 @@
  * its own. Devices reach guest memory through HeldGuestMemory (page holds on the "devices"
  * client), or through GuestMemory and the translator when there is no nested layer.
  *
- * Exact instruction counts, no JS per instruction. Each slice is uc_emu_start(count = budget),
+ * Exact instruction counts, no JS per instruction. Each slice is uc_emu_start(count = budget), with
+ * the engine's `until` address switched off (useNoExits: otherwise pc 0, x86-64 RAM's first byte,
+ * would end every slice before its first instruction),
  * and the engine's own counter says how many instructions the slice began (insn-counter.ts): the
  * whole budget, or fewer when something ended the slice early (a device stop, hlt, a fault). Two
  * measured rules of Unicorn 2.1.1 complete the picture: an instruction that faults or traps has
@@ -47,7 +49,7 @@
  * instruction twice and never misses one.
  */
 import { PAGE_SIZE, gpa, gva, hex, hfn, hpa, type Gpa } from '../mmu/addr.js';
-import { PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE, protString, type AccessKind } from '../mmu/prot.js';
+import { PROT_ALL, protString, type AccessKind } from '../mmu/prot.js';
 import { LAYOUT, type Arch } from './arch.js';
 import { DeviceBus } from './device-bus.js';
 import type { DeviceHost } from './devices/device.js';
@@ -71,7 +73,7 @@ import {
 } from './translator.js';
 import { UC_ERR_INSN_INVALID, UC_MEM_FETCH, UC_MEM_WRITE, UC_TLB_VIRTUAL } from './unicorn/constants.js';
 import { PC_REG, SNAPSHOT_REGS } from './unicorn/registers.js';
-import { Unicorn, type TlbEntryOut } from './unicorn/unicorn.js';
+import { Unicorn, exactU64, type TlbEntryOut } from './unicorn/unicorn.js';
 import { arm64Vcpu } from './vcpu-arm64.js';
 import type { VcpuArch, VcpuHost } from './vcpu.js';
 import { x86Vcpu } from './vcpu-x86.js';
@@ -128,20 +130,36 @@ const VCPUS: Record<Arch, VcpuArch> = { x86_64: x86Vcpu, arm64: arm64Vcpu };
 /* Unicorn's access kinds -> ours. */
 const accessOf = (memType: number): AccessKind =>
   memType === UC_MEM_FETCH ? 'exec' : memType === UC_MEM_WRITE ? 'write' : 'read';
-const needOf = (a: AccessKind): number => (a === 'exec' ? PROT_EXEC : a === 'write' ? PROT_WRITE : PROT_READ);
 
-/** One line for a translation fault: nested kinds name the guest-physical page, 'guest' the GVA. */
-export function describeFault(f: TranslationFault): string {
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A StopReason before the pc is read. */
+type StopCause = Omit<StopReason, 'pc' | 'pc64'>;
+
+/* A fault the fill hook recorded: the pc and the engine's address, both at full width. */
+interface RecordedFault {
+  readonly fault: TranslationFault;
+  readonly pc: bigint;
+  readonly va: bigint;
+}
+
+/**
+ * One line for a translation fault: nested kinds name the guest-physical page, 'guest' the GVA.
+ * An address past 2^53 can only be the engine's own address, which a number may round, so `va`
+ * (that address at full width) is printed in its place.
+ */
+export function describeFault(f: TranslationFault, va?: bigint): string {
+  const at = (n: number) => (Number.isSafeInteger(n) || va === undefined ? hex(n) : `0x${va.toString(16)}`);
   switch (f.kind) {
     case 'nomap':
-      return `nested page fault: guest touched unmapped guest-physical ${hex(f.gpa)} (${f.access})`;
+      return `nested page fault: guest touched unmapped guest-physical ${at(f.gpa)} (${f.access})`;
     case 'rights':
-      return `nested page fault: guest-physical ${hex(f.gpa)} does not allow ${f.access} (mapped ${protString(f.prot)})`;
+      return `nested page fault: guest-physical ${at(f.gpa)} does not allow ${f.access} (mapped ${protString(f.prot)})`;
     case 'exhausted':
-      return `host memory exhausted: no frame for a nested page table at guest-physical ${hex(f.gpa)} (${f.access}); give --host-mem more room`;
+      return `host memory exhausted: no frame for a nested page table at guest-physical ${at(f.gpa)} (${f.access}); give --host-mem more room`;
     case 'guest': {
       const code = f.arch === 'x86_64' ? `error code ${hex(f.code)}` : `fault status ${hex(f.code)}`;
-      return `guest page fault: ${f.reason} at guest-virtual ${hex(f.gva)} (${f.access}), level ${f.level} of the guest's tables, ${code}`;
+      return `guest page fault: ${f.reason} at guest-virtual ${at(f.gva)} (${f.access}), level ${f.level} of the guest's tables, ${code}`;
     }
   }
 }
@@ -168,8 +186,6 @@ export class Machine {
   /** Device pages and the host-physical apertures they are routed to. */
   readonly windows: readonly DeviceWindow[];
   private fillCount = 0;
-  /* The guest-virtual address of the TLB fill in progress (null outside a fill). */
-  private filling: number | null = null;
   private readonly vcpu: VcpuArch;
   private readonly bus: DeviceBus;
   private readonly sliceInsns: number;
@@ -182,8 +198,8 @@ export class Machine {
   private runMs = 0;
   private final: StopReason | null = null;
   /* Set during a slice by devices/hooks (requested stop) and by the fill hook (fault). */
-  private requested: Omit<StopReason, 'pc'> | null = null;
-  private fillFault: { fault: TranslationFault; pc: number } | null = null;
+  private requested: StopCause | null = null;
+  private fillFault: RecordedFault | null = null;
   /* A device is being called from the middle of an instruction (port or MMIO access). */
   private inInstruction = false;
   private stoppedInside = false;
@@ -273,6 +289,7 @@ export class Machine {
     });
     try {
       this.uc.setTlbMode(UC_TLB_VIRTUAL);
+      this.uc.useNoExits();
       this.uc.mapPtr(0, this.host, PROT_ALL, this.hostBytes);
       windows.forEach((w, i) => {
         const dev = this.bus.mmio[i];
@@ -283,7 +300,7 @@ export class Machine {
           (off, size, v) => this.inside(() => dev.write(off, size, v)),
         );
       });
-      this.uc.hookTlbFill((va, memType, entry) => this.fill(va, memType, entry));
+      this.uc.hookTlbFill((va, memType, entry, raw) => this.fill(va, memType, entry, raw));
       const vcpuHost: VcpuHost = {
         ...deviceHost,
         portRead: (port, size) => this.inside(() => this.bus.portRead(port, size)),
@@ -301,14 +318,6 @@ export class Machine {
   /** Everything the guest has printed so far. */
   get console(): string {
     return this.consoleText;
-  }
-
-  /**
-   * The guest-virtual address whose TLB fill is in progress, or null outside a fill: an event
-   * consumer hearing a nested 'fault' can tell which guest-virtual access caused it (the TUI does).
-   */
-  get fillingVa(): number | null {
-    return this.filling;
   }
 
   /** TLB fills so far (misses of Unicorn's TLB that reached the translator). */
@@ -354,13 +363,13 @@ export class Machine {
     if (this.sink.enabled) this.sink.emit({ type: 'vcpu-exit', instructions: ran, kicked: this.kicked });
 
     // Hooks set these during emuStart (TypeScript cannot see that through the call).
-    const requested = this.requested as Omit<StopReason, 'pc'> | null;
-    const fillFault = this.fillFault as { fault: TranslationFault; pc: number } | null;
+    const requested = this.requested as StopCause | null;
+    const fillFault = this.fillFault as RecordedFault | null;
     if (requested !== null) return this.finish(requested);
     if (err !== 0) {
       // A refused fill ends the run with an error. (A refused fill WITHOUT an error was a probe,
       // e.g. for a cache-maintenance instruction, that the engine survived: not a fault.)
-      if (fillFault !== null) return this.finish(this.faultStop(fillFault.fault), fillFault.pc);
+      if (fillFault !== null) return this.finish(this.faultStop(fillFault.fault, fillFault.va), fillFault.pc);
       return this.finish(this.engineError(err));
     }
     // A kick (an administrative change took translations away mid-slice) is not the guest's end:
@@ -472,16 +481,15 @@ export class Machine {
 
   // ---- the memory path -------------------------------------------------------------------
 
-  /* The TLB-fill hook: translate, or record the fault and refuse (the engine then stops). */
-  private fill(va: number, memType: number, entry: TlbEntryOut): boolean {
+  /*
+   * The TLB-fill hook: translate, or record the fault and refuse (the engine then stops). A
+   * Translation always grants the access (the Translator's invariant), so it is filled as it is.
+   */
+  private fill(va: number, memType: number, entry: TlbEntryOut, raw: number | bigint): boolean {
     this.fillCount++;
-    const access = accessOf(memType);
-    this.filling = va;
-    const r = this.translator.translate(gva(va), access);
-    this.filling = null;
-    if (isFault(r) || (r.prot & needOf(access)) === 0) {
-      const fault: TranslationFault = isFault(r) ? r : { kind: 'rights', gpa: gpa(va), access, prot: r.prot };
-      this.fillFault ??= { fault, pc: this.pc() };
+    const r = this.translator.translate(gva(va), accessOf(memType));
+    if (isFault(r)) {
+      this.fillFault ??= { fault: r, pc: this.pc64(), va: exactU64(raw) };
       return false;
     }
     // The address keeps its offset in the page: Unicorn masks it with its OWN target page size,
@@ -550,7 +558,12 @@ export class Machine {
     return this.uc.regRead(PC_REG[this.arch]);
   }
 
-  private limitOrTimeout(): Omit<StopReason, 'pc'> | null {
+  /* The pc at full width, for stop reports (not per slice). */
+  private pc64(): bigint {
+    return this.uc.regRead64(PC_REG[this.arch]);
+  }
+
+  private limitOrTimeout(): StopCause | null {
     if (this.maxInsns !== undefined && this.executed >= this.maxInsns) {
       return { reason: 'limit', code: EXIT_LIMIT, message: `instruction limit of ${this.maxInsns} reached` };
     }
@@ -560,11 +573,11 @@ export class Machine {
     return null;
   }
 
-  private faultStop(f: TranslationFault): Omit<StopReason, 'pc'> {
-    return { reason: 'fault', code: EXIT_FAULT, message: describeFault(f) };
+  private faultStop(f: TranslationFault, va: bigint): StopCause {
+    return { reason: 'fault', code: EXIT_FAULT, message: describeFault(f, va) };
   }
 
-  private engineError(err: number): Omit<StopReason, 'pc'> {
+  private engineError(err: number): StopCause {
     const message =
       err === UC_ERR_INSN_INVALID
         ? 'guest executed an invalid instruction'
@@ -572,10 +585,15 @@ export class Machine {
     return { reason: 'fault', code: EXIT_FAULT, message };
   }
 
-  private finish(stop: Omit<StopReason, 'pc'>, atPc?: number): StopReason {
-    const pc = atPc ?? this.pc();
-    const message = stop.message === undefined ? undefined : `${stop.message} at pc ${hex(pc)}`;
-    this.final = { ...stop, ...(message === undefined ? {} : { message }), pc };
+  private finish(stop: StopCause, atPc?: bigint): StopReason {
+    const pc64 = atPc ?? this.pc64();
+    const message = stop.message === undefined ? undefined : `${stop.message} at pc 0x${pc64.toString(16)}`;
+    this.final = {
+      ...stop,
+      ...(message === undefined ? {} : { message }),
+      pc: Number(pc64),
+      ...(pc64 > MAX_SAFE ? { pc64 } : {}),
+    };
     return this.final;
   }
 }

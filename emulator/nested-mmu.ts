@@ -4,49 +4,58 @@
  * Machine speaks only the Translator interface, so a test can put FixedOffsetTranslator in its
  * place (translator.ts), and the guest cannot tell which one it runs on.
  *
- *   va ──(guest paging on?)── guest walk (mmu/guest-walk) ──► gpa ──► GPT walk ──► hpa + rights
- *          every guest table read is itself a gpa that goes through the GPT (the 2-D walk);
- *          a table page with no nested mapping is a nested fault like any other.
+ * One fill, top to bottom; each step returns what the next one needs:
  *
- * The nested step, for one gpa:
- *   1. gpt.translate(gpa, access): the leaf PTE's location if it is present and grants the access.
- *   2. hit:  set Accessed, and Dirty on a write (markAccessed: only when the format has hardware
- *            A/D, only when a bit actually changes). Cache the leaf's rights, but withhold write
- *            while dirty tracking is on and the leaf is clean, so the first write comes back here
- *            as a write fill and sets Dirty. No VM exit: the hardware does all of this.
- *   3. miss: a NESTED PAGE FAULT, i.e. a VM exit: the vCPU's client faults into the vmspace, which
- *            maps the page (memory object), maps the device aperture (MMIO object), or answers why
- *            not (no mapping, rights never granted, host memory exhausted). Then step 1 again.
+ *   translate(va, access)
+ *     guestWalk (guest paging on)   walkServingMisses (serving-walk.ts): the guest's own walk;
+ *                                   every guest table read is itself a gpa that goes through the
+ *                                   GPT (readTable / writeTable, the 2-D walk), and a table page
+ *                                   with no nested leaf is served by nested() like any other page
+ *       ──► WalkOk (gpa, tlbProt), or the fault value that stops the guest
+ *     nested(page)                  Gpt.translate decodes the leaf into a reused TranslatedLeaf;
+ *                                   a miss is a NESTED PAGE FAULT (a VM exit): VmClient.fault ──►
+ *                                   Vmspace.fault maps the page (memory object), maps the device
+ *                                   aperture (MMIO object), or answers why not (no mapping, rights
+ *                                   never granted, host memory exhausted); then translate again
+ *       ──► the decoded leaf, or the fault value
+ *     hit(leaf)                     set Accessed, and Dirty on a write (markAccessed: only when the
+ *                                   format has hardware A/D, only when a bit changes); cache the
+ *                                   leaf's rights within the guest's, but withhold write while
+ *                                   dirty tracking is on and the leaf is clean, so that the first
+ *                                   write comes back as a write fill and sets Dirty
+ *       ──► { hpa, prot } for Machine.fill
+ *
+ * While the guest pages, its guest-virtual address rides along into VmClient.fault, so the
+ * vmspace's 'fault' event names the access that caused it.
  *
  * Invariants:
  *   - A translation is only ever returned from a PTE read out of host RAM at that moment; nothing is
  *     cached here. Unicorn's TLB is the only cache, and the generation protocol (Machine + VmClient)
  *     flushes it whenever a PTE loses rights.
- *   - The returned rights never exceed the leaf's rights, nor the guest's own rights for the page.
- *   - A fault loop is bounded: a page that still misses after a successful nested fault is a bug
- *     (InvariantError), never an endless loop.
- *   - No allocation on a hit with guest paging off; fill events are built only when the sink wants them.
+ *   - The returned rights never exceed the leaf's rights, nor the guest's own rights for the page,
+ *     and always include the right the access needs (else the result is a fault value).
+ *   - Each dimension has its own bound. Nested: one fault per page; a page that still misses after
+ *     a successful nested fault is a bug (InvariantError). Guest: MAX_TABLE_FAULTS served table
+ *     misses per walk (serving-walk.ts), then the value 'exhausted'. Never an endless loop.
+ *   - No allocation on a hit with guest paging off but the result; fill events are built only
+ *     when the sink wants them.
  *   - A fill event says what the engine learns: its capacity refills are counted but not traced
  *     (refill-filter.ts says why), so two runs of one guest give the same trace.
  */
-import { PAGE_SIZE, gpa as toGpa, hpa as toHpa, type Gpa, type Gva } from '../mmu/addr.js';
-import { assert } from '../mmu/checks.js';
+import { hfnToHpa, pageAlignDown, pageOffset, gpa as toGpa, hex, type Gpa, type Gva } from '../mmu/addr.js';
+import { InvariantError } from '../mmu/checks.js';
 import type { EventSink } from '../mmu/events.js';
-import {
-  walkGuest,
-  type GuestPaging,
-  type GuestPhysAccess,
-  type NestedMiss,
-  type Word64,
-} from '../mmu/guest-walk/index.js';
+import { newTranslatedLeaf, type TranslatedLeaf } from '../mmu/gpt/gpt-walk.js';
+import type { GuestPaging, GuestPhysAccess, NestedMiss, WalkOk, Word64 } from '../mmu/guest-walk/index.js';
 import { PROT_ALL, PROT_WRITE, type AccessKind } from '../mmu/prot.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
 import type { FaultResult, Orphaned } from '../mmu/vm/vm-results.js';
 import type { Vmspace } from '../mmu/vm/vmspace.js';
 import type { MachineEvent } from './events.js';
 import { RefillFilter } from './refill-filter.js';
+import { walkServingMisses, type ServeMiss } from './serving-walk.js';
 import {
-  guestPageFault,
+  nestedFault,
   type TranslateResult,
   type Translation,
   type TranslationFault,
@@ -71,9 +80,6 @@ export interface NestedMmuOptions {
   readonly sink?: EventSink<MachineEvent>;
 }
 
-/* How often one fill may take a nested fault: the leaf, plus one per guest table level. */
-const MAX_NESTED_FAULTS = 8;
-
 export class NestedMmu implements Translator {
   readonly counters: MmuCounters = {
     fills: 0,
@@ -88,9 +94,17 @@ export class NestedMmu implements Translator {
   private readonly refills: RefillFilter | null;
   /* The guest's own tables, read through the nested translation (the second dimension). */
   private readonly guestPhys: GuestPhysAccess;
-  private faultBudget = 0;
-  private walkGpa = 0;
-  private walkProt = 0;
+  /* The scratch record Gpt.translate decodes a leaf into (reused by every fill: no allocation). */
+  private readonly leaf: TranslatedLeaf = newTranslatedLeaf();
+  /* The same for the guest table pages the guest walk reads. */
+  private readonly tableLeaf: TranslatedLeaf = newTranslatedLeaf();
+  /* A guest table page without a usable nested leaf: a nested fault, as for any page. */
+  private readonly serveTableMiss: ServeMiss = (miss, va) => {
+    const r = this.nested(miss.gpa, miss.access, va);
+    if (r !== this.leaf) return r as TranslationFault;
+    this.counters.guestWalks++; // the walk runs again
+    return null;
+  };
 
   constructor(private readonly opts: NestedMmuOptions) {
     this.space = opts.vmspace;
@@ -107,21 +121,14 @@ export class NestedMmu implements Translator {
   /** The fill: va as the guest issued it -> host-physical page and the rights Unicorn may cache. */
   translate(va: Gva, access: AccessKind): TranslateResult {
     this.counters.fills++;
-    this.faultBudget = MAX_NESTED_FAULTS;
     const paging = this.opts.paging();
-    let g = va as number;
-    let guestProt = PROT_ALL;
-    if (paging !== null) {
-      const fault = this.guestWalk(paging, va, access);
-      if (fault !== null) return fault;
-      g = this.walkGpa;
-      guestProt = this.walkProt;
-    }
-    const page = toGpa(g - (g % PAGE_SIZE));
-    const pte = this.nested(page, access);
-    if (typeof pte !== 'number') return pte;
-    const r = this.hit(pte, access, guestProt);
-    if (this.sink) this.traceFill(va - (va % PAGE_SIZE), page, access, r);
+    const walk = paging === null ? null : this.guestWalk(paging, va, access);
+    if (walk !== null && walk.kind !== 'ok') return walk;
+    const page = pageAlignDown(walk === null ? toGpa(va) : walk.gpa);
+    const leaf = this.nested(page, access, walk === null ? undefined : va);
+    if (leaf !== this.leaf) return leaf as TranslationFault;
+    const r = this.hit(this.leaf, access, walk === null ? PROT_ALL : walk.tlbProt);
+    if (this.sink) this.traceFill(pageAlignDown(va), page, access, r);
     return r;
   }
 
@@ -133,26 +140,28 @@ export class NestedMmu implements Translator {
 
   /* ---- the nested dimension ---- */
 
-  /* The leaf PTE location for page, taking nested faults until it is there, or why it cannot be. */
-  private nested(page: Gpa, access: AccessKind): number | TranslationFault {
-    for (;;) {
-      const pte = this.space.gpt.translate(page, access);
-      if (pte >= 0) return pte;
-      if (this.faultBudget-- <= 0) throw new Error(`nested fault loop at ${page}`);
-      const r = this.client.fault(page, access);
-      this.count(r, access);
-      if (r.kind !== 'mapped' && r.kind !== 'mmio') return this.faultValue(r, page, access);
-      assert(this.space.gpt.translate(page, access) >= 0, `nested fault on ${page} mapped nothing`);
-    }
+  /*
+   * The leaf for page, decoded into this.leaf (which is returned), taking at most one nested
+   * fault; or why the page cannot be mapped. `gva` (while the guest pages) goes into the fault event.
+   */
+  private nested(page: Gpa, access: AccessKind, gva: Gva | undefined): TranslatedLeaf | TranslationFault {
+    const gpt = this.space.gpt;
+    if (gpt.translate(page, access, this.leaf) >= 0) return this.leaf;
+    const r = this.client.fault(page, access, gva);
+    this.count(r, access);
+    if (r.kind !== 'mapped' && r.kind !== 'mmio') return nestedFault(r, page, access);
+    if (gpt.translate(page, access, this.leaf) < 0)
+      throw new InvariantError(`nested fault on ${hex(page)} (${access}) mapped nothing`);
+    return this.leaf;
   }
 
   /* A present leaf that grants the access: set A/D as hardware would, pick the rights to cache. */
-  private hit(pte: number, access: AccessKind, guestProt: number): Translation {
-    const gpt = this.space.gpt;
-    gpt.markAccessed(toHpa(pte), access === 'write');
-    let prot = gpt.protAt(toHpa(pte)) & guestProt;
-    if (access !== 'write' && this.space.dirtyTracking && !gpt.dirtyAt(toHpa(pte))) prot &= ~PROT_WRITE;
-    return { hpa: toHpa(gpt.frameAt(toHpa(pte)) * PAGE_SIZE), prot };
+  private hit(leaf: TranslatedLeaf, access: AccessKind, guestProt: number): Translation {
+    this.space.gpt.markAccessed(leaf.pte, access === 'write');
+    // leaf.dirty is the state before markAccessed: a read or fetch leaves it as it was.
+    let prot = leaf.prot & guestProt;
+    if (access !== 'write' && this.space.dirtyTracking && !leaf.dirty) prot &= ~PROT_WRITE;
+    return { hpa: hfnToHpa(leaf.frame), prot };
   }
 
   private count(r: FaultResult | Orphaned, access: AccessKind): void {
@@ -162,30 +171,13 @@ export class NestedMmu implements Translator {
     else f[access]++;
   }
 
-  private faultValue(r: FaultResult | Orphaned, page: Gpa, access: AccessKind): TranslationFault {
-    if (r.kind === 'rights') return { kind: 'rights', gpa: page, access, prot: r.prot };
-    if (r.kind === 'exhausted') return { kind: 'exhausted', gpa: page, access };
-    return { kind: 'nomap', gpa: page, access };
-  }
-
   /* ---- the guest dimension ---- */
 
-  /* Walk the guest's tables for va: null with walkGpa/walkProt set, or the fault that stops it. */
-  private guestWalk(paging: GuestPaging, va: Gva, access: AccessKind): TranslationFault | null {
+  /* The guest's walk of va (its nested misses served as nested faults), or the fault that stops it. */
+  private guestWalk(paging: GuestPaging, va: Gva, access: AccessKind): WalkOk | TranslationFault {
     const user = this.opts.user?.() ?? false;
-    for (;;) {
-      this.counters.guestWalks++;
-      const r = walkGuest(paging, this.guestPhys, va, access, user);
-      if (r.kind === 'ok') {
-        this.walkGpa = r.gpa;
-        this.walkProt = r.tlbProt;
-        return null;
-      }
-      if (r.kind === 'guest-fault') return guestPageFault(r);
-      // A guest table page with no usable nested mapping: a nested fault, then walk again.
-      const miss = this.nested(r.cause.gpa, r.cause.access);
-      if (typeof miss !== 'number') return miss;
-    }
+    this.counters.guestWalks++;
+    return walkServingMisses(paging, this.guestPhys, va, access, user, this.serveTableMiss);
   }
 
   /*
@@ -194,11 +186,11 @@ export class NestedMmu implements Translator {
    * (a write). A nested miss when the table page has no usable nested mapping.
    */
   private tableWord(g: Gpa, access: 'read' | 'write'): number | NestedMiss {
-    const page = toGpa(g - (g % PAGE_SIZE));
-    const pte = this.space.gpt.translate(page, access);
-    if (pte < 0) return { kind: 'nested-miss', gpa: page, access };
-    this.space.gpt.markAccessed(toHpa(pte), access === 'write');
-    return (this.space.gpt.frameAt(toHpa(pte)) * PAGE_SIZE + (g % PAGE_SIZE)) >>> 2;
+    const page = pageAlignDown(g);
+    const leaf = this.tableLeaf;
+    if (this.space.gpt.translate(page, access, leaf) < 0) return { kind: 'nested-miss', gpa: page, access };
+    this.space.gpt.markAccessed(leaf.pte, access === 'write');
+    return (hfnToHpa(leaf.frame) + pageOffset(g)) >>> 2;
   }
 
   private readTable(g: Gpa, out: Word64): NestedMiss | null {

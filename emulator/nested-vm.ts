@@ -17,7 +17,8 @@
  *
  * Host memory is guest RAM plus room for page tables: by default enough never to steal; a smaller
  * --host-mem squeezes the table pool so that stealing happens. Asking for less host memory than
- * guest RAM needs is an input error (HostMemoryError, exit 2).
+ * guest RAM needs, or for so much guest RAM that it reaches a device window, is an input error
+ * (HostMemoryError, exit 2).
  */
 import { PAGE_SIZE, gpa as toGpa, hpa as toHpa } from '../mmu/addr.js';
 import type { EventSink } from '../mmu/events.js';
@@ -95,7 +96,7 @@ export class NestedVm {
     }
     const sink = opts.sink;
     this.mem = new HostMemory(hostBytes);
-    this.frames = new FrameAllocator(this.mem, sink);
+    this.frames = new FrameAllocator(this.mem, sink, { zeroed: true }); // the buffer is brand new
     this.pmap = new Pmap(this.mem, sink);
     this.reservoir = new Reservoir(this.frames, sink);
     const ram = VmObject.memory(this.reservoir, memBytes, { name: 'ram', sink, pmap: this.pmap });
@@ -182,6 +183,12 @@ export class NestedVm {
     for (const a of apertures) {
       const obj = VmObject.mmio(toHpa(a.hpa), a.size, { name: a.name, sink: this.opts.sink });
       const r = this.vmspace.map(obj, toGpa(a.gpa), a.size, 0, PROT_READ | PROT_WRITE);
+      if (r.kind === 'overlap' && this.ramRegionOf(a.gpa) !== null) {
+        const most = Math.floor((a.gpa - this.opts.ramBase) / RAM_REGION);
+        throw new HostMemoryError(
+          `guest RAM of ${this.opts.memBytes} bytes reaches the ${a.name} device at guest-physical 0x${a.gpa.toString(16)}: give --mem ${most}M or less`,
+        );
+      }
       if (r.kind !== 'ok') throw new Error(`vmspace: cannot map device ${a.name} (${r.kind})`);
       obj.release();
     }

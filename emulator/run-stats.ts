@@ -10,7 +10,7 @@
  *   - a scan at the end reads the state left behind (resident and dirty pages, tables per level,
  *     frames with more than one mapping), straight from host RAM and the pmap, with no side effects.
  */
-import { PAGE_SIZE, gpa as toGpa, hfn as toHfn } from '../mmu/addr.js';
+import { gpa as toGpa, hfn as toHfn } from '../mmu/addr.js';
 import type { NestedMmu } from './nested-mmu.js';
 import type { NestedVm } from './nested-vm.js';
 
@@ -43,13 +43,19 @@ function scanFrames(vm: NestedVm): { multiMapped: number; tables: Record<string,
   return { multiMapped, tables };
 }
 
-/** Pages of guest RAM whose nested leaf is dirty now (lookup reads PTEs; it changes nothing). */
+/**
+ * Pages of guest RAM whose nested leaf is present and dirty now. It reads the leaf slots that have
+ * a leaf table (GptIter skips absent subtrees whole) and changes nothing.
+ */
 function dirtyPages(vm: NestedVm): number {
+  const gpt = vm.vmspace.gpt;
+  const { u32 } = vm.mem;
+  const f = gpt.format;
   let n = 0;
-  const base = vm.opts.ramBase;
-  for (let off = 0; off < vm.opts.memBytes; off += PAGE_SIZE) {
-    const leaf = vm.vmspace.gpt.lookup(toGpa(base + off));
-    if (leaf !== null && leaf.dirty) n++;
+  const it = gpt.iterate(toGpa(vm.opts.ramBase), vm.opts.memBytes);
+  while (it.next()) {
+    const w = it.pte >>> 2;
+    if (f.isPresent(u32[w], u32[w + 1]) && f.isDirty(u32[w], u32[w + 1])) n++;
   }
   return n;
 }

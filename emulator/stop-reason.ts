@@ -13,7 +13,9 @@
  *
  * `pc` is the vCPU's program counter at the stop: the faulting instruction for a fault, the
  * calling instruction for hvc and semihosting, the next instruction after x86 `hlt` and `out`.
- * `message` is one line, for people.
+ * It is a number, exact below 2^53; past that, where the number rounds, `pc64` is there too: the
+ * same counter at full width, read once at the stop, so reports print any 64-bit pc exactly.
+ * `message` is one line, for people, and names addresses exactly.
  */
 export type StopKind = 'halt' | 'exit' | 'fault' | 'limit' | 'timeout';
 
@@ -22,6 +24,7 @@ export interface StopReason {
   readonly code: number;
   readonly message?: string;
   readonly pc: number;
+  readonly pc64?: bigint;
 }
 
 export const EXIT_OK = 0;

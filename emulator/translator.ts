@@ -25,6 +25,7 @@
 import { PAGE_SIZE, gpa, hpa, type Gpa, type Gva, type Hpa } from '../mmu/addr.js';
 import type { GuestFault } from '../mmu/guest-walk/walk-result.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE, type AccessKind, type Prot } from '../mmu/prot.js';
+import type { HoldFailure } from '../mmu/vm/vm-client.js';
 
 export interface Translation {
   readonly hpa: Hpa;
@@ -67,6 +68,17 @@ export const guestPageFault = (f: GuestFault): TranslationFault => ({
   code: f.code,
   arch: f.arch,
 });
+
+/**
+ * A nested fault (or hold) that did not map the page, as the Machine reports it: 'rights' and
+ * 'exhausted' keep their kind; no mapping, a device window where memory was wanted, and an
+ * orphaned client are 'nomap'.
+ */
+export function nestedFault(r: HoldFailure, page: Gpa, access: AccessKind): TranslationFault {
+  if (r.kind === 'rights') return { kind: 'rights', gpa: page, access, prot: r.prot };
+  if (r.kind === 'exhausted') return { kind: 'exhausted', gpa: page, access };
+  return { kind: 'nomap', gpa: page, access };
+}
 
 /** A device page: guest-physical window -> host-physical MMIO aperture. */
 export interface DeviceWindow {

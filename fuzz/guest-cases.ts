@@ -60,7 +60,10 @@ function runOnce(c: GuestCase): { key: string } | string {
 
 /** Host memory: the default (plenty), or guest RAM plus only a few spare frames for tables. */
 const hostBytesFor = (rng: Rng): number | undefined =>
-  rng.below(3) === 0 ? MEM + (4 + rng.below(8)) * PAGE_SIZE : undefined;
+  rng.below(3) === 0 ? MEM + (MIN_TABLE_FRAMES + rng.below(8)) * PAGE_SIZE : undefined;
+
+/* The fewest table frames NestedVm accepts beside guest RAM (its reserve and a root). */
+const MIN_TABLE_FRAMES = 5;
 
 export async function randomGuest(rng: Rng, arch: Arch, i: number): Promise<GuestCase> {
   const bytes = rng.bytes(16 + rng.below(240));

@@ -3,8 +3,9 @@
  * turns it into a failure message or null.
  *
  *   CLI case      the status is documented (0, a guest's odd isa-debug-exit status, a semihosting
- *                 status, 2, 4, 6), never 10 (internal) and never a thrown promise; stderr holds at
- *                 most one line and no stack frame.
+ *                 status, 2, 4, 6, 130), never 10 (internal) and never a thrown promise; a refusal
+ *                 (status 2) is one line on stderr; stderr never holds a stack frame. (A guest
+ *                 that ran ends with run's summary on stderr, which has several lines.)
  *   Machine case  the run ends with a StopReason of a documented kind, no hold is outstanding, and
  *                 no exception escapes.
  */
@@ -26,7 +27,8 @@ export function checkCli(o: CliOutcome, wantStatus?: readonly number[]): string 
   if (!NESTVM_STATUSES.has(o.status) && o.status % 2 === 0 && o.status !== 130)
     return `undocumented exit status ${o.status}`;
   const lines = o.stderr.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length > 1) return `stderr has ${lines.length} lines: ${lines.slice(0, 2).join(' | ')}`;
+  if (o.status === 2 && lines.length > 1)
+    return `stderr has ${lines.length} lines: ${lines.slice(0, 2).join(' | ')}`;
   if (/^\s+at .+\(.+:\d+:\d+\)$/m.test(o.stderr)) return `stack trace on stderr`;
   return null;
 }

@@ -49,6 +49,8 @@ export type MmuEvent =
       access: 'read' | 'write' | 'exec';
       result: 'mapped' | 'mmio' | 'nomap' | 'rights';
       hfn?: number;
+      /** The guest-virtual access that met the fault, while the guest pages (a TLB fill's). */
+      gva?: number;
     }
   | { type: 'hold'; client: number; gpa: number; prot: number; hfn: number }
   | { type: 'release'; client: number; gpa: number; dirty: boolean }

@@ -52,7 +52,7 @@ export const guestsCommand: CommandFactory = (ctx) => ({
   describe: 'list the bundled sample guests: names, architectures, files',
   builder: (y: Argv) =>
     y
-      .option('arch', { choices: ARCHES, describe: 'only this architecture' })
+      .option('arch', { choices: ARCHES, requiresArg: true, describe: 'only this architecture' })
       .option('json', { type: 'boolean', default: false, describe: 'print the list as JSON' }),
   handler: handle<GuestsArgs>((args) => {
     const samples = listSamples(PACKAGE_ROOT).filter((s) => !args.arch || s.arch === args.arch);

@@ -4,6 +4,8 @@
  * Guest console text goes to stdout as the guest produces it. At the end a summary goes to stderr
  * (so stdout stays exactly the guest's output and can be diffed), or, with --json, one JSON object
  * goes to stdout instead. The process exits with the guest's own status (cli/exit-codes.ts).
+ * Ctrl-C stops the guest between slices; the summary is printed and the status is 130. On a
+ * terminal a long run shows a live status line on stderr (cli/run-loop.ts).
  */
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
@@ -13,6 +15,7 @@ import type { MachineEvent } from '../../emulator/events.js';
 import { machineOptions, withExecOptions, type ExecArgs } from '../guest-options.js';
 import { TraceWriter } from '../trace-writer.js';
 import { runReport, summaryText } from '../run-report.js';
+import { runSlices, StatusLine, statusLineWanted, withSigint } from '../run-loop.js';
 
 interface RunArgs extends ExecArgs {
   json: boolean;
@@ -31,6 +34,7 @@ export const runCommand: CommandFactory = (ctx) => ({
       })
       .option('trace', {
         type: 'string',
+        requiresArg: true,
         describe: 'write every event (faults, fills, maps, PV, holds, ...) to FILE as JSON lines',
       })
       .example('$0 run guests/x86_64/memtouch.s --format npt', 'the same guest on AMD nested page tables')
@@ -40,14 +44,24 @@ export const runCommand: CommandFactory = (ctx) => ({
   handler: handle<RunArgs>(async (args) => {
     const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
     const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
+    const status = statusLineWanted(ctx.stderr, args.json) ? new StatusLine(ctx.stderr) : null;
+    const onConsole = (text: string) => {
+      status?.clear(); // the guest's text never lands after the status line
+      ctx.stdout.write(text);
+    };
     try {
       const machine = new Machine(image, {
         ...machineOptions(args),
         sink: trace,
-        onConsole: args.json ? undefined : (text: string) => ctx.stdout.write(text),
+        onConsole: args.json ? undefined : onConsole,
       });
       try {
-        const stop = machine.run();
+        trace?.open(); // only now, with every option accepted: a refused run leaves no file
+        let interrupted = false;
+        const stop = await withSigint(
+          () => (interrupted = true),
+          () => runSlices(machine, { status, interrupted: () => interrupted }),
+        );
         const report = runReport(image, machine, stop);
         if (args.json) ctx.stdout.write(JSON.stringify(report) + '\n');
         else ctx.stderr.write(summaryText(report));

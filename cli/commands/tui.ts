@@ -42,6 +42,7 @@ export const tuiCommand: CommandFactory = (ctx) => ({
     withExecOptions(y)
       .option('trace', {
         type: 'string',
+        requiresArg: true,
         describe: 'write every event, and every key action, to FILE as JSON lines',
       })
       .example('$0 tui guests/x86_64/memtouch.s', 'watch nested faults fill the dirty grid')
@@ -66,6 +67,7 @@ export const tuiCommand: CommandFactory = (ctx) => ({
         machine: machineOptions(args),
         trace,
       });
+      trace?.open(); // only now: refused options leave no file
       await startTui(session, { stdout });
       ctx.status = 0;
     } finally {

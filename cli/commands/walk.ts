@@ -7,77 +7,27 @@
  *   reference, each first translated through the nested tables, then the data page (up to 24
  *   references for 4 x 4 levels).
  *
- * The walk is read-only: it reads PTEs from host RAM and sets no Accessed or Dirty bit.
+ * The walk is read-only: it reads PTEs from host RAM and sets no Accessed or Dirty bit. It takes
+ * run's options, --json (the walk as one object, cli/walk-report.ts) and --trace FILE (the
+ * events of the run up to the walk). Every check is in the builder, as in the other commands.
  */
 import type { Argv } from 'yargs';
+import type { MachineEvent } from '../../emulator/events.js';
 import { loadGuest } from '../../emulator/loaders/index.js';
 import { Machine } from '../../emulator/machine.js';
-import { gpa as toGpa, gva as toGva } from '../../mmu/addr.js';
-import type { DecodedEntry } from '../../mmu/gpt/entry-format.js';
-import { formatWalkRef, gptNestedWalker, walkTwoDimensional } from '../../mmu/guest-walk/index.js';
-import { UsageError } from '../errors.js';
 import { machineOptions, withExecOptions, type ExecArgs } from '../guest-options.js';
+import { UsageError } from '../errors.js';
 import { parseAddress, parseCount } from '../parse.js';
+import { TraceWriter } from '../trace-writer.js';
+import { nestedWalk, twoDimWalk, walkReport, walkText } from '../walk-report.js';
 import { handle, type CommandFactory } from './handle.js';
 
 interface WalkArgs extends ExecArgs {
   address: number;
   virtual: boolean;
   'at-insns'?: number;
-}
-
-const hex = (n: number) => '0x' + n.toString(16);
-const LEVEL = ['', 'L1 (leaf table)', 'L2', 'L3', 'L4 (root)'];
-
-function fields(d: DecodedEntry): string {
-  return d.fields
-    .filter((f) => f.value !== 0 || f.bits.includes(':'))
-    .map((f) => `${f.name}=${f.bits.includes(':') ? hex(f.value) : f.value}`)
-    .join(' ');
-}
-
-function nestedWalk(machine: Machine, address: number): string[] {
-  const vm = machine.vm!;
-  const out = [`nested walk of guest-physical ${hex(address)} (${vm.vmspace.format.title})`];
-  const root = vm.vmspace.rootPointer();
-  out.push(`  root pointer ${vm.vmspace.format.decode(root.lo, root.hi, 'root').hex}`);
-  for (const step of vm.vmspace.gpt.explain(toGpa(address))) {
-    out.push(`  ${LEVEL[step.level].padEnd(16)} pte @ hpa ${hex(step.pte)} = ${step.decoded.hex}`);
-    out.push(`  ${''.padEnd(16)} ${step.decoded.present ? fields(step.decoded) : 'not present'}`);
-  }
-  const leaf = vm.vmspace.gpt.lookup(toGpa(address - (address % 4096)));
-  out.push(
-    leaf === null
-      ? '  => not mapped: the next guest access here is a nested page fault'
-      : `  => host-physical ${hex(leaf.frame * 4096 + (address % 4096))} (frame ${hex(leaf.frame)})`,
-  );
-  return out;
-}
-
-function twoDimWalk(machine: Machine, address: number): string[] {
-  const vm = machine.vm!;
-  const paging = machine.guestPaging();
-  const walk = walkTwoDimensional(
-    paging,
-    toGva(address),
-    'read',
-    false,
-    gptNestedWalker(vm.vmspace.gpt),
-    vm.mem,
-  );
-  const out = [
-    `two-dimensional walk of guest-virtual ${hex(address)} (${paging === null ? 'guest paging off' : `${paging.arch} guest paging on`}, ${vm.vmspace.format.title})`,
-  ];
-  for (const ref of walk.refs) out.push('  ' + formatWalkRef(paging, ref));
-  const g = walk.guest;
-  if (g.kind === 'guest-fault') out.push(`  => guest page fault at level ${g.level}: ${g.reason}`);
-  else if (walk.final?.hpa !== undefined)
-    out.push(
-      `  => guest-physical ${hex(walk.final.gpa)}, host-physical ${hex(walk.final.hpa)} (${walk.refs.length} references)`,
-    );
-  else if (walk.final)
-    out.push(`  => guest-physical ${hex(walk.final.gpa)} is not mapped in the nested tables`);
-  return out;
+  json: boolean;
+  trace?: string;
 }
 
 export const walkCommand: CommandFactory = (ctx) => ({
@@ -95,30 +45,49 @@ export const walkCommand: CommandFactory = (ctx) => ({
         default: false,
         describe: 'walk a guest-virtual address in two dimensions',
       })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print the walk as one JSON object (stop, then every entry read) instead',
+      })
+      .option('trace', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'write every event of the run to FILE as JSON lines',
+      })
+      .check((a) => {
+        if (a['at-insns'] !== undefined && a['max-insns'] !== undefined)
+          throw new UsageError('--at-insns and --max-insns both say where to stop: give one');
+        return true;
+      })
       .option('at-insns', {
         type: 'string',
+        requiresArg: true,
         describe: 'stop the guest after this many instructions and walk then (default: run to the end)',
         coerce: (v: unknown) => parseCount('at-insns', v),
       })
       .example('$0 walk guests/x86_64/memtouch.s 0x200000', 'where the first touched page landed')
       .example('$0 walk guests/x86_64/paging.s 0x7f0000000000 --virtual', 'all 24 references of a 2-D walk'),
   handler: handle<WalkArgs>(async (args) => {
-    if (args['at-insns'] !== undefined && args['max-insns'] !== undefined)
-      throw new UsageError('--at-insns and --max-insns both say where to stop: give one');
     const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
-    const machine = new Machine(image, {
-      ...machineOptions(args),
-      maxInsns: args['at-insns'] ?? args['max-insns'],
-    });
+    const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
     try {
-      const stop = machine.run();
-      ctx.stdout.write(
-        `; ${image.origin} stopped (${stop.reason}) after ${machine.instructions} instructions\n`,
-      );
-      const lines = args.virtual ? twoDimWalk(machine, args.address) : nestedWalk(machine, args.address);
-      ctx.stdout.write(lines.join('\n') + '\n');
+      const machine = new Machine(image, {
+        ...machineOptions(args),
+        maxInsns: args['at-insns'] ?? args['max-insns'],
+        sink: trace,
+      });
+      try {
+        trace?.open(); // only now, with every option accepted
+        const stop = machine.run();
+        const walk = args.virtual ? twoDimWalk(machine, args.address) : nestedWalk(machine, args.address);
+        const report = walkReport(machine, image.origin, stop, walk);
+        ctx.stdout.write(args.json ? JSON.stringify(report) + '\n' : walkText(report));
+      } finally {
+        machine.close();
+      }
     } finally {
-      machine.close();
+      trace?.close();
     }
   }),
 });

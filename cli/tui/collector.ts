@@ -52,8 +52,6 @@ export interface CollectorOptions {
   readonly capacity?: number;
   /** Hold/release entries kept (default 64). */
   readonly holdCapacity?: number;
-  /** Asked for the guest-virtual address of the access being faulted, when the guest pages. */
-  readonly gvaOfFault?: () => number | undefined;
 }
 
 export class TuiCollector implements EventSink<MmuEvent> {
@@ -70,13 +68,11 @@ export class TuiCollector implements EventSink<MmuEvent> {
   private readonly holdLog: Ring<HoldLogEntry>;
   private readonly states = new Map<number, ClientState>();
   private readonly holds = new Map<number, HoldInfo[]>();
-  private readonly gvaOfFault?: () => number | undefined;
   private readonly rate = new RateMeter();
 
   constructor(opts: CollectorOptions = {}) {
     this.log = new Ring(opts.capacity ?? 500);
     this.holdLog = new Ring(opts.holdCapacity ?? 64);
-    this.gvaOfFault = opts.gvaOfFault;
   }
 
   emit(e: MmuEvent): void {
@@ -86,7 +82,7 @@ export class TuiCollector implements EventSink<MmuEvent> {
           origin: 'fault',
           kind: e.result === 'mmio' ? 'mmio' : e.access,
           gpa: toGpa(e.gpa),
-          gva: this.gvaValue(),
+          gva: e.gva === undefined ? undefined : toGva(e.gva),
           result: e.result,
           hfn: e.hfn === undefined ? undefined : toHfn(e.hfn),
           client: e.client,
@@ -178,11 +174,6 @@ export class TuiCollector implements EventSink<MmuEvent> {
    */
   dirtyRate(nowMs: number): number {
     return this.rate.sample(this.dirtyTotal, nowMs);
-  }
-
-  private gvaValue() {
-    const v = this.gvaOfFault?.();
-    return v === undefined ? undefined : toGva(v);
   }
 
   private holdsOf(client: number): HoldInfo[] {

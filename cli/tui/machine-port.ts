@@ -320,15 +320,9 @@ export const TUI_SLICE = 20_000;
 
 export async function openTuiSession(image: GuestImage, opts: TuiSessionOptions): Promise<LiveSession> {
   const dis = await loadDisassembler(image.arch);
-  // A nested fault met during a TLB fill is for the fill's guest-virtual address: the fault log shows
-  // it while the guest pages (Enter on the line then selects it for the two-dimensional walk).
-  let machine: Machine | null = null;
-  const collector = new TuiCollector({
-    gvaOfFault: () => {
-      const va = machine?.fillingVa ?? null;
-      return va === null || machine?.guestPaging() === null ? undefined : va;
-    },
-  });
+  // A nested fault met during a TLB fill carries the fill's guest-virtual address while the guest
+  // pages: the fault log shows it (Enter on the line then selects it for the two-dimensional walk).
+  const collector = new TuiCollector();
   // The collector reads the MMU events; the emulator's own (fill, device, vcpu) fall through its switch.
   const toCollector: EventSink<MachineEvent> = {
     get enabled() {
@@ -337,7 +331,7 @@ export async function openTuiSession(image: GuestImage, opts: TuiSessionOptions)
     emit: (e) => collector.emit(e as MmuEvent),
   };
   const sink = opts.trace ? new EventFanout<MachineEvent>([toCollector, opts.trace]) : toCollector;
-  machine = new Machine(image, { ...opts.machine, sink });
+  const machine = new Machine(image, { ...opts.machine, sink });
   const port = new MachineTuiPort(machine, opts.guest, dis);
   const trace = opts.trace;
   const session = new SessionCore(port, collector, {

@@ -13,8 +13,15 @@
  *   - Some directives (section switches) make it read out of bounds: a WebAssembly RuntimeError.
  *
  * After either, the instance's heap is in an unknown state, so callers drop it and make a new
- * one (`EmscriptenHost.fresh`). `guardCall` runs one call, restores `process.exitCode` and
+ * one (keystone.ts does so). `guardCall` runs one call, restores `process.exitCode` and
  * reports a crash as a value.
+ *
+ * A call can also never return: Keystone loops for ever on a few inputs (a line of just `:`, an
+ * unterminated string). `guardCall` with a deadline runs the call through `node:vm` with a
+ * `timeout`: V8's watchdog thread terminates the script, and the termination reaches into the
+ * wasm loop (V8 checks for interrupts at wasm loop headers). The call then reports
+ * `timedOut`, in the main thread, with no worker to start, and the caller drops the instance
+ * as after a crash.
  *
  * Invariants:
  *   - Nothing here prints: the glue's print/printErr are routed into a per-instance buffer
@@ -23,6 +30,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createContext, Script } from 'node:vm';
 
 const require = createRequire(import.meta.url);
 
@@ -88,21 +96,46 @@ export function drainDiagnostics(inst: EmscriptenInstance<unknown>): string[] {
   return inst.diagnostics.splice(0, inst.diagnostics.length);
 }
 
-export type Guarded<T> = { ok: true; value: T } | { ok: false; crash: string };
+export type Guarded<T> = { ok: true; value: T } | { ok: false; crash: string; timedOut: boolean };
+
+// One context and one compiled script for every call with a deadline (made on first use): the
+// script only calls the function parked in the context's `call` slot for the length of a call.
+interface DeadlineRunner {
+  readonly context: { call: (() => unknown) | null };
+  readonly script: Script;
+}
+let runner: DeadlineRunner | null = null;
+
+function withinDeadline<T>(fn: () => T, deadlineMs: number): T {
+  const made = runner ?? {
+    context: createContext({ call: null }) as DeadlineRunner['context'],
+    script: new Script('call()'),
+  };
+  runner = made;
+  const { context, script } = made;
+  context.call = fn;
+  try {
+    return script.runInContext(context, { timeout: deadlineMs }) as T;
+  } finally {
+    context.call = null;
+  }
+}
 
 /**
  * Run `fn` against an instance, catching an Emscripten exit or a wasm trap. The glue sets
  * process.exitCode when LLVM calls exit(); that is undone here so a bad guest source never
- * changes nestvm's own exit status.
+ * changes nestvm's own exit status. With `deadlineMs`, a call still running after that long is
+ * terminated and reported with `timedOut: true`.
  */
-export function guardCall<T>(fn: () => T): Guarded<T> {
+export function guardCall<T>(fn: () => T, deadlineMs?: number): Guarded<T> {
   const savedExitCode = process.exitCode;
   try {
-    return { ok: true, value: fn() };
+    return { ok: true, value: deadlineMs === undefined ? fn() : withinDeadline(fn, deadlineMs) };
   } catch (e) {
     process.exitCode = savedExitCode;
+    const timedOut = (e as { code?: unknown } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
     const crash = e instanceof Error ? e.message : describeThrown(e);
-    return { ok: false, crash };
+    return { ok: false, crash, timedOut };
   }
 }
 

@@ -13,8 +13,12 @@
  *     "error:" / "LLVM ERROR:" line as a failure.
  *   - Crashes: LLVM may exit() or the wasm may trap (emscripten.ts). The instance is then
  *     discarded and a fresh one made for the next call.
+ *   - Hangs: a few inputs make it loop for ever (a line of just `:`, an unterminated string).
+ *     Every call runs under a deadline (`KS_DEADLINE_MS` unless the caller gives one); a call
+ *     that overruns is terminated, answers `hung: true`, and its instance is discarded too.
  *
- * Invariant: `runKeystone` never throws for any input text; every outcome is a KsResult.
+ * Invariant: `runKeystone` never throws and always returns, for any input text; every outcome
+ * is a KsResult.
  */
 import type { Arch } from '../arch.js';
 import { drainDiagnostics, guardCall, instantiate, type EmscriptenInstance } from './emscripten.js';
@@ -40,7 +44,13 @@ interface KsModule {
   strerror(code: number): string;
 }
 
-export type KsResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
+export type KsResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: string; hung?: true };
+
+/**
+ * How long one Keystone call may run. Teaching-sized sources assemble in milliseconds; this
+ * leaves room for a loaded machine and large files, and bounds a hang.
+ */
+export const KS_DEADLINE_MS = 3000;
 
 interface Live {
   readonly inst: EmscriptenInstance<KsModule>;
@@ -72,15 +82,22 @@ function encoderFor(l: Live, arch: Arch): KsEncoder {
   return enc;
 }
 
-/** Assemble a whole text at `address`. Never throws on bad input. */
-export async function runKeystone(arch: Arch, text: string, address: number): Promise<KsResult> {
+/** Assemble a whole text at `address` within `deadlineMs`. Never throws on bad input. */
+export async function runKeystone(
+  arch: Arch,
+  text: string,
+  address: number,
+  deadlineMs: number = KS_DEADLINE_MS,
+): Promise<KsResult> {
   const l = await current();
   drainDiagnostics(l.inst);
   const enc = encoderFor(l, arch);
-  const r = guardCall(() => enc.asm(text, address));
+  const r = guardCall(() => enc.asm(text, address), deadlineMs);
   const said = drainDiagnostics(l.inst);
   if (!r.ok) {
-    live = null; // the instance's heap is suspect after an exit() or a trap
+    live = null; // the instance's heap is suspect after an exit(), a trap or a termination
+    if (r.timedOut)
+      return { ok: false, reason: `keystone did not finish within ${deadlineMs} ms`, hung: true };
     return { ok: false, reason: diagnosticReason(said) ?? `keystone aborted (${r.crash})` };
   }
   const complaint = diagnosticReason(said);

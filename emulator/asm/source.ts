@@ -11,11 +11,13 @@
  *           architecture; that line is never passed to the assembler
  *   both    section directives (.text .data .bss .section ...) are refused: the image is one
  *           flat blob placed at the base address, in source order
+ *   both    lines Keystone would hang on or misread (line-check.ts) are refused
  *
  * Invariant: `prepare` returns exactly one output line per input line (blank where a comment
  * or header was), so an index into `lines` is the source line number minus one.
  */
 import type { Arch } from '../arch.js';
+import { checkLine } from './line-check.js';
 
 export interface PreparedSource {
   /** Code text of each source line with comments removed (same count as the input lines). */
@@ -93,9 +95,10 @@ export function prepare(arch: Arch, source: string): PreparedSource {
   raw.forEach((text, index) => {
     const code = HEADER.test(text) ? '' : text.slice(0, commentStart(arch, text)).trimEnd();
     const [names, rest] = leadingLabels(code);
-    if (SECTION.test(rest)) {
-      refused.push({ index, reason: 'sections are not supported (the image is one flat blob)' });
-    }
+    const why = SECTION.test(rest)
+      ? 'sections are not supported (the image is one flat blob)'
+      : checkLine(arch, code);
+    if (why !== null) refused.push({ index, reason: why });
     lines.push(code);
     labels.push(names);
   });

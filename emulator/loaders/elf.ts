@@ -13,6 +13,10 @@
  *
  * Every field is read through bounds-checked helpers, so a short or lying file is reported
  * ("truncated", "program header table ... past end of file") instead of read out of range.
+ * The header must say what it is: EI_VERSION and e_version 1 (EV_CURRENT), a program header
+ * table after the ELF header, not inside it. Each PT_LOAD's p_align is 0, 1 or a power of two,
+ * and with alignment above 1 its p_offset and p_paddr keep p_vaddr's place in the page
+ * (equal modulo p_align), as a loader that maps whole pages needs; each refusal names the field.
  * 64-bit fields become JS numbers; a value past 2^53 cannot be a guest-physical address here
  * and is refused.
  *
@@ -33,6 +37,7 @@ import { checkPlacement, hex } from './placement.js';
 
 const EHDR_SIZE = 64;
 const PHDR_SIZE = 56;
+const EV_CURRENT = 1;
 const SHDR_SIZE = 64;
 const SYM_SIZE = 24;
 const PT_LOAD = 1;
@@ -119,6 +124,8 @@ function checkHeader(f: Fields, wanted: Arch | undefined): Arch {
   const data = f.u8(5);
   if (data === 2) f.fail('big-endian ELF is not supported; nestvm loads little-endian executables');
   if (data !== 1) f.fail(`invalid ELF data encoding ${data} (expected 1, little-endian)`);
+  if (f.u8(6) !== EV_CURRENT) f.fail(`EI_VERSION ${f.u8(6)} (expected ${EV_CURRENT}, EV_CURRENT)`);
+  if (f.u32(20) !== EV_CURRENT) f.fail(`e_version ${f.u32(20)} (expected ${EV_CURRENT}, EV_CURRENT)`);
   const type = f.u16(16);
   if (type === ET_REL) f.fail('relocatable object (ET_REL), not an executable: link it first');
   if (type === ET_DYN)
@@ -150,6 +157,7 @@ function programHeaders(f: Fields): LoadHeader[] {
   if (phnum === 0) f.fail('no program headers: nothing to load');
   if (phnum === 0xffff) f.fail('too many program headers (PN_XNUM) are not supported');
   if (phentsize !== PHDR_SIZE) f.fail(`program header size ${phentsize} (expected ${PHDR_SIZE})`);
+  if (phoff < EHDR_SIZE) f.fail(`e_phoff ${phoff} points into the ELF header (which is ${EHDR_SIZE} bytes)`);
   if (phoff + phnum * PHDR_SIZE > f.length) {
     f.fail(
       `truncated: program header table [${phoff}, ${phoff + phnum * PHDR_SIZE}) runs past end of file (${f.length} bytes)`,
@@ -170,16 +178,36 @@ function programHeaders(f: Fields): LoadHeader[] {
       );
     }
     const gpa = f.u64(h + 24, 'p_paddr');
+    const vaddr = f.u64(h + 16, 'p_vaddr');
+    checkAlignment(f, i, f.u64(h + 48, 'p_align'), { p_offset: offset, p_paddr: gpa, p_vaddr: vaddr });
     const segment: Segment = {
       gpa,
       data: f.slice(offset, filesz),
       memSize: memsz,
       flags: flagString(f.u32(h + 4)),
     };
-    out.push({ index: i, vaddr: f.u64(h + 16, 'p_vaddr'), segment });
+    out.push({ index: i, vaddr, segment });
   }
   if (out.length === 0) f.fail('no PT_LOAD segment with p_memsz > 0: nothing to load');
   return out;
+}
+
+/** p_align is 0, 1 or a power of two; above 1, p_offset and p_paddr sit where p_vaddr does in it. */
+function checkAlignment(f: Fields, i: number, align: number, at: Record<string, number>): void {
+  if (align <= 1) return;
+  // A power of two below 2^53 has one bit set: its 32-bit halves hold one bit between them.
+  const lo = align % 2 ** 32;
+  const hi = Math.floor(align / 2 ** 32);
+  const onePower = (x: number) => x !== 0 && (x & (x - 1)) === 0;
+  if (!(lo === 0 ? onePower(hi) : hi === 0 && onePower(lo)))
+    f.fail(`PT_LOAD segment ${i}: p_align ${hex(align)} is not a power of two`);
+  const want = at.p_vaddr % align;
+  for (const field of ['p_offset', 'p_paddr']) {
+    if (at[field] % align !== want)
+      f.fail(
+        `PT_LOAD segment ${i}: ${field} ${hex(at[field])} is not aligned like p_vaddr ${hex(at.p_vaddr)} (modulo p_align ${hex(align)})`,
+      );
+  }
 }
 
 /** p_flags -> 'r', 'rw', 'rx', 'rwx' (and '' when a segment grants nothing). */

@@ -11,8 +11,12 @@
  * Every complaint about the input, including a missing or unreadable file, is a BadGuestError
  * with a one-line message that starts with the path. --load applies to raw binaries and
  * assembly source only; an ELF says where its segments go, so --load with an ELF is refused.
+ *
+ * The file is looked at before it is read: anything but a regular file (a device such as
+ * /dev/zero, a FIFO, a directory) is refused, and so is a file larger than guest RAM, which no
+ * loader could place. Only then is it read, so no input makes the loader read without bound.
  */
-import { readFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { Arch } from '../arch.js';
 import { BadGuestError, type GuestImage } from '../image.js';
 import { isAsmPath, loadAsm } from './asm.js';
@@ -30,7 +34,7 @@ export interface LoadOptions {
 
 export async function loadGuest(spec: string, opts: LoadOptions): Promise<GuestImage> {
   const path = resolveGuest(spec, opts.arch, PACKAGE_ROOT);
-  const bytes = await readGuestFile(path);
+  const bytes = await readGuestFile(path, opts.memBytes);
   return loadGuestBytes(bytes, path, opts);
 }
 
@@ -59,10 +63,25 @@ export async function loadGuestBytes(
   return loadRaw(bytes, origin, opts);
 }
 
-async function readGuestFile(path: string): Promise<Uint8Array> {
+async function readGuestFile(path: string, memBytes: number): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await readFile(path));
+    // stat by path first: opening a FIFO would wait for a writer.
+    const info = await stat(path);
+    if (info.isDirectory()) throw cannotRead(path, 'is a directory, not a guest program');
+    if (!info.isFile()) throw cannotRead(path, 'not a regular file (a device, FIFO or socket)');
+    if (info.size > memBytes)
+      throw cannotRead(path, `${info.size} bytes is larger than guest RAM (${memBytes} bytes; see --mem)`);
+    const file = await open(path, 'r');
+    try {
+      const bytes = new Uint8Array(memBytes < info.size + 1 ? memBytes : info.size + 1);
+      const { bytesRead } = await file.read(bytes, 0, bytes.length, 0);
+      if (bytesRead > info.size) throw cannotRead(path, 'it grew while being read');
+      return bytes.subarray(0, bytesRead);
+    } finally {
+      await file.close();
+    }
   } catch (e) {
+    if (e instanceof BadGuestError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT'
@@ -72,9 +91,11 @@ async function readGuestFile(path: string): Promise<Uint8Array> {
           : code === 'EACCES'
             ? 'permission denied'
             : ((e as Error).message ?? String(e));
-    throw new BadGuestError(`${path}: cannot read guest: ${why}`);
+    throw cannotRead(path, why);
   }
 }
+
+const cannotRead = (path: string, why: string) => new BadGuestError(`${path}: cannot read guest: ${why}`);
 
 export { isElf, loadElf } from './elf.js';
 export { loadRaw } from './raw.js';

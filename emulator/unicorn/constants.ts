@@ -69,6 +69,8 @@ export const UC_X86_INS_OUT = 500;
  * R/W: 1 = write (arguments are inputs), 2 = read. Built with ctlWrite() below.
  */
 export const UC_CTL_IO_WRITE = 1;
+/* Exits on: uc_emu_start's `until` is ignored and only the (empty) exit set ends a run. */
+export const UC_CTL_UC_USE_EXITS = 4;
 export const UC_CTL_TB_REMOVE_CACHE = 9;
 export const UC_CTL_TB_FLUSH = 10;
 export const UC_CTL_TLB_FLUSH = 11;

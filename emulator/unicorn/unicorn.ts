@@ -19,7 +19,9 @@
  *
  *  - 64-bit callback arguments. koffi hands uint64_t arguments of 2^63 or more to JS as negative
  *    numbers (and may hand BigInts); u64() folds both back to a non-negative number. Numbers are
- *    exact below 2^53; page-aligned addresses stay exact all the way to 2^64.
+ *    exact below 2^53; 4 KiB-aligned addresses stay exact all the way to 2^64, but Unicorn fills
+ *    arm64 in 1 KiB pieces, and such an address at 2^63 or above may round. The TLB-fill hook
+ *    therefore also gets koffi's own value, which is exact, for reports (exactU64).
  *
  *  - Errors. A uc_* call that fails throws UnicornError carrying uc_strerror's text, except
  *    emuStart(), whose error code describes what the GUEST did (unmapped access, invalid
@@ -34,7 +36,7 @@
  * regRead64() a bigint for full-width reads off the hot path.
  *
  * Methods only the tests call. The Machine, its vCPUs and the raw-Unicorn benchmark baseline use
- * open, close, strerror, the register methods, mapPtr, mmioMap, setTlbMode, flushTlb, the TLB-fill,
+ * open, close, strerror, the register methods, mapPtr, mmioMap, setTlbMode, useNoExits, flushTlb, the TLB-fill,
  * interrupt and port hooks, emuStart, emuStop, instructionsLastRun and budgetExhaustedLastRun.
  * The rest is called only from test/emulator/unicorn/: map, unmap, memRead, memWrite,
  * removeCache, flushTb, hookBlock, hookMemUnmapped, hookInsnInvalid, hookDel, fastCounting and
@@ -55,6 +57,7 @@ import {
   UC_CTL_TB_REMOVE_CACHE,
   UC_CTL_TLB_FLUSH,
   UC_CTL_TLB_TYPE,
+  UC_CTL_UC_USE_EXITS,
   UC_HOOK_BLOCK,
   UC_HOOK_CODE,
   UC_HOOK_INSN,
@@ -83,13 +86,24 @@ export function u64(v: number | bigint): number {
   return v < 0 ? v + TWO_64 : v;
 }
 
+/** A uint64_t callback argument at full width (for reports, never on the hit path). */
+export function exactU64(v: number | bigint): bigint {
+  return BigInt.asUintN(64, BigInt(v));
+}
+
 /** What a TLB-fill callback fills in when it returns true. */
 export interface TlbEntryOut {
   paddr: number;
   perms: number;
 }
 
-export type TlbFillHook = (vaddr: number, memType: number, entry: TlbEntryOut) => boolean;
+export type TlbFillHook = (
+  vaddr: number,
+  memType: number,
+  entry: TlbEntryOut,
+  /** koffi's value of vaddr, exact where `vaddr` may round (see exactU64). */
+  raw: number | bigint,
+) => boolean;
 export type IntrHook = (intno: number) => void;
 export type InHook = (port: number, size: number) => number;
 export type OutHook = (port: number, size: number, value: number) => void;
@@ -291,6 +305,17 @@ export class Unicorn {
     this.check('uc_ctl(TLB_TYPE)', this.api.uc_ctl(this.uc, ctlWrite(UC_CTL_TLB_TYPE, 1), 'int', mode));
   }
 
+  /**
+   * Switch uc_emu_start's `until` address off. Without this, `until` = 0 is a real stop address:
+   * a guest whose pc reaches 0 (x86-64 code in guest-physical page 0) ends its run there, as if it
+   * had executed hlt, before its first instruction. With exits on and none registered, only the
+   * count, a stop request or an error end a run.
+   */
+  useNoExits(): void {
+    this.live();
+    this.check('uc_ctl(USE_EXITS)', this.api.uc_ctl(this.uc, ctlWrite(UC_CTL_UC_USE_EXITS, 1), 'int', 1));
+  }
+
   /** Drop every cached translation: the next access to each page asks the fill hook again. */
   flushTlb(): void {
     this.live();
@@ -361,7 +386,7 @@ export class Unicorn {
       'tlb fill',
       false,
       (_uc: unknown, vaddr: number | bigint, type: number, result: unknown) => {
-        if (!fill(u64(vaddr), type, entry)) return false;
+        if (!fill(u64(vaddr), type, entry, vaddr)) return false;
         // koffi passes the uc_tlb_entry pointer as a raw address: write the result into it.
         koffi.encode(result, TLB_ENTRY, entry);
         return true;
@@ -448,7 +473,7 @@ export class Unicorn {
   // ---- running ---------------------------------------------------------------------------
 
   /**
-   * Run from `begin` until `until` (0: no address), `timeoutUs` microseconds (0: none) or `count`
+   * Run from `begin` until `until` (ignored after useNoExits(); otherwise a real address, 0 too), `timeoutUs` microseconds (0: none) or `count`
    * instructions (0: no limit). Returns the uc_err code (0 = OK); a hook that threw is rethrown.
    * With count > 0, instructionsLastRun() then gives the exact number executed.
    */

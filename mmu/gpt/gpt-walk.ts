@@ -24,8 +24,9 @@
  *    leaves `path` exactly as walk() would have filled it for the returned address.
  */
 
+import { hfn, hpa, type Hfn, type Hpa } from '../addr.js';
 import { assert } from '../checks.js';
-import type { AccessKind } from '../prot.js';
+import type { AccessKind, Prot } from '../prot.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../prot.js';
 import type { DecodedEntry, EntryFormat } from './entry-format.js';
 import {
@@ -120,9 +121,29 @@ export function walkAdvance(u32: Uint32Array, fmt: EntryFormat, gpa: number, pat
 }
 
 /**
+ * What translate() learnt about a leaf that grants the access, decoded once: where the entry is,
+ * the frame it names, its rights and its Dirty state (before the caller's A/D update). The caller
+ * owns one record and passes it to every translate() it makes, so a fill allocates nothing here.
+ */
+export interface TranslatedLeaf {
+  /** Host-physical address of the leaf entry. */
+  pte: Hpa;
+  frame: Hfn;
+  prot: Prot;
+  dirty: boolean;
+}
+export const newTranslatedLeaf = (): TranslatedLeaf => ({
+  pte: hpa(NO_ENTRY),
+  frame: hfn(0),
+  prot: 0,
+  dirty: false,
+});
+
+/**
  * The nested-walk fast path for a TLB fill: the leaf entry location for gpa when the leaf is
- * present and grants `access`, else a miss code (-level not present, TX_RIGHTS). Reads four
- * entries; allocates nothing; sets no A/D bits (the caller does, through the Gpt).
+ * present and grants `access`, else a miss code (-level not present, TX_RIGHTS). On a hit, `out`
+ * (when given) receives the decoded leaf. Reads four entries; allocates nothing; sets no A/D bits
+ * (the caller does, through the Gpt).
  */
 export function translate(
   u32: Uint32Array,
@@ -130,6 +151,7 @@ export function translate(
   root: number,
   gpa: number,
   access: AccessKind,
+  out?: TranslatedLeaf,
 ): number {
   if (!(gpa >= 0 && gpa < GPA_LIMIT)) return -ROOT_LEVEL; // beyond the 48 bits a 4-level walk translates
   let table = root;
@@ -143,7 +165,15 @@ export function translate(
   const hi = u32[w + 1];
   if (!fmt.isPresent(lo, hi)) return -LEAF_LEVEL;
   const need = access === 'read' ? PROT_READ : access === 'write' ? PROT_WRITE : PROT_EXEC;
-  return (fmt.protOf(lo, hi) & need) !== 0 ? pte : TX_RIGHTS;
+  const prot = fmt.protOf(lo, hi);
+  if ((prot & need) === 0) return TX_RIGHTS;
+  if (out !== undefined) {
+    out.pte = hpa(pte);
+    out.frame = fmt.frameOf(lo, hi);
+    out.prot = prot;
+    out.dirty = fmt.isDirty(lo, hi);
+  }
+  return pte;
 }
 
 /** One level of a walk, for display: where the entry is, and what its bits say. */

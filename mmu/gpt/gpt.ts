@@ -59,6 +59,7 @@ import { GptTables, assertRange } from './gpt-tables.js';
 import type { PopulateResult } from './gpt-tables.js';
 import { harvestDirty } from './gpt-harvest.js';
 import { NO_ENTRY, describeWalk, leafSlot, translate, walk, walkAdvance } from './gpt-walk.js';
+import type { TranslatedLeaf } from './gpt-walk.js';
 import type { WalkPath, WalkStep } from './gpt-walk.js';
 
 /** Outcome of mapAt. */
@@ -158,10 +159,12 @@ export class Gpt implements TableOwner {
 
   /**
    * TLB-fill fast path: the leaf entry location when gpa is mapped with rights for `access`, else a
-   * miss code (-L: entry at level L not present; TX_RIGHTS). No allocation, no writes.
+   * miss code (-L: entry at level L not present; TX_RIGHTS). On a hit, `out` receives the leaf
+   * decoded (its frame, rights and Dirty state), so the fill reads the entry once. No allocation,
+   * no writes.
    */
-  translate(gpa: Gpa, access: AccessKind): number {
-    return translate(this.u32, this.format, this.tables.root.frame, gpa, access);
+  translate(gpa: Gpa, access: AccessKind, out?: TranslatedLeaf): number {
+    return translate(this.u32, this.format, this.tables.root.frame, gpa, access, out);
   }
 
   lookup(gpa: Gpa): LeafInfo | null {

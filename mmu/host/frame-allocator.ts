@@ -14,13 +14,19 @@
  *  - a frame is on the stack exactly when use[f] is 0; freeCount + allocated = totalCount.
  *  - alloc hands out a zeroed frame, or the value -1 when memory is exhausted: running out of host
  *    memory is something a guest can cause, so it is never an exception.
+ *  - a frame is zeroed when it is handed out, unless it is still clean: the owner of a freshly
+ *    created HostMemory (whose ArrayBuffer is all zero) says so with `{ zeroed: true }`, and each
+ *    frame is then clean until its first alloc. Nothing writes a frame that was never handed out
+ *    (guests, tables and loaders reach only allocated frames), so a clean frame is still zero, and
+ *    guest RAM the guest never touches is neither written nor made resident by the allocator.
+ *    With full checks on, every clean frame is verified to be zero when it is handed out.
  *  - free of a frame that is not allocated (a double free) is a bug in nestvm and throws.
  *  - free of a frame that some PTE still maps, or that still holds a table, throws too: the pmap
  *    registers that check (setFreeCheck) when a table pool ties the two together.
  */
 
 import type { Hfn } from '../addr.js';
-import { assert } from '../checks.js';
+import { assert, fullChecks } from '../checks.js';
 import type { EventSink, MmuEvent } from '../events.js';
 import { nullSink } from '../events.js';
 import type { HostMemory } from './host-memory.js';
@@ -36,16 +42,21 @@ export class FrameAllocator {
   readonly totalCount: number;
   private readonly stack: Uint32Array;
   private readonly use: Uint8Array;
+  /* 1 = never handed out since the zeroed HostMemory was created, so still zero */
+  private readonly clean: Uint8Array;
   private top: number;
   private readonly sink: EventSink<MmuEvent>;
   private freeCheck: ((f: Hfn) => void) | null = null;
 
-  constructor(mem: HostMemory, sink: EventSink<MmuEvent> = nullSink) {
+  /** `zeroed`: the caller knows every byte of `mem` is zero now (it has just created it). */
+  constructor(mem: HostMemory, sink: EventSink<MmuEvent> = nullSink, opts: { zeroed?: boolean } = {}) {
     this.mem = mem;
     this.sink = sink;
     this.totalCount = mem.frameCount;
     this.stack = new Uint32Array(this.totalCount);
     this.use = new Uint8Array(this.totalCount);
+    this.clean = new Uint8Array(this.totalCount);
+    if (opts.zeroed === true) this.clean.fill(1);
     for (let i = 0; i < this.totalCount; i++) this.stack[i] = this.totalCount - 1 - i;
     this.top = this.totalCount;
   }
@@ -63,7 +74,11 @@ export class FrameAllocator {
     if (this.top === 0) return -1;
     const f = this.stack[--this.top] as Hfn;
     this.use[f] = purpose === 'table' ? USE_TABLE : USE_GUEST;
-    this.mem.zeroFrame(f);
+    if (this.clean[f] === 0) this.mem.zeroFrame(f);
+    else {
+      this.clean[f] = 0;
+      if (fullChecks()) assert(this.mem.isZero(f), 'alloc: a clean frame is not zero (written while free?)');
+    }
     if (this.sink.enabled) this.sink.emit({ type: 'frame-alloc', hfn: f, purpose });
     return f;
   }

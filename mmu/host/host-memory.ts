@@ -54,6 +54,14 @@ export class HostMemory {
     this.u32.fill(0, w, w + (PAGE_SIZE >>> 2));
   }
 
+  /** True when every byte of frame f is zero (a check, not a hot path). */
+  isZero(f: Hfn): boolean {
+    assert(this.isRam(f), 'isZero: frame outside host RAM');
+    const w = f * (PAGE_SIZE >>> 2);
+    for (let i = w; i < w + (PAGE_SIZE >>> 2); i++) if (this.u32[i] !== 0) return false;
+    return true;
+  }
+
   /** A view of one frame's bytes (no copy). */
   frameBytes(f: Hfn): Uint8Array {
     assert(this.isRam(f), 'frameBytes: frame outside host RAM');

@@ -36,7 +36,7 @@
  * client has no holds; holds() lists exactly the unreleased holds taken through this client.
  */
 
-import type { Gpa } from '../addr.js';
+import type { Gpa, Gva } from '../addr.js';
 import { PAGE_SIZE, gpa as toGpa } from '../addr.js';
 import { assert } from '../checks.js';
 import type { EventSink, MmuEvent } from '../events.js';
@@ -183,12 +183,13 @@ export class VmClient implements GatedClient {
 
   /**
    * A nested page fault (ACTIVE around Vmspace.fault). A vCPU's fill hook may call it while ON_CPU:
-   * the VM exit and re-entry, taken in place.
+   * the VM exit and re-entry, taken in place. `gva`, while the guest pages, is the guest-virtual
+   * access that met the fault; it only goes into the 'fault' event.
    */
-  fault(gpa: Gpa, access: AccessKind): FaultResult | Orphaned {
+  fault(gpa: Gpa, access: AccessKind, gva?: Gva): FaultResult | Orphaned {
     if (!this.activate()) return { kind: 'orphaned' };
     try {
-      return this.space!.fault(gpa, access, this.id);
+      return this.space!.fault(gpa, access, this.id, gva);
     } finally {
       this.deactivate();
     }

@@ -29,7 +29,7 @@
  * residentCount = present leaves; the clients' outstanding holds add up to counters.holds.
  */
 
-import type { Gpa, Hfn, Hpa } from '../addr.js';
+import type { Gpa, Gva, Hfn, Hpa } from '../addr.js';
 import { PAGE_SIZE, gpa as toGpa, hex } from '../addr.js';
 import { assert, fullChecks } from '../checks.js';
 import type { EventSink, MmuEvent } from '../events.js';
@@ -243,9 +243,10 @@ export class Vmspace {
 
   /**
    * A nested page fault at gpa for `access` (reported by `client`, 0 for none): look the page up
-   * and map it (see the essay). Counted and reported as a 'fault' event.
+   * and map it (see the essay). Counted and reported as a 'fault' event, which carries `gva`
+   * when the caller knows the guest-virtual access behind it.
    */
-  fault(gpa: Gpa, access: AccessKind, client = 0): FaultResult {
+  fault(gpa: Gpa, access: AccessKind, client = 0, gva?: Gva): FaultResult {
     this.assertAlive();
     const page = toGpa(gpa - (gpa % PAGE_SIZE));
     const r = this.lookupMap(page, accessProt(access));
@@ -261,6 +262,7 @@ export class Vmspace {
           access,
           result: r.kind,
           ...(r.kind === 'mapped' ? { hfn: r.hfn } : r.kind === 'mmio' ? { hfn: r.hpa / PAGE_SIZE } : {}),
+          ...(gva === undefined ? {} : { gva }),
         });
     }
     return r;

@@ -41,3 +41,58 @@ describe('nestvm walk', () => {
     expect(r.stderr).toMatch(/address: 'nowhere' is not an address/);
   });
 });
+
+describe('nestvm walk takes run options', () => {
+  it('--json prints the walk as one object that matches the text', async () => {
+    const text = await runCli('walk', guest('x86_64/memtouch.s'), '0x200123');
+    const r = await runCli('walk', guest('x86_64/memtouch.s'), '0x200123', '--json');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.stop).toMatchObject({ reason: 'exit', instructions: expect.any(Number) });
+    expect(j.walk.kind).toBe('nested');
+    expect(j.walk.steps).toHaveLength(4);
+    expect(text.stdout).toContain(
+      `=> host-physical 0x${j.walk.hpa.toString(16)} (frame 0x${j.walk.frame.toString(16)})`,
+    );
+    expect(text.stdout).toContain(j.walk.steps[3].entry);
+  });
+
+  it('--json --virtual lists the 24 references', async () => {
+    const r = await runCli('walk', guest('x86_64/paging.s'), '0x7f0000000000', '--virtual', '--json');
+    const j = JSON.parse(r.stdout);
+    expect(j.walk).toMatchObject({ kind: 'two-dimensional', paging: 'x86_64', guestFault: null });
+    expect(j.walk.refs).toHaveLength(24);
+    expect(j.walk.hpa).toEqual(expect.any(Number));
+  });
+
+  it('--trace writes the events of the run', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const file = join(mkdtempSync('/tmp/nestvm-walk-'), 'w.jsonl');
+    const r = await runCli('walk', guest('arm64/hello.s'), '0x40080000', '--trace', file);
+    expect(r.status).toBe(0);
+    const types = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).type);
+    expect(types).toContain('fault');
+  });
+
+  it('refuses --at-insns with --max-insns in its builder, before any trace file', async () => {
+    const { existsSync, mkdtempSync } = await import('node:fs');
+    const file = join(mkdtempSync('/tmp/nestvm-walk-'), 'w.jsonl');
+    const r = await runCli(
+      'walk',
+      guest('arm64/hello.s'),
+      '0',
+      '--at-insns',
+      '5',
+      '--max-insns',
+      '5',
+      '--trace',
+      file,
+    );
+    expect(r.status).toBe(EXIT.usage);
+    expect(r.stderr).toMatch(/--at-insns and --max-insns both say where to stop/);
+    expect(existsSync(file)).toBe(false);
+  });
+});

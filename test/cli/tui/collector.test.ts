@@ -108,10 +108,16 @@ describe('TuiCollector', () => {
   });
 
   it('logs actions and fills with GVAs, and measures the dirty rate from the caller clock', () => {
-    let gva: number | undefined = 0x40_1000;
-    const c = new TuiCollector({ gvaOfFault: () => gva });
-    c.emit({ type: 'fault', client: 0, gpa: 0x1000, access: 'write', result: 'mapped', hfn: 9 });
-    gva = undefined;
+    const c = new TuiCollector();
+    c.emit({
+      type: 'fault',
+      client: 0,
+      gpa: 0x1000,
+      access: 'write',
+      result: 'mapped',
+      hfn: 9,
+      gva: 0x40_1000,
+    });
     c.emit({ type: 'fault', client: 0, gpa: 0x9000_0000, access: 'read', result: 'mmio' });
     c.logFill('exec', 0x2000, 10, 0x40_2000);
     c.logAction('harvest: 3 pages dirty');

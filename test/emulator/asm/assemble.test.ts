@@ -9,9 +9,9 @@ import { archHeader } from '../../../emulator/asm/source.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-async function asmError(arch: Arch, src: string): Promise<AsmError> {
+async function asmError(arch: Arch, src: string, deadlineMs?: number): Promise<AsmError> {
   try {
-    await assemble(arch, src, LAYOUT[arch].defaultLoad, { origin: 'f.s' });
+    await assemble(arch, src, LAYOUT[arch].defaultLoad, { origin: 'f.s', deadlineMs });
   } catch (e) {
     if (e instanceof AsmError) return e;
     throw e;
@@ -69,10 +69,11 @@ describe('assemble x86_64', () => {
     expect(e.reason).toBe('invalid operand');
   });
 
-  it('pins a keystone leniency the README warns about: an unterminated operand assembles', async () => {
-    // `mov rax, [` becomes `movabs rax, [0]`; if a keystone upgrade starts rejecting it, update README.
-    const p = await assemble('x86_64', 'mov rax, [', 0);
-    expect(hex(p.bytes)).toBe('48a10000000000000000');
+  it('refuses an unclosed bracket, which keystone would read as closed', async () => {
+    // Keystone alone turns `mov rax, [` into `movabs rax, [0]` and `[rsi + 8` into `[rsi + 8]`.
+    expect((await asmError('x86_64', 'nop\nmov rax, [')).message).toBe("f.s:2: unclosed '[': mov rax, [");
+    const e = await asmError('x86_64', 'mov eax, [rsi + 8  ; no bracket');
+    expect(e.message).toBe("f.s:1: unclosed '[': mov eax, [rsi + 8  ; no bracket");
   });
 
   it('refuses section directives with the line', async () => {
@@ -94,7 +95,7 @@ describe('assemble arm64', () => {
 
   it('reports the failing line', async () => {
     const e = await asmError('arm64', 'nop\nb later\nldr x0, [x1\nlater: nop');
-    expect(e.message).toBe('f.s:3: invalid operand: ldr x0, [x1');
+    expect(e.message).toBe("f.s:3: unclosed '[': ldr x0, [x1");
   });
 
   it('survives a keystone abort, keeps our exit status, and assembles again afterwards', async () => {
@@ -165,5 +166,28 @@ describe('the sample guests', () => {
         expect(p.symbols[0]).toMatchObject({ name: 'start', addr: LAYOUT[arch].defaultLoad });
       });
     }
+  }
+});
+
+describe('assembly always ends', () => {
+  for (const arch of ['x86_64', 'arm64'] as const) {
+    it(`${arch}: refuses the lines Keystone hangs on at once, naming the line`, async () => {
+      for (const line of [':', ':::', '.ascii "abc']) {
+        const t0 = Date.now();
+        const e = await asmError(arch, `nop\n${line}\nnop`);
+        expect(e.line).toBe(2);
+        expect(Date.now() - t0).toBeLessThan(2000);
+      }
+    });
+
+    it(`${arch}: a hang the line checks miss ends at the deadline, blamed on its line`, async () => {
+      // `.ascii \` passes the line checks but Keystone loops on it: the deadline is the backstop.
+      const t0 = Date.now();
+      const e = await asmError(arch, 'nop\nnop\n.ascii \\\nnop', 300);
+      expect(e.line).toBe(3);
+      expect(e.reason).toMatch(/^the assembler does not finish on this line/);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(hex((await assemble(arch, 'nop', 0)).bytes)).toBe(arch === 'x86_64' ? '90' : '1f2003d5');
+    });
   }
 });

@@ -13,6 +13,7 @@ export interface TestSegment {
   memsz?: number;
   flags: number; // PF_X=1 PF_W=2 PF_R=4
   type?: number; // default PT_LOAD
+  align?: number; // p_align, default 1: the writer packs segment bytes without page alignment
 }
 
 export interface TestSymbol {
@@ -82,7 +83,7 @@ export function buildElf(spec: TestElf): Uint8Array {
     u64(h + 24, s.paddr ?? s.vaddr);
     u64(h + 32, s.data.length);
     u64(h + 40, s.memsz ?? s.data.length);
-    u64(h + 48, 0x1000);
+    u64(h + 48, s.align ?? 1);
     b.set(s.data, dataOff[i]);
   });
   syms.forEach((s, i) => {
@@ -128,4 +129,10 @@ export function setU8(b: Uint8Array, off: number, n: number): Uint8Array {
   const c = b.slice();
   c[off] = n;
   return c;
+}
+
+export function setU32(b: Uint8Array, off: number, n: number): Uint8Array {
+  const out = new Uint8Array(b);
+  new DataView(out.buffer).setUint32(off, n, true);
+  return out;
 }

@@ -1,0 +1,121 @@
+/*
+ * Start-up time of the `nestvm` executable, against `node -e 0` (the floor any Node CLI pays) and,
+ * where it is installed, QEMU booting the same tiny ELF, all in the same run:
+ *
+ *   node -e 0                                      Node's own start and exit
+ *   nestvm --version                               the CLI's modules and argument parsing, no guest
+ *   nestvm run guests/arm64/c-hello/c-hello.elf    a tiny ELF guest (arm64), start to summary
+ *   nestvm run guests/x86_64/c-hello/c-hello.elf   the same on x86-64
+ *   nestvm run guests/x86_64/hello.s               a tiny assembly guest: Keystone runs too
+ *   qemu-system-aarch64 -M virt -kernel <arm64 ELF> (skipped, with a note, when not installed)
+ *
+ * `nestvm` is the built executable, package.json's `bin` (dist/cli/bin.js; build it first with
+ * `npm run build`). The commands run in turn, round after round, so a change in the machine's load
+ * hits all of them alike. Each figure is the median and the minimum over the rounds, of wall time
+ * and of the child's CPU time (bench/lib/child-time.ts), and the ratio of the median wall time to
+ * that of `node -e 0`. The load average is printed, as the machine may be shared.
+ *
+ * Run: node --import tsx bench/startup.ts [--runs N]   (or `npm run bench:startup`)
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { packagePath, PACKAGE_ROOT } from '../emulator/package-root.js';
+import {
+  hasBashTime,
+  summarise,
+  timeChild,
+  type ChildCommand,
+  type Sample,
+  type Summary,
+} from './lib/child-time.js';
+
+interface Case {
+  readonly label: string;
+  readonly cmd: ChildCommand;
+}
+
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 11;
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs takes a whole number >= 1');
+
+const ARM64_ELF = 'guests/arm64/c-hello/c-hello.elf';
+const X86_ELF = 'guests/x86_64/c-hello/c-hello.elf';
+const X86_ASM = 'guests/x86_64/hello.s';
+
+function binPath(): string {
+  const manifest = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as {
+    bin: { nestvm: string };
+  };
+  const bin = packagePath(manifest.bin.nestvm);
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run 'npm run build' first`);
+  return bin;
+}
+
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name);
+    if (dir !== '' && existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+const node = (label: string, args: string[], status = 0): Case => ({
+  label,
+  cmd: { file: process.execPath, args, cwd: PACKAGE_ROOT, status, timeoutMs: 30_000 },
+});
+
+function cases(): { list: Case[]; notes: string[] } {
+  const bin = binPath();
+  const list = [
+    node('node -e 0', ['-e', '0']),
+    node('nestvm --version', [bin, '--version']),
+    node(`nestvm run ${ARM64_ELF}`, [bin, 'run', ARM64_ELF]),
+    node(`nestvm run ${X86_ELF}`, [bin, 'run', X86_ELF]),
+    node(`nestvm run ${X86_ASM}`, [bin, 'run', X86_ASM]),
+  ];
+  const notes: string[] = [];
+  const qemu = onPath('qemu-system-aarch64');
+  if (qemu === null) notes.push('qemu-system-aarch64 is not installed: the QEMU row is skipped');
+  else {
+    // The guest ends with PSCI SYSTEM_OFF, which QEMU's virt board answers by exiting with 0.
+    const args = ['-M', 'virt', '-cpu', 'cortex-a57', '-nographic', '-kernel', ARM64_ELF];
+    list.push({
+      label: `qemu-system-aarch64 -M virt -kernel ${ARM64_ELF}`,
+      cmd: { file: qemu, args, cwd: PACKAGE_ROOT, status: 0, timeoutMs: 30_000 },
+    });
+  }
+  if (!hasBashTime()) notes.push('no /bin/bash: wall time only, taken around spawnSync');
+  return { list, notes };
+}
+
+const ms = (v: number | null): string => (v === null ? '-' : v.toFixed(0)).padStart(6);
+
+function table(list: readonly Case[], sums: readonly Summary[]): string {
+  const floor = sums[0].medianWall;
+  const width = Math.max(...list.map((c) => c.label.length));
+  const head = `${'command'.padEnd(width)} | wall ms: median    min | cpu ms: median    min | wall / node -e 0`;
+  const rows = list.map((c, i) => {
+    const s = sums[i];
+    const ratio = (s.medianWall / floor).toFixed(2);
+    return `${c.label.padEnd(width)} |          ${ms(s.medianWall)} ${ms(s.minWall)} |         ${ms(s.medianCpu)} ${ms(s.minCpu)} | ${ratio.padStart(6)}`;
+  });
+  return [head, ...rows].join('\n');
+}
+
+function main(): void {
+  const { list, notes } = cases();
+  for (const c of list) timeChild(c.cmd); // one warm-up round: the file cache, not the figures
+  const before = loadavg()[0];
+  const samples: Sample[][] = list.map(() => []);
+  for (let round = 0; round < RUNS; round++) list.forEach((c, i) => samples[i].push(timeChild(c.cmd)));
+  const after = loadavg()[0];
+  const lines = [
+    `startup (${RUNS} rounds, commands in turn; load average ${before.toFixed(2)} before, ${after.toFixed(2)} after)`,
+    table(list, samples.map(summarise)),
+    ...notes.map((n) => `note: ${n}`),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main();
