@@ -82,7 +82,7 @@ resolve_unicorn() {
   fi
   local cached; cached="$(cat "$cache/libunicorn.path" 2>/dev/null || true)"
   if [ -n "$cached" ] && v="$(version_of "$cached")" && at_least_21 "$v"; then return; fi
-  local sys; sys="$(ldconfig -p 2>/dev/null | awk '/libunicorn\.so\.2 /{print $NF; exit}')"
+  local sys; sys="$( { ldconfig -p || /sbin/ldconfig -p || true; } 2>/dev/null | awk '/libunicorn\.so\.2 /{print $NF; exit}')"  # ldconfig is in /sbin, off a user's PATH
   if [ -n "$sys" ] && v="$(version_of "$sys")" && at_least_21 "$v"; then record "$sys"; return; fi
   local id="" like=""
   if [ -r /etc/os-release ]; then . /etc/os-release; id="${ID:-}"; like="${ID_LIKE:-}"; fi

@@ -5,6 +5,9 @@
  *   file starts with 0x7f 'E' 'L' 'F' -> ELF64 executable (elf.ts)
  *   anything else                  -> raw binary, which needs --arch (raw.ts)
  *
+ * A bundled sample's name stands for its file ("memtouch", "memtouch-arm64": sample-name.ts);
+ * a file of that name in the current folder comes first.
+ *
  * Every complaint about the input, including a missing or unreadable file, is a BadGuestError
  * with a one-line message that starts with the path. --load applies to raw binaries and
  * assembly source only; an ELF says where its segments go, so --load with an ELF is refused.
@@ -19,6 +22,8 @@ import { BadGuestError, type GuestImage } from '../image.js';
 import { isAsmPath, loadAsm } from './asm.js';
 import { isElf, loadElf } from './elf.js';
 import { loadRaw } from './raw.js';
+import { PACKAGE_ROOT } from '../package-root.js';
+import { resolveGuest } from './sample-name.js';
 
 export interface LoadOptions {
   readonly arch?: Arch;
@@ -27,7 +32,8 @@ export interface LoadOptions {
   readonly memBytes: number;
 }
 
-export async function loadGuest(path: string, opts: LoadOptions): Promise<GuestImage> {
+export async function loadGuest(spec: string, opts: LoadOptions): Promise<GuestImage> {
+  const path = resolveGuest(spec, opts.arch, PACKAGE_ROOT);
   const bytes = await readGuestFile(path, opts.memBytes);
   return loadGuestBytes(bytes, path, opts);
 }
@@ -94,4 +100,5 @@ const cannotRead = (path: string, why: string) => new BadGuestError(`${path}: ca
 export { isElf, loadElf } from './elf.js';
 export { loadRaw } from './raw.js';
 export { loadAsm, archFromPath, chooseAsmArch } from './asm.js';
-export { listSamples, type GuestSample } from './samples.js';
+export { listSamples, sampleName, type GuestSample } from './samples.js';
+export { findSample, resolveGuest, sampleNames } from './sample-name.js';

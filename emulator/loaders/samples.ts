@@ -4,16 +4,22 @@
  *   {
  *     "samples": [
  *       {
- *         "name": "hello-x86_64",                     unique, used on the command line
+ *         "name": "hello-x86_64",                     unique, "<sample>-<arch>"
  *         "arch": "x86_64" | "arm64",
  *         "path": "guests/x86_64/hello.s",            relative to the package root
  *         "description": "one line",
  *         "expected": "guests/expected/hello-x86_64.txt",   exact console text
  *         "exitStatus": 0,                            nestvm's exit status for the guest's exit
- *         "exit": "hlt" | "psci-off" | "isa-debug-exit" | "semihosting"
+ *         "exit": "hlt" | "psci-off" | "isa-debug-exit" | "semihosting" | "limit",
+ *         "maxInsns": 100000                          only with "limit": the instruction limit the
+ *                                                     sample is run with (it never stops by itself)
  *       }, ...
  *     ]
  *   }
+ *
+ * Every name is the sample's short name (`sampleName`, e.g. "hello"), a dash, and its
+ * architecture, so each short name stands for one guest per architecture; on the command line
+ * either form names it (sample-name.ts).
  *
  * Invariant: `listSamples` returns only well-formed entries; a malformed index is a bug in the
  * repository, not a guest error, so it throws a plain Error naming the entry.
@@ -21,9 +27,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHES, type Arch } from '../arch.js';
+import type { StopKind } from '../stop-reason.js';
 
-export type GuestExit = 'hlt' | 'psci-off' | 'isa-debug-exit' | 'semihosting';
-const EXITS: readonly GuestExit[] = ['hlt', 'psci-off', 'isa-debug-exit', 'semihosting'];
+export type GuestExit = 'hlt' | 'psci-off' | 'isa-debug-exit' | 'semihosting' | 'limit';
+const EXITS: readonly GuestExit[] = ['hlt', 'psci-off', 'isa-debug-exit', 'semihosting', 'limit'];
 
 export interface GuestSample {
   readonly name: string;
@@ -35,7 +42,16 @@ export interface GuestSample {
   readonly expected: string;
   readonly exitStatus: number;
   readonly exit: GuestExit;
+  /** The instruction limit a sample whose exit is 'limit' is run with; absent otherwise. */
+  readonly maxInsns?: number;
 }
+
+/** The stop reason a run of the sample ends with (with its maxInsns as the limit). */
+export const sampleStop = (s: GuestSample): StopKind =>
+  s.exit === 'hlt' ? 'halt' : s.exit === 'limit' ? 'limit' : 'exit';
+
+/** The short name: "memtouch" for "memtouch-arm64". */
+export const sampleName = (s: GuestSample): string => s.name.slice(0, -(s.arch.length + 1));
 
 export const SAMPLE_INDEX = 'guests/index.json';
 
@@ -61,6 +77,14 @@ function checkSample(raw: unknown, i: number): GuestSample {
   if (!ARCHES.includes(s.arch as Arch)) throw new Error(`${where}: unknown arch ${String(s.arch)}`);
   if (!EXITS.includes(s.exit as GuestExit)) throw new Error(`${where}: unknown exit ${String(s.exit)}`);
   if (!Number.isInteger(s.exitStatus)) throw new Error(`${where}: "exitStatus" must be an integer`);
+  if (!(s.name as string).endsWith(`-${s.arch as string}`))
+    throw new Error(`${where}: the name must end in -${s.arch as string}`);
+  const limited = s.exit === 'limit';
+  if (
+    limited !== (s.maxInsns !== undefined) ||
+    (limited && !(Number.isInteger(s.maxInsns) && (s.maxInsns as number) > 0))
+  )
+    throw new Error(`${where}: "maxInsns" (a positive integer) goes with "exit": "limit", and only with it`);
   return {
     name: s.name as string,
     arch: s.arch as Arch,
@@ -69,5 +93,6 @@ function checkSample(raw: unknown, i: number): GuestSample {
     expected: s.expected as string,
     exitStatus: s.exitStatus as number,
     exit: s.exit as GuestExit,
+    ...(limited ? { maxInsns: s.maxInsns as number } : {}),
   };
 }

@@ -9,9 +9,9 @@ const root = join(import.meta.dirname, '../../..');
 const samples = listSamples(root);
 
 describe('guests/index.json', () => {
-  it('lists hello, loop, memtouch, c-hello, paging and dma for both architectures', () => {
+  it('lists hello, loop, memtouch, c-hello, paging, dma and dirtylog for both architectures', () => {
     expect(samples.map((s) => s.name).sort()).toEqual(
-      ['hello', 'loop', 'memtouch', 'c-hello', 'paging', 'dma']
+      ['hello', 'loop', 'memtouch', 'c-hello', 'paging', 'dma', 'dirtylog']
         .flatMap((n) => [`${n}-arm64`, `${n}-x86_64`])
         .sort(),
     );
@@ -27,7 +27,8 @@ describe('guests/index.json', () => {
       expect(text.endsWith('\n')).toBe(true);
       expect(text).toContain(s.arch === 'arm64' ? 'arm64' : 'x86-64');
       if (s.exit === 'isa-debug-exit') expect(s.exitStatus % 2).toBe(1);
-      else expect(s.exitStatus).toBe(0);
+      else if (s.exit === 'limit') expect([s.exitStatus, s.maxInsns! > 0]).toEqual([6, true]);
+      else expect([s.exitStatus, s.maxInsns]).toEqual([0, undefined]);
     });
   }
 

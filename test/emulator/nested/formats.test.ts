@@ -7,6 +7,7 @@
  * through the fill hook.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { sampleStop } from '../../../emulator/loaders/samples.js';
 import { EXIT_OK } from '../../../emulator/stop-reason.js';
 import { FORMATS, closeAll, expectedConsole, loadSample, machine, samples } from './nested-harness.js';
 
@@ -23,11 +24,11 @@ const cases = samples().flatMap((s) =>
 
 describe.each(cases)('%s under %s, %s', (_name, format, _label, sample, dirtyTracking) => {
   it('prints its golden console text and exits with its status', async () => {
-    const m = machine(await loadSample(sample), { format, dirtyTracking });
+    const m = machine(await loadSample(sample), { format, dirtyTracking, maxInsns: sample.maxInsns });
     const stop = m.run();
     expect(m.console).toBe(expectedConsole(sample));
     expect(stop.code).toBe(sample.exitStatus);
-    expect(stop.reason).toBe(sample.exit === 'hlt' ? 'halt' : 'exit');
+    expect(stop.reason).toBe(sampleStop(sample));
     if (stop.code === EXIT_OK) expect(stop.message ?? '').not.toMatch(/fault/);
     const stats = m.stats()!;
     expect(stats.format).toBe(format);
