@@ -39,7 +39,7 @@ interface Line {
 function onScreen(lines: readonly Line[], width: number): Line[] {
   return lines.flatMap((l) => {
     if (l.text.length <= width) return [l];
-    if (l.keep !== undefined && l.keep <= width) return [{ ...l, text: clip(l.text, width) }];
+    if (l.keep !== undefined && l.keep < width) return [{ ...l, text: clip(l.text, width) }];
     return wrap(l.text, width, '    ').map((text) => ({ ...l, text }));
   });
 }

@@ -44,8 +44,8 @@ export const GRID_MIN_COLUMNS = 120;
 export const GRID_MIN_ROWS = 40;
 /** Two register cells ("x30 " + 16 hex digits, with a marker and a gap) plus the border. */
 const CPU_COLUMN = 45;
-/** One GPT walk line ("L4[  0] @0x01004000 0000000001005007 table") plus the border. */
-export const GPT_MIN = 44;
+/** One GPT walk line ("L4[  0] @0x01004000 0000000001005007 table"), a column for the cut mark, the border. */
+export const GPT_MIN = 45;
 /** Rows of the lower band (GPT, Frames): a 4-level walk with its root pointer, and a frame's PTEs. */
 const LOWER_MIN = 16;
 
