@@ -193,14 +193,17 @@ describe('nestvm tui in a real terminal (tmux, 120x40)', () => {
   });
 });
 
-/** SGR parameters that set a colour (30-49, 90-107) in a screen captured with its codes. */
+/**
+ * SGR parameters that set a colour (30-38, 40-48, 90-97, 100-107) in a screen captured with its
+ * codes; 39 and 49 (back to the default colours) are left out: tmux writes them between cells.
+ */
 function colourCodes(text: string): string[] {
   // eslint-disable-next-line no-control-regex -- SGR sequences start with ESC
   const codes = [...text.matchAll(/\u001B\[([0-9;]*)m/g)].map((m) => m[1]);
   return codes.filter((c) =>
     c.split(';').some((p) => {
       const n = Number(p);
-      return p !== '' && ((n >= 30 && n <= 49) || (n >= 90 && n <= 107));
+      return p !== '' && n !== 39 && n !== 49 && ((n >= 30 && n <= 48) || (n >= 90 && n <= 107));
     }),
   );
 }
