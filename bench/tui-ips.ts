@@ -20,7 +20,15 @@
  * (what the process spent, drawing included) and wall-clock time (what the user waits, yields
  * included). Each is the best of ROUNDS runs, taken in turn (the host may be shared).
  *
- * Run: node --import tsx bench/tui-ips.ts   (or through bench/run.ts)
+ * How the screen is drawn is chosen with --ink (default: patched, what `nestvm tui` does):
+ *   patched       the live view's fast paths installed (cli/tui/ink-patches.ts), Ink's standard
+ *                 log-update
+ *   incremental   no fast paths; Ink's own incrementalRendering option (only changed lines written)
+ *   plain         no fast paths, Ink's defaults
+ * --rounds N and --arch x86_64|arm64 shorten a run, to take the configurations in turn.
+ *
+ * Run: node --import tsx bench/tui-ips.ts [--ink patched|incremental|plain] [--rounds N] [--arch A]
+ *      (or through bench/run.ts)
  */
 import { EventEmitter } from 'node:events';
 import type { Arch } from '../emulator/arch.js';
@@ -40,9 +48,22 @@ const { createElement } = await import('react');
 const { render } = await import('ink');
 const { App } = await import('../cli/tui/app.js');
 const { openTuiSession } = await import('../cli/tui/machine-port.js');
+const { installInkPatches } = await import('../cli/tui/ink-patches.js');
+
+const arg = (name: string): string | undefined => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at < 0 ? undefined : process.argv[at + 1];
+};
+const INK_MODE = arg('ink') ?? 'patched';
+if (!['patched', 'incremental', 'plain'].includes(INK_MODE)) throw new Error(`--ink ${INK_MODE}?`);
+if (INK_MODE === 'patched') {
+  const patches = await installInkPatches();
+  if (!patches.installed) throw new Error(patches.note);
+}
 
 const MEM = 16 * 1024 * 1024;
-const ROUNDS = 5;
+const ROUNDS = Number(arg('rounds') ?? 5);
+const ARCHES: Arch[] = arg('arch') ? [arg('arch') as Arch] : ['x86_64', 'arm64'];
 /* Instruction limits giving a couple of seconds per run on the development machine. */
 const LIMIT: Record<Arch, number> = { x86_64: 300_000_000, arm64: 1_000_000_000 };
 
@@ -170,6 +191,7 @@ async function tuiRun(img: GuestImage, limit: number): Promise<Figure> {
     exitOnCtrlC: false,
     patchConsole: false,
     maxFps: 20,
+    incrementalRendering: INK_MODE === 'incremental',
     onRender: ({ renderTime }) => {
       inkMs += renderTime;
       lastDraw = performance.now();
@@ -217,7 +239,7 @@ const mips = (f: Figure, key: 'cpuMs' | 'wallMs') => (f.insns / f[key] / 1000).t
 
 async function main(): Promise<void> {
   const rows: string[] = [];
-  for (const arch of ['x86_64', 'arm64'] as Arch[]) {
+  for (const arch of ARCHES) {
     const img = await loadGuestBytes(new TextEncoder().encode(GUEST[arch]), 'bench.s', { memBytes: MEM });
     const limit = LIMIT[arch];
     let m: { cpu: Figure | null; wall: Figure | null } = { cpu: null, wall: null };
@@ -239,7 +261,9 @@ async function main(): Promise<void> {
         ` Ink output ${tw.inkMs!.toFixed(0)} ms (${pct(tw.inkMs!, tw.wallMs)}); React's own work is the rest of the gap`,
     );
   }
-  process.stdout.write(`tui-ips (best of ${ROUNDS}; target tui/machine >= 0.90)\n${rows.join('\n')}\n`);
+  process.stdout.write(
+    `tui-ips, ink ${INK_MODE} (best of ${ROUNDS}; target tui/machine >= 0.90)\n${rows.join('\n')}\n`,
+  );
 }
 
 await main();

@@ -3,11 +3,15 @@
  *
  * It owns everything that is not machine state: which pane has focus, the page cursor, the fault
  * filter and fault-log cursor, scroll offsets, the help screen, zoom, and the last action's
- * outcome. Machine state arrives only as TuiSnapshots, pulled on a timer (refreshMs, 100 ms by
- * default: ten frames a second; ticker.ts keeps that rate while the guest runs) and kept only
- * when their stamp moved, so the guest's speed does not depend on how many events it produces and
- * React re-renders only when something changed. After a key that calls the session it pulls one
- * snapshot at once, so the effect shows without waiting.
+ * outcome (UiState, key-reducer.ts). Machine state arrives only as TuiSnapshots, pulled on a timer
+ * (refreshMs, 100 ms by default: ten frames a second; ticker.ts keeps that rate while the guest
+ * runs) and kept only when their stamp moved, so the guest's speed does not depend on how many
+ * events it produces and React re-renders only when something changed.
+ *
+ * A key goes through keyToCommand (keys.ts) and the pure reducer (key-reducer.ts reduceKey), which
+ * gives the next UiState and at most one effect; the container only carries the effect out
+ * (runEffect): a session verb whose outcome becomes the message, a selection, or quit. After a
+ * call or a selection it pulls one snapshot at once, so the effect shows without waiting.
  *
  * Views below it are pure, and drawn through pane-memo.ts: a pane whose snapshot parts and props
  * did not change is not rendered again. This file is the only place that calls the session.
@@ -16,22 +20,16 @@
  *     (select() is called whenever it moves, and once at start);
  *   - `changed` (registers highlighted in the CPU pane) is recomputed only when the instruction
  *     count moved, so selecting a page does not wipe the highlight of the last step;
- *   - q calls the close hook exactly once, then Ink's exit().
+ *   - q calls the close hook exactly once, then Ink's exit();
+ *   - with `colour` false no view draws a colour (colours.ts).
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ReactElement } from 'react';
 import { Box, useApp, useInput } from 'ink';
 import type { ActionOutcome, RegValue, TuiSession, TuiSnapshot } from './model.js';
-import { gpa as toGpa, PAGE_SIZE } from '../../mmu/addr.js';
-import type { Command } from './keys.js';
 import { keyToCommand } from './keys.js';
-import type { PaneId, PaneSlot } from './layout.js';
-import { contentSize, Layout, paneSlot, PANES, planLayout } from './layout.js';
-import { gridGeometry, moveCursor } from './dirty-grid.js';
-import type { CursorMove } from './dirty-grid.js';
-import type { FaultFilter } from './faults-pane.js';
-import { filterFaults, nextFilter } from './faults-pane.js';
-import { holdsLines } from './holds-pane.js';
+import type { PaneSlot } from './layout.js';
+import { Layout } from './layout.js';
 import {
   MemoCpuPane,
   MemoDirtyPane,
@@ -40,15 +38,14 @@ import {
   MemoGptPane,
   MemoHoldsPane,
 } from './pane-memo.js';
-import { HelpScreen, helpLines } from './help-screen.js';
+import { HelpScreen } from './help-screen.js';
 import { Header, StatusBar } from './status-bar.js';
-import { installInkOutputCache } from './ink-output-cache.js';
-import { installInkOutputGrid } from './ink-output-grid.js';
 import { startTicker } from './ticker.js';
+import { ColourContext } from './colours.js';
+import type { Effect, SessionCall, UiState } from './key-reducer.js';
+import { currentPlan, helpHeight, initialUi, pageGpa, reduceKey } from './key-reducer.js';
 
-// Lines that did not change since the last frame are not tokenized again (ink-output-cache.ts),
-// and rows are turned into terminal text without Ink's per-cell style diffing (ink-output-grid.ts).
-await Promise.all([installInkOutputCache(), installInkOutputGrid()]);
+export type { UiState } from './key-reducer.js';
 
 export interface AppProps {
   readonly session: TuiSession;
@@ -59,18 +56,8 @@ export interface AppProps {
   readonly refreshMs?: number;
   /** Called once when the user quits, before exit(); defaults to session.close(). */
   readonly onClose?: () => void;
-}
-
-export interface UiState {
-  readonly focus: PaneId;
-  readonly cursor: number;
-  readonly filter: FaultFilter;
-  readonly faultCursor: number | null;
-  readonly holdScroll: number;
-  readonly help: boolean;
-  readonly helpScroll: number;
-  readonly zoom: boolean;
-  readonly message: ActionOutcome | null;
+  /** Draw in colour (default true; startTui passes false under NO_COLOR). */
+  readonly colour?: boolean;
 }
 
 interface ViewState {
@@ -83,54 +70,27 @@ export function changedRegisters(prev: readonly RegValue[], next: readonly RegVa
   return new Set(next.filter((r) => before.get(r.name) !== BigInt(r.value)).map((r) => r.name));
 }
 
-function initialUi(snap: TuiSnapshot): UiState {
-  const sel = snap.selection.gpa;
-  const page = sel === null ? 0 : Math.floor((sel - snap.memory.base) / PAGE_SIZE);
-  const cursor = page >= 0 && page < snap.memory.pages ? page : 0;
-  return {
-    focus: 'cpu',
-    cursor,
-    filter: 'all',
-    faultCursor: null,
-    holdScroll: 0,
-    help: false,
-    helpScroll: 0,
-    zoom: false,
-    message: null,
-  };
+/** A session verb named by the reducer, called. */
+export function callSession(session: TuiSession, call: SessionCall): ActionOutcome {
+  switch (call.verb) {
+    case 'changeSpeed':
+      return session.changeSpeed(call.step);
+    case 'evict':
+      return session.evict(call.gpa);
+    case 'toggleRegion':
+      return session.toggleRegion(call.gpa);
+    default:
+      return session[call.verb]();
+  }
 }
 
-const pageGpa = (snap: TuiSnapshot, page: number) => toGpa(snap.memory.base + page * PAGE_SIZE);
-
-/** A list's scroll offset after a move, kept within [0, max]. */
-function scrollTo(offset: number, move: CursorMove, page: number, max: number): number {
-  const step: Partial<Record<CursorMove, number>> = { up: -1, down: 1, 'page-up': -page, 'page-down': page };
-  const to = move === 'home' ? 0 : move === 'end' ? max : offset + (step[move] ?? 0);
-  return Math.max(0, Math.min(max, to));
-}
-
-const helpHeight = (rows: number) => Math.max(6, rows - 1);
-
-/** Move the fault-log cursor over the rows the filter shows (null = follow the newest). */
-function moveFaultCursor(snap: TuiSnapshot, ui: UiState, move: CursorMove): number | null {
-  const rows = filterFaults(snap.faults.entries, ui.filter);
-  if (rows.length === 0 || move === 'end') return null;
-  if (move === 'home') return rows[0].seq;
-  const at = ui.faultCursor === null ? rows.length : rows.findIndex((e) => e.seq === ui.faultCursor);
-  const from = at < 0 ? rows.length : at;
-  const step: Partial<Record<CursorMove, number>> = { up: -1, down: 1, 'page-up': -10, 'page-down': 10 };
-  const to = from + (step[move] ?? 0);
-  return to >= rows.length ? null : rows[Math.max(0, to)].seq;
-}
-
-export function App({ session, columns, rows, refreshMs = 100, onClose }: AppProps): ReactElement {
-  const { exit } = useApp();
+/**
+ * The latest snapshot, pulled every refreshMs and kept only when its stamp moved; `refresh` pulls
+ * one at once. The ref always holds what the screen shows, for key handlers between renders.
+ */
+function useSnapshots(session: TuiSession) {
   const [view, setView] = useState<ViewState>(() => ({ snap: session.snapshot(), changed: new Set() }));
-  const [ui, setUiState] = useState<UiState>(() => initialUi(view.snap));
   const viewRef = useRef(view);
-  const uiRef = useRef(ui);
-  const quitting = useRef(false);
-
   const refresh = useCallback(() => {
     const next = session.snapshot();
     const prev = viewRef.current;
@@ -143,147 +103,80 @@ export function App({ session, columns, rows, refreshMs = 100, onClose }: AppPro
     viewRef.current = v;
     setView(v);
   }, [session]);
+  return { view, viewRef, refresh };
+}
 
-  const setUi = useCallback((patch: Partial<UiState>) => {
-    uiRef.current = { ...uiRef.current, ...patch };
-    setUiState(uiRef.current);
+export function App({
+  session,
+  columns,
+  rows,
+  refreshMs = 100,
+  onClose,
+  colour = true,
+}: AppProps): ReactElement {
+  const { exit } = useApp();
+  const { view, viewRef, refresh } = useSnapshots(session);
+  const [ui, setUiState] = useState<UiState>(() => initialUi(view.snap));
+  const uiRef = useRef(ui);
+  const quitting = useRef(false);
+
+  const setUi = useCallback((next: UiState) => {
+    uiRef.current = next;
+    setUiState(next);
   }, []);
 
   useEffect(() => {
     session.select(pageGpa(viewRef.current.snap, uiRef.current.cursor));
     refresh();
     return startTicker(refresh, refreshMs);
-  }, [session, refresh, refreshMs]);
+  }, [session, refresh, refreshMs, viewRef]);
 
-  /** Call a session verb, show its outcome, and pull a snapshot at once. */
-  const act = (verb: () => ActionOutcome) => {
-    setUi({ message: verb() });
+  const runEffect = (effect: Effect) => {
+    if (effect.kind === 'quit') {
+      if (quitting.current) return;
+      quitting.current = true;
+      (onClose ?? (() => session.close()))();
+      return exit();
+    }
+    if (effect.kind === 'call') setUi({ ...uiRef.current, message: callSession(session, effect.call) });
+    else session.select(effect.gpa, effect.gva);
     refresh();
   };
 
-  const moveBy = (move: CursorMove) => {
-    const cur = uiRef.current;
-    const snap = viewRef.current.snap;
-    if (cur.help) {
-      const room = helpHeight(rows) - 2;
-      const max = helpLines(columns - 4, session.sliceSize).length - room;
-      return setUi({ helpScroll: scrollTo(cur.helpScroll, move, room, max) });
-    }
-    if (cur.focus === 'faults' && move !== 'left' && move !== 'right') {
-      return setUi({ faultCursor: moveFaultCursor(snap, cur, move) });
-    }
-    if (cur.focus === 'holds' && move !== 'left' && move !== 'right') {
-      const room = contentSize(paneSlot(planLayout(columns, rows, 'holds', cur.zoom), 'holds')).height;
-      const max = holdsLines(snap).length - room;
-      return setUi({ holdScroll: scrollTo(cur.holdScroll, move, room, max) });
-    }
-    const slot = paneSlot(planLayout(columns, rows, cur.focus, cur.zoom), 'dirty');
-    const size = contentSize(slot);
-    const g = gridGeometry(snap.memory.pages, size.width, size.height);
-    const cursor = moveCursor(cur.cursor, move, g, snap.memory.pages);
-    if (cursor === cur.cursor) return;
-    setUi({ cursor });
-    session.select(pageGpa(snap, cursor));
-    refresh();
-  };
+  useInput((input, key) => {
+    const cmd = keyToCommand(input, key, uiRef.current.help);
+    const env = { snap: viewRef.current.snap, columns, rows, sliceSize: session.sliceSize };
+    const result = reduceKey(uiRef.current, cmd, env);
+    if (result.ui !== uiRef.current) setUi(result.ui);
+    if (result.effect) runEffect(result.effect);
+  });
 
-  const selectEntry = () => {
-    const cur = uiRef.current;
-    const snap = viewRef.current.snap;
-    if (cur.focus !== 'faults' || cur.faultCursor === null) return;
-    const e = snap.faults.entries.find((x) => x.seq === cur.faultCursor);
-    if (!e || e.gpa === undefined)
-      return setUi({ message: { ok: false, note: 'this entry has no address' } });
-    const page = Math.floor((e.gpa - snap.memory.base) / PAGE_SIZE);
-    const inGrid = page >= 0 && page < snap.memory.pages;
-    session.select(toGpa(e.gpa - (e.gpa % PAGE_SIZE)), e.gva ?? null);
-    const note = `selected gpa 0x${e.gpa.toString(16)}${e.gva !== undefined ? ` gva 0x${e.gva.toString(16)}` : ''}`;
-    setUi({ ...(inGrid ? { cursor: page } : {}), message: { ok: true, note } });
-    refresh();
-  };
+  return (
+    <ColourContext.Provider value={colour}>
+      <Screen view={view} ui={ui} columns={columns} rows={rows} sliceSize={session.sliceSize} />
+    </ColourContext.Provider>
+  );
+}
 
-  const quit = () => {
-    if (quitting.current) return;
-    quitting.current = true;
-    (onClose ?? (() => session.close()))();
-    exit();
-  };
+interface ScreenProps {
+  readonly view: ViewState;
+  readonly ui: UiState;
+  readonly columns: number;
+  readonly rows: number;
+  readonly sliceSize: number;
+}
 
-  const run = (cmd: Command) => {
-    const cur = uiRef.current;
-    const snap = viewRef.current.snap;
-    const sel = pageGpa(snap, cur.cursor);
-    const focusAt = (d: number) =>
-      PANES[(PANES.findIndex((p) => p.id === cur.focus) + d + PANES.length) % PANES.length].id;
-    switch (cmd.type) {
-      case 'toggle-run':
-        return act(() => (snap.run.state === 'running' ? session.pause() : session.resume()));
-      case 'step':
-        return act(() => session.step());
-      case 'slice':
-        return act(() => session.stepSlice());
-      case 'speed':
-        return act(() => session.changeSpeed(cmd.step));
-      case 'harvest':
-        return act(() => session.harvest());
-      case 'toggle-dirty':
-        return act(() => session.toggleDirtyTracking());
-      case 'reset-accessed':
-        return act(() => session.resetAccessed());
-      case 'evict':
-        return act(() => session.evict(sel));
-      case 'toggle-region':
-        return act(() => session.toggleRegion(sel));
-      case 'move':
-        return moveBy(cmd.move);
-      case 'focus-next':
-        return setUi({ focus: focusAt(1) });
-      case 'focus-prev':
-        return setUi({ focus: focusAt(-1) });
-      case 'focus':
-        return setUi({ focus: cmd.pane });
-      case 'filter': {
-        const filter = nextFilter(cur.filter);
-        return setUi({
-          filter,
-          faultCursor: null,
-          message: { ok: true, note: `fault log shows: ${filter}` },
-        });
-      }
-      case 'select-entry':
-        return selectEntry();
-      case 'follow':
-        return setUi({ faultCursor: null });
-      case 'zoom':
-        if (planLayout(columns, rows, cur.focus, false).mode === 'tabs') {
-          return setUi({ message: { ok: false, note: 'zoom needs a terminal of at least 120x40' } });
-        }
-        return setUi({ zoom: !cur.zoom });
-      case 'help':
-        return setUi({ help: !cur.help, helpScroll: 0 });
-      case 'quit':
-        return quit();
-      case 'none':
-        return;
-    }
-  };
-
-  useInput((input, key) => run(keyToCommand(input, key, uiRef.current.help)));
-
+/** What the container draws for a view and a UI state: the help screen, or the panes. */
+function Screen({ view, ui, columns, rows, sliceSize }: ScreenProps): ReactElement {
   const snap = view.snap;
   if (ui.help) {
     return (
       <Box width={columns}>
-        <HelpScreen
-          width={columns}
-          height={helpHeight(rows)}
-          scroll={ui.helpScroll}
-          sliceSize={session.sliceSize}
-        />
+        <HelpScreen width={columns} height={helpHeight(rows)} scroll={ui.helpScroll} sliceSize={sliceSize} />
       </Box>
     );
   }
-  const plan = planLayout(columns, rows, ui.focus, ui.zoom);
+  const plan = currentPlan(ui, { snap, columns, rows, sliceSize });
   const renderPane = (slot: PaneSlot): ReactElement => {
     const p = { snap, width: slot.width, height: slot.height, focused: slot.id === ui.focus };
     switch (slot.id) {

@@ -13,6 +13,7 @@ import { Text } from 'ink';
 import type { TuiSnapshot } from './model.js';
 import { addr, clip, compact, decodeFlags, FLAGS_REG, hex64 } from './format.js';
 import { PaneFrame } from './pane-frame.js';
+import { useTint, type Tint } from './colours.js';
 
 export interface CpuPaneProps {
   readonly snap: TuiSnapshot;
@@ -24,7 +25,12 @@ export interface CpuPaneProps {
 }
 
 /** Rows of register cells, each cell "name*value" padded to a common width. */
-function registerRows(snap: TuiSnapshot, changed: ReadonlySet<string>, width: number): ReactElement[] {
+function registerRows(
+  snap: TuiSnapshot,
+  changed: ReadonlySet<string>,
+  width: number,
+  tint: Tint,
+): ReactElement[] {
   const regs = snap.cpu.regs.filter((r) => r.name !== FLAGS_REG[snap.arch]);
   const nameW = Math.max(0, ...regs.map((r) => r.name.length));
   const cellW = nameW + 1 + 16 + 1;
@@ -38,7 +44,7 @@ function registerRows(snap: TuiSnapshot, changed: ReadonlySet<string>, width: nu
           {j > 0 ? ' ' : ''}
           {r.name.padEnd(nameW)}
           {hot ? '*' : ' '}
-          <Text bold={hot} color={hot ? 'yellow' : undefined}>
+          <Text bold={hot} color={tint(hot ? 'yellow' : undefined)}>
             {hex64(r.value)}
           </Text>
         </Text>
@@ -50,13 +56,13 @@ function registerRows(snap: TuiSnapshot, changed: ReadonlySet<string>, width: nu
 }
 
 /** The flags register on a line of its own: raw value, then the set flags by name. */
-function flagsLine(snap: TuiSnapshot, changed: ReadonlySet<string>, width: number): ReactElement {
+function flagsLine(snap: TuiSnapshot, changed: ReadonlySet<string>, width: number, tint: Tint): ReactElement {
   const name = FLAGS_REG[snap.arch];
   const reg = snap.cpu.regs.find((r) => r.name === name);
   const hot = changed.has(name);
   const text = reg ? `${hex64(reg.value)}  ${decodeFlags(snap.arch, reg.value)}` : '?';
   return (
-    <Text key="flags" bold={hot} color={hot ? 'yellow' : undefined}>
+    <Text key="flags" bold={hot} color={tint(hot ? 'yellow' : undefined)}>
       {clip(`${name}${hot ? '*' : ' '}${text}`, width)}
     </Text>
   );
@@ -81,9 +87,14 @@ function disasmLines(snap: TuiSnapshot, width: number, room: number): ReactEleme
 export function CpuPane({ snap, changed, width, height, focused }: CpuPaneProps): ReactElement {
   const w = Math.max(1, width - 2);
   const h = Math.max(1, height - 3);
-  const regs = registerRows(snap, changed, w);
+  const tint = useTint();
+  const regs = registerRows(snap, changed, w, tint);
   const counters = clip(`insns ${compact(snap.cpu.instructions)}   ${compact(snap.cpu.ips)} insn/s`, w);
-  const top: ReactElement[] = [...regs, flagsLine(snap, changed, w), <Text key="count">{counters}</Text>];
+  const top: ReactElement[] = [
+    ...regs,
+    flagsLine(snap, changed, w, tint),
+    <Text key="count">{counters}</Text>,
+  ];
   const consoleLine =
     snap.console !== undefined ? [<Text key="con">{clip(`console: ${snap.console}`, w)}</Text>] : [];
   const room = h - top.length - 1 - consoleLine.length;

@@ -20,6 +20,7 @@ import {
   statsLines,
 } from './dirty-grid.js';
 import { PaneFrame } from './pane-frame.js';
+import { useTint, type Tint } from './colours.js';
 
 export interface DirtyPaneProps {
   readonly snap: TuiSnapshot;
@@ -59,6 +60,7 @@ function gridRow(
   ppc: number,
   cursorCell: number,
   cells: number,
+  tint: Tint,
 ) {
   const runs: ReactElement[] = [];
   let run = '';
@@ -66,7 +68,7 @@ function gridRow(
   const flush = (key: string) => {
     if (run)
       runs.push(
-        <Text key={key} color={CELL_COLOR[runState]}>
+        <Text key={key} color={tint(CELL_COLOR[runState])}>
           {run}
         </Text>,
       );
@@ -102,9 +104,10 @@ export function DirtyPane({ snap, cursor, width, height, focused }: DirtyPanePro
   const cursorGpa = mem.base + cursor * PAGE_SIZE;
   const state = STATE_NAME[mem.states[cursor] ?? 0];
   const group = g.pagesPerCell > 1 ? ` (cell = ${g.pagesPerCell} pages)` : '';
+  const tint = useTint();
   const rows: ReactElement[] = [];
   for (let r = 0; r < g.rows; r++)
-    rows.push(gridRow(snap, r, g.cellsPerRow, g.pagesPerCell, cursorCell, g.cells));
+    rows.push(gridRow(snap, r, g.cellsPerRow, g.pagesPerCell, cursorCell, g.cells, tint));
   const room = Math.max(1, h - g.headerLines - 1);
   return (
     <PaneFrame

@@ -15,6 +15,7 @@ import { Text } from 'ink';
 import type { FaultKind, FaultLogEntry, FaultResult, TuiSnapshot } from './model.js';
 import { addr, clip, shortHex } from './format.js';
 import { PaneFrame } from './pane-frame.js';
+import { useTint } from './colours.js';
 
 export type FaultFilter = 'all' | FaultKind;
 /** The order the filter key cycles through. */
@@ -109,6 +110,7 @@ export function FaultsPane({
   height,
   focused,
 }: FaultsPaneProps): ReactElement {
+  const tint = useTint();
   const w = Math.max(1, width - 2);
   const room = Math.max(1, height - 4);
   const rows = filterFaults(snap.faults.entries, filter);
@@ -125,7 +127,7 @@ export function FaultsPane({
         const mark = e.seq === cursorSeq;
         const bad = e.result === 'nomap' || e.result === 'rights';
         return (
-          <Text key={i} inverse={mark} color={bad ? 'red' : e.origin === 'action' ? 'cyan' : undefined}>
+          <Text key={i} inverse={mark} color={tint(bad ? 'red' : e.origin === 'action' ? 'cyan' : undefined)}>
             {clip((mark ? '>' : ' ') + faultRowText(e, cols), w)}
           </Text>
         );

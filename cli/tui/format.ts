@@ -49,6 +49,38 @@ export function clip(s: string, w: number): string {
   return s.length > w ? s.slice(0, Math.max(0, w - 1)) + '~' : s;
 }
 
+/**
+ * A line broken at `sep` (a space, or two to keep "free 64"-style pairs together) into lines of at
+ * most `w` columns, the ones after the first indented by `indent`. A word longer than a line is
+ * split (never the case for a 16-digit hex value in a pane at least 20 columns wide). Always at
+ * least one line; a line that fits is returned as it is.
+ */
+export function wrap(s: string, w: number, indent = '  ', sep = ' '): string[] {
+  if (s.length <= w || w <= indent.length) return [clip(s, w)];
+  const out: string[] = [];
+  const lead = () => (out.length === 0 ? '' : indent);
+  let cur = '';
+  for (let word of s.split(sep)) {
+    if (cur !== '' && cur.length + sep.length + word.length > w) {
+      out.push(cur);
+      cur = '';
+    }
+    if (cur !== '') {
+      cur += sep + word;
+      continue;
+    }
+    word = word.trimStart();
+    while (lead().length + word.length > w) {
+      const room = w - lead().length;
+      out.push(lead() + word.slice(0, room));
+      word = word.slice(room);
+    }
+    cur = lead() + word;
+  }
+  if (cur.trim() !== '') out.push(cur);
+  return out;
+}
+
 /*
  * rflags (x86-64), the bits a student meets first:
  *

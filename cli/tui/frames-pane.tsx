@@ -3,11 +3,12 @@
  * pmap sees it: its PV head kind (empty, single, list, or "this frame is a page table"), every
  * PTE location that maps it, its attribute flags; then the pool counters of the pmap (PV entries)
  * and of the page-table-page pool. A frame mapped from more PTEs than fit ends with "+N more".
+ * Lines are wrapped to the pane's width, never cut: the addresses and counters are its point.
  */
 import type { ReactElement } from 'react';
 import { Text } from 'ink';
 import type { PvHeadKind, TuiSnapshot } from './model.js';
-import { addr, clip, shortHex } from './format.js';
+import { addr, shortHex, wrap } from './format.js';
 import { PaneFrame } from './pane-frame.js';
 import { PAGE_SIZE } from '../../mmu/addr.js';
 
@@ -25,40 +26,46 @@ const HEAD_TEXT: Record<PvHeadKind, string> = {
   table: 'table (this frame is a page table)',
 };
 
-export function framesLines(snap: TuiSnapshot, room: number): string[] {
+/** The pane's lines at `width` columns, every one wrapped rather than cut, in at most `room` lines. */
+export function framesLines(snap: TuiSnapshot, room: number, width: number): string[] {
+  // counters are "name value" pairs two spaces apart: wrapping keeps each pair on one line
+  const lines = (texts: readonly string[], sep = ' ') => texts.flatMap((t) => wrap(t, width, '  ', sep));
   const p = snap.pools;
-  const tail = [
-    `PV pool: free ${p.pvFree}  reserve ${p.pvReserve}  low-water ${p.pvLowWater}`,
-    `tables: in use ${p.tablesInUse}  cached ${p.tablesCached}  reserve ${p.tablesReserve}  stolen ${p.stolen}`,
-  ];
-  if (p.hostFramesFree !== undefined)
-    tail.push(`host frames free ${p.hostFramesFree}/${p.hostFramesTotal ?? '?'}`);
+  const tail = lines(
+    [
+      `PV pool: free ${p.pvFree}  reserve ${p.pvReserve}  low-water ${p.pvLowWater}`,
+      `tables: in use ${p.tablesInUse}  cached ${p.tablesCached}  reserve ${p.tablesReserve}  stolen ${p.stolen}`,
+      ...(p.hostFramesFree !== undefined
+        ? [`host frames free ${p.hostFramesFree}/${p.hostFramesTotal ?? '?'}`]
+        : []),
+    ],
+    '  ',
+  );
   const sel = snap.selection;
   const f = sel.frame;
-  const head: string[] = [];
-  if (sel.gpa === null) head.push('no page selected');
-  else if (!f) head.push(`gpa ${addr(sel.gpa)}: no host frame (not mapped)`);
-  else {
-    head.push(`gpa ${addr(sel.gpa)} -> hfn ${shortHex(f.hfn)} (hpa ${addr(f.hfn * PAGE_SIZE)})`);
-    head.push(`PV head: ${HEAD_TEXT[f.headKind]}`);
-    head.push(`attrs: ${f.attrs.length ? f.attrs.join(' ') : 'none'}`);
-    head.push(`mapped by ${f.ptes.length} PTE${f.ptes.length === 1 ? '' : 's'}:`);
-    const left = room - head.length - tail.length;
-    const fits = f.ptes.length <= left ? f.ptes.length : Math.max(0, left - 1);
-    for (const pte of f.ptes.slice(0, fits)) head.push(`  PTE @ ${addr(pte)}`);
-    if (fits < f.ptes.length) head.push(`  +${f.ptes.length - fits} more`);
-  }
+  if (sel.gpa === null) return [...lines(['no page selected']), ...tail];
+  if (!f) return [...lines([`gpa ${addr(sel.gpa)}: no host frame (not mapped)`]), ...tail];
+  const head = lines([
+    `gpa ${addr(sel.gpa)} -> hfn ${shortHex(f.hfn)} (hpa ${addr(f.hfn * PAGE_SIZE)})`,
+    `PV head: ${HEAD_TEXT[f.headKind]}`,
+    `attrs: ${f.attrs.length ? f.attrs.join(' ') : 'none'}`,
+    `mapped by ${f.ptes.length} PTE${f.ptes.length === 1 ? '' : 's'}:`,
+  ]);
+  const left = room - head.length - tail.length;
+  const fits = f.ptes.length <= left ? f.ptes.length : Math.max(0, left - 1);
+  for (const pte of f.ptes.slice(0, fits)) head.push(`  PTE @ ${addr(pte)}`);
+  if (fits < f.ptes.length) head.push(`  +${f.ptes.length - fits} more`);
   return [...head, ...tail];
 }
 
 export function FramesPane({ snap, width, height, focused }: FramesPaneProps): ReactElement {
   const w = Math.max(1, width - 2);
   const h = Math.max(1, height - 3);
-  const lines = framesLines(snap, h);
+  const lines = framesLines(snap, h, w);
   return (
     <PaneFrame title="Frames" index={6} focused={focused} width={width} height={height}>
       {lines.slice(0, h).map((l, i) => (
-        <Text key={i}>{clip(l, w)}</Text>
+        <Text key={i}>{l}</Text>
       ))}
     </PaneFrame>
   );

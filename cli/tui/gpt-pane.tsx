@@ -9,13 +9,15 @@
  *
  * Two densities: the raw value and the decoded fields of an entry get lines of their own when
  * that fits the pane; otherwise each entry takes one line (fields after the raw value) and the
- * level table shrinks to one line. Field names and meanings come from mmu/gpt's decoder. Everything is clipped to width.
+ * level table shrinks to one line. Field names and meanings come from mmu/gpt's decoder. A line
+ * that does not fit the width is wrapped, not cut, so a raw entry value and its location are never
+ * lost; only the packed form's decoded fields, after the raw value, are cut (zoom shows them).
  */
 import type { ReactElement } from 'react';
 import { Text } from 'ink';
 import type { Field, LevelInfo, TuiSnapshot, Walk2dRef, WalkStep } from './model.js';
 import { FORMAT_LABEL, ROOT_POINTER_NAME } from './model.js';
-import { addr, clip, hex64 } from './format.js';
+import { addr, clip, hex64, wrap } from './format.js';
 import { PaneFrame } from './pane-frame.js';
 
 export interface GptPaneProps {
@@ -29,6 +31,17 @@ interface Line {
   readonly text: string;
   readonly bold?: boolean;
   readonly dim?: boolean;
+  /** Columns at the start that must be shown whole; the rest may be cut (default: all of it). */
+  readonly keep?: number;
+}
+
+/** Lines as the screen shows them at `width`: each fits, wrapped where cutting would lose a value. */
+function onScreen(lines: readonly Line[], width: number): Line[] {
+  return lines.flatMap((l) => {
+    if (l.text.length <= width) return [l];
+    if (l.keep !== undefined && l.keep < width) return [{ ...l, text: clip(l.text, width) }];
+    return wrap(l.text, width, '    ').map((text) => ({ ...l, text }));
+  });
 }
 
 export const fieldsText = (fields: readonly Field[]): string =>
@@ -68,7 +81,7 @@ function walkLines(walk: readonly WalkStep[], compactMode: boolean, width: numbe
   const out: Line[] = [];
   for (const s of walk) {
     const head = `L${s.level}[${String(s.index).padStart(3)}] @${addr(s.pteHpa)} ${hex64(s.raw)} ${s.kind}`;
-    if (compactMode) out.push({ text: `${head} ${fieldsText(s.fields)}` });
+    if (compactMode) out.push({ text: `${head} ${fieldsText(s.fields)}`, keep: head.length });
     else
       out.push({ text: head }, ...packFields(s.fields, width, '      ').map((text) => ({ text, dim: true })));
   }
@@ -87,8 +100,8 @@ function walk2dLine(r: Walk2dRef): Line {
 
 /** The roomy form (an entry's fields on lines of their own) when it fits, else the packed one. */
 export function gptLines(snap: TuiSnapshot, height: number, width: number): Line[] {
-  const roomy = buildLines(snap, false, width);
-  return roomy.length <= height ? roomy : buildLines(snap, true, width);
+  const roomy = onScreen(buildLines(snap, false, width), width);
+  return roomy.length <= height ? roomy : onScreen(buildLines(snap, true, width), width);
 }
 
 function buildLines(snap: TuiSnapshot, compactMode: boolean, width: number): Line[] {
@@ -124,7 +137,7 @@ export function GptPane({ snap, width, height, focused }: GptPaneProps): ReactEl
     <PaneFrame title="GPT" index={5} focused={focused} width={width} height={height} detail={snap.format}>
       {lines.slice(0, h).map((l, i) => (
         <Text key={i} bold={l.bold} dimColor={l.dim}>
-          {clip(l.text, w)}
+          {l.text}
         </Text>
       ))}
     </PaneFrame>

@@ -18,6 +18,7 @@ import { Text } from 'ink';
 import type { ClientInfo, HoldInfo, HoldLogEntry, TuiSnapshot } from './model.js';
 import { addr, clip, protString, shortHex } from './format.js';
 import { PaneFrame } from './pane-frame.js';
+import { useTint } from './colours.js';
 
 export interface HoldsPaneProps {
   readonly snap: TuiSnapshot;
@@ -83,6 +84,7 @@ export function HoldsPane({ snap, scroll, width, height, focused }: HoldsPanePro
   const h = Math.max(1, height - 3);
   const lines = holdsLines(snap);
   const top = Math.max(0, Math.min(scroll, lines.length - h));
+  const tint = useTint();
   const holds = snap.clients.reduce((n, c) => n + c.holds.length, 0);
   return (
     <PaneFrame
@@ -94,7 +96,7 @@ export function HoldsPane({ snap, scroll, width, height, focused }: HoldsPanePro
       detail={`${snap.clients.length} clients, ${holds} holds`}
     >
       {lines.slice(top, top + h).map((l, i) => (
-        <Text key={i} color={l.color} dimColor={l.dim}>
+        <Text key={i} color={tint(l.color)} dimColor={l.dim}>
           {clip(l.text, w)}
         </Text>
       ))}

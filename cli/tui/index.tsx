@@ -7,7 +7,13 @@
  *     was; Ink hides the cursor while drawing and shows it again on exit;
  *   - Ctrl+C exits like q (exitOnCtrlC); either way session.close() runs exactly once, even if
  *     rendering throws or startTui refuses to start: from the call on, startTui owns the session;
- *   - on resize the App is re-rendered with the new size (the size is a prop, never read inside).
+ *   - before it leaves the alternate screen it clears it: a terminal that was resized while the
+ *     view ran may otherwise copy lines of the last frame into the shell's screen (tmux 3.3 does,
+ *     after growing from 80x24 to 120x40), so quitting after any resize leaves no residue;
+ *   - on resize the App is re-rendered with the new size (the size is a prop, never read inside);
+ *   - NO_COLOR (colours.ts) turns every colour off; bold, dim and inverse stay;
+ *   - Ink's drawing fast paths are installed here, at the start (ink-patches.ts); on an Ink they
+ *     were not written for, one line on stderr says so and Ink draws on its own path.
  *
  * The caller (cli/commands/tui.ts) checks that stdout is a TTY before calling this. Keys need stdin
  * in raw mode, which only a terminal has, so a non-TTY stdin is refused here with an
@@ -16,6 +22,8 @@
 import { render } from 'ink';
 import { App } from './app.js';
 import { EnvironmentError } from '../errors.js';
+import { coloursWanted } from './colours.js';
+import { installInkPatches } from './ink-patches.js';
 import type { TuiSession } from './model.js';
 
 export type { TuiSession, TuiSnapshot, ActionOutcome } from './model.js';
@@ -30,10 +38,14 @@ export interface StartTuiOptions {
   readonly altScreen?: boolean;
   /** Let Ink capture console output so stray logs cannot tear the screen (default true). */
   readonly patchConsole?: boolean;
+  /** Draw in colour (default: unless NO_COLOR is set, colours.ts). */
+  readonly colour?: boolean;
 }
 
 const ENTER_ALT_SCREEN = '\u001B[?1049h';
 const LEAVE_ALT_SCREEN = '\u001B[?1049l';
+/** Erase the whole (alternate) screen and home the cursor. */
+const CLEAR_SCREEN = '\u001B[2J\u001B[H';
 
 export async function startTui(session: TuiSession, opts: StartTuiOptions = {}): Promise<void> {
   const stdout = opts.stdout ?? process.stdout;
@@ -45,6 +57,9 @@ export async function startTui(session: TuiSession, opts: StartTuiOptions = {}):
     );
   }
   const alt = opts.altScreen ?? Boolean(stdout.isTTY);
+  const stderr = opts.stderr ?? process.stderr;
+  const patches = await installInkPatches();
+  if (patches.note) stderr.write(patches.note + '\n');
   let closed = false;
   const close = () => {
     if (closed) return;
@@ -57,6 +72,7 @@ export async function startTui(session: TuiSession, opts: StartTuiOptions = {}):
       columns={stdout.columns || 80}
       rows={stdout.rows || 24}
       refreshMs={opts.refreshMs}
+      colour={opts.colour ?? coloursWanted()}
       onClose={close}
     />
   );
@@ -65,7 +81,7 @@ export async function startTui(session: TuiSession, opts: StartTuiOptions = {}):
     const instance = render(tree(), {
       stdout,
       stdin,
-      stderr: opts.stderr ?? process.stderr,
+      stderr,
       exitOnCtrlC: true,
       patchConsole: opts.patchConsole ?? true,
       maxFps: 20,
@@ -79,6 +95,6 @@ export async function startTui(session: TuiSession, opts: StartTuiOptions = {}):
     }
   } finally {
     close();
-    if (alt) stdout.write(LEAVE_ALT_SCREEN);
+    if (alt) stdout.write(CLEAR_SCREEN + LEAVE_ALT_SCREEN);
   }
 }

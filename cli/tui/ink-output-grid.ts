@@ -30,8 +30,10 @@
  *   - cells are never modified, so sharing them between rows and frames is safe (Ink only reads
  *     them, and the styled-char objects themselves come from ink-output-cache.ts);
  *   - the row memo compares cell identity, so it can never return text for different cells;
+ *   - a frame holding any operation it does not know (another kind, or a field of another shape)
+ *     is drawn by Ink's own get(), so a change inside Ink can cost speed but never a wrong screen;
  *   - installing twice is a no-op; when Ink's Output is not shaped as expected (ink-output-class.ts),
- *     nothing changes.
+ *     nothing changes. It is installed only when asked (ink-patches.ts, from the live view's start).
  */
 import sliceAnsi from 'slice-ansi';
 import { ansiCodesToString, diffAnsiCodes } from '@alcalzone/ansi-tokenize';
@@ -208,6 +210,40 @@ export function outputGridText(this: InkOutput): { output: string; height: numbe
 
 /* ---- installing it in Ink ---- */
 
+const isClip = (c: unknown): boolean =>
+  typeof c === 'object' &&
+  c !== null &&
+  Object.entries(c).every(
+    ([k, v]) => ['x1', 'x2', 'y1', 'y2'].includes(k) && (v === undefined || typeof v === 'number'),
+  );
+
+/** Whether outputGridText knows every operation of a frame: writes, clips and unclips as Ink 6.8 records them. */
+export function knownOperations(ops: readonly unknown[]): boolean {
+  for (const op of ops as readonly Partial<Record<string, unknown>>[]) {
+    if (typeof op !== 'object' || op === null) return false;
+    if (op.type === 'unclip') continue;
+    if (op.type === 'clip' && isClip(op.clip)) continue;
+    const write =
+      op.type === 'write' &&
+      Number.isInteger(op.x) &&
+      Number.isInteger(op.y) &&
+      typeof op.text === 'string' &&
+      Array.isArray(op.transformers) &&
+      op.transformers.every((t) => typeof t === 'function');
+    if (!write) return false;
+  }
+  return true;
+}
+
+type Get = (this: InkOutput) => { output: string; height: number };
+
+/** Ink's get() with the grid in front: a frame with any operation the grid does not know goes to Ink's own. */
+export function gridWithFallback(inks: Get): Get {
+  return function (this: InkOutput) {
+    return knownOperations(this.operations) ? outputGridText.call(this) : inks.call(this);
+  };
+}
+
 let installed: Promise<boolean> | null = null;
 
 /** Make Ink draw frames with outputGridText; resolves to whether it is in place. */
@@ -215,7 +251,7 @@ export function installInkOutputGrid(): Promise<boolean> {
   installed ??= inkOutputClass().then(
     (Output) => {
       if (!Output) return false;
-      Output.prototype.get = outputGridText;
+      Output.prototype.get = gridWithFallback(Output.prototype.get as Get);
       return true;
     },
     () => false,

@@ -109,7 +109,9 @@ export class MachineTuiPort implements MachinePort {
         throw new Error('the live view walks the guest tables as a dry run only');
       },
     };
-    this.disasmAt = memoDisasmWindow(dis, this.arch, this.readGuestBytes);
+    // the PC before the first instruction is the entry point: the first known instruction boundary
+    const entry = Number(machine.regs()[PC[this.arch]]);
+    this.disasmAt = memoDisasmWindow(dis, this.arch, this.readGuestBytes, entry);
   }
 
   /* ---- running ---- */

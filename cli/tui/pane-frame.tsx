@@ -10,6 +10,7 @@
 import type { ReactElement, ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import { clip } from './format.js';
+import { useTint } from './colours.js';
 
 export interface PaneFrameProps {
   readonly title: string;
@@ -31,6 +32,7 @@ export function PaneFrame({
   detail,
   children,
 }: PaneFrameProps): ReactElement {
+  const tint = useTint();
   const label = clip(
     `${focused ? '>' : ' '}${index} ${title}${detail ? '  ' + detail : ''}`,
     Math.max(1, width - 2),
@@ -41,7 +43,7 @@ export function PaneFrame({
       width={width}
       height={height}
       borderStyle={focused ? 'double' : 'single'}
-      borderColor={focused ? 'cyan' : undefined}
+      borderColor={tint(focused ? 'cyan' : undefined)}
       overflowY="hidden"
     >
       <Text inverse={focused} bold>

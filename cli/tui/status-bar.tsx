@@ -4,15 +4,18 @@
  * Header: in tab mode the six tabs, the shown one in brackets and inverse ("[4 Dirty]"); in grid
  * mode the guest's name. Both end with the two keys nobody should have to guess: ? and q.
  * Status: run state (RUNNING / PAUSED / STOPPED and why), architecture and format, instruction
- * count and rate, generation, the fault filter, and the outcome of the last action.
+ * count and rate, generation, the fault filter, and the outcome of the last action. It wraps
+ * between its parts (and inside a part too long for a line) rather than cut, up to
+ * MAX_STATUS_LINES lines; the layout makes the body as much shorter (statusLines tells it how).
  */
 import type { ReactElement } from 'react';
 import { Box, Text } from 'ink';
 import type { ActionOutcome, TuiSnapshot } from './model.js';
 import type { PaneId } from './layout.js';
 import { PANES } from './layout.js';
-import { clip, compact } from './format.js';
+import { clip, compact, wrap } from './format.js';
 import { speedShort } from './pace.js';
+import { useTint } from './colours.js';
 
 export interface HeaderProps {
   readonly mode: 'tabs' | 'grid';
@@ -54,7 +57,7 @@ export interface StatusBarProps {
 const STATE_COLOR = { running: 'green', paused: 'yellow', stopped: 'red' } as const;
 
 /*
- * Most important first, since the line is cut at the terminal's width: the run state, then the
+ * Most important first, since a narrow terminal shows it over several lines: the run state, then the
  * outcome of the last action, then the steady facts. The reason for a pause is dropped once an
  * action message replaces it; the reason for a stop is always kept.
  */
@@ -74,16 +77,46 @@ export function statusText(snap: TuiSnapshot, message: ActionOutcome | null): st
 
 const SHORT_FORMAT = { ept: 'EPT', npt: 'nPT', s2: 'stage-2' } as const;
 
+/** Lines the status bar takes at most; past them the last line is cut. */
+export const MAX_STATUS_LINES = 3;
+
+const SEP = ' | ';
+
+/** The status text as the lines of `width` columns it takes: whole parts where they fit. */
+export function statusLines(snap: TuiSnapshot, message: ActionOutcome | null, width: number): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const part of statusText(snap, message).split(SEP)) {
+    if (cur !== '' && cur.length + SEP.length + part.length <= width) {
+      cur += SEP + part;
+      continue;
+    }
+    if (cur !== '') lines.push(cur);
+    const pieces = wrap(part, width);
+    lines.push(...pieces.slice(0, -1));
+    cur = pieces[pieces.length - 1];
+  }
+  lines.push(cur);
+  if (lines.length <= MAX_STATUS_LINES) return lines;
+  return [...lines.slice(0, MAX_STATUS_LINES - 1), clip(lines.slice(MAX_STATUS_LINES - 1).join(' '), width)];
+}
+
 export function StatusBar({ snap, message, width }: StatusBarProps): ReactElement {
-  const text = clip(statusText(snap, message), width);
-  const cut = text.indexOf(' |');
-  const head = cut < 0 ? text : text.slice(0, cut);
+  const tint = useTint();
+  const [first, ...rest] = statusLines(snap, message, width);
+  const cut = first.indexOf(' |');
+  const head = cut < 0 ? first : first.slice(0, cut);
   return (
-    <Text>
-      <Text bold color={STATE_COLOR[snap.run.state]}>
-        {head}
+    <Box flexDirection="column" width={width}>
+      <Text>
+        <Text bold color={tint(STATE_COLOR[snap.run.state])}>
+          {head}
+        </Text>
+        {cut < 0 ? '' : first.slice(cut)}
       </Text>
-      {cut < 0 ? '' : text.slice(cut)}
-    </Text>
+      {rest.map((l, i) => (
+        <Text key={i}>{l}</Text>
+      ))}
+    </Box>
   );
 }

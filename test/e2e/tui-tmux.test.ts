@@ -11,6 +11,11 @@
  * from the pane); every action is in the --trace file. The environment keeps CI=true as in CI:
  * the command must draw anyway. tmux is required (scripts/setup.sh test installs it): without it this fails.
  *
+ * Two more sessions: one starts at 80x24, is grown to 120x40 while the view runs, and must get
+ * its shell screen back clean after q (no line of the last frame left above the prompt); one runs
+ * with NO_COLOR=1, and its screen (capture-pane -e, with the escape codes) must hold no colour code
+ * while the first session's does.
+ *
  * The tmux server runs on a private socket and is killed in afterAll, whatever happened.
  */
 import { execFileSync } from 'node:child_process';
@@ -32,16 +37,17 @@ let traceFile = '';
 const tmux = (...args: string[]): string =>
   execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-const screen = (): string => tmux('capture-pane', '-p', '-t', TARGET);
+const screen = (target = TARGET): string => tmux('capture-pane', '-p', '-t', target);
+const screenWithCodes = (target: string): string => tmux('capture-pane', '-p', '-e', '-t', target);
 const displayed = (format: string): string => tmux('display-message', '-p', '-t', TARGET, format).trim();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll until the screen matches (or `check` holds); fail with the last screen after WAIT_MS. */
-async function waitFor(pattern: RegExp, what: string): Promise<string> {
+async function waitFor(pattern: RegExp, what: string, target = TARGET): Promise<string> {
   const until = Date.now() + WAIT_MS;
   let last = '';
   while (Date.now() < until) {
-    last = screen();
+    last = screen(target);
     if (pattern.test(last)) return last;
     await sleep(100);
   }
@@ -184,5 +190,62 @@ describe('nestvm tui in a real terminal (tmux, 120x40)', () => {
     // the Machine's own records of the same actions
     expect(events).toContainEqual({ type: 'action', action: 'harvest', detail: 'guest RAM' });
     expect(events.some((e) => e.type === 'action' && e.action === 'disconnect')).toBe(true);
+  });
+});
+
+/**
+ * SGR parameters that set a colour (30-38, 40-48, 90-97, 100-107) in a screen captured with its
+ * codes; 39 and 49 (back to the default colours) are left out: tmux writes them between cells.
+ */
+function colourCodes(text: string): string[] {
+  // eslint-disable-next-line no-control-regex -- SGR sequences start with ESC
+  const codes = [...text.matchAll(/\u001B\[([0-9;]*)m/g)].map((m) => m[1]);
+  return codes.filter((c) =>
+    c.split(';').some((p) => {
+      const n = Number(p);
+      return p !== '' && n !== 39 && n !== 49 && ((n >= 30 && n <= 48) || (n >= 90 && n <= 107));
+    }),
+  );
+}
+
+/** A session running the view on memtouch from a shell line, after a marker line. */
+function startView(target: string, columns: number, rows: number, env: string): string {
+  const done = join(dir, `${target}.exit`);
+  const guest = join(PACKAGE_ROOT, 'guests/x86_64/memtouch.s');
+  const command =
+    `cd '${PACKAGE_ROOT}' && echo BEFORE-THE-VIEW && ${env} CI=true node '${BIN}' tui '${guest}'; ` +
+    `echo EXIT:$? > '${done}'; sleep 600`;
+  tmux('new-session', '-d', '-s', target, '-x', String(columns), '-y', String(rows), command);
+  return done;
+}
+
+describe('nestvm tui in a real terminal: resize, NO_COLOR', () => {
+  it('grown from 80x24 to 120x40 while it runs, q gives the shell screen back with no residue', async () => {
+    const done = startView('grow', 80, 24, '');
+    await waitFor(/PAUSED: paused at start/, 'the first screen at 80x24', 'grow');
+    expect(screen('grow')).toContain('[1 CPU]'); // tabs at 80x24
+    tmux('resize-window', '-t', 'grow', '-x', '120', '-y', '40');
+    await waitFor(/Tab: next pane[\s\S]*6 Frames/, 'the grid at 120x40', 'grow');
+    tmux('send-keys', '-t', 'grow', 'q');
+    await waitUntil(() => existsSync(done) && readFileSync(done, 'utf8').includes('EXIT'), 'the exit');
+    expect(readFileSync(done, 'utf8').trim()).toBe('EXIT:0');
+    const s = screen('grow');
+    expect(s).toContain('BEFORE-THE-VIEW');
+    expect(s).not.toMatch(/Faults|PAUSED|disassembly|lea rsp|[╔║═│┌└]/);
+  });
+
+  it('with NO_COLOR=1 the screen has no colour code; without it, it has', async () => {
+    const done = startView('mono', 120, 40, 'NO_COLOR=1');
+    await waitFor(/PAUSED: paused at start/, 'the first screen', 'mono');
+    const mono = screenWithCodes('mono');
+    expect(mono).toContain('1 CPU');
+    expect(colourCodes(mono)).toEqual([]);
+    tmux('send-keys', '-t', 'mono', 'q');
+    await waitUntil(() => existsSync(done), 'the exit');
+    const colour = startView('colour', 120, 40, '');
+    await waitFor(/PAUSED: paused at start/, 'the first screen', 'colour');
+    expect(colourCodes(screenWithCodes('colour')).length).toBeGreaterThan(0);
+    tmux('send-keys', '-t', 'colour', 'q');
+    await waitUntil(() => existsSync(colour), 'the exit');
   });
 });

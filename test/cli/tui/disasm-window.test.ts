@@ -14,7 +14,7 @@ const memory = (base: number, bytes: number[]) => (addr: number, len: number) =>
 };
 
 describe('disasmWindow', () => {
-  it('x86-64: finds the instruction boundaries before the PC', async () => {
+  it('x86-64: finds the instruction boundaries before the PC, decoding from a known one', async () => {
     const dis = await loadDisassembler('x86_64');
     // mov rax, 0x1122334455667788 (10) ; inc rbx (3) ; nop (1) ; add rcx, 5 (4) ; hlt (1)
     const code = [
@@ -23,7 +23,7 @@ describe('disasmWindow', () => {
     ];
     const base = 0x10_0000;
     const pc = base + 14; // add rcx, 5
-    const w = disasmWindow(dis, 'x86_64', memory(base, code), pc, 3, 1);
+    const w = disasmWindow(dis, 'x86_64', memory(base, code), pc, 3, 1, new Set([base]));
     expect(w.map((l) => l.text)).toEqual([
       'movabs rax, 0x1122334455667788',
       'inc rbx',
@@ -41,7 +41,7 @@ describe('disasmWindow', () => {
     const addX0 = [0x00, 0x04, 0x00, 0x91]; // add x0, x0, #1
     const code = [...nop, ...nop, ...addX0, ...nop, ...nop];
     const base = 0x4008_0000;
-    const w = disasmWindow(dis, 'arm64', memory(base, code), base + 8, 2, 2);
+    const w = disasmWindow(dis, 'arm64', memory(base, code), base + 8, 2, 2, new Set([base]));
     expect(w.map((l) => l.text)).toEqual(['nop', 'nop', 'add x0, x0, #1', 'nop', 'nop']);
     expect(w[2].isPc).toBe(true);
   });
@@ -65,10 +65,10 @@ describe('disasmWindow', () => {
     const base = 0x10_0000;
     const code = Array<number>(256).fill(0x90); // nops
     const read = (addr: number, len: number) => memory(base, code)(addr, len);
-    const at = memoDisasmWindow(dis, 'x86_64', read);
+    const at = memoDisasmWindow(dis, 'x86_64', read, base);
     const pc = base + 100;
     const first = at(pc);
-    expect(first).toEqual(disasmWindow(real, 'x86_64', read, pc));
+    expect(first).toEqual(disasmWindow(real, 'x86_64', read, pc, undefined, undefined, new Set([base])));
     const cost = decodes;
     expect(cost).toBeGreaterThan(0);
     expect(at(pc)).toBe(first);

@@ -1,5 +1,6 @@
 // startTui: draws in the alternate screen, quits on q or Ctrl+C, closes the session exactly once,
-// gives the screen back, and follows terminal resizes.
+// gives the screen back (cleared first, so no frame can leak into the shell's screen), follows
+// terminal resizes, honours NO_COLOR, and installs Ink's fast paths itself.
 import { describe, expect, it } from 'vitest';
 import { startTui } from '../../../cli/tui/index.js';
 import { FakeSession } from './fake-session.js';
@@ -7,6 +8,7 @@ import { FakeStdin, FakeStdout, tick } from './render-at.js';
 
 const ENTER = '\u001B[?1049h';
 const LEAVE = '\u001B[?1049l';
+const CLEAR = '\u001B[2J\u001B[H';
 
 function io(columns = 80, rows = 24) {
   const stdout = new FakeStdout(columns, rows);
@@ -32,7 +34,7 @@ describe('startTui', () => {
     t.stdin.write('q');
     await done;
     expect(session.closed).toBe(1);
-    expect(t.stdout.frames[t.stdout.frames.length - 1]).toBe(LEAVE);
+    expect(t.stdout.frames[t.stdout.frames.length - 1]).toBe(CLEAR + LEAVE);
   });
 
   it('Ctrl+C quits the same way', async () => {

@@ -1,12 +1,19 @@
 // Ink's frame text, computed the cheap way: random frames of writes, clips and transformers are
 // replayed through Ink's own Output.get() and through outputGridText(), which must agree text for
-// text (frame after frame, so the row memo is exercised too); then the real install.
+// text (frame after frame, so the row memo is exercised too); a frame with an operation the grid
+// does not know goes to Ink's own get(); then the real install.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { render } from 'ink-testing-library';
 import { Box, Text } from 'ink';
 import { inkOutputClass } from '../../../cli/tui/ink-output-class.js';
-import { installInkOutputGrid, outputGridText, rowText } from '../../../cli/tui/ink-output-grid.js';
+import {
+  gridWithFallback,
+  installInkOutputGrid,
+  knownOperations,
+  outputGridText,
+  rowText,
+} from '../../../cli/tui/ink-output-grid.js';
 import { CSI, SGR_CODES } from './sgr-codes.js';
 
 const Output = (await inkOutputClass())!;
@@ -98,6 +105,37 @@ describe('outputGridText', () => {
   });
 });
 
+describe('gridWithFallback', () => {
+  const write = { type: 'write', x: 0, y: 0, text: 'ab', transformers: [] };
+  it('knows the operations Ink 6.8 records, and nothing else', () => {
+    expect(knownOperations([write, { type: 'clip', clip: { x1: 0, x2: 3 } }, { type: 'unclip' }])).toBe(true);
+    expect(knownOperations([])).toBe(true);
+    expect(knownOperations([write, { type: 'scroll', by: 1 }])).toBe(false);
+    expect(knownOperations([{ ...write, x: 0.5 }])).toBe(false);
+    expect(knownOperations([{ ...write, text: undefined }])).toBe(false);
+    expect(knownOperations([{ ...write, transformers: [1] }])).toBe(false);
+    expect(knownOperations([{ type: 'clip', clip: { x1: '0' } }])).toBe(false);
+    expect(knownOperations([{ type: 'clip', clip: { z: 1 } }])).toBe(false);
+    expect(knownOperations([null])).toBe(false);
+  });
+
+  it('draws known frames with the grid and hands any other to Ink', () => {
+    const calls: string[] = [];
+    const inks = function (this: unknown) {
+      calls.push('ink');
+      return { output: 'from ink', height: 1 };
+    };
+    const get = gridWithFallback(inks as never);
+    const out = new Output({ width: 4, height: 1 }) as unknown as { operations: unknown[] };
+    out.operations.push(write);
+    expect(get.call(out as never)).toEqual({ output: 'ab', height: 1 });
+    expect(calls).toEqual([]);
+    out.operations.push({ type: 'future-op' });
+    expect(get.call(out as never)).toEqual({ output: 'from ink', height: 1 });
+    expect(calls).toEqual(['ink']);
+  });
+});
+
 describe('installInkOutputGrid', () => {
   const Screen = () => (
     <Box
@@ -123,7 +161,7 @@ describe('installInkOutputGrid', () => {
     expect(Output.prototype.get).toBe(inkGet);
     expect(await installInkOutputGrid()).toBe(true);
     expect(await installInkOutputGrid()).toBe(true);
-    expect(Output.prototype.get).toBe(outputGridText);
+    expect(Output.prototype.get).not.toBe(inkGet);
     const after = render(<Screen />);
     expect(after.lastFrame()).toBe(expected);
     expect(after.lastFrame()).toContain('over lines');
