@@ -9,13 +9,19 @@
  *
  * The bytes are placed at --load (default LAYOUT[arch].defaultLoad) as one 'rwx' segment.
  * Execution starts at the label `_start` if the source defines one, else at the first byte.
- * Labels become the image's symbols. An assembly error becomes a BadGuestError (AsmError)
+ * Labels become the image's symbols. A source that assembled before is read back from the
+ * assembled-program cache instead of being handed to Keystone again (asm/program-cache.ts;
+ * NESTVM_ASM_CACHE=off skips it). An assembly error becomes a BadGuestError (AsmError)
  * "path:LINE: reason: text".
  */
+import { join } from 'node:path';
 import { LAYOUT, type Arch } from '../arch.js';
 import { assemble } from '../asm/assemble.js';
+import { assembleCached } from '../asm/program-cache.js';
 import { archHeader, parseArchName } from '../asm/source.js';
 import { BadGuestError, type GuestImage } from '../image.js';
+import { PACKAGE_ROOT } from '../package-root.js';
+import { setupCacheDir } from '../unicorn/library-cache.js';
 import { checkPlacement } from './placement.js';
 
 export interface AsmOptions {
@@ -61,10 +67,19 @@ export function chooseAsmArch(origin: string, source: string, given: Arch | unde
   );
 }
 
+/** Where assembled programs are kept (program-cache.ts), or null when NESTVM_ASM_CACHE=off. */
+function asmCacheDir(): string | null {
+  if (process.env.NESTVM_ASM_CACHE === 'off') return null;
+  const dir = setupCacheDir(process.env, PACKAGE_ROOT);
+  return dir === null ? null : join(dir, 'asm');
+}
+
 export async function loadAsm(source: string, origin: string, opts: AsmOptions): Promise<GuestImage> {
   const arch = chooseAsmArch(origin, source, opts.arch);
   const load = opts.load ?? LAYOUT[arch].defaultLoad;
-  const program = await assemble(arch, source, load, { origin });
+  const program = await assembleCached(asmCacheDir(), arch, source, load, () =>
+    assemble(arch, source, load, { origin }),
+  );
   if (program.bytes.length === 0)
     throw new BadGuestError(`${origin}: assembles to nothing (no instructions or data)`);
   const entry = program.symbols.find((s) => s.name === '_start')?.addr ?? load;
