@@ -1,6 +1,7 @@
 /*
  * What `nestvm setup` (`nestvm doctor`) reports once set-up has run: which Unicorn the binding
- * loads, and from where; koffi and Node; and the terminal the live view would draw on (is stdout
+ * loads, and from where; koffi, Ink (checked against the version the live view's patches are
+ * written for) and Node; and the terminal the live view would draw on (is stdout
  * a terminal, TERM, its size, colour and NO_COLOR, tmux on PATH and whether this shell is inside
  * it). `setupReport` gathers the facts into one plain object, which is also the `--json` output;
  * `setupText` lays it out for people. Gathering loads the library afresh from the path the
@@ -11,6 +12,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import koffi from 'koffi';
 import { librarySource, loadLibraryAt } from '../emulator/unicorn/library.js';
+import { INK_PATCHED_VERSION, inkVersionNote, installedInkVersion } from './tui/ink-patches.js';
 
 /** The parts of an output stream the terminal report reads (all optional: a pipe has none). */
 export interface TerminalProbe {
@@ -23,6 +25,8 @@ export interface TerminalProbe {
 export interface SetupReport {
   unicorn: { version: string; path: string; from: 'env' | 'record' | 'system'; record?: string };
   koffi: { version: string };
+  /** The Ink the live view loads, and whether its fast paths are written for that version. */
+  ink: { version: string | null; patched: boolean };
   node: { version: string; platform: string; arch: string };
   cacheDir: string;
   terminal: {
@@ -80,10 +84,22 @@ export function setupReport(out: TerminalProbe, env: NodeJS.ProcessEnv, cacheDir
   return {
     unicorn: { version: lib.version, path: lib.path, from: source.from, record: source.record },
     koffi: { version: (koffi as unknown as { version: string }).version },
+    ink: inkReport(installedInkVersion()),
     node: { version: process.versions.node, platform: process.platform, arch: process.arch },
     cacheDir,
     terminal: terminalReport(out, env),
   };
+}
+
+export function inkReport(version: string | null): SetupReport['ink'] {
+  return { version, patched: inkVersionNote(version) === null };
+}
+
+function inkLine(i: SetupReport['ink']): string {
+  const v = i.version ?? '(version unknown)';
+  return i.patched
+    ? `${v} (the live view's fast paths are written for it)`
+    : `${v}: the live view's fast paths are written for Ink ${INK_PATCHED_VERSION}, so it draws on Ink's own slower path`;
 }
 
 const FROM_TEXT = {
@@ -110,6 +126,7 @@ export function setupText(r: SetupReport): string {
     `  unicorn   ${r.unicorn.version} at ${r.unicorn.path}`,
     `            ${FROM_TEXT[r.unicorn.from](r.unicorn)}`,
     `  koffi     ${r.koffi.version}`,
+    `  ink       ${inkLine(r.ink)}`,
     `  node      ${r.node.version} (${r.node.platform} ${r.node.arch})`,
     `  cache     ${r.cacheDir}`,
     `  terminal  ${terminalLine(r.terminal)}`,

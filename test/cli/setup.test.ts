@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { terminalReport } from '../../cli/setup-report.js';
+import { inkReport, terminalReport } from '../../cli/setup-report.js';
 import { librarySource, loadLibraryAt } from '../../emulator/unicorn/library.js';
 import {
   isInstalledPackage,
@@ -37,12 +37,20 @@ describe('nestvm setup', () => {
       expect(report.unicorn).toMatchObject({ path: process.env.NESTVM_LIBUNICORN, from: 'env' });
       expect(report.unicorn.version).toMatch(/^2\.\d+\.\d+$/);
       expect(report.koffi.version).toMatch(/^\d+\.\d+/);
+      expect(report.ink).toEqual({ version: '6.8.0', patched: true });
       expect(report.terminal.isTTY).toBe(false);
     }
     const text = await runCli('setup');
     expect(text.stdout).toMatch(/^nestvm is ready\n {2}unicorn {3}2\.\d+\.\d+ at /);
     expect(text.stdout).toContain('from NESTVM_LIBUNICORN');
     expect(text.stdout).toMatch(/ {2}terminal {2}stdout is not a terminal, TERM=/);
+    expect(text.stdout).toContain("  ink       6.8.0 (the live view's fast paths are written for it)\n");
+  });
+
+  it("reports an Ink other than the patched one as drawing on Ink's own path", () => {
+    expect(inkReport('6.9.0')).toEqual({ version: '6.9.0', patched: false });
+    expect(inkReport(null)).toEqual({ version: null, patched: false });
+    expect(inkReport('6.8.0')).toEqual({ version: '6.8.0', patched: true });
   });
 
   it('stops with one line naming what to install, exit 8', async () => {
