@@ -48,7 +48,7 @@
  * is returned every later runSlice()/run() returns the same one; `instructions` never counts an
  * instruction twice and never misses one.
  */
-import { PAGE_SIZE, gpa, gva, hex, hfn, hpa, type Gpa } from '../mmu/addr.js';
+import { pageAlignDown, PAGE_SIZE, gpa, gva, hex, hfn, hpa, type Gpa } from '../mmu/addr.js';
 import { PROT_ALL, protString, type AccessKind } from '../mmu/prot.js';
 import { LAYOUT, type Arch } from './arch.js';
 import { DeviceBus } from './device-bus.js';
@@ -416,7 +416,7 @@ export class Machine {
 
   /** Host frame behind a guest-physical page now (null when not present in the nested tables). */
   frameOf(guestPhys: number): number | null {
-    return this.vm?.vmspace.gpt.lookup(gpa(guestPhys - (guestPhys % PAGE_SIZE)))?.frame ?? null;
+    return this.vm?.vmspace.gpt.lookup(pageAlignDown(gpa(guestPhys)))?.frame ?? null;
   }
 
   /** Unmap the guest RAM region (RAM_REGION bytes) holding gpa; its next touch is a nested fault. */

@@ -12,7 +12,7 @@
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
 import { Machine } from '../../emulator/machine.js';
-import { gpa as toGpa, gva as toGva } from '../../mmu/addr.js';
+import { gpa as toGpa, gva as toGva, hex, pageAlignDown, pageOffset, PAGE_SIZE } from '../../mmu/addr.js';
 import type { DecodedEntry } from '../../mmu/gpt/entry-format.js';
 import { formatWalkRef, gptNestedWalker, walkTwoDimensional } from '../../mmu/guest-walk/index.js';
 import { UsageError } from '../errors.js';
@@ -26,7 +26,6 @@ interface WalkArgs extends ExecArgs {
   'at-insns'?: number;
 }
 
-const hex = (n: number) => '0x' + n.toString(16);
 const LEVEL = ['', 'L1 (leaf table)', 'L2', 'L3', 'L4 (root)'];
 
 function fields(d: DecodedEntry): string {
@@ -45,11 +44,11 @@ function nestedWalk(machine: Machine, address: number): string[] {
     out.push(`  ${LEVEL[step.level].padEnd(16)} pte @ hpa ${hex(step.pte)} = ${step.decoded.hex}`);
     out.push(`  ${''.padEnd(16)} ${step.decoded.present ? fields(step.decoded) : 'not present'}`);
   }
-  const leaf = vm.vmspace.gpt.lookup(toGpa(address - (address % 4096)));
+  const leaf = vm.vmspace.gpt.lookup(pageAlignDown(toGpa(address)));
   out.push(
     leaf === null
       ? '  => not mapped: the next guest access here is a nested page fault'
-      : `  => host-physical ${hex(leaf.frame * 4096 + (address % 4096))} (frame ${hex(leaf.frame)})`,
+      : `  => host-physical ${hex(leaf.frame * PAGE_SIZE + pageOffset(address))} (frame ${hex(leaf.frame)})`,
   );
   return out;
 }
