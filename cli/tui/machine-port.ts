@@ -285,11 +285,11 @@ export class MachineTuiPort implements MachinePort {
     if (r === null) return { ok: false, note: `region of ${hex(page)}: not guest RAM` };
     const span = `${hex(r.gpa)}..${hex(r.gpa + r.len)}`;
     if (this.unmapped.has(r.gpa)) {
-      if (!this.machine.remapRegion(r.gpa)) return { ok: false, note: `remap ${span}: refused` };
+      if (!this.machine.remapRegion(toGpa(r.gpa))) return { ok: false, note: `remap ${span}: refused` };
       this.unmapped.delete(r.gpa);
       return { ok: true, note: `remap ${span}: mapped back` };
     }
-    if (!this.machine.unmapRegion(r.gpa)) return { ok: false, note: `unmap ${span}: not mapped` };
+    if (!this.machine.unmapRegion(toGpa(r.gpa))) return { ok: false, note: `unmap ${span}: not mapped` };
     this.unmapped.set(r.gpa, r.len);
     return { ok: true, note: `unmap ${span}: the guest faults on its next touch` };
   }
