@@ -12,13 +12,12 @@
  * flag refuses more), so JSON numbers hold them exactly; raw entry values are hex strings.
  */
 import type { Machine } from '../emulator/machine.js';
-import { gpa as toGpa, gva as toGva } from '../mmu/addr.js';
+import { gpa as toGpa, gva as toGva, hex, pageAlignDown, pageOffset, PAGE_SIZE } from '../mmu/addr.js';
 import type { DecodedEntry } from '../mmu/gpt/entry-format.js';
 import { formatWalkRef, gptNestedWalker, walkTwoDimensional } from '../mmu/guest-walk/index.js';
 import type { RunEnd } from './run-loop.js';
 import { jsonAddress } from './run-report.js';
 
-const hex = (n: number) => '0x' + n.toString(16);
 const LEVEL = ['', 'L1 (leaf table)', 'L2', 'L3', 'L4 (root)'];
 
 export interface NestedStep {
@@ -72,14 +71,14 @@ export function nestedWalk(machine: Machine, address: number): NestedWalkReport 
     present: s.decoded.present,
     fields: shownFields(s.decoded).map((f) => ({ name: f.name, bits: f.bits, value: f.value })),
   }));
-  const leaf = vm.vmspace.gpt.lookup(toGpa(address - (address % 4096)));
+  const leaf = vm.vmspace.gpt.lookup(pageAlignDown(toGpa(address)));
   return {
     kind: 'nested',
     gpa: address,
     format: vm.vmspace.format.title,
     root: vm.vmspace.format.decode(root.lo, root.hi, 'root').hex,
     steps,
-    hpa: leaf === null ? null : leaf.frame * 4096 + (address % 4096),
+    hpa: leaf === null ? null : leaf.frame * PAGE_SIZE + pageOffset(address),
     frame: leaf?.frame ?? null,
   };
 }

@@ -15,7 +15,8 @@
  * devices); a failed access has no partial effect for reads, and writes stop at the first page
  * that does not translate.
  */
-import { PAGE_SIZE, gpa, gva } from '../mmu/addr.js';
+import { gpa, gva, pageAlignDown, pageOffset } from '../mmu/addr.js';
+import { forEachPage, word32le } from '../mmu/page-pieces.js';
 import { isFault, type TranslationFault, type Translator } from './translator.js';
 
 /** Host-side access to guest memory by guest address; implemented with a translator or with holds. */
@@ -36,43 +37,42 @@ export class GuestMemory implements GuestMemoryAccess {
   private locate(at: number, n: number, access: 'read' | 'write'): number | TranslationFault {
     const r = this.translator.translate(gva(at), access);
     if (isFault(r)) return r;
-    const off = at % PAGE_SIZE;
-    const src = r.hpa + off;
-    if (src + n > this.host.length) return { kind: 'nomap', gpa: gpa(at - off), access };
+    const src = r.hpa + pageOffset(at);
+    if (src + n > this.host.length) return { kind: 'nomap', gpa: gpa(pageAlignDown(at)), access };
     return src;
   }
 
   /** `length` bytes at guest address `va`, or the fault of the first page that does not translate. */
   read(va: number, length: number): Uint8Array | TranslationFault {
     const out = new Uint8Array(length);
-    for (let done = 0; done < length;) {
-      const at = va + done;
-      const n = Math.min(PAGE_SIZE - (at % PAGE_SIZE), length - done);
+    const fault = forEachPage(va, length, (at, done, n) => {
       const src = this.locate(at, n, 'read');
       if (typeof src !== 'number') return src;
       out.set(this.host.subarray(src, src + n), done);
-      done += n;
-    }
-    return out;
+      return undefined;
+    });
+    return fault ?? out;
   }
 
   /** Write `bytes` at guest address `va`; null, or the fault of the first page that does not translate. */
   write(va: number, bytes: Uint8Array): TranslationFault | null {
-    for (let done = 0; done < bytes.length;) {
-      const at = va + done;
-      const n = Math.min(PAGE_SIZE - (at % PAGE_SIZE), bytes.length - done);
+    const fault = forEachPage(va, bytes.length, (at, done, n) => {
       const dst = this.locate(at, n, 'write');
       if (typeof dst !== 'number') return dst;
       this.host.set(bytes.subarray(done, done + n), dst);
-      done += n;
-    }
-    return null;
+      return undefined;
+    });
+    return fault ?? null;
   }
 
   /** The little-endian 32-bit word at `va` (an arm64 instruction), or null if it does not translate. */
   word32(va: number): number | null {
-    const b = this.read(va, 4);
-    if (!(b instanceof Uint8Array)) return null;
-    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+    return readWord32(this, va);
   }
+}
+
+/** GuestMemoryAccess.word32 for either implementation: four bytes read, as one little-endian word. */
+export function readWord32(memory: GuestMemoryAccess, va: number): number | null {
+  const b = memory.read(va, 4);
+  return b instanceof Uint8Array ? word32le(b) : null;
 }

@@ -15,7 +15,8 @@
  * effect for reads (writes are checked page by page before anything is copied); device apertures
  * are never held (a hold on an MMIO page answers 'mmio', reported as 'nomap' to the caller).
  */
-import { PAGE_SIZE, gpa as toGpa, gva as toGva } from '../mmu/addr.js';
+import { pageAlignDown, pageOffset, gpa as toGpa, gva as toGva } from '../mmu/addr.js';
+import { forEachPage } from '../mmu/page-pieces.js';
 import {
   gptNestedWalker,
   nestedGuestAccess,
@@ -26,7 +27,7 @@ import { PROT_READ, PROT_WRITE, type AccessKind } from '../mmu/prot.js';
 import type { PageHold } from '../mmu/vm/page-hold.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
 import type { Vmspace } from '../mmu/vm/vmspace.js';
-import type { GuestMemoryAccess } from './guest-memory.js';
+import { readWord32, type GuestMemoryAccess } from './guest-memory.js';
 import { walkServingMisses, type ServeMiss } from './serving-walk.js';
 import { nestedFault, type TranslationFault } from './translator.js';
 
@@ -65,9 +66,7 @@ export class HeldGuestMemory implements GuestMemoryAccess {
   }
 
   word32(va: number): number | null {
-    const b = this.read(va, 4);
-    if (!(b instanceof Uint8Array)) return null;
-    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+    return readWord32(this, va);
   }
 
   /* Hold every page of [va, va + length) as a chain, run `copy` per page piece, release the chain. */
@@ -78,32 +77,21 @@ export class HeldGuestMemory implements GuestMemoryAccess {
     copy: (h: PageHold, at: number, done: number, n: number) => void,
   ): TranslationFault | null {
     const pieces: { hold: PageHold; at: number; done: number; n: number }[] = [];
-    let head: PageHold | null = null;
-    let tail: PageHold | null = null;
     try {
-      for (let done = 0; done < length;) {
-        const at = va + done;
-        const n = Math.min(PAGE_SIZE - (at % PAGE_SIZE), length - done);
+      const fault = forEachPage(va, length, (at, done, n) => {
         const g = this.toGpa(at, access);
         if (typeof g !== 'number') return g;
         const h = this.client.hold(toGpa(g), access === 'write' ? PROT_WRITE : PROT_READ);
-        if (!('bytes' in h)) {
-          const fault: TranslationFault =
-            h.kind === 'rights'
-              ? { kind: 'rights', gpa: h.gpa, access, prot: h.prot }
-              : { kind: 'nomap', gpa: toGpa(g - (g % PAGE_SIZE)), access };
-          return fault;
-        }
-        if (tail === null) head = h;
-        else tail.chain(h);
-        tail = h;
-        pieces.push({ hold: h, at: g % PAGE_SIZE, done, n });
-        done += n;
-      }
+        if (!('bytes' in h)) return nestedFault(h, toGpa(pageAlignDown(g)), access);
+        pieces.at(-1)?.hold.chain(h);
+        pieces.push({ hold: h, at: pageOffset(g), done, n });
+        return undefined;
+      });
+      if (fault !== undefined) return fault;
       for (const p of pieces) copy(p.hold, p.at, p.done, p.n);
       return null;
     } finally {
-      head?.releaseChain();
+      pieces[0]?.hold.releaseChain();
     }
   }
 

@@ -48,7 +48,7 @@
  * is returned every later runSlice()/run() returns the same one; `instructions` never counts an
  * instruction twice and never misses one.
  */
-import { PAGE_SIZE, gpa, gva, hex, hfn, hpa, type Gpa } from '../mmu/addr.js';
+import { pageAlignDown, PAGE_SIZE, gpa, gva, hex, hpa, type Gpa, type Hfn } from '../mmu/addr.js';
 import { PROT_ALL, protString, type AccessKind } from '../mmu/prot.js';
 import { LAYOUT, type Arch } from './arch.js';
 import { DeviceBus } from './device-bus.js';
@@ -427,22 +427,22 @@ export class Machine {
   }
 
   /** Evict a host frame: clear every nested PTE that maps it (the guest re-faults it). */
-  disconnectFrame(frame: number): number {
-    return this.nested('disconnect', `frame ${hex(frame)}`).vmspace.disconnectFrame(hfn(frame));
+  disconnectFrame(frame: Hfn): number {
+    return this.nested('disconnect', `frame ${hex(frame)}`).vmspace.disconnectFrame(frame);
   }
 
   /** Host frame behind a guest-physical page now (null when not present in the nested tables). */
-  frameOf(guestPhys: number): number | null {
-    return this.vm?.vmspace.gpt.lookup(gpa(guestPhys - (guestPhys % PAGE_SIZE)))?.frame ?? null;
+  frameOf(guestPhys: Gpa): Hfn | null {
+    return this.vm?.vmspace.gpt.lookup(pageAlignDown(guestPhys))?.frame ?? null;
   }
 
   /** Unmap the guest RAM region (RAM_REGION bytes) holding gpa; its next touch is a nested fault. */
-  unmapRegion(guestPhys: number): boolean {
+  unmapRegion(guestPhys: Gpa): boolean {
     return this.nested('unmap', `region of ${hex(guestPhys)}`).unmapRam(guestPhys);
   }
 
   /** Map the guest RAM region holding gpa back (the same frames: its contents are kept). */
-  remapRegion(guestPhys: number): boolean {
+  remapRegion(guestPhys: Gpa): boolean {
     return this.nested('remap', `region of ${hex(guestPhys)}`).mapRam(guestPhys);
   }
 

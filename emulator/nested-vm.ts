@@ -20,7 +20,8 @@
  * guest RAM needs, or for so much guest RAM that it reaches a device window, is an input error
  * (HostMemoryError, exit 2).
  */
-import { PAGE_SIZE, gpa as toGpa, hpa as toHpa } from '../mmu/addr.js';
+import { PAGE_SIZE, pageAlignDown, pageOffset, gpa as toGpa, hpa as toHpa } from '../mmu/addr.js';
+import { forEachPage } from '../mmu/page-pieces.js';
 import type { EventSink } from '../mmu/events.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
 import { FORMATS } from '../mmu/gpt/formats.js';
@@ -168,13 +169,10 @@ export class NestedVm {
   writeRam(gpa: number, bytes: Uint8Array): boolean {
     const off = gpa - this.opts.ramBase;
     if (off < 0 || off + bytes.length > this.opts.memBytes) return false;
-    for (let done = 0; done < bytes.length;) {
-      const at = off + done;
-      const n = Math.min(PAGE_SIZE - (at % PAGE_SIZE), bytes.length - done);
-      const frame = this.ram.frameAt(at - (at % PAGE_SIZE));
-      this.mem.u8.set(bytes.subarray(done, done + n), frame * PAGE_SIZE + (at % PAGE_SIZE));
-      done += n;
-    }
+    forEachPage(off, bytes.length, (at, done, n) => {
+      const frame = this.ram.frameAt(pageAlignDown(at));
+      this.mem.u8.set(bytes.subarray(done, done + n), frame * PAGE_SIZE + pageOffset(at));
+    });
     return true;
   }
 

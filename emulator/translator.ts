@@ -22,7 +22,7 @@
  * pages to their MMIO apertures (never executable), everything else a 'nomap' fault. It has no
  * page tables of its own and does not look at the guest's: `va` is taken as guest-physical.
  */
-import { PAGE_SIZE, gpa, hpa, type Gpa, type Gva, type Hpa } from '../mmu/addr.js';
+import { pageAlignDown, gpa, hpa, type Gpa, type Gva, type Hpa } from '../mmu/addr.js';
 import type { GuestFault } from '../mmu/guest-walk/walk-result.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE, type AccessKind, type Prot } from '../mmu/prot.js';
 import type { HoldFailure } from '../mmu/vm/vm-client.js';
@@ -96,7 +96,7 @@ export class FixedOffsetTranslator implements Translator {
   ) {}
 
   translate(va: Gva, access: AccessKind): TranslateResult {
-    const page = va - (va % PAGE_SIZE);
+    const page = pageAlignDown(va as number);
     const off = page - this.ramBase;
     if (off >= 0 && off < this.ramBytes) return { hpa: hpa(this.hostBase + off), prot: PROT_ALL };
     for (const w of this.windows) {

@@ -32,6 +32,22 @@ export const hpa = (n: number): Hpa => n as Hpa;
 export const gfn = (n: number): Gfn => n as Gfn;
 export const hfn = (n: number): Hfn => n as Hfn;
 
+/*
+ * For users who hold a number or a string (labs, the CLI): a checked address of one space. The
+ * number must be a non-negative safe integer; the text is decimal or 0x-prefixed hex. A value that
+ * is neither throws RangeError naming it.
+ */
+export function parseAddress(text: string | number, what = 'address'): number {
+  const t = typeof text === 'number' ? '' : text.trim();
+  const n = typeof text === 'number' ? text : /^(0x[0-9a-f]+|[0-9]+)$/i.test(t) ? Number(t) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a ${what}: ${String(text)}`);
+  return n;
+}
+export const parseGva = (text: string | number): Gva => gva(parseAddress(text, 'guest-virtual address'));
+export const parseGpa = (text: string | number): Gpa => gpa(parseAddress(text, 'guest-physical address'));
+export const parseHpa = (text: string | number): Hpa => hpa(parseAddress(text, 'host-physical address'));
+export const parseHfn = (text: string | number): Hfn => hfn(parseAddress(text, 'host frame number'));
+
 /* Frame <-> address within one space. Division, not >>, because addresses exceed 2^31. */
 export const gpaToGfn = (a: Gpa): Gfn => Math.floor(a / PAGE_SIZE) as Gfn;
 export const gfnToGpa = (f: Gfn): Gpa => (f * PAGE_SIZE) as Gpa;

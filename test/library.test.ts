@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../emulator/package-root.js';
-import { loadGuest, Machine } from '../index.js';
+import { gpa, loadGuest, Machine } from '../index.js';
 
 describe('the library API', () => {
   it('runs the README example', async () => {
@@ -17,9 +17,9 @@ describe('the library API', () => {
     expect(dirty).toBeGreaterThan(0);
     expect(bitmap.some((b) => b !== 0)).toBe(true);
     expect(vm.harvestDirty().dirty).toBe(0); // get-and-clear
-    const frame = vm.frameOf(0x200000)!; // host frame behind guest-physical 0x200000
+    const frame = vm.frameOf(gpa(0x200000))!; // host frame behind guest-physical 0x200000
     expect(vm.disconnectFrame(frame)).toBe(1); // evict it: the guest re-faults it
-    expect(vm.frameOf(0x200000)).toBeNull();
+    expect(vm.frameOf(gpa(0x200000))).toBeNull();
     const before = vm.stats()!.faults.total;
     const stop = vm.run();
     expect(stop).toMatchObject({ reason: 'exit', code: 1 });
@@ -36,11 +36,11 @@ describe('the library API', () => {
     const image = await loadGuest(join(PACKAGE_ROOT, 'guests/arm64/memtouch.s'), { memBytes });
     const vm = new Machine(image, { memBytes, sliceInsns: 200 });
     expect(vm.runSlice()).toBeNull();
-    expect(vm.unmapRegion(0x4020_0000)).toBe(true);
+    expect(vm.unmapRegion(gpa(0x4020_0000))).toBe(true);
     const stop = vm.run();
     expect(stop).toMatchObject({ reason: 'fault', code: 4 });
     expect(stop.message).toMatch(/guest-physical 0x402[0-9a-f]{5}/);
-    expect(vm.remapRegion(0x4020_0000)).toBe(true);
+    expect(vm.remapRegion(gpa(0x4020_0000))).toBe(true);
     vm.close();
   });
 });

@@ -30,7 +30,16 @@ import type { GuestImage } from '../../emulator/image.js';
 import { Machine, type MachineOptions, type StopReason } from '../../emulator/machine.js';
 import type { NestedVm } from '../../emulator/nested-vm.js';
 import type { Gpa, Gva } from '../../mmu/addr.js';
-import { gpa as toGpa, gva as toGva, hex, hfn as toHfn, PAGE_SIZE } from '../../mmu/addr.js';
+import {
+  gpa as toGpa,
+  gva as toGva,
+  hex,
+  hfn as toHfn,
+  pageAlignDown,
+  pageOffset,
+  PAGE_SIZE,
+} from '../../mmu/addr.js';
+import { forEachPage } from '../../mmu/page-pieces.js';
 import {
   gptNestedWalker,
   guestLevelName,
@@ -133,9 +142,9 @@ export class MachineTuiPort implements MachinePort {
 
   /* Host-physical byte address of a guest-physical address through the vmspace's mappings, or -1 (no RAM there). */
   private hostAddrOf(g: number): number {
-    const m = this.vm.vmspace.findMapping(toGpa(g - (g % PAGE_SIZE)));
+    const m = this.vm.vmspace.findMapping(toGpa(pageAlignDown(g)));
     if (m === null || m.object.isMmio) return -1;
-    return m.object.frameAt(objectOffset(m, g)) * PAGE_SIZE + (g % PAGE_SIZE);
+    return m.object.frameAt(objectOffset(m, g)) * PAGE_SIZE + pageOffset(g);
   }
 
   /** Guest bytes at a guest-virtual address (dry guest walk, mappings, host RAM), or null. */
@@ -144,17 +153,15 @@ export class MachineTuiPort implements MachinePort {
     const user = this.machine.userMode();
     const out = new Uint8Array(len);
     const bytes = this.vm.mem.u8;
-    for (let done = 0; done < len;) {
-      const va = addr + done;
-      const n = Math.min(PAGE_SIZE - (va % PAGE_SIZE), len - done);
+    const missing = forEachPage(addr, len, (va, done, n) => {
       const w = walkGuest(paging, this.tables, toGva(va), 'read', user, { dryRun: true });
-      if (w.kind !== 'ok') return null;
+      if (w.kind !== 'ok') return true;
       const at = this.hostAddrOf(w.gpa);
-      if (at < 0) return null;
+      if (at < 0) return true;
       out.set(bytes.subarray(at, at + n), done);
-      done += n;
-    }
-    return out;
+      return undefined;
+    });
+    return missing ? null : out;
   };
 
   disasm(): DisasmLine[] {
@@ -280,11 +287,11 @@ export class MachineTuiPort implements MachinePort {
     if (r === null) return { ok: false, note: `region of ${hex(page)}: not guest RAM` };
     const span = `${hex(r.gpa)}..${hex(r.gpa + r.len)}`;
     if (this.unmapped.has(r.gpa)) {
-      if (!this.machine.remapRegion(r.gpa)) return { ok: false, note: `remap ${span}: refused` };
+      if (!this.machine.remapRegion(toGpa(r.gpa))) return { ok: false, note: `remap ${span}: refused` };
       this.unmapped.delete(r.gpa);
       return { ok: true, note: `remap ${span}: mapped back` };
     }
-    if (!this.machine.unmapRegion(r.gpa)) return { ok: false, note: `unmap ${span}: not mapped` };
+    if (!this.machine.unmapRegion(toGpa(r.gpa))) return { ok: false, note: `unmap ${span}: not mapped` };
     this.unmapped.set(r.gpa, r.len);
     return { ok: true, note: `unmap ${span}: the guest faults on its next touch` };
   }

@@ -16,8 +16,9 @@
  */
 import { LAYOUT, type Arch } from '../arch.js';
 import { BadGuestError, type Segment } from '../image.js';
+import { hex } from '../../mmu/addr.js';
 
-export const hex = (n: number): string => `0x${n.toString(16)}`;
+export { hex };
 
 export function ramRange(arch: Arch, memBytes: number): { lo: number; hi: number } {
   const lo = LAYOUT[arch].ramBase;

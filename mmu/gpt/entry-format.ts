@@ -32,7 +32,7 @@
  *  - all words produced are unsigned (`>>> 0`), so they compare equal to what Uint32Array reads back.
  */
 
-import { hex } from '../addr.js';
+import { PAGE_SIZE, hex } from '../addr.js';
 import type { Hfn } from '../addr.js';
 import type { MemType, Prot } from '../prot.js';
 
@@ -148,7 +148,7 @@ export const field = (name: string, bitsText: string, value: number, meaning: st
 });
 
 export const addrField = (frame: number, bitsText: string): DecodedField =>
-  field('ADDR', bitsText, frame * 4096, hex(frame * 4096));
+  field('ADDR', bitsText, frame * PAGE_SIZE, hex(frame * PAGE_SIZE));
 
 /** One line per field, e.g. for a test failure message or a trace. */
 export function formatDecoded(d: DecodedEntry): string {

@@ -22,6 +22,7 @@
  */
 
 import type { Hpa } from '../addr.js';
+import { PAGE_SIZE } from '../addr.js';
 
 export const LEVELS = 4;
 export const ROOT_LEVEL = 4;
@@ -49,7 +50,8 @@ export const entryBase = (level: number, gpa: number): number => gpa - (gpa % SP
 export const tableBase = (level: number, gpa: number): number => gpa - (gpa % SPAN[level + 1]);
 
 /** Host-physical address of entry `index` of the table in frame `table`. */
-export const entryAddr = (table: number, index: number): Hpa => (table * 4096 + index * PTE_BYTES) as Hpa;
+export const entryAddr = (table: number, index: number): Hpa =>
+  (table * PAGE_SIZE + index * PTE_BYTES) as Hpa;
 
 /** Index of the entry at host-physical address pte within its table. */
 export const indexOfPte = (pte: number): number => (pte & 0xfff) >>> 3;

@@ -22,7 +22,7 @@
  * the vmspace generation on afterwards (cached write rights must be dropped from the TLBs).
  */
 
-import { hpa } from '../addr.js';
+import { PAGE_SIZE, hpa } from '../addr.js';
 import type { Gpa } from '../addr.js';
 import { assert } from '../checks.js';
 import { newWords } from './entry-format.js';
@@ -35,7 +35,7 @@ const scratch = newWords();
 
 export function harvestDirty(gpt: Gpt, gpa: Gpa, len: number, bitmap: Uint8Array): number {
   assertRange(gpa, len, 'gpt harvestDirty');
-  assert(bitmap.length * 8 >= len / 4096, 'gpt harvestDirty: bitmap too small');
+  assert(bitmap.length * 8 >= len / PAGE_SIZE, 'gpt harvestDirty: bitmap too small');
   const end = gpa + len;
   const u32 = gpt.mem.u32;
   const root = gpt.rootFrame;
@@ -68,9 +68,9 @@ function harvestChunk(
   const sink = gpt.sink;
   const mask = f.dirtyLoMask;
   let n = 0;
-  let index = (from / 4096) & (ENTRIES_PER_TABLE - 1);
+  let index = (from / PAGE_SIZE) & (ENTRIES_PER_TABLE - 1);
   let w = table === NO_ENTRY ? NO_ENTRY : entryAddr(table, index) >>> 2;
-  for (let g = from; g < to; g += 4096, index++, w += 2) {
+  for (let g = from; g < to; g += PAGE_SIZE, index++, w += 2) {
     let dirty = lost !== null && (lost[index >>> 5] & (1 << (index & 31))) !== 0;
     if (table !== NO_ENTRY) {
       const lo = u32[w];
@@ -84,7 +84,7 @@ function harvestChunk(
       }
     }
     if (!dirty) continue;
-    const i = (g - origin) / 4096;
+    const i = (g - origin) / PAGE_SIZE;
     bitmap[i >>> 3] |= 1 << (i & 7);
     n++;
     if (sink.enabled) sink.emit({ type: 'ad-reset', gpa: g, accessed: false, dirty: true });

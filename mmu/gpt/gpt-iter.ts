@@ -21,6 +21,7 @@ import { assert } from '../checks.js';
 import type { EntryFormat } from './entry-format.js';
 import { GPA_LIMIT, LEAF_LEVEL } from './gpt-geometry.js';
 import { NO_ENTRY, newWalkPath, walk, walkAdvance } from './gpt-walk.js';
+import { PAGE_SIZE } from '../addr.js';
 
 export class GptIter {
   /** Address of the slot produced by the last next(). */
@@ -38,7 +39,7 @@ export class GptIter {
     addr: number,
     len: number,
   ) {
-    assert(addr % 4096 === 0 && len % 4096 === 0, 'gpt iterate: range must be page-aligned');
+    assert(addr % PAGE_SIZE === 0 && len % PAGE_SIZE === 0, 'gpt iterate: range must be page-aligned');
     assert(addr >= 0 && len >= 0 && addr + len <= GPA_LIMIT, 'gpt iterate: range outside the address space');
     this.cur = addr;
     this.end = addr + len;

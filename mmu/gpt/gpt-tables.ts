@@ -66,6 +66,7 @@ import {
   uncoverRange,
   unlinkChild,
 } from './gpt-node.js';
+import { PAGE_SIZE } from '../addr.js';
 
 /**
  * Either way the region is populated (its nodes exist, its pages are counted). 'exhausted' says
@@ -75,7 +76,7 @@ import {
 export type PopulateResult = { kind: 'ok' } | { kind: 'exhausted'; unbacked: number };
 
 export function assertRange(gpa: number, len: number, what: string): void {
-  assert(gpa % 4096 === 0 && len % 4096 === 0, `${what}: range must be page-aligned`);
+  assert(gpa % PAGE_SIZE === 0 && len % PAGE_SIZE === 0, `${what}: range must be page-aligned`);
   assert(gpa >= 0 && len > 0 && gpa + len <= GPA_LIMIT, `${what}: range outside the guest-physical space`);
 }
 
@@ -216,7 +217,12 @@ export class GptTables {
     const leaf = this.findNode(from, LEAF_LEVEL);
     if (leaf === null || leaf.lostCount === 0) return null;
     this.lostScratch.fill(0);
-    const moved = takeLostDirty(leaf, levelIndex(LEAF_LEVEL, from), (to - from) / 4096, this.lostScratch);
+    const moved = takeLostDirty(
+      leaf,
+      levelIndex(LEAF_LEVEL, from),
+      (to - from) / PAGE_SIZE,
+      this.lostScratch,
+    );
     this.lostDirtyPages -= moved;
     return moved > 0 ? this.lostScratch : null;
   }
@@ -231,7 +237,7 @@ export class GptTables {
       const leaf = this.findNode(at, LEAF_LEVEL);
       if (leaf === null) continue;
       const first = levelIndex(LEAF_LEVEL, at);
-      const count = (this.chunkEnd(at, end) - at) / 4096;
+      const count = (this.chunkEnd(at, end) - at) / PAGE_SIZE;
       for (let i = first; i < first + count; i++)
         assert(!isCovered(leaf, i), 'gpt: populating an entry that is already populated');
     }
@@ -241,7 +247,7 @@ export class GptTables {
       const stop = this.chunkEnd(at, end);
       const leaf = this.ensurePath(at, pinned);
       if (leaf.frame === NO_FRAME) unbacked++;
-      const count = (stop - at) / 4096;
+      const count = (stop - at) / PAGE_SIZE;
       coverRange(leaf, levelIndex(LEAF_LEVEL, at), count);
       this.adjustRefs(leaf, count);
       at = stop;
@@ -290,7 +296,7 @@ export class GptTables {
       const leaf = this.findNode(at, LEAF_LEVEL);
       assert(leaf !== null, 'gpt: vacating a region that is not populated');
       const first = levelIndex(LEAF_LEVEL, at);
-      const count = (this.chunkEnd(at, end) - at) / 4096;
+      const count = (this.chunkEnd(at, end) - at) / PAGE_SIZE;
       for (let i = first; i < first + count; i++)
         assert(isCovered(leaf, i), 'gpt: vacating an entry that is not populated');
       if (leaf.frame !== NO_FRAME) this.assertNoLeaves(leaf.frame, first, count);
@@ -298,7 +304,7 @@ export class GptTables {
     for (let at = gpa; at < end; at = this.chunkEnd(at, end)) {
       const leaf = this.findNode(at, LEAF_LEVEL)!;
       const first = levelIndex(LEAF_LEVEL, at);
-      const count = (this.chunkEnd(at, end) - at) / 4096;
+      const count = (this.chunkEnd(at, end) - at) / PAGE_SIZE;
       this.lostDirtyPages -= takeLostDirty(leaf, first, count, null); // the region is gone
       uncoverRange(leaf, first, count);
       if (this.adjustRefs(leaf, -count) === 0) this.release(leaf);

@@ -61,6 +61,7 @@ import { harvestDirty } from './gpt-harvest.js';
 import { NO_ENTRY, describeWalk, leafSlot, translate, walk, walkAdvance } from './gpt-walk.js';
 import type { TranslatedLeaf } from './gpt-walk.js';
 import type { WalkPath, WalkStep } from './gpt-walk.js';
+import { PAGE_SIZE, pageAlignDown } from '../addr.js';
 
 /** Outcome of mapAt. */
 export type MapStatus =
@@ -175,7 +176,7 @@ export class Gpt implements TableOwner {
     const f = this.format;
     if (!f.isPresent(lo, hi)) return null;
     return {
-      gpa: (gpa - (gpa % 4096)) as Gpa,
+      gpa: pageAlignDown(gpa),
       pte,
       frame: f.frameOf(lo, hi),
       prot: f.protOf(lo, hi),
@@ -216,13 +217,13 @@ export class Gpt implements TableOwner {
 
   /** Map the page at gpa to `frame`. Refuses (assert) to replace a present entry for another frame. */
   mapAt(gpa: Gpa, frame: Hfn, prot: Prot, mt: MemType): MapStatus {
-    assert(gpa % 4096 === 0 && gpa >= 0 && gpa < GPA_LIMIT, 'gpt mapAt: gpa must be a page address');
+    assert(gpa % PAGE_SIZE === 0 && gpa >= 0 && gpa < GPA_LIMIT, 'gpt mapAt: gpa must be a page address');
     assert(prot !== 0, 'gpt mapAt: a leaf needs some right');
     let pte: number = leafSlot(this.u32, this.format, this.tables.root.frame, gpa);
     if (pte === NO_ENTRY) {
       const leaf = this.tables.backedLeafNode(gpa);
       if (typeof leaf === 'string') return leaf;
-      pte = entryAddr(leaf.frame, (gpa / 4096) & (ENTRIES_PER_TABLE - 1));
+      pte = entryAddr(leaf.frame, (gpa / PAGE_SIZE) & (ENTRIES_PER_TABLE - 1));
     }
     const node = this.tables.nodeOfFrame(pte >>> 12)!;
     if (!isCovered(node, indexOfPte(pte))) return 'unpopulated';
@@ -291,7 +292,7 @@ export class Gpt implements TableOwner {
       node !== undefined && node.level === LEAF_LEVEL,
       'gpt: PTE location is not in one of our leaf tables',
     );
-    return (node.base + indexOfPte(pte) * 4096) as Gpa;
+    return (node.base + indexOfPte(pte) * PAGE_SIZE) as Gpa;
   }
 
   /* ---- Accessed and Dirty ---- */
@@ -373,9 +374,9 @@ export class Gpt implements TableOwner {
     assert(this.presentAt(pte), 'gpt clearLeafEntry: leaf not present');
     const node = this.tables.nodeOfFrame(pte >>> 12);
     assert(node !== undefined && node.level === LEAF_LEVEL, 'gpt clearLeafEntry: not one of our leaf tables');
-    const gpa = (node.base + indexOfPte(pte) * 4096) as Gpa;
+    const gpa = (node.base + indexOfPte(pte) * PAGE_SIZE) as Gpa;
     if (this.clearLeafAt(pte, gpa)) this.tables.noteLostDirty(node, indexOfPte(pte));
-    this.onInvalidate?.(gpa, 4096);
+    this.onInvalidate?.(gpa, PAGE_SIZE);
   }
 
   stealLeafTable(table: Hfn): number {
@@ -385,7 +386,7 @@ export class Gpt implements TableOwner {
     for (let i = 0; i < ENTRIES_PER_TABLE; i++) {
       const pte = entryAddr(table, i);
       if (!this.presentAt(pte)) continue;
-      if (this.clearLeafAt(pte, node.base + i * 4096)) this.tables.noteLostDirty(node, i);
+      if (this.clearLeafAt(pte, node.base + i * PAGE_SIZE)) this.tables.noteLostDirty(node, i);
       cleared++;
     }
     this.tables.unback(node);

@@ -18,7 +18,7 @@
  * GPT covers are not its concern: the walk simply finds no entry.
  */
 
-import { hpa, type Gpa } from '../addr.js';
+import { PAGE_SIZE, hpa, type Gpa } from '../addr.js';
 import type { EntryFormat } from '../gpt/entry-format.js';
 import { NO_ENTRY, newWalkPath, walk } from '../gpt/gpt-walk.js';
 import { accessProt, type AccessKind } from '../prot.js';
@@ -54,7 +54,7 @@ export function gptNestedWalker(gpt: GptView): NestedWalker {
       if ((fmt.protOf(leaf.lo, leaf.hi) & accessProt(access)) === 0) {
         return { steps, fault: { reason: 'rights', level: 1 } };
       }
-      return { steps, hpa: hpa(fmt.frameOf(leaf.lo, leaf.hi) * 4096 + (gpa % 4096)) };
+      return { steps, hpa: hpa(fmt.frameOf(leaf.lo, leaf.hi) * PAGE_SIZE + (gpa % PAGE_SIZE)) };
     },
   };
 }

@@ -7,7 +7,7 @@
  * decodeGuestEntry to its decoder. Nothing here has state of its own.
  */
 
-import { gpa as toGpa, type Gva } from '../addr.js';
+import { PAGE_SIZE, gpa as toGpa, type Gva } from '../addr.js';
 import type { AccessKind, Prot } from '../prot.js';
 import { PROT_ALL } from '../prot.js';
 import type { GuestPhysAccess } from './guest-phys.js';
@@ -40,7 +40,16 @@ export function walkGuest(
 
 function identity(gva: Gva): WalkResult {
   const prot: Prot = PROT_ALL;
-  return { kind: 'ok', gva, gpa: toGpa(gva), level: 0, pageSize: 4096, leaf: toGpa(0), prot, tlbProt: prot };
+  return {
+    kind: 'ok',
+    gva,
+    gpa: toGpa(gva),
+    level: 0,
+    pageSize: PAGE_SIZE,
+    leaf: toGpa(0),
+    prot,
+    tlbProt: prot,
+  };
 }
 
 /** Named bits of one guest entry at `level`, in the architecture's own format. */

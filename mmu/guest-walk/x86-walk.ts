@@ -32,7 +32,7 @@
  * which a double can hold only to 4 KiB precision, enough for the page but not the offset).
  */
 
-import { gpa as toGpa, type Gva } from '../addr.js';
+import { pageAlignDown, gpa as toGpa, type Gva } from '../addr.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, accessProt, type AccessKind, type Prot } from '../prot.js';
 import { newWord64, type GuestPhysAccess } from './guest-phys.js';
 import {
@@ -134,7 +134,7 @@ export function walkX86(
   const va = x86Canonical48(gva);
   if (va < 0) return x86Fault(cfg, gva, 4, 'address-range', access, user);
   const e = scratch;
-  let table = cfg.cr3 - (cfg.cr3 % 4096);
+  let table = pageAlignDown(cfg.cr3);
   let rw = 1;
   let us = 1;
   let xd = 0;

@@ -25,6 +25,7 @@ import { PTES_PER_FRAME } from './installed-entries.js';
 import type { Pmap } from './pmap.js';
 import { HEAD_TABLE } from './pv-head.js';
 import { NO_OWNER } from './table-owner.js';
+import { PAGE_SIZE } from '../addr.js';
 
 export function checkPmap(p: Pmap, frames?: FrameAllocator): void {
   const { mem, heads, desc, entries, ledger, pool } = p;
@@ -92,7 +93,7 @@ function checkTableFrame(p: Pmap, t: Hfn): void {
   const w0 = t * (PTES_PER_FRAME * 2);
   for (let i = 0; i < PTES_PER_FRAME; i++) {
     const nonzero = (mem.u32[w0 + 2 * i] | mem.u32[w0 + 2 * i + 1]) !== 0;
-    const pte = t * 4096 + i * 8;
+    const pte = t * PAGE_SIZE + i * 8;
     const installed =
       (entries.leafBits[pte >>> 8] & (1 << ((pte >>> 3) & 31))) !== 0 ||
       (entries.ptrBits[pte >>> 8] & (1 << ((pte >>> 3) & 31))) !== 0;

@@ -37,7 +37,7 @@
  */
 
 import type { Gpa, Gva } from '../addr.js';
-import { PAGE_SIZE, gpa as toGpa } from '../addr.js';
+import { pageAlignDown } from '../addr.js';
 import { assert } from '../checks.js';
 import type { EventSink, MmuEvent } from '../events.js';
 import type { AccessKind, Prot } from '../prot.js';
@@ -208,7 +208,7 @@ export class VmClient implements GatedClient {
     if (!this.activate()) return { kind: 'orphaned' };
     try {
       const space = this.space!;
-      const page = toGpa(gpa - (gpa % PAGE_SIZE));
+      const page = pageAlignDown(gpa);
       const r = space.lookupMap(page, prot);
       if (r.kind !== 'mapped') return r;
       const h = new PageHold(this, page, r.hfn, prot, space.mem.frameBytes(r.hfn), opts.deferDirty ?? false);

@@ -30,7 +30,7 @@
  */
 
 import type { Gpa, Gva, Hfn, Hpa } from '../addr.js';
-import { PAGE_SIZE, gpa as toGpa, hex } from '../addr.js';
+import { pageAlignDown, PAGE_SIZE, gpa as toGpa, hex } from '../addr.js';
 import { assert, fullChecks } from '../checks.js';
 import type { EventSink, MmuEvent } from '../events.js';
 import { nullSink } from '../events.js';
@@ -248,7 +248,7 @@ export class Vmspace {
    */
   fault(gpa: Gpa, access: AccessKind, client = 0, gva?: Gva): FaultResult {
     this.assertAlive();
-    const page = toGpa(gpa - (gpa % PAGE_SIZE));
+    const page = pageAlignDown(gpa);
     const r = this.lookupMap(page, accessProt(access));
     this.counters.faultsByAccess[access]++;
     this.counters.faultsByResult[r.kind]++;

@@ -160,7 +160,7 @@ describe.each([
     // end, so that the read pass has not begun
     const last = BUFFER[arch] + (PAGES - 1) * PAGE_SIZE;
     sliceUntil(l, (s) => s.memory.states[bufferPage(arch, PAGES - 16)] !== PAGE_NOT_PRESENT);
-    while (l.machine.frameOf(last) === null) expect(l.session.step().ok).toBe(true);
+    while (l.machine.frameOf(gpa(last)) === null) expect(l.session.step().ok).toBe(true);
     const before = l.session.snapshot();
     expect(before.run.state).toBe('paused');
     const frame = l.machine.frameOf(target);
@@ -242,7 +242,7 @@ describe('arm64 paging (the guest pages on top of stage-2)', () => {
     expect(refs.filter((r) => r.space === 'nested').length).toBe(5 * 4);
     const data = refs[refs.length - 1];
     expect(data).toMatchObject({ space: 'data', gpa: pc - (pc % PAGE_SIZE) + (pc % PAGE_SIZE) });
-    expect(data.hpa).toBe(l.machine.frameOf(pc)! * PAGE_SIZE + (pc % PAGE_SIZE));
+    expect(data.hpa).toBe(l.machine.frameOf(gpa(pc))! * PAGE_SIZE + (pc % PAGE_SIZE));
     // the disassembly is read through the guest's own tables: the PC line is the real instruction
     const line = s.cpu.disasm.find((d) => d.isPc)!;
     expect(line.addr).toBe(pc);

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Arch } from '../../../emulator/arch.js';
 import type { MachineEvent } from '../../../emulator/events.js';
 import type { Machine } from '../../../emulator/machine.js';
-import { PAGE_SIZE } from '../../../mmu/addr.js';
+import { PAGE_SIZE, gpa } from '../../../mmu/addr.js';
 import { EventLog } from '../../../mmu/events.js';
 import {
   ARCHES,
@@ -79,8 +79,8 @@ describe.each(ARCHES.flatMap((a) => FORMATS.map((f) => [a, f] as const)))(
 
       const present = [...Array(1024).keys()]
         .map((p) => region + p * PAGE_SIZE)
-        .find((g) => m.frameOf(g) !== null)!;
-      const frame = m.frameOf(present)!;
+        .find((g) => m.frameOf(gpa(g)) !== null)!;
+      const frame = m.frameOf(gpa(present))!;
       expect(m.disconnectFrame(frame)).toBe(1);
       step('disconnect of a mapped frame', true);
       expect(m.disconnectFrame(frame)).toBe(0);
@@ -90,14 +90,14 @@ describe.each(ARCHES.flatMap((a) => FORMATS.map((f) => [a, f] as const)))(
       step('a slice of faults and fills', false);
       // the last MiB of guest RAM (15 MiB) is never touched by the guest
       const untouched = ramBase(arch) + 15 * 1024 * 1024;
-      expect(m.unmapRegion(untouched)).toBe(true);
+      expect(m.unmapRegion(gpa(untouched))).toBe(true);
       step('unmap of a region with nothing present', false);
-      expect(m.remapRegion(untouched)).toBe(true);
-      expect(m.remapRegion(untouched)).toBe(false);
+      expect(m.remapRegion(gpa(untouched))).toBe(true);
+      expect(m.remapRegion(gpa(untouched))).toBe(false);
       step('remap', false);
-      expect(m.unmapRegion(region)).toBe(true);
+      expect(m.unmapRegion(gpa(region))).toBe(true);
       step('unmap of a region with present pages', true);
-      expect(m.remapRegion(region)).toBe(true);
+      expect(m.remapRegion(gpa(region))).toBe(true);
       step('remap', false);
 
       expect(m.setDirtyTracking(false)).toBe(false);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MachineEvent } from '../../../emulator/events.js';
 import type { GuestImage } from '../../../emulator/image.js';
 import type { MachineOptions } from '../../../emulator/machine.js';
-import { PAGE_SIZE } from '../../../mmu/addr.js';
+import { PAGE_SIZE, gpa } from '../../../mmu/addr.js';
 import { EventLog } from '../../../mmu/events.js';
 import {
   ARCHES,
@@ -54,7 +54,7 @@ describe.each(ARCHES.flatMap((a) => FORMATS.map((f) => [a, f] as const)))(
         m.harvestDirty();
         if (i % 7 === 3) m.resetAccessed();
         if (i === 20) {
-          const f = m.frameOf(m.vm!.opts.ramBase + 0x40_0000 + 5 * PAGE_SIZE);
+          const f = m.frameOf(gpa(m.vm!.opts.ramBase + 0x40_0000 + 5 * PAGE_SIZE));
           if (f !== null) m.disconnectFrame(f);
         }
       };

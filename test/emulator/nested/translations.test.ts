@@ -96,10 +96,10 @@ describe.each(cases)('%s guest on %s tables', (arch, format) => {
     const baseFaults = base.stats()!.faults;
 
     const m = machine(img, { format, sliceInsns: 50 });
-    runUntil(m, () => m.frameOf(BUFFER[arch]) !== null, 'the first buffer page was written');
-    const frame = m.frameOf(BUFFER[arch])!;
+    runUntil(m, () => m.frameOf(gpa(BUFFER[arch])) !== null, 'the first buffer page was written');
+    const frame = m.frameOf(gpa(BUFFER[arch]))!;
     expect(m.disconnectFrame(frame)).toBe(1);
-    expect(m.frameOf(BUFFER[arch])).toBeNull();
+    expect(m.frameOf(gpa(BUFFER[arch]))).toBeNull();
     const stop = m.run();
     expect(m.console).toBe(expectedConsole(sample));
     expect(stop.code).toBe(sample.exitStatus);
@@ -108,14 +108,14 @@ describe.each(cases)('%s guest on %s tables', (arch, format) => {
     expect(faults.total).toBe(baseFaults.total + 1);
     expect(faults.read).toBe(baseFaults.read + 1);
     // the page came back on the same frame (the object's), with its contents
-    expect(m.frameOf(BUFFER[arch])).toBe(frame);
+    expect(m.frameOf(gpa(BUFFER[arch]))).toBe(frame);
   });
 
   /* Unmap memtouch's buffer region once `ready` holds; the guest must stop at its next touch of it. */
   function unmapAndExpectStop(m: Machine, ready: () => boolean, what: string): number {
     runUntil(m, ready, what);
-    expect(m.unmapRegion(BUFFER[arch])).toBe(true);
-    expect(m.frameOf(BUFFER[arch])).toBeNull();
+    expect(m.unmapRegion(gpa(BUFFER[arch]))).toBe(true);
+    expect(m.frameOf(gpa(BUFFER[arch]))).toBeNull();
     const stop = m.run();
     expect(stop.reason).toBe('fault');
     expect(stop.code).toBe(EXIT_FAULT);
@@ -132,23 +132,27 @@ describe.each(cases)('%s guest on %s tables', (arch, format) => {
 
   it('(iii) a RAM region unmapped mid-run stops the guest at its next touch (a fresh page)', async () => {
     const m = machine(await loadSample(memtouch(arch)), { format, sliceInsns: 50 });
-    unmapAndExpectStop(m, () => m.frameOf(BUFFER[arch]) !== null, 'the first buffer page was written');
+    unmapAndExpectStop(m, () => m.frameOf(gpa(BUFFER[arch])) !== null, 'the first buffer page was written');
   });
 
   it("(iii) ... and at its next touch of a page it used before (cached in Unicorn's TLB)", async () => {
     const m = machine(await loadSample(memtouch(arch)), { format, sliceInsns: 50 });
     const last = BUFFER[arch] + 255 * PAGE_SIZE;
     // after the write pass: the read pass goes back over pages the guest has just written
-    const addr = unmapAndExpectStop(m, () => m.frameOf(last) !== null, 'the write pass ended');
+    const addr = unmapAndExpectStop(m, () => m.frameOf(gpa(last)) !== null, 'the write pass ended');
     expect(addr).toBeLessThan(last);
   });
 
   it('(iii) an unmapped region mapped back keeps its contents and the guest completes', async () => {
     const sample = memtouch(arch);
     const m = machine(await loadSample(sample), { format, sliceInsns: 50 });
-    runUntil(m, () => m.frameOf(BUFFER[arch] + 4 * PAGE_SIZE) !== null, 'five buffer pages were written');
-    expect(m.unmapRegion(BUFFER[arch])).toBe(true);
-    expect(m.remapRegion(BUFFER[arch])).toBe(true);
+    runUntil(
+      m,
+      () => m.frameOf(gpa(BUFFER[arch] + 4 * PAGE_SIZE)) !== null,
+      'five buffer pages were written',
+    );
+    expect(m.unmapRegion(gpa(BUFFER[arch]))).toBe(true);
+    expect(m.remapRegion(gpa(BUFFER[arch]))).toBe(true);
     const stop = m.run();
     expect(m.console).toBe(expectedConsole(sample));
     expect(stop.code).toBe(sample.exitStatus);
