@@ -21,7 +21,7 @@
  */
 import type { Arch } from '../../emulator/arch.js';
 import type { Gpa, Gva } from '../../mmu/addr.js';
-import { gpa as toGpa, PAGE_SIZE } from '../../mmu/addr.js';
+import { gpa as toGpa, pageAlignDown } from '../../mmu/addr.js';
 import type { TuiCollector } from './collector.js';
 import type {
   ActionOutcome,
@@ -240,7 +240,7 @@ export class SessionCore implements TuiSession {
   }
 
   select(page: Gpa, gvaOfInterest?: Gva | null): void {
-    this.selected = toGpa(page - (page % PAGE_SIZE));
+    this.selected = toGpa(pageAlignDown(page));
     if (gvaOfInterest !== undefined) this.selectedGva = gvaOfInterest;
     this.version++;
   }

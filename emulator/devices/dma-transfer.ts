@@ -38,7 +38,7 @@
  * is taken only for a piece that is then written (so exactly the pages written are marked dirty);
  * `done` counts the bytes moved (or read, for sum), in order from the start.
  */
-import { PAGE_SIZE, gpa as toGpa } from '../../mmu/addr.js';
+import { PAGE_SIZE, gpa as toGpa, pageAlignDown, pageOffset } from '../../mmu/addr.js';
 import { PROT_READ, PROT_WRITE } from '../../mmu/prot.js';
 import type { PageHold } from '../../mmu/vm/page-hold.js';
 import type { DeviceHost } from './device.js';
@@ -71,8 +71,6 @@ export interface DmaOutcome {
   /** Guest-physical page that stopped the transfer (when error !== null). */
   readonly faultGpa: number;
 }
-
-const pageOf = (a: number): number => a - (a % PAGE_SIZE);
 
 /* The holds of one transfer, linked as one chain in the order taken. */
 class HoldChain {
@@ -132,21 +130,21 @@ export function transfer(host: DeviceHost, req: DmaRequest): DmaOutcome {
       const s = req.src + done;
       const d = req.dst + done;
       let n = req.len - done;
-      if (reads) n = Math.min(n, PAGE_SIZE - (s % PAGE_SIZE));
-      if (writes) n = Math.min(n, PAGE_SIZE - (d % PAGE_SIZE));
-      if (reads && (src === null || src.gpa !== pageOf(s))) {
-        const h = holdPage(host, pageOf(s), false, false);
+      if (reads) n = Math.min(n, PAGE_SIZE - pageOffset(s));
+      if (writes) n = Math.min(n, PAGE_SIZE - pageOffset(d));
+      if (reads && (src === null || src.gpa !== pageAlignDown(s))) {
+        const h = holdPage(host, pageAlignDown(s), false, false);
         if (typeof h === 'string') {
-          [error, faultGpa] = [h, pageOf(s)];
+          [error, faultGpa] = [h, pageAlignDown(s)];
           break;
         }
         chain.add(h);
         src = h;
       }
-      if (writes && (dst === null || dst.gpa !== pageOf(d))) {
-        const h = holdPage(host, pageOf(d), true, defer);
+      if (writes && (dst === null || dst.gpa !== pageAlignDown(d))) {
+        const h = holdPage(host, pageAlignDown(d), true, defer);
         if (typeof h === 'string') {
-          [error, faultGpa] = [h, pageOf(d)];
+          [error, faultGpa] = [h, pageAlignDown(d)];
           break;
         }
         chain.add(h);
