@@ -1,0 +1,71 @@
+/*
+ * The Machine's engine: one Unicorn opened over host RAM and wired to the Machine's hooks.
+ *
+ *   mode      virtual-TLB (Unicorn never translates a guest address itself: every miss of its
+ *             software TLB calls the fill hook) with the `until` address switched off
+ *             (useNoExits: otherwise pc 0, x86-64 RAM's first byte, would end every slice
+ *             before its first instruction);
+ *   memory    host RAM mapped once at host-physical 0 (uc_mem_map_ptr, no copy), and one MMIO
+ *             aperture per device window above it;
+ *   hooks     the TLB fill, each device's MMIO read and write, and the vCPU's own hooks (port
+ *             I/O, exceptions), then the vCPU reset to the image's entry.
+ *
+ * Device accesses made from the middle of an instruction run through `inside`, so the Machine
+ * knows a stop requested there lands after the instruction (see instructionsLastRun).
+ * Invariant: a failure while wiring closes the engine it opened, so no engine is left behind.
+ */
+import { PROT_ALL } from '../mmu/prot.js';
+import type { Arch } from './arch.js';
+import type { DeviceBus } from './device-bus.js';
+import type { DeviceHost } from './devices/device.js';
+import type { HostRam } from './machine-memory.js';
+import type { DeviceWindow } from './translator.js';
+import { UC_TLB_VIRTUAL } from './unicorn/constants.js';
+import { Unicorn, type TlbFillHook } from './unicorn/unicorn.js';
+import type { VcpuArch, VcpuHost } from './vcpu.js';
+
+export interface EngineWiring {
+  readonly arch: Arch;
+  readonly ram: HostRam;
+  readonly windows: readonly DeviceWindow[];
+  readonly bus: DeviceBus;
+  readonly vcpu: VcpuArch;
+  readonly deviceHost: DeviceHost;
+  readonly fill: TlbFillHook;
+  readonly inside: <T>(fn: () => T) => T;
+  /** An aligned 32-bit guest-virtual read for the vCPU's own decoding (semihosting, hvc). */
+  readonly fetchWord: (va: number) => number | null;
+  readonly entry: number;
+  readonly stackTop: number;
+}
+
+export function openEngine(w: EngineWiring): Unicorn {
+  const uc = Unicorn.open(w.arch);
+  try {
+    uc.setTlbMode(UC_TLB_VIRTUAL);
+    uc.useNoExits();
+    uc.mapPtr(0, w.ram.buffer, PROT_ALL, w.ram.bytes);
+    w.windows.forEach((win, i) => {
+      const dev = w.bus.mmio[i];
+      uc.mmioMap(
+        win.hpa,
+        win.size,
+        (off, size) => w.inside(() => dev.read(off, size)),
+        (off, size, v) => w.inside(() => dev.write(off, size, v)),
+      );
+    });
+    uc.hookTlbFill(w.fill);
+    const vcpuHost: VcpuHost = {
+      ...w.deviceHost,
+      portRead: (port, size) => w.inside(() => w.bus.portRead(port, size)),
+      portWrite: (port, size, value) => w.inside(() => w.bus.portWrite(port, size, value)),
+      fetchWord: w.fetchWord,
+    };
+    w.vcpu.install(uc, vcpuHost);
+    w.vcpu.reset(uc, w.entry, w.stackTop);
+    return uc;
+  } catch (e) {
+    uc.close();
+    throw e;
+  }
+}

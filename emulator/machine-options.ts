@@ -1,0 +1,56 @@
+/*
+ * What a Machine is built from: the options a caller gives, and what a translator factory is told
+ * about the layout. A caller that passes `translator` or `hostMemory` gets a Machine without the
+ * nested layer (machine-memory.ts); everything else has a default stated here.
+ */
+import { hpa, type Gpa } from '../mmu/addr.js';
+import type { EventSink } from '../mmu/events.js';
+import type { FormatName } from '../mmu/gpt/entry-format.js';
+import type { Arch } from './arch.js';
+import type { MachineEvent } from './events.js';
+import { FixedOffsetTranslator, type DeviceWindow, type Translator } from './translator.js';
+
+export interface MachineOptions {
+  /** Guest RAM in bytes (a multiple of 4 KiB). */
+  readonly memBytes: number;
+  /** Stop with 'limit' after exactly this many instructions. */
+  readonly maxInsns?: number;
+  /** Stop with 'timeout' once slices have run this long, in wall-clock ms (checked between slices). */
+  readonly timeoutMs?: number;
+  /** Instruction budget of one slice (default 2,000,000). */
+  readonly sliceInsns?: number;
+  /** Called with each piece of console output as the guest produces it. */
+  readonly onConsole?: (text: string) => void;
+  /** Host RAM to use instead of the nested layer's (given, the Machine has no nested layer). */
+  readonly hostMemory?: ArrayBuffer;
+  /** Bytes of hostMemory to map (default: all of it). */
+  readonly hostBytes?: number;
+  /**
+   * Build the Translator the fill hook asks. Given, it replaces the nested paging layer (tests
+   * use fixedOffsetTranslator: guest RAM at host-physical 0).
+   */
+  readonly translator?: (ctx: TranslatorContext) => Translator;
+  /** Nested paging entry format (default: ept on x86-64, s2 on arm64). */
+  readonly format?: FormatName;
+  /** Dirty tracking in the nested tables (default on). */
+  readonly dirtyTracking?: boolean;
+  /** Where the event stream goes (DESIGN §6): trace writer, TUI, summary counters. */
+  readonly sink?: EventSink<MachineEvent>;
+}
+
+/** What a translator factory needs to know about the machine's layout. */
+export interface TranslatorContext {
+  readonly arch: Arch;
+  /** Guest-physical base and size of guest RAM. */
+  readonly ramBase: Gpa;
+  readonly memBytes: number;
+  /** Bytes of host RAM mapped at host-physical 0. */
+  readonly hostBytes: number;
+  /** The device pages and their MMIO apertures above host RAM. */
+  readonly windows: readonly DeviceWindow[];
+}
+
+export const fixedOffsetTranslator = (ctx: TranslatorContext): Translator =>
+  new FixedOffsetTranslator(ctx.ramBase, ctx.memBytes, hpa(0), ctx.windows);
+
+export const DEFAULT_SLICE_INSNS = 2_000_000;
