@@ -20,7 +20,8 @@ import { UsageError } from '../errors.js';
 import { parseAddress, parseCount } from '../parse.js';
 import { TraceWriter } from '../trace-writer.js';
 import { nestedWalk, twoDimWalk, walkReport, walkText } from '../walk-report.js';
-import { handle, type CommandFactory } from './handle.js';
+import type { CliContext } from '../context.js';
+import { handle, type Args, type CommandFactory } from './handle.js';
 
 interface WalkArgs extends ExecArgs {
   address: number;
@@ -33,61 +34,71 @@ interface WalkArgs extends ExecArgs {
 export const walkCommand: CommandFactory = (ctx) => ({
   command: 'walk <guest> <address>',
   describe: 'run a guest, then show the nested (or two-dimensional) walk of an address',
-  builder: (y: Argv) =>
-    withExecOptions(y)
-      .positional('address', {
-        describe: 'guest-physical address (guest-virtual with --virtual)',
-        type: 'string',
-        coerce: (v: unknown) => parseAddress('address', v),
-      })
-      .option('virtual', {
-        type: 'boolean',
-        default: false,
-        describe: 'walk a guest-virtual address in two dimensions',
-      })
-      .option('json', {
-        type: 'boolean',
-        default: false,
-        describe: 'print the walk as one JSON object (stop, then every entry read) instead',
-      })
-      .option('trace', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'write every event of the run to FILE as JSON lines',
-      })
-      .check((a) => {
-        if (a['at-insns'] !== undefined && a['max-insns'] !== undefined)
-          throw new UsageError('--at-insns and --max-insns both say where to stop: give one');
-        return true;
-      })
-      .option('at-insns', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'stop the guest after this many instructions and walk then (default: run to the end)',
-        coerce: (v: unknown) => parseCount('at-insns', v),
-      })
-      .example('$0 walk guests/x86_64/memtouch.s 0x200000', 'where the first touched page landed')
-      .example('$0 walk guests/x86_64/paging.s 0x7f0000000000 --virtual', 'all 24 references of a 2-D walk'),
-  handler: handle<WalkArgs>(async (args) => {
-    const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
-    const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
-    try {
-      const machine = new Machine(image, {
-        ...machineOptions(args),
-        maxInsns: args['at-insns'] ?? args['max-insns'],
-        sink: trace,
-      });
-      try {
-        trace?.open(); // only now, with every option accepted
-        const stop = machine.run();
-        const walk = args.virtual ? twoDimWalk(machine, args.address) : nestedWalk(machine, args.address);
-        const report = walkReport(machine, image.origin, stop, walk);
-        ctx.stdout.write(args.json ? JSON.stringify(report) + '\n' : walkText(report));
-      } finally {
-        machine.close();
-      }
-    } finally {
-      trace?.close();
-    }
-  }),
+  builder: walkOptions,
+  handler: handle<WalkArgs>((args) => runAndWalk(ctx, args)),
 });
+
+/* run's options, the address and walk's own options, and every check on them. */
+function walkOptions(y: Argv) {
+  return withExecOptions(y)
+    .positional('address', {
+      describe: 'guest-physical address (guest-virtual with --virtual)',
+      type: 'string',
+      coerce: (v: unknown) => parseAddress('address', v),
+    })
+    .option('virtual', {
+      type: 'boolean',
+      default: false,
+      describe: 'walk a guest-virtual address in two dimensions',
+    })
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      describe: 'print the walk as one JSON object (stop, then every entry read) instead',
+    })
+    .option('trace', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'write every event of the run to FILE as JSON lines',
+    })
+    .check(oneStopPoint)
+    .option('at-insns', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'stop the guest after this many instructions and walk then (default: run to the end)',
+      coerce: (v: unknown) => parseCount('at-insns', v),
+    })
+    .example('$0 walk guests/x86_64/memtouch.s 0x200000', 'where the first touched page landed')
+    .example('$0 walk guests/x86_64/paging.s 0x7f0000000000 --virtual', 'all 24 references of a 2-D walk');
+}
+
+/* --at-insns and --max-insns are two ways to say where the run stops: at most one is given. */
+function oneStopPoint(a: Record<string, unknown>): true {
+  if (a['at-insns'] !== undefined && a['max-insns'] !== undefined)
+    throw new UsageError('--at-insns and --max-insns both say where to stop: give one');
+  return true;
+}
+
+/* Run the guest to its stop (writing the trace, if asked), then walk the address and print the walk. */
+async function runAndWalk(ctx: CliContext, args: Args<WalkArgs>): Promise<void> {
+  const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
+  const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
+  try {
+    const machine = new Machine(image, {
+      ...machineOptions(args),
+      maxInsns: args['at-insns'] ?? args['max-insns'],
+      sink: trace,
+    });
+    try {
+      trace?.open(); // only now, with every option accepted
+      const stop = machine.run();
+      const walk = args.virtual ? twoDimWalk(machine, args.address) : nestedWalk(machine, args.address);
+      const report = walkReport(machine, image.origin, stop, walk);
+      ctx.stdout.write(args.json ? JSON.stringify(report) + '\n' : walkText(report));
+    } finally {
+      machine.close();
+    }
+  } finally {
+    trace?.close();
+  }
+}

@@ -34,13 +34,14 @@
  * 0b0010LL access flag, 0b0011LL permission, with LL = level.
  */
 
-import { gpa as toGpa, type Gva } from '../addr.js';
+import { gpa as toGpa, type Gpa, type Gva } from '../addr.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, accessProt, type AccessKind, type Prot } from '../prot.js';
 import { newWord64, type GuestPhysAccess, type Word64 } from './guest-phys.js';
 import {
   missAt,
   type GuestFault,
   type GuestFaultReason,
+  type WalkOk,
   type WalkOptions,
   type WalkResult,
 } from './walk-result.js';
@@ -188,15 +189,13 @@ export function walkArm64(
   const dry = opts?.dryRun === true;
   const onEntry = opts?.onEntry;
   const region = selectRegion(cfg, gva);
-  if (region < 0) return a64Fault(gva, 0, 'address-range', access, user);
+  const refused = regionRefusal(cfg, region);
+  if (refused !== null) return a64Fault(gva, 0, refused, access, user);
   const one = region === 1;
   const ia = sel.ia;
   const va = sel.va;
-  if (one ? cfg.epd1 === true : cfg.epd0 === true) return a64Fault(gva, 0, 'not-present', access, user);
-  if ((one ? cfg.granule4k1 : cfg.granule4k0) === false) return a64Fault(gva, 0, 'unsupported', access, user);
   const hpd = one ? cfg.hpd1 === true : cfg.hpd0 === true;
   const paLimit = 2 ** (cfg.paBits ?? 48);
-  const hd = cfg.ha && cfg.hd;
   const start = startLevel(ia);
   const startEntries = 2 ** (ia - (12 + 9 * (3 - start)));
   const ttbr = one ? (cfg.ttbr1 as number) : cfg.ttbr0;
@@ -221,31 +220,46 @@ export function walkArm64(
       table = addr;
       continue;
     }
-    let nlo = lo;
-    if ((lo & A64_AF) === 0) {
-      if (!cfg.ha) return a64Fault(gva, level, 'access-flag', access, user);
-      nlo |= A64_AF;
-    }
-    if (hd && access === 'write' && (hi & A64_DBM_HI) !== 0) nlo &= ~A64_AP2;
+    const nlo = a64LeafUpdate(cfg, lo, hi, access);
+    if (nlo < 0) return a64Fault(gva, level, 'access-flag', access, user);
     const prot = a64Rights(cfg, (nlo >>> 6) & 3, hi, restrict, user);
     if ((prot & accessProt(access)) === 0) return a64Fault(gva, level, 'protection', access, user);
-    nlo >>>= 0;
     if (nlo !== lo && !dry) {
       const wmiss = mem.write32(entry, nlo);
       if (wmiss !== null) return missAt(gva, level, wmiss);
     }
-    return {
-      kind: 'ok',
-      gva,
-      gpa: toGpa(addr - (addr % size) + (va % size)),
-      level,
-      pageSize: size,
-      leaf: entry,
-      prot,
-      tlbProt: prot,
-    };
+    return a64Page(gva, toGpa(addr - (addr % size) + (va % size)), level, size, entry, prot);
   }
   throw new Error('unreachable: level 3 is always a page or a fault');
+}
+
+/* Why the selected region (selectRegion's answer) cannot be walked at all, or null when it can. */
+function regionRefusal(cfg: Arm64Stage1Config, region: -1 | 0 | 1): GuestFaultReason | null {
+  if (region < 0) return 'address-range';
+  const one = region === 1;
+  if (one ? cfg.epd1 === true : cfg.epd0 === true) return 'not-present';
+  if ((one ? cfg.granule4k1 : cfg.granule4k0) === false) return 'unsupported';
+  return null;
+}
+
+/*
+ * Steps 3 and 4 of the update order on a leaf's low word: the word as the hardware would leave it
+ * (AF set with HA; AP[2] cleared for a write to a DBM page with HA and HD), or -1 for an Access
+ * flag fault (AF clear, HA off).
+ */
+function a64LeafUpdate(cfg: Arm64Stage1Config, lo: number, hi: number, access: AccessKind): number {
+  let nlo = lo;
+  if ((lo & A64_AF) === 0) {
+    if (!cfg.ha) return -1;
+    nlo |= A64_AF;
+  }
+  if (cfg.ha && cfg.hd && access === 'write' && (hi & A64_DBM_HI) !== 0) nlo &= ~A64_AP2;
+  return nlo >>> 0;
+}
+
+/* The result for a page `leaf` grants: arm64 lets a TLB cache all of `prot` (see walk-result.ts). */
+function a64Page(gva: Gva, gpa: Gpa, level: number, size: number, leaf: Gpa, prot: Prot): WalkOk {
+  return { kind: 'ok', gva, gpa, level, pageSize: size, leaf, prot, tlbProt: prot };
 }
 
 function tableRestrictions(hi: number): number {

@@ -33,6 +33,7 @@ import {
   type EntryField,
   type GuestPhysAccess,
   type HostRam,
+  type NestedStep,
   type NestedWalker,
 } from './guest-phys.js';
 import { decodeGuestEntry, guestLevelName, walkGuest, type GuestPaging } from './guest-paging.js';
@@ -104,21 +105,7 @@ export function walkTwoDimensional(
 
   const pushNested = (gpa: Gpa, acc: AccessKind, purpose: NestedRef['purpose']) => {
     const w = nested.walk(gpa, acc);
-    for (const s of w.steps) {
-      const ref: MutableNested = {
-        index: refs.length,
-        dim: 'nested',
-        purpose,
-        guestLevel: null,
-        translating: gpa,
-        level: s.level,
-        pte: s.pte,
-        lo: s.lo >>> 0,
-        hi: s.hi >>> 0,
-        fields: s.fields ?? [],
-      };
-      refs.push(ref);
-    }
+    for (const s of w.steps) refs.push(nestedRef(refs.length, gpa, purpose, s));
     return w;
   };
   const attribute = (level: number) => {
@@ -152,6 +139,22 @@ export function walkTwoDimensional(
   if (guest.kind !== 'ok') return { gva, refs, guest };
   const w = pushNested(guest.gpa, access, 'final');
   return { gva, refs, guest, final: { gpa: guest.gpa, hpa: w.hpa, fault: w.fault } };
+}
+
+/* Reference number `index`: nested step `s` of the walk translating `gpa`, its guest level not yet known. */
+function nestedRef(index: number, gpa: Gpa, purpose: NestedRef['purpose'], s: NestedStep): MutableNested {
+  return {
+    index,
+    dim: 'nested',
+    purpose,
+    guestLevel: null,
+    translating: gpa,
+    level: s.level,
+    pte: s.pte,
+    lo: s.lo >>> 0,
+    hi: s.hi >>> 0,
+    fields: s.fields ?? [],
+  };
 }
 
 /** One line per reference, for traces and test messages. */

@@ -32,9 +32,9 @@
  * which a double can hold only to 4 KiB precision, enough for the page but not the offset).
  */
 
-import { pageAlignDown, gpa as toGpa, type Gva } from '../addr.js';
+import { pageAlignDown, gpa as toGpa, type Gpa, type Gva } from '../addr.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, accessProt, type AccessKind, type Prot } from '../prot.js';
-import { newWord64, type GuestPhysAccess } from './guest-phys.js';
+import { newWord64, type GuestPhysAccess, type NestedMiss } from './guest-phys.js';
 import {
   missAt,
   type GuestFault,
@@ -154,20 +154,16 @@ export function walkX86(
     us &= (lo & X86_US) >>> 2;
     if (cfg.nxe) xd |= hi >>> 31;
     if (!x86IsLeaf(lo, level)) {
-      if ((lo & X86_A) === 0 && !dry) {
-        const wmiss = mem.write32(entry, (lo | X86_A) >>> 0);
-        if (wmiss !== null) return missAt(gva, level, wmiss);
-      }
+      const wmiss = dry ? null : x86SetBits(mem, entry, lo, X86_A);
+      if (wmiss !== null) return missAt(gva, level, wmiss);
       table = x86EntryAddress(lo, hi);
       continue;
     }
     const prot = x86Rights(cfg, rw, us, xd, user);
     if ((prot & accessProt(access)) === 0) return x86Fault(cfg, gva, level, 'protection', access, user);
     const want = access === 'write' ? X86_A | X86_D : X86_A;
-    if ((lo & want) !== want && !dry) {
-      const wmiss = mem.write32(entry, (lo | want) >>> 0);
-      if (wmiss !== null) return missAt(gva, level, wmiss);
-    }
+    const wmiss = dry ? null : x86SetBits(mem, entry, lo, want);
+    if (wmiss !== null) return missAt(gva, level, wmiss);
     const dirty = (lo & X86_D) !== 0 || access === 'write';
     return {
       kind: 'ok',
@@ -181,6 +177,11 @@ export function walkX86(
     };
   }
   throw new Error('unreachable: level 1 is always a leaf');
+}
+
+/* Store `bits` into the entry whose low word is `lo`, unless all of them are set already. */
+function x86SetBits(mem: GuestPhysAccess, entry: Gpa, lo: number, bits: number): NestedMiss | null {
+  return (lo & bits) === bits ? null : mem.write32(entry, (lo | bits) >>> 0);
 }
 
 /* Rights at the requesting privilege from the combined R/W, U/S and XD of every level. */
