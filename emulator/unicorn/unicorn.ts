@@ -5,11 +5,12 @@
  * The class is a facade over the engine's pieces, each with its own invariants: the mapped
  * memory and what pins it (memory-map.ts), the hooks and their trampolines (hook-table.ts, which
  * also says how 64-bit callback arguments arrive), register access by name (registers.ts,
- * register-block.ts) and the engine instruction counter (insn-counter.ts). What holds here:
+ * register-block.ts) and the count of each run (run-count.ts, insn-counter.ts). What holds here:
  *
  *  - Lifetime. Nothing the engine may still call or touch is released before uc_close: close()
  *    closes the engine first and only then lets the hook table and memory map unregister their
- *    trampolines and unpin their buffers. After close() every method throws UnicornClosedError.
+ *    trampolines and unpin their buffers. A uc_* call asked for after close() is refused with
+ *    UnicornClosedError instead.
  *
  *  - No exception crosses into C (hook-table.ts); emuStart() rethrows the first error a hook
  *    threw during the run as a HookError.
@@ -19,9 +20,9 @@
  *    instruction) and is returned as a number for the caller to turn into a stop reason.
  *
  *  - Instruction counts. emuStart(count = N) runs at most N instructions and
- *    instructionsLastRun() says exactly how many began, from the engine's own counter
- *    (insn-counter.ts); if that counter cannot be located, a JS code hook counts instead (exact,
- *    slow; `fastCounting` tells which).
+ *    instructionsLastRun() says exactly how many began (run-count.ts): from the engine's own
+ *    counter, or, if that counter cannot be located, from a JS code hook (exact, slow;
+ *    `fastCounting` tells which).
  *
  *  - Native memory. An engine's memory goes back to the system at close(): the first open fixes
  *    glibc's mmap threshold (malloc-tuning.ts), without which every engine left half a MiB of
@@ -35,7 +36,7 @@
  * interrupt and port hooks, emuStart, emuStop, instructionsLastRun and budgetExhaustedLastRun.
  * The rest is called only from test/emulator/unicorn/: map, unmap, memRead, memWrite,
  * removeCache, flushTb, hookBlock, hookMemUnmapped, hookInsnInvalid, hookDel, fastCounting and
- * open's jsCounting option (hookCode is also the slow counter's own hook). They stay because
+ * open's jsCounting option (the code hook is also the slow counter's own, run-count.ts). They stay because
  * those tests use them to pin what nestvm relies on in the engine: that a mapped buffer is the
  * engine's memory (no copy) and stays pinned until its exact region is unmapped, that code,
  * block, unmapped-memory and invalid-instruction hooks fire where expected, that translated code
@@ -56,7 +57,6 @@ import {
   UC_MODE_ARM,
   ctlWrite,
 } from './constants.js';
-import { assert } from '../../mmu/checks.js';
 import type { EngineAccess } from './engine-access.js';
 import { UnicornClosedError, UnicornError } from './errors.js';
 import {
@@ -76,6 +76,7 @@ import { library, type LoadedLibrary, type UcApi } from './library.js';
 import { MemoryMap, type MmioRead, type MmioWrite } from './memory-map.js';
 import { RegisterBlock } from './register-block.js';
 import { REGISTERS, type RegSpec } from './registers.js';
+import { RunCount } from './run-count.js';
 
 export { exactU64, u64 } from './hook-table.js';
 export type {
@@ -101,11 +102,7 @@ export class Unicorn {
   private readonly memoryMap: MemoryMap;
   private readonly regs: Readonly<Record<string, RegSpec>>;
   private readonly block = new RegisterBlock();
-  private readonly counter: InsnCounter | null;
-  private jsCount = 0;
-  private jsBudget = 0;
-  private jsCounterHook: HookHandle | null = null;
-  private lastBudget = 0;
+  private readonly runCount: RunCount;
 
   private constructor(arch: Arch, lib: LoadedLibrary, uc: unknown, jsCounting: boolean) {
     this.arch = arch;
@@ -113,8 +110,6 @@ export class Unicorn {
     this.api = lib.api;
     this.uc = uc;
     this.regs = REGISTERS[arch];
-    const offset = jsCounting ? null : counterOffset(lib);
-    this.counter = offset === null ? null : new InsnCounter(uc, offset);
     const access: EngineAccess = {
       api: this.api,
       live: () => {
@@ -128,6 +123,9 @@ export class Unicorn {
     };
     this.hookTable = new HookTable(access);
     this.memoryMap = new MemoryMap(access, this.hookTable);
+    const offset = jsCounting ? null : counterOffset(lib);
+    const counter = offset === null ? null : new InsnCounter(uc, offset);
+    this.runCount = new RunCount(counter, access, this.hookTable);
   }
 
   /**
@@ -152,7 +150,7 @@ export class Unicorn {
 
   /** True when exact counts come from the engine counter (false: the slow JS-hook fallback). */
   get fastCounting(): boolean {
-    return this.counter !== null;
+    return this.runCount.fast;
   }
 
   close(): void {
@@ -346,29 +344,11 @@ export class Unicorn {
   emuStart(begin: number, until: number, timeoutUs: number, count: number): number {
     this.live();
     this.hookTable.clearError();
-    this.lastBudget = count;
-    let err: number;
-    if (count > 0 && this.counter === null) {
-      this.jsBudget = count;
-      this.jsCount = 0;
-      this.jsCounterHook ??= this.hookCode(() => this.countOne());
-      err = this.api.uc_emu_start(this.uc, begin, until, timeoutUs, 0) as number;
-    } else {
-      err = this.api.uc_emu_start(this.uc, begin, until, timeoutUs, count) as number;
-    }
+    const engineCount = this.runCount.begin(count);
+    const err = this.api.uc_emu_start(this.uc, begin, until, timeoutUs, engineCount) as number;
     const pending = this.hookTable.takeError();
     if (pending !== null) throw pending;
     return err;
-  }
-
-  /* The slow, exact fallback counter (only when calibration failed). */
-  private countOne(): void {
-    if (this.jsCount >= this.jsBudget) {
-      this.jsCount = this.jsBudget + 1;
-      this.api.uc_emu_stop(this.uc);
-      return;
-    }
-    this.jsCount++;
   }
 
   /**
@@ -380,27 +360,12 @@ export class Unicorn {
    */
   instructionsLastRun(stoppedInsideInstruction = false): number {
     this.live();
-    if (this.lastBudget <= 0)
-      throw new RangeError('instructionsLastRun: the last run had no instruction budget');
-    if (this.counter === null)
-      return Unicorn.interpret(this.jsCount, this.lastBudget, stoppedInsideInstruction);
-    // The slot after the counter holds the engine's copy of the budget: if it disagrees, the
-    // calibrated layout is wrong and no count can be trusted.
-    assert(this.counter.budget() === this.lastBudget, 'engine instruction counter layout changed');
-    const raw = this.counter.read();
-    assert(raw <= this.lastBudget + 1, 'engine instruction counter out of range');
-    return Unicorn.interpret(raw, this.lastBudget, stoppedInsideInstruction);
-  }
-
-  private static interpret(raw: number, budget: number, inside: boolean): number {
-    if (raw > budget) return budget;
-    return inside ? raw - 1 : raw;
+    return this.runCount.lastRun(stoppedInsideInstruction);
   }
 
   /** True when the last run used up its budget (the counter went one past it). */
   budgetExhaustedLastRun(): boolean {
-    const raw = this.counter === null ? this.jsCount : this.counter.read();
-    return raw === this.lastBudget + 1;
+    return this.runCount.budgetExhausted();
   }
 
   /** Ask a running emulation to stop at the next instruction boundary (from inside a hook). */
