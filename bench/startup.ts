@@ -6,7 +6,9 @@
  *   nestvm --version                               the CLI's modules and argument parsing, no guest
  *   nestvm run guests/arm64/c-hello/c-hello.elf    a tiny ELF guest (arm64), start to summary
  *   nestvm run guests/x86_64/c-hello/c-hello.elf   the same on x86-64
- *   nestvm run guests/x86_64/hello.s               a tiny assembly guest: Keystone runs too
+ *   nestvm run guests/x86_64/hello.s               a tiny assembly guest, warm: the assembled-
+ *                                                  program cache answers (emulator/asm/program-cache.ts)
+ *   the same with NESTVM_ASM_CACHE=off             cold: Keystone starts and assembles it
  *   qemu-system-aarch64 -M virt -kernel <arm64 ELF> (skipped, with a note, when not installed)
  *
  * `nestvm` is the built executable, package.json's `bin` (dist/cli/bin.js; build it first with
@@ -60,9 +62,9 @@ function onPath(name: string): string | null {
   return null;
 }
 
-const node = (label: string, args: string[], status = 0): Case => ({
+const node = (label: string, args: string[], env?: Record<string, string>): Case => ({
   label,
-  cmd: { file: process.execPath, args, cwd: PACKAGE_ROOT, status, timeoutMs: 30_000 },
+  cmd: { file: process.execPath, args, cwd: PACKAGE_ROOT, status: 0, timeoutMs: 30_000, env },
 });
 
 function cases(): { list: Case[]; notes: string[] } {
@@ -73,6 +75,7 @@ function cases(): { list: Case[]; notes: string[] } {
     node(`nestvm run ${ARM64_ELF}`, [bin, 'run', ARM64_ELF]),
     node(`nestvm run ${X86_ELF}`, [bin, 'run', X86_ELF]),
     node(`nestvm run ${X86_ASM}`, [bin, 'run', X86_ASM]),
+    node(`NESTVM_ASM_CACHE=off nestvm run ${X86_ASM}`, [bin, 'run', X86_ASM], { NESTVM_ASM_CACHE: 'off' }),
   ];
   const notes: string[] = [];
   const qemu = onPath('qemu-system-aarch64');

@@ -44,6 +44,8 @@ export interface ChildCommand {
   readonly status: number;
   /** Kill the child after this many milliseconds (a run that hangs fails the benchmark). */
   readonly timeoutMs: number;
+  /** Variables added to the environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export const hasBashTime = (): boolean => existsSync(BASH);
@@ -59,7 +61,8 @@ export function timeChild(cmd: ChildCommand): Sample {
   const file = timed ? BASH : cmd.file;
   const args = timed ? ['-c', TIMED, 'bash', out, err, cmd.file, ...cmd.args] : [...cmd.args];
   const t0 = performance.now();
-  const r = spawnSync(file, args, { cwd: cmd.cwd, encoding: 'utf8', timeout: cmd.timeoutMs });
+  const env = { ...process.env, ...cmd.env };
+  const r = spawnSync(file, args, { cwd: cmd.cwd, encoding: 'utf8', timeout: cmd.timeoutMs, env });
   const spawnMs = performance.now() - t0;
   if (r.error !== undefined || r.status !== cmd.status) {
     const why = r.error?.message ?? `exit status ${r.status} (expected ${cmd.status})`;
