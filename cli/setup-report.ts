@@ -12,7 +12,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import koffi from 'koffi';
 import { librarySource, loadLibraryAt } from '../emulator/unicorn/library.js';
-import { INK_PATCHED_VERSION, inkVersionNote, installedInkVersion } from './tui/ink-patches.js';
+import { INK_PATCHED_VERSION, inkVersionNote, installedInkVersion } from './tui/ink-version.js';
 
 /** The parts of an output stream the terminal report reads (all optional: a pipe has none). */
 export interface TerminalProbe {

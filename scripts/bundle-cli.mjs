@@ -102,6 +102,8 @@ const result = await build({
   external,
   plugins: [yargsShimHome, lazyDefault],
   sourcemap: 'linked',
+  minifyWhitespace: true,
+  minifySyntax: true,
   metafile: true,
   logLevel: 'warning',
 });
