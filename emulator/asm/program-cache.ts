@@ -6,10 +6,11 @@
  * the same source reads it back. This is ccache's rule applied to one assembler:
  *
  *   key     sha256 over the cache format, the architecture, the load address, the source text,
- *           Keystone's package version and the code of the assembler itself (every sibling file
- *           of this module with its extension: the asm sources under tsx or vitest, the tsc
- *           output, or the bundle's chunks). A change to any of them is a new key, so a cached
- *           program is always what assembling now would give, byte for byte.
+ *           Keystone's package version and the code of the assembler itself (every file with this
+ *           module's extension in its folder and the folders just below: the asm sources under
+ *           tsx or vitest, the tsc output, or the bundle and its chunks). A change to any of them
+ *           is a new key, so a cached program is always what assembling now would give, byte for
+ *           byte.
  *   value   the bytes (base64) and the symbols; the architecture and load address are in the key.
  *   misses  a missing, unreadable or malformed entry is a miss, never an error; so is a cache
  *           folder that cannot be written. Errors are not cached: a refused source is assembled
@@ -37,15 +38,23 @@ interface Entry {
 
 let codeDigest: string | null = null;
 
+/** The files of `dir` and of its immediate subfolders that end in `ext`, sorted. */
+function codeFiles(dir: string, ext: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isFile() && extname(e.name) === ext) out.push(join(dir, e.name));
+    if (!e.isDirectory()) continue;
+    for (const f of readdirSync(join(dir, e.name))) if (extname(f) === ext) out.push(join(dir, e.name, f));
+  }
+  return out.sort();
+}
+
 /** A digest of the assembler's own code and of the Keystone package it drives. */
 function assemblerDigest(): string {
   if (codeDigest !== null) return codeDigest;
   const self = fileURLToPath(import.meta.url);
   const h = createHash('sha256');
-  const dir = dirname(self);
-  for (const f of readdirSync(dir).sort()) {
-    if (extname(f) === extname(self)) h.update(f).update(readFileSync(join(dir, f)));
-  }
+  for (const f of codeFiles(dirname(self), extname(self))) h.update(f).update(readFileSync(f));
   const ks = createRequire(import.meta.url)('@alexaltea/keystone-js/package.json') as { version: string };
   codeDigest = h.update(ks.version).digest('hex');
   return codeDigest;
