@@ -6,6 +6,10 @@
  * (null, .symtab, .strtab).
  */
 
+import { expect } from 'vitest';
+import { BadGuestError } from '../../../emulator/image.js';
+import { loadElf } from '../../../emulator/loaders/elf.js';
+
 export interface TestSegment {
   vaddr: number;
   paddr?: number;
@@ -135,4 +139,17 @@ export function setU32(b: Uint8Array, off: number, n: number): Uint8Array {
   const out = new Uint8Array(b);
   new DataView(out.buffer).setUint32(off, n, true);
   return out;
+}
+
+/** The one-line BadGuestError message loadElf refuses `bytes` with (fails the test otherwise). */
+export function elfComplaint(bytes: Uint8Array, opts: Parameters<typeof loadElf>[2]): string {
+  try {
+    loadElf(bytes, 'g.elf', opts);
+  } catch (e) {
+    expect(e).toBeInstanceOf(BadGuestError);
+    const msg = (e as Error).message;
+    expect(msg.split('\n')).toHaveLength(1);
+    return msg;
+  }
+  throw new Error('expected BadGuestError');
 }

@@ -12,6 +12,7 @@ import {
   setU64,
   setU8,
   type TestElf,
+  elfComplaint,
 } from './elf-builder.js';
 
 const MEM = DEFAULT_GUEST_MEM;
@@ -36,17 +37,8 @@ const x86Spec = (): TestElf => ({
 });
 const goodX86 = buildElf(x86Spec());
 
-function complaint(bytes: Uint8Array, opts: Parameters<typeof loadElf>[2] = { memBytes: MEM }): string {
-  try {
-    loadElf(bytes, 'g.elf', opts);
-  } catch (e) {
-    expect(e).toBeInstanceOf(BadGuestError);
-    const msg = (e as Error).message;
-    expect(msg.split('\n')).toHaveLength(1);
-    return msg;
-  }
-  throw new Error('expected BadGuestError');
-}
+const complaint = (bytes: Uint8Array, opts: Parameters<typeof loadElf>[2] = { memBytes: MEM }): string =>
+  elfComplaint(bytes, opts);
 
 describe('ELF64 loader: good files', () => {
   it('places PT_LOAD segments, keeps BSS size, entry and flags', () => {
