@@ -22,7 +22,7 @@
  */
 import type { Arch } from '../arch.js';
 import { evaluate, literal } from './const-expr.js';
-import { joinStatement, splitStatement, type Statement } from './statement.js';
+import { joinStatement, splitStatement, splitTopLevel, type Statement } from './statement.js';
 
 export interface ResolvedSource {
   readonly lines: readonly string[];
@@ -53,7 +53,8 @@ function definitionOf(s: Statement): Definition | null {
   return { name: m[1], expr: m[3], rewrite: (v) => `${s.labels}${s.lead}${m[1]}${m[2]}${v}` };
 }
 
-const STATEMENT_SPLIT: Record<Arch, RegExp | null> = { x86_64: null, arm64: /;/ };
+/* The character that separates statements on one line, where the architecture has one. */
+const STATEMENT_SEPARATOR: Record<Arch, string | null> = { x86_64: null, arm64: ';' };
 
 /** Names replaced by their values, outside quotes. */
 function substitute(text: string, lookup: (name: string) => bigint | undefined): string {
@@ -85,23 +86,8 @@ function foldOperand(arch: Arch, operand: string): { text: string; value: bigint
 
 /** The statements of a line: arm64 separates them with ';' (outside quotes), x86-64 does not. */
 function statementsOf(arch: Arch, line: string): string[] {
-  if (STATEMENT_SPLIT[arch] === null) return [line];
-  const out: string[] = [];
-  let quote: string | null = null;
-  let start = 0;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quote !== null) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = null;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === ';') {
-      out.push(line.slice(start, i));
-      start = i + 1;
-    }
-  }
-  out.push(line.slice(start));
-  return out;
+  const sep = STATEMENT_SEPARATOR[arch];
+  return sep === null ? [line] : splitTopLevel(line, sep, false);
 }
 
 type Defs = Map<string, { index: number; value: bigint | null }[]>;

@@ -26,8 +26,11 @@ const LABELS = /^(?:\s*[A-Za-z_.$][\w.$]*\s*:(?!:))*/;
 const PREFIXES = /^(?:(?:rep|repe|repz|repne|repnz|lock|data16|addr32)\s+)*/i;
 const WORD = /^[A-Za-z_.$][\w.$]*/;
 
-/** Split at commas that are at depth 0 and outside quotes. */
-function splitOperands(text: string): string[] {
+/**
+ * Split `text` at each `sep` outside quotes (a backslash escapes the next character inside them)
+ * and, when `nested` is set, outside brackets, parentheses and braces too.
+ */
+export function splitTopLevel(text: string, sep: string, nested: boolean): string[] {
   const out: string[] = [];
   let depth = 0;
   let quote: string | null = null;
@@ -38,9 +41,9 @@ function splitOperands(text: string): string[] {
       if (c === '\\') i++;
       else if (c === quote) quote = null;
     } else if (c === '"' || c === "'") quote = c;
-    else if (c === '[' || c === '(' || c === '{') depth++;
-    else if (c === ']' || c === ')' || c === '}') depth--;
-    else if (c === ',' && depth === 0) {
+    else if (nested && (c === '[' || c === '(' || c === '{')) depth++;
+    else if (nested && (c === ']' || c === ')' || c === '}')) depth--;
+    else if (c === sep && depth === 0) {
       out.push(text.slice(start, i));
       start = i + 1;
     }
@@ -58,7 +61,7 @@ export function splitStatement(code: string): Statement {
   const word = WORD.exec(body.slice(prefixes.length))?.[0] ?? '';
   const head = prefixes + word;
   const tail = body.slice(head.length);
-  const operands = tail.trim() === '' ? (tail === '' ? [] : [tail]) : splitOperands(tail);
+  const operands = tail.trim() === '' ? (tail === '' ? [] : [tail]) : splitTopLevel(tail, ',', true);
   return { labels, lead, head, operands };
 }
 
