@@ -49,7 +49,7 @@ export function runSetupScript(cacheDir: string, stderr: Output, env = process.e
 export const setupCommand: CommandFactory = (ctx) => ({
   command: 'setup',
   aliases: ['doctor'],
-  describe: 'find or fetch Unicorn 2.1, then report what nestvm uses (Unicorn, koffi, the terminal)',
+  describe: 'find or fetch Unicorn 2.1, then report what nestvm uses (Unicorn, koffi, Ink, the terminal)',
   builder: (y: Argv) =>
     y
       .option('json', { type: 'boolean', default: false, describe: 'print the report as one JSON object' })
