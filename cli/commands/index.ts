@@ -2,6 +2,7 @@
 import { disasmCommand } from './disasm.js';
 import { guestsCommand } from './guests.js';
 import type { CommandFactory } from './handle.js';
+import { labCommand } from './lab.js';
 import { runCommand } from './run.js';
 import { setupCommand } from './setup.js';
 import { tuiCommand } from './tui.js';
@@ -16,5 +17,6 @@ export const commands: CommandFactory[] = [
   walkCommand,
   disasmCommand,
   guestsCommand,
+  labCommand,
   setupCommand,
 ];
