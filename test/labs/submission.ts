@@ -1,6 +1,6 @@
 // Submission folders for the lab tests: a lab's skeleton, its reference solution (kept here in
 // test/labs/<id>/solution/, never shipped), or a planted mutant of the reference.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,16 +33,23 @@ export function skeleton(lab: LabDefinition): string {
 export const solutionText = (lab: string, file: string): string =>
   readFileSync(join(solutionDir(lab), file), 'utf8');
 
-/** The reference with one planted bug: `from` (which must occur exactly once) replaced by `to`. */
+/** Every file of a lab's reference solution (name -> text). */
+const solutionFiles = (lab: string): Record<string, string> =>
+  Object.fromEntries(readdirSync(solutionDir(lab)).map((f) => [f, solutionText(lab, f)]));
+
+/**
+ * The reference with one planted bug: in `file`, `from` (which must occur exactly once) replaced
+ * by `to`; the solution's other files beside it as they are.
+ */
 export function mutant(lab: string, file: string, from: string, to: string): string {
   const text = solutionText(lab, file);
   const at = text.indexOf(from);
   if (at < 0 || text.indexOf(from, at + 1) >= 0)
     throw new Error(`mutant: '${from}' is not in ${file} exactly once`);
-  return folderWith({ [file]: text.slice(0, at) + to + text.slice(at + from.length) });
+  return folderWith({ ...solutionFiles(lab), [file]: text.slice(0, at) + to + text.slice(at + from.length) });
 }
 
 /** The reference solution of a lab, copied into a fresh folder. */
 export function reference(lab: LabDefinition): string {
-  return folderWith(Object.fromEntries(lab.files.map((f) => [f, solutionText(lab.id, f)])));
+  return folderWith(solutionFiles(lab.id));
 }
