@@ -42,7 +42,6 @@ import {
 import { forEachPage } from '../../mmu/page-pieces.js';
 import {
   gptNestedWalker,
-  guestLevelName,
   walkGuest,
   walkTwoDimensional,
   type GuestPhysAccess,
@@ -209,7 +208,7 @@ export class MachineTuiPort implements MachinePort {
       gptNestedWalker(gpt),
       this.vm.mem,
     );
-    return walk2dRefs(w, (level) => guestLevelName(paging.arch, level));
+    return walk2dRefs(w, paging, gpt.format);
   }
 
   frameOf(page: Gpa): FrameInfo | null {
