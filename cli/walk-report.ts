@@ -21,7 +21,7 @@ import { gpa as toGpa, gva as toGva, hex, pageAlignDown, pageOffset, PAGE_SIZE }
 import { levelName, type DecodedEntry } from '../mmu/gpt/entry-format.js';
 import { gptNestedWalker, refCount, walkTwoDimensional } from '../mmu/guest-walk/index.js';
 import type { RunEnd } from './run-loop.js';
-import { jsonAddress } from './run-report.js';
+import { stopLine, stopSummary, type StopSummary } from './stopped-machine.js';
 import { walkRefViews, type WalkRefView } from './walk-refs.js';
 
 /** A field as the reports show it: set single bits, and every multi-bit field. */
@@ -69,7 +69,7 @@ export interface TwoDimWalkReport {
 export interface WalkReport {
   guest: string;
   arch: string;
-  stop: { reason: string; code: number; instructions: number; pc: number | string };
+  stop: StopSummary;
   walk: NestedWalkReport | TwoDimWalkReport;
 }
 
@@ -144,12 +144,7 @@ export function walkReport(
   return {
     guest: origin,
     arch: machine.arch,
-    stop: {
-      reason: stop.reason,
-      code: stop.code,
-      instructions: machine.instructions,
-      pc: jsonAddress(stop.pc, stop.pc64),
-    },
+    stop: stopSummary(machine, stop),
     walk,
   };
 }
@@ -191,7 +186,7 @@ function twoDimText(w: TwoDimWalkReport): string[] {
 }
 
 export function walkText(r: WalkReport): string {
-  const head = `; ${r.guest} stopped (${r.stop.reason}) after ${r.stop.instructions} instructions`;
+  const head = stopLine(r.guest, r.stop);
   const body = r.walk.kind === 'nested' ? nestedText(r.walk) : twoDimText(r.walk);
   return [head, ...body].join('\n') + '\n';
 }
