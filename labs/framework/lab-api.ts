@@ -110,6 +110,8 @@ export interface LabDefinition<P = unknown> {
   params(seed: number): P;
   /** Markdown appended to the handout for this seed (the student's own parameters), if any. */
   paramsText?(params: P): string;
+  /** A skeleton file as `lab start` writes it for this seed (default: as it is in skeleton/). */
+  renderFile?(file: string, text: string, params: P, seed: number): string;
   readonly checks: readonly CheckDefinition<P>[];
 }
 

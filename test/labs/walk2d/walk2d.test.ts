@@ -31,7 +31,7 @@ describe('lab walk2d', () => {
     for (const c of g.checks.slice(4)) expect(c.reason).toMatch(/^answers\.txt has no readable "q\d:" line$/);
   });
 
-  const walkMutant = (from: string, to: string) => mutant('walk2d', 'walk2d.js', from, to);
+  const walkMutant = (from: string, to: string) => mutant(walk2dLab, 'walk2d.js', from, to);
   const MUTANTS = [
     {
       bug: 'PS ignored: every walk goes down to level 1',
@@ -55,7 +55,7 @@ describe('lab walk2d', () => {
     },
     {
       bug: 'a wrong paper answer',
-      dir: () => mutant('walk2d', 'answers.txt', 'q3: 10', 'q3: 15'),
+      dir: () => mutant(walk2dLab, 'answers.txt', 'q3: 10', 'q3: 15'),
       fails: ['paper-q3'],
     },
   ];
