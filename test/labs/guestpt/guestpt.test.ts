@@ -16,7 +16,8 @@ const SEED = 20261203;
 const grade = (dir: string, seed = SEED): Promise<Grade> => gradeLab(guestptLab, { dir, seed });
 const failed = (g: Grade) => g.checks.filter((c) => !c.ok).map((c) => c.name);
 
-describe('lab guestpt', () => {
+// Each grade runs the guest under three formats: a generous limit for loaded machines.
+describe('lab guestpt', { timeout: 120_000 }, () => {
   it('the reference guest gets full marks, for more than one seed', async () => {
     for (const seed of [SEED, 1]) {
       const g = await grade(reference(guestptLab, seed), seed);

@@ -15,7 +15,8 @@ const SEED = 20261203; // test/labs/walk2d/solution/answers.txt answers this see
 const grade = (dir: string): Promise<Grade> => gradeLab(walk2dLab, { dir, seed: SEED, timeLimitMs: 8000 });
 const failed = (g: Grade) => g.checks.filter((c) => !c.ok).map((c) => c.name);
 
-describe('lab walk2d', () => {
+// Each grade builds twelve Machines and spawns a child per check: a generous limit for loaded machines.
+describe('lab walk2d', { timeout: 120_000 }, () => {
   it('the reference solution gets full marks', async () => {
     const g = await grade(reference(walk2dLab));
     expect(failed(g)).toEqual([]);
