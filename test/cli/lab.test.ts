@@ -176,6 +176,7 @@ describe('nestvm lab', { timeout: 120_000 }, () => {
       expect(r.status).toBe(EXIT.usage);
       return r.stderr;
     };
+    expect(await bad('lab')).toBe('nestvm: name a lab command: list, start or grade (see nestvm --help)\n');
     expect(await bad('lab', 'grade', 'nosuch')).toMatch(/^nestvm: no lab named 'nosuch' \(labs: entries/);
     expect(await bad('lab', 'grade', 'entries', '--seed', '1', '--student', 'x')).toContain('give one');
     expect(await bad('lab', 'grade', 'entries', '--seed', '-1')).toContain('--seed');
