@@ -1,6 +1,7 @@
 // The command list, in the order `nestvm --help` shows them.
 import { disasmCommand } from './disasm.js';
 import { guestsCommand } from './guests.js';
+import { memCommand } from './mem.js';
 import type { CommandFactory } from './handle.js';
 import { labCommand } from './lab.js';
 import { runCommand } from './run.js';
@@ -15,6 +16,7 @@ export const commands: CommandFactory[] = [
   runCommand,
   tuiCommand,
   walkCommand,
+  memCommand,
   disasmCommand,
   guestsCommand,
   labCommand,
