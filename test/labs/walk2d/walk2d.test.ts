@@ -84,6 +84,16 @@ describe('lab walk2d', { timeout: 120_000 }, () => {
     expect([...seen].filter((s) => s.startsWith('nested-fault:not-present/')).length).toBeGreaterThan(2);
   });
 
+  it('a layout is a function of the seed: the same pages, queries and answers twice', () => {
+    const build = () =>
+      buildLayout('npt', ['4k', 'nested-fault', 'large', 'guest-fault'], rngFor(SEED, 'again'));
+    const a = build();
+    const b = build();
+    expect(b.queries).toEqual(a.queries);
+    expect([...b.data.pages.keys()]).toEqual([...a.data.pages.keys()]);
+    expect([...b.data.pages.values()]).toEqual([...a.data.pages.values()]);
+  });
+
   it('answers are read as decimal or hex numbers, one line each', () => {
     expect(answerOf('q1: 24\nq2: 0x7e, 132 7 0\n', 'q2')).toEqual([126, 132, 7, 0]);
     expect(answerOf('Q1:19', 'q1')).toEqual([19]);
