@@ -10,7 +10,7 @@ import { labListCommand } from './lab-list.js';
 import { labStartCommand } from './lab-start.js';
 
 export const labCommand: CommandFactory = (ctx) => ({
-  command: 'lab <command>',
+  command: 'lab',
   describe: 'coursework labs: list them, start one in a folder, grade a submission',
   builder: (y: Argv) =>
     y

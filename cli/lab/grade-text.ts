@@ -7,15 +7,22 @@
  *            score: 10/60
  *   json   the same as one object: { lab, seed, score, max, checks: [{ name, ok, score, max, reason? }] }
  *
- * Neither holds a clock reading, so the same submission and seed print the same bytes.
+ * Neither holds a clock reading, so the same submission and seed print the same bytes. A reason
+ * can carry a student's text (a thrown message): in the text form its control characters are
+ * shown as \xNN, so an escape sequence cannot redraw the terminal into a forged "OK" line.
  */
 import type { Grade } from '../../labs/framework/grader.js';
 
 /** A reason on one line, at most this long (the JSON and the Gradescope output keep it whole). */
 const REASON_WIDTH = 300;
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
 const oneLine = (text: string): string => {
-  const flat = text.replace(/\s*\n\s*/g, ' ');
+  const flat = text
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(CONTROL, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
   return flat.length > REASON_WIDTH ? flat.slice(0, REASON_WIDTH - 3) + '...' : flat;
 };
 

@@ -10,8 +10,11 @@
 //   library   the file URL of the grader's own nestvm build; a resolve hook maps the bare
 //             specifier 'nestvm' to it, so the student's `import ... from 'nestvm'` gets the very
 //             library the grader checks against, whether or not `npm install` ran in the folder
-//   harness   a module shipped with the lab (not in the student's folder) whose `prepare(...args)`
-//             turns plain data into what the student's function takes (read-only accessors)
+//   harness   a module shipped with the lab (not in the student's folder) that stands between
+//             the job's plain data and the student's function: either `prepare(...args)`, which
+//             returns the arguments the function takes (read-only accessors), or
+//             `run(fn, ...args)`, which makes the call itself (to set up Machines, measure, and
+//             return plain data about what the function did)
 //
 // The reply is { nonce, outcomes: [{ ok, value } | { ok: false, error }] }. The grader ignores any
 // message without its nonce, and decides every verdict itself from these outcomes.
@@ -46,9 +49,13 @@ async function runJob(job) {
   if (job.library)
     register(`data:text/javascript,${encodeURIComponent(HOOK)}`, { data: { library: job.library } });
   let fn;
-  let prepare = (...args) => args;
+  let invoke = (f, args) => f(...args);
   try {
-    if (job.harness) prepare = (await import(pathToFileURL(job.harness).href)).prepare;
+    if (job.harness) {
+      const h = await import(pathToFileURL(job.harness).href);
+      invoke =
+        typeof h.run === 'function' ? (f, args) => h.run(f, ...args) : (f, args) => f(...h.prepare(...args));
+    }
     const mod = await import(pathToFileURL(job.module).href);
     fn = mod[job.exportName];
   } catch (err) {
@@ -58,7 +65,7 @@ async function runJob(job) {
   const outcomes = [];
   for (const args of job.argLists) {
     try {
-      const value = await fn(...prepare(...args));
+      const value = await invoke(fn, args);
       outcomes.push(
         cloneable(value)
           ? { ok: true, value }

@@ -3,7 +3,8 @@
  * the CLI only writes them and tests can read them without a disk:
  *
  *   README.md      the lab's handout, then "Your parameters" for the seed (the lab's paramsText)
- *   <skeleton>     the lab's skeleton files, as they are in labs/<id>/skeleton/
+ *   <skeleton>     the lab's skeleton files, as they are in labs/<id>/skeleton/ (or as the lab's
+ *                  renderFile makes them for the seed: guestpt appends the student's pairs)
  *   package.json   an ES-module package that depends on nestvm (its library API) and whose
  *                  `npm run grade` runs `nestvm lab grade <id> .`
  *   lab.json       { lab, seed, student? }: which lab and seed the folder was started with, the
@@ -29,6 +30,12 @@ export interface LabRecord {
 
 export const LAB_RECORD = 'lab.json';
 
+/** A skeleton file for a seed, through the lab's renderFile when it has one. */
+export function skeletonText<P>(lab: LabDefinition<P>, file: string, params: P, seed: number): string {
+  const text = readFileSync(join(lab.home, 'skeleton', file), 'utf8');
+  return lab.renderFile === undefined ? text : lab.renderFile(file, text, params, seed);
+}
+
 export function handoutFiles<P>(
   lab: LabDefinition<P>,
   record: LabRecord,
@@ -51,7 +58,7 @@ export function handoutFiles<P>(
   };
   return [
     { name: 'README.md', text: readme },
-    ...lab.files.map((f) => ({ name: f, text: readFileSync(join(lab.home, 'skeleton', f), 'utf8') })),
+    ...lab.files.map((f) => ({ name: f, text: skeletonText(lab, f, params, record.seed) })),
     { name: 'package.json', text: JSON.stringify(manifest, null, 2) + '\n' },
     { name: LAB_RECORD, text: JSON.stringify(record, null, 2) + '\n' },
   ];

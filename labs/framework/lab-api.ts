@@ -59,8 +59,10 @@ export interface Rng {
 
 export interface CallOptions {
   /**
-   * Absolute path of a module shipped with the lab whose `prepare(...args)` runs in the child
-   * before each call and turns the plain data sent into what the student's function takes.
+   * Absolute path of a module shipped with the lab that runs in the child around each call:
+   * `prepare(...args)` returns the arguments the student's function takes, built from the plain
+   * data sent (read-only accessors); or `run(fn, ...args)` makes the call itself and returns
+   * plain data about it (a lab that hands the student live Machines and measures what they did).
    */
   readonly harness?: string;
 }
@@ -110,6 +112,8 @@ export interface LabDefinition<P = unknown> {
   params(seed: number): P;
   /** Markdown appended to the handout for this seed (the student's own parameters), if any. */
   paramsText?(params: P): string;
+  /** A skeleton file as `lab start` writes it for this seed (default: as it is in skeleton/). */
+  renderFile?(file: string, text: string, params: P, seed: number): string;
   readonly checks: readonly CheckDefinition<P>[];
 }
 

@@ -3,11 +3,13 @@
  * refusal of a non-empty one), grade the skeleton (one line per check, exit 12), grade the
  * reference (exit 0), and the Gradescope and JUnit files checked against their formats.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.js';
+import { PACKAGE_ROOT } from '../../emulator/package-root.js';
 import { studentSeed } from '../../labs/framework/seeded-rng.js';
 import { LABS } from '../../labs/index.js';
 import { solutionText } from '../labs/submission.js';
@@ -60,7 +62,8 @@ function junitProblems(xml: string): string[] {
   return out;
 }
 
-describe('nestvm lab', () => {
+// Grading spawns a child per check: a generous limit for loaded machines.
+describe('nestvm lab', { timeout: 120_000 }, () => {
   it('list shows every lab with its title, topic and points', async () => {
     const r = await runCli('lab', 'list');
     expect(r.status).toBe(0);
@@ -144,11 +147,27 @@ describe('nestvm lab', () => {
     );
     writeFileSync(join(dir, 'entries.js'), looping);
     const started = Date.now();
-    const r = await runCli('lab', 'grade', 'entries', dir, '--time-limit', '3000');
+    const r = await runCli('lab', 'grade', 'entries', dir, '--time-limit', '5000');
     expect(r.stdout).toContain('encode-table: FAIL: timed out (0/6)\n');
     expect(r.stdout).toContain('score: 54/60\n');
     expect(r.status).toBe(EXIT.labIncomplete);
-    expect(Date.now() - started).toBeLessThan(8 * 3000);
+    expect(Date.now() - started).toBeLessThan(8 * 5000);
+  });
+
+  it('the npm package ships the handouts, skeletons and harnesses, and no reference solution', () => {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: PACKAGE_ROOT,
+      encoding: 'utf8',
+    });
+    const files: string[] = JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
+    for (const lab of LABS) {
+      expect(files).toContain(`labs/${lab.id}/README.md`);
+      for (const f of lab.files) expect(files).toContain(`labs/${lab.id}/skeleton/${f}`);
+    }
+    expect(files).toContain('labs/framework/child.mjs');
+    expect(files).toContain('labs/walk2d/harness.mjs');
+    expect(files).toContain('labs/README.md');
+    expect(files.filter((f) => /solution|^test\//.test(f))).toEqual([]);
   });
 
   it('bad input is a usage error in one line', async () => {
@@ -157,6 +176,7 @@ describe('nestvm lab', () => {
       expect(r.status).toBe(EXIT.usage);
       return r.stderr;
     };
+    expect(await bad('lab')).toBe('nestvm: name a lab command: list, start or grade (see nestvm --help)\n');
     expect(await bad('lab', 'grade', 'nosuch')).toMatch(/^nestvm: no lab named 'nosuch' \(labs: entries/);
     expect(await bad('lab', 'grade', 'entries', '--seed', '1', '--student', 'x')).toContain('give one');
     expect(await bad('lab', 'grade', 'entries', '--seed', '-1')).toContain('--seed');

@@ -13,7 +13,8 @@ const grade = (dir: string, seed = SEED): Promise<Grade> =>
   gradeLab(entriesLab, { dir, seed, timeLimitMs: 8000 });
 const failed = (g: Grade) => g.checks.filter((c) => !c.ok).map((c) => c.name);
 
-describe('lab entries', () => {
+// A grade spawns a child per check: generous limits, so a loaded machine slows the tests, never fails them.
+describe('lab entries', { timeout: 120_000 }, () => {
   it('the reference solution gets full marks', async () => {
     const g = await grade(reference(entriesLab));
     expect(failed(g)).toEqual([]);
@@ -56,14 +57,14 @@ describe('lab entries', () => {
 
   for (const m of MUTANTS)
     it(`mutant "${m.bug}" fails ${m.fails.join(', ')}`, async () => {
-      const g = await grade(mutant('entries', 'entries.js', m.from, m.to));
+      const g = await grade(mutant(entriesLab, 'entries.js', m.from, m.to));
       expect(failed(g)).toEqual(m.fails);
       expect(g.score).toBe(g.max - m.fails.reduce((s, n) => s + g.checks.find((c) => c.name === n)!.max, 0));
     });
 
-  it('the same submission and seed get the same grade, case for case; another seed other cases', async () => {
+  it('the same submission and seed get the same grade, case for case', async () => {
     const m = MUTANTS[0];
-    const dir = mutant('entries', 'entries.js', m.from, m.to);
+    const dir = mutant(entriesLab, 'entries.js', m.from, m.to);
     const reasons = async (seed: number) => (await grade(dir, seed)).checks.map((c) => c.reason ?? 'OK');
     const first = await reasons(SEED);
     expect(await reasons(SEED)).toEqual(first);

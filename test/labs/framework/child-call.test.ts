@@ -81,4 +81,38 @@ describe('runBatch', () => {
       outcomes: [{ ok: false, error: 'returned a value that is not plain data' }],
     });
   });
+
+  it("a harness's prepare builds the arguments, and its run makes the call with a live Machine", async () => {
+    const prep = folderWith({
+      'h.mjs': 'export function prepare(n) { return [Object.freeze({ twice: () => 2 * n })]; }',
+    });
+    expect(
+      await runBatch(
+        job('export function f(o) { return o.twice(); }', 'f', [[21]], { harness: join(prep, 'h.mjs') }),
+      ),
+    ).toEqual({
+      kind: 'done',
+      outcomes: [{ ok: true, value: 42 }],
+    });
+    // 'nestvm' in the child is the grader's own library: the harness runs a guest and hands the
+    // student's function the Machine, then reports what the guest printed.
+    const harness = [
+      "import { Machine, loadGuest } from 'nestvm';",
+      'export async function run(fn, name) {',
+      "  const image = await loadGuest(name, { arch: 'x86_64', memBytes: 1 << 21 });",
+      '  const m = new Machine(image, { memBytes: 1 << 21 });',
+      '  try { const seen = fn(m); return { seen, stop: m.run().reason, console: m.console }; } finally { m.close(); }',
+      '}',
+    ].join('\n');
+    const live = folderWith({ 'h.mjs': harness });
+    const out = await runBatch(
+      job('export function f(m) { return m.arch; }', 'f', [['hello']], { harness: join(live, 'h.mjs') }),
+    );
+    expect(out).toEqual({
+      kind: 'done',
+      outcomes: [
+        { ok: true, value: { seen: 'x86_64', stop: 'halt', console: expect.stringContaining('ello') } },
+      ],
+    });
+  });
 });

@@ -15,7 +15,8 @@ const SEED = 20261203; // test/labs/walk2d/solution/answers.txt answers this see
 const grade = (dir: string): Promise<Grade> => gradeLab(walk2dLab, { dir, seed: SEED, timeLimitMs: 8000 });
 const failed = (g: Grade) => g.checks.filter((c) => !c.ok).map((c) => c.name);
 
-describe('lab walk2d', () => {
+// Each grade builds twelve Machines and spawns a child per check: a generous limit for loaded machines.
+describe('lab walk2d', { timeout: 120_000 }, () => {
   it('the reference solution gets full marks', async () => {
     const g = await grade(reference(walk2dLab));
     expect(failed(g)).toEqual([]);
@@ -31,7 +32,7 @@ describe('lab walk2d', () => {
     for (const c of g.checks.slice(4)) expect(c.reason).toMatch(/^answers\.txt has no readable "q\d:" line$/);
   });
 
-  const walkMutant = (from: string, to: string) => mutant('walk2d', 'walk2d.js', from, to);
+  const walkMutant = (from: string, to: string) => mutant(walk2dLab, 'walk2d.js', from, to);
   const MUTANTS = [
     {
       bug: 'PS ignored: every walk goes down to level 1',
@@ -55,7 +56,7 @@ describe('lab walk2d', () => {
     },
     {
       bug: 'a wrong paper answer',
-      dir: () => mutant('walk2d', 'answers.txt', 'q3: 10', 'q3: 15'),
+      dir: () => mutant(walk2dLab, 'answers.txt', 'q3: 10', 'q3: 15'),
       fails: ['paper-q3'],
     },
   ];
@@ -81,6 +82,16 @@ describe('lab walk2d', () => {
       expect(seen).toContain(want);
     expect([...seen].some((s) => s.startsWith('guest-fault:not-present/'))).toBe(true);
     expect([...seen].filter((s) => s.startsWith('nested-fault:not-present/')).length).toBeGreaterThan(2);
+  });
+
+  it('a layout is a function of the seed: the same pages, queries and answers twice', () => {
+    const build = () =>
+      buildLayout('npt', ['4k', 'nested-fault', 'large', 'guest-fault'], rngFor(SEED, 'again'));
+    const a = build();
+    const b = build();
+    expect(b.queries).toEqual(a.queries);
+    expect([...b.data.pages.keys()]).toEqual([...a.data.pages.keys()]);
+    expect([...b.data.pages.values()]).toEqual([...a.data.pages.values()]);
   });
 
   it('answers are read as decimal or hex numbers, one line each', () => {
