@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+/*
+ * The launcher of the bundled `nestvm` executable, with a compile cache for the bundle.
+ *
+ * scripts/bundle-cli.mjs builds this file into dist/cli/nestvm.cjs (package.json `bin`; a CommonJS
+ * file, as Node starts one sooner than an ES module) and the whole CLI, from cli/bin.ts, into one
+ * CommonJS script, dist/bundle/cli.cjs (NESTVM_BUNDLE below). Node 20 has no compile
+ * cache of its own (`module.enableCompileCache` is 22.1 and later), and compiling the CLI's few
+ * hundred kilobytes is a good part of every start. So the launcher compiles the bundle itself,
+ * through `vm.Script`, and hands V8 the code it kept from an earlier run:
+ *
+ *   file     <cache>/v8/cli-<bundle hash>-<node version>-<arch>.bin, where <cache> is set-up's
+ *            cache folder (a clone's .cache/, else the per-user one: emulator/unicorn/
+ *            library-cache.ts). The bundle hash is the sha256 of the bundle's text, written into
+ *            this launcher when both are built, so a new bundle never meets old code.
+ *   read     a missing or unreadable file is a plain compile. V8 checks the data itself (its own
+ *            version, flags and the source) and rejects what does not fit; that too is a plain
+ *            compile.
+ *   write    only after a run that had no usable data: at exit, so the data holds every function
+ *            that run compiled, not only the top level. Written to a temporary name and renamed,
+ *            so a reader never sees half a file; a folder that cannot be written keeps nothing
+ *            and costs nothing but speed. Older `cli-*` files in the folder are removed then.
+ *   off      NESTVM_COMPILE_CACHE=off compiles every time and keeps nothing.
+ *
+ * The bundle runs as a CommonJS module would: its own `require` (resolving from its file, so
+ * node_modules is found as before), `module`, `__filename`, `__dirname`. A script compiled by
+ * `vm.Script` cannot use `import()` without an experimental Node feature, so every dynamic import
+ * in the bundle goes through `importEsm` here instead (scripts/bundle-cli.mjs rewrites them).
+ *
+ * Invariant: what the CLI does, prints and exits with is the same with or without the cache; the
+ * cache only decides whether V8 compiles the bundle or reads the compiled code back.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+import { PACKAGE_ROOT } from '../emulator/package-root.js';
+import { setupCacheDir } from '../emulator/unicorn/library-cache.js';
+
+/** Filled in by scripts/bundle-cli.mjs: the bundle's path from this file, and its text's hash. */
+declare const NESTVM_BUNDLE: { readonly path: string; readonly hash: string };
+
+type BundleMain = (
+  exports: object,
+  require: NodeJS.Require,
+  module: { exports: object },
+  filename: string,
+  dirname: string,
+  importEsm: (specifier: string) => Promise<unknown>,
+) => void;
+
+const importEsm = (specifier: string): Promise<unknown> => import(specifier);
+
+/** The cache file for this bundle under this Node, or null when there is nowhere to keep it. */
+function cacheFile(): string | null {
+  if (process.env.NESTVM_COMPILE_CACHE === 'off') return null;
+  const dir = setupCacheDir(process.env, PACKAGE_ROOT);
+  if (dir === null) return null;
+  return join(dir, 'v8', `cli-${NESTVM_BUNDLE.hash}-${process.version}-${process.arch}.bin`);
+}
+
+function readCache(file: string | null): Buffer | undefined {
+  if (file === null) return undefined;
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined; // no cache yet: compile
+  }
+}
+
+/** Keep the compiled code of `script` in `file`, replacing any older bundle's. */
+function writeCache(file: string, script: Script): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    const dir = dirname(file);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(tmp, script.createCachedData());
+    renameSync(tmp, file);
+    for (const old of readdirSync(dir)) {
+      if (old.startsWith('cli-') && join(dir, old) !== file && !old.endsWith('.tmp')) {
+        rmSync(join(dir, old), { force: true });
+      }
+    }
+  } catch {
+    rmSync(tmp, { force: true }); // a read-only or full cache folder costs speed, never a run
+  }
+}
+
+function launch(): void {
+  const bundle = fileURLToPath(new URL(NESTVM_BUNDLE.path, import.meta.url));
+  const source = readFileSync(bundle, 'utf8');
+  const file = cacheFile();
+  const cachedData = readCache(file);
+  // The wrapper starts on the bundle's first line, so line numbers in stack traces stay right.
+  const wrapper = `(function (exports, require, module, __filename, __dirname, __nestvmImport) {${source}\n})`;
+  const script = new Script(wrapper, { filename: bundle, cachedData });
+  if (file !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
+    process.once('exit', () => writeCache(file, script));
+  }
+  const run = script.runInThisContext() as BundleMain;
+  const module = { exports: {} };
+  run(module.exports, createRequire(bundle), module, bundle, dirname(bundle), importEsm);
+}
+
+launch();
