@@ -9,17 +9,19 @@
  * hundred kilobytes is a good part of every start. So the launcher compiles the bundle itself,
  * through `vm.Script`, and hands V8 the code it kept from an earlier run:
  *
- *   file     <cache>/v8/cli-<bundle hash>-<node version>-<arch>.bin, where <cache> is set-up's
- *            cache folder (a clone's .cache/, else the per-user one: emulator/unicorn/
+ *   file     <cache>/v8/cli-<bundle hash>-<node version>-<arch>-<command>.bin, where <cache> is
+ *            set-up's cache folder (a clone's .cache/, else the per-user one: emulator/unicorn/
  *            library-cache.ts). The bundle hash is the sha256 of the bundle's text, written into
- *            this launcher when both are built, so a new bundle never meets old code.
+ *            this launcher when both are built, so a new bundle never meets old code. <command> is
+ *            the first argument that is not an option (`run`, `tui`, ...; `-` for none): each
+ *            command compiles different functions, and a file holds those of the run that wrote it.
  *   read     a missing or unreadable file is a plain compile. V8 checks the data itself (its own
  *            version, flags and the source) and rejects what does not fit; that too is a plain
  *            compile.
  *   write    only after a run that had no usable data: at exit, so the data holds every function
  *            that run compiled, not only the top level. Written to a temporary name and renamed,
  *            so a reader never sees half a file; a folder that cannot be written keeps nothing
- *            and costs nothing but speed. Older `cli-*` files in the folder are removed then.
+ *            and costs nothing but speed. The files of other bundles are removed then.
  *   off      NESTVM_COMPILE_CACHE=off compiles every time and keeps nothing.
  *
  * The bundle runs as a CommonJS module would: its own `require` (resolving from its file, so
@@ -52,12 +54,21 @@ type BundleMain = (
 
 const importEsm = (specifier: string): Promise<unknown> => import(specifier);
 
-/** The cache file for this bundle under this Node, or null when there is nowhere to keep it. */
+const PREFIX = `cli-${NESTVM_BUNDLE.hash}-`;
+
+/** The command named on the command line, as a file-name part. */
+function commandPart(argv: readonly string[]): string {
+  const first = argv.find((a) => !a.startsWith('-'));
+  return first !== undefined && /^[a-z][a-z0-9-]{0,31}$/.test(first) ? first : '-';
+}
+
+/** The cache file for this bundle, Node and command, or null when there is nowhere to keep it. */
 function cacheFile(): string | null {
   if (process.env.NESTVM_COMPILE_CACHE === 'off') return null;
   const dir = setupCacheDir(process.env, PACKAGE_ROOT);
   if (dir === null) return null;
-  return join(dir, 'v8', `cli-${NESTVM_BUNDLE.hash}-${process.version}-${process.arch}.bin`);
+  const command = commandPart(process.argv.slice(2));
+  return join(dir, 'v8', `${PREFIX}${process.version}-${process.arch}-${command}.bin`);
 }
 
 function readCache(file: string | null): Buffer | undefined {
@@ -69,7 +80,7 @@ function readCache(file: string | null): Buffer | undefined {
   }
 }
 
-/** Keep the compiled code of `script` in `file`, replacing any older bundle's. */
+/** Keep the compiled code of `script` in `file`, and remove other bundles' files. */
 function writeCache(file: string, script: Script): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
@@ -78,7 +89,7 @@ function writeCache(file: string, script: Script): void {
     writeFileSync(tmp, script.createCachedData());
     renameSync(tmp, file);
     for (const old of readdirSync(dir)) {
-      if (old.startsWith('cli-') && join(dir, old) !== file && !old.endsWith('.tmp')) {
+      if (old.startsWith('cli-') && !old.startsWith(PREFIX) && !old.endsWith('.tmp')) {
         rmSync(join(dir, old), { force: true });
       }
     }

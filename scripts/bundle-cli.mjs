@@ -24,7 +24,8 @@
 // The plugins keep the bundle doing no more than the module graph did:
 //   - yargsShimHome: yargs' platform shim finds its message translations (yargs/locales/*.json,
 //     used when LANG names another language) from its own file's URL. In the bundle that URL is
-//     the bundle's, so the shim is told where yargs is really installed, found at run time.
+//     the bundle's, so the translations are copied to dist/bundle/yargs/locales/ and the shim is
+//     told its file is dist/bundle/yargs/lib/platform-shims/esm.mjs, from where it finds them.
 //   - lazyDefault: in a bundle every module's top level runs at start, needed or not. cliui and
 //     string-width build Unicode regular expressions and Intl segmenters there (about 20 ms),
 //     which only help text uses. Their imports are replaced by a function that loads the real
@@ -42,7 +43,7 @@
 //
 // Run: node scripts/bundle-cli.mjs   (from the package root)
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -62,15 +63,13 @@ const LAUNCHER = 'dist/cli/nestvm.cjs';
 // What `node dist/cli/bin.js` (the README's way in a clone, and the tests') runs once bundled.
 const SHIM = 'dist/cli/bin.js';
 const ESM = 'nestvm-esm';
+const YARGS_LOCALES = 'yargs/locales';
 
 const SHIM_HOME = 'const __dirname = fileURLToPath(import.meta.url);';
-const SHIM_HOME_AT_RUN_TIME = `const __dirname = (() => {
-  try {
-    return createRequire(import.meta.url).resolve('yargs/package.json').replace(/package\\.json$/, 'lib/platform-shims/esm.mjs');
-  } catch {
-    return fileURLToPath(import.meta.url);
-  }
-})();`;
+// The translations are copied beside the bundle (YARGS_LOCALES), and the shim's own path is put
+// where they are found from it, so nothing is looked up at start.
+const SHIM_HOME_AT_RUN_TIME =
+  "const __dirname = join(dirname(fileURLToPath(import.meta.url)), 'yargs/lib/platform-shims/esm.mjs');";
 
 // yargs checks its own state with assert on every parse, and its shim reads assert's functions
 // when it starts; either would load assert (lazyBuiltin). The shim's two checks are therefore
@@ -280,6 +279,13 @@ const cli = await build({
   sourcemap: 'linked',
 });
 mkdirSync(dirname(BUNDLE), { recursive: true });
+cpSync(
+  join(dirname(require.resolve('yargs/package.json')), 'locales'),
+  join(dirname(BUNDLE), YARGS_LOCALES),
+  {
+    recursive: true,
+  },
+);
 let hash = '';
 for (const out of cli.outputFiles) {
   let text = out.text;
