@@ -29,6 +29,9 @@
  * `vm.Script` cannot use `import()` without an experimental Node feature, so every dynamic import
  * in the bundle goes through `importEsm` here instead (scripts/bundle-cli.mjs rewrites them).
  *
+ * Under `node --enable-source-maps` the bundle is loaded by Node's own loader instead (which alone
+ * maps stack traces to the sources), without the cache.
+ *
  * Invariant: what the CLI does, prints and exits with is the same with or without the cache; the
  * cache only decides whether V8 compiles the bundle or reads the compiled code back.
  */
@@ -100,6 +103,12 @@ function writeCache(file: string, script: Script): void {
 
 function launch(): void {
   const bundle = fileURLToPath(new URL(NESTVM_BUNDLE.path, import.meta.url));
+  if (process.sourceMapsEnabled) {
+    // Node maps stack traces only for code its own loader compiled: no cache, then.
+    (globalThis as { __nestvmImport?: typeof importEsm }).__nestvmImport = importEsm;
+    createRequire(import.meta.url)(bundle);
+    return;
+  }
   const source = readFileSync(bundle, 'utf8');
   const file = cacheFile();
   const cachedData = readCache(file);
