@@ -19,7 +19,8 @@
  *            version, flags and the source) and rejects what does not fit; that too is a plain
  *            compile.
  *   write    only after a run that had no usable data: at exit, so the data holds every function
- *            that run compiled, not only the top level. Written to a temporary name and renamed,
+ *            that run compiled, not only the top level; not after a usage error (exit status 2),
+ *            so a mistyped command leaves no file of its own. Written to a temporary name and renamed,
  *            so a reader never sees half a file; a folder that cannot be written keeps nothing
  *            and costs nothing but speed. The files of other bundles are removed then.
  *   off      NESTVM_COMPILE_CACHE=off compiles every time and keeps nothing.
@@ -42,6 +43,7 @@ import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { PACKAGE_ROOT } from '../emulator/package-root.js';
 import { setupCacheDir } from '../emulator/unicorn/library-cache.js';
+import { EXIT } from './exit-codes.js';
 
 /** Filled in by scripts/bundle-cli.mjs: the bundle's path from this file, and its text's hash. */
 declare const NESTVM_BUNDLE: { readonly path: string; readonly hash: string };
@@ -116,7 +118,9 @@ function launch(): void {
   const wrapper = `(function (exports, require, module, __filename, __dirname, __nestvmImport) {${source}\n})`;
   const script = new Script(wrapper, { filename: bundle, cachedData });
   if (file !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
-    process.once('exit', () => writeCache(file, script));
+    process.once('exit', (status) => {
+      if (status !== EXIT.usage) writeCache(file, script);
+    });
   }
   const run = script.runInThisContext() as BundleMain;
   const module = { exports: {} };

@@ -274,7 +274,8 @@ const cli = await build({
   format: 'cjs',
   external,
   define: { 'import.meta.url': '__nestvmBundleUrl' },
-  banner: { js: 'var __nestvmBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // Strict, as the ES modules it is made of are: the directive must come before the banner's code.
+  banner: { js: '"use strict";var __nestvmBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [yargsShimHome, lazyDefault, lazyBuiltin, esmOnlyPlugin(external)],
   sourcemap: 'linked',
 });
@@ -306,7 +307,9 @@ const launcher = await build({
     NESTVM_BUNDLE: JSON.stringify({ path: relative(dirname(LAUNCHER), BUNDLE), hash }),
     'import.meta.url': '__nestvmLauncherUrl',
   },
-  banner: { js: 'var __nestvmLauncherUrl = require("node:url").pathToFileURL(__filename).href;' },
+  banner: {
+    js: '"use strict";var __nestvmLauncherUrl = require("node:url").pathToFileURL(__filename).href;',
+  },
 });
 for (const out of launcher.outputFiles) writeFileSync(out.path, out.text, { mode: 0o755 });
 writeFileSync(
