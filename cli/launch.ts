@@ -99,7 +99,12 @@ function writeCache(file: string, script: Script): void {
       }
     }
   } catch {
-    rmSync(tmp, { force: true }); // a read-only or full cache folder costs speed, never a run
+    // A read-only or full cache folder costs speed, never a run (nor a stack trace at exit).
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      /* nothing was written */
+    }
   }
 }
 
