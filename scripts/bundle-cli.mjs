@@ -1,12 +1,15 @@
-// Bundles the `nestvm` executable (package.json `bin`, dist/cli/bin.js), after `tsc -p
-// tsconfig.build.json` has type-checked and built dist/ (`npm run build` runs both).
+// Bundles the `nestvm` executable (package.json `bin`, dist/cli/nestvm.cjs), after `tsc -p
+// tsconfig.build.json` has type-checked and built dist/ (`npm run build` runs both, and so does
+// scripts/setup.sh).
 //
 // Why: Node loads an ES module graph file by file, resolving, reading and compiling each; the CLI's
 // 160-odd modules (ours, yargs and its helpers) cost about 100 ms of every start. Bundled, the
-// whole CLI is one CommonJS script, dist/bundle/nestvm.cjs (from cli/bin.ts), and the executable
-// is a small launcher, dist/cli/bin.js (from cli/launch.ts), that compiles that script through
-// `vm.Script` with a compile cache (its essay says how the cache is kept). dist/index.js, the
-// library, stays tsc's file-per-module build; so does dist/cli/ apart from bin.js.
+// whole CLI is one CommonJS script, dist/bundle/cli.cjs (from cli/bin.ts), and the executable is a
+// small CommonJS launcher, dist/cli/nestvm.cjs (from cli/launch.ts), that compiles that script
+// through `vm.Script` with a compile cache (its essay says how the cache is kept). dist/cli/bin.js,
+// tsc's unbundled executable, is replaced by a one-line module that starts the launcher, so
+// `node dist/cli/bin.js` runs the bundle too. dist/index.js, the library, stays tsc's
+// file-per-module build; so does the rest of dist/cli/.
 //
 // What stays outside the bundle, loaded from node_modules at run time:
 //   - koffi (a native addon), Keystone and Capstone (CommonJS glue that finds its .wasm file next
@@ -55,7 +58,7 @@ const require = createRequire(import.meta.url);
 const BUNDLED = new Set(['yargs']);
 // Bundled modules whose default export is a function that only help text calls.
 const LAZY = ['cliui', 'string-width'];
-// Node's modules that `nestvm run` of an ELF guest does not need.
+// Node's modules that not every command needs: each is loaded when first used.
 const LAZY_BUILTINS = ['assert', 'child_process', 'crypto', 'fs/promises', 'readline', 'vm'];
 
 const BUNDLE = 'dist/bundle/cli.cjs';
