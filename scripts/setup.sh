@@ -6,7 +6,8 @@
 #      libunicorn2t64 fetched with a private apt configuration inside the cache folder and unpacked
 #      there); the library's path is recorded in <cache>/libunicorn.path, where the binding looks
 #   3. tmux when called as `setup.sh test` (the TUI's end-to-end test needs a real terminal)
-#   4. the TypeScript build (incremental)
+#   4. the TypeScript build (incremental), then the bundled executable (scripts/bundle-cli.mjs:
+#      package.json's `bin` exists only once bundled)
 #
 #   setup.sh [test]                          in a clone: all four steps, cache folder <clone>/.cache
 #   setup.sh --unicorn-only [--cache DIR]    an installed package (`nestvm setup`): step 2 only, no
@@ -114,3 +115,4 @@ fi
 
 # ---- 4. TypeScript build ---------------------------------------------------------------------
 npx tsc -p tsconfig.build.json --incremental --tsBuildInfoFile "$cache/build.tsbuildinfo"
+node scripts/bundle-cli.mjs >/dev/null
