@@ -80,6 +80,8 @@ export interface ReadPiece {
 export interface SpaceRead {
   readonly space: Space;
   readonly addr: number;
+  /** How many bytes were asked for. */
+  readonly len: number;
   /** The bytes read, up to the first that could not be (then `stop` says why). */
   readonly bytes: Uint8Array;
   readonly pieces: readonly ReadPiece[];
@@ -115,5 +117,5 @@ export function readSpace(machine: Machine, space: Space, addr: number, len: num
     read = done + n;
     return undefined;
   });
-  return { space, addr, bytes: out.subarray(0, read), pieces, stop: stop ?? null };
+  return { space, addr, len, bytes: out.subarray(0, read), pieces, stop: stop ?? null };
 }

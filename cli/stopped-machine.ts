@@ -43,13 +43,19 @@ export const stopLine = (guest: string, stop: StopSummary): string =>
 
 export interface StopArgs extends ExecArgs {
   'at-insns'?: number;
+  /** Which flag names the entry format (xp: --nested-format). */
+  formatFlag?: 'format' | 'nested-format';
   json: boolean;
   trace?: string;
 }
 
 /** run's options, --at-insns, --json and --trace, for a command that looks at a stopped guest. */
-export function withStopOptions<T>(y: Argv<T>, what: string) {
-  return withExecOptions(y)
+export function withStopOptions<T>(
+  y: Argv<T>,
+  what: string,
+  formatFlag: 'format' | 'nested-format' = 'format',
+) {
+  return withExecOptions(y, formatFlag)
     .option('json', {
       type: 'boolean',
       default: false,
@@ -85,7 +91,7 @@ export async function inspectStopped<R>(
   const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
   try {
     const machine = new Machine(image, {
-      ...machineOptions(args),
+      ...machineOptions(args, args.formatFlag),
       maxInsns: args['at-insns'] ?? args['max-insns'],
       sink: trace,
     });

@@ -8,6 +8,7 @@ import { runCommand } from './run.js';
 import { setupCommand } from './setup.js';
 import { tuiCommand } from './tui.js';
 import { walkCommand } from './walk.js';
+import { xpCommand } from './xp.js';
 
 // Re-exported for command modules that still import them from here; new code imports handle.js.
 export { handle, type Args, type CommandFactory } from './handle.js';
@@ -17,6 +18,7 @@ export const commands: CommandFactory[] = [
   tuiCommand,
   walkCommand,
   memCommand,
+  xpCommand,
   disasmCommand,
   guestsCommand,
   labCommand,
