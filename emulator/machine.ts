@@ -235,8 +235,9 @@ export class Machine {
       this.vm?.vcpuClient.tableExit();
       this.runMs += performance.now() - began;
     }
-    // A kick from inside an instruction left the engine's count one high (SliceEnd.cutShort).
-    if (this.ending.cutShort && ran > 0) ran--;
+    // A kick from inside an instruction left the engine's count one high (SliceEnd.cutShort),
+    // unless that instruction then faulted: a faulting instruction counts.
+    if (this.ending.cutShort && this.ending.fault === null && ran > 0) ran--;
     this.inFlight?.endSlice(ran > 0);
     this.executed += ran;
     if (this.sink.enabled) this.sink.emit({ type: 'vcpu-exit', instructions: ran, kicked: this.kicked });
