@@ -5,7 +5,10 @@
  * Every option that takes a value requires one (`--mem` alone is a usage error, not the default),
  * and the sizes are bounded by what host memory can hold: host RAM stays below 4 GiB (every
  * host-physical address fits 32 bits, mmu/host/host-memory.ts), and guest RAM leaves room in it
- * for the default 1 MiB of page tables.
+ * for the default 1 MiB of page tables. The least --host-mem depends on the guest's architecture
+ * and on --mem, so it is checked once the guest is loaded, when the Machine is built
+ * (requireHostMinimum; the figure and its parts are in emulator/instruction-footprint.ts): below
+ * it, the refusal names the minimum (exit 2).
  */
 import type { Argv } from 'yargs';
 import { ARCHES, DEFAULT_GUEST_MEM, type Arch } from '../emulator/arch.js';
@@ -102,7 +105,7 @@ export function withExecOptions<T>(y: Argv<T>, formatFlag: 'format' | 'nested-fo
     })
     .option('host-mem', {
       describe:
-        'host memory for guest RAM plus nested page tables (default --mem + 1M); squeeze it to see table stealing',
+        'host memory for guest RAM plus nested page tables (default --mem + 1M); squeeze it to see table stealing, down to the least in which every instruction can retire (nestvm names it when refusing less)',
       type: 'string',
       requiresArg: true,
       coerce: (v: unknown) => parseSize('host-mem', v, HOST_MEM_LIMIT),
@@ -123,5 +126,7 @@ export function machineOptions(args: ExecArgs, formatFlag: 'format' | 'nested-fo
     format: (formatFlag === 'format' ? args.format : args['nested-format']) as FormatName | undefined,
     hostBytes: args['host-mem'],
     dirtyTracking: args['dirty-tracking'],
+    // below the least host memory in which every instruction can retire, refuse (exit 2)
+    requireHostMinimum: true,
   };
 }

@@ -37,6 +37,7 @@
 import { pageAlignDown, PAGE_SIZE, gpa, gva, hex, type Gpa, type Hfn } from '../mmu/addr.js';
 import { nullSink, type EventSink } from '../mmu/events.js';
 import type { GuestPaging } from '../mmu/guest-walk/guest-paging.js';
+import type { PinnedSinceRetire } from '../mmu/host/pinned-since-retire.js';
 import type { AccessKind } from '../mmu/prot.js';
 import { LAYOUT, type Arch } from './arch.js';
 import { DeviceBus } from './device-bus.js';
@@ -106,6 +107,10 @@ export class Machine {
   readonly mmu: NestedMmu | null;
   private readonly sink: EventSink<MachineEvent>;
   private kicked = false;
+  /* True while fill() translates a load or store (not a fetch): see the kick in engine(). */
+  private dataFill = false;
+  /* What the vCPU's instruction in flight has filled (null without the nested layer). */
+  private readonly inFlight: PinnedSinceRetire | null;
   private ucOpen = false;
   /** Device pages and the host-physical apertures they are routed to. */
   readonly windows: readonly DeviceWindow[];
@@ -137,6 +142,7 @@ export class Machine {
     this.vcpu = VCPUS[image.arch];
     this.ram = hostRam(image.arch, this.ramBase, opts, this.sink);
     this.vm = this.ram.vm;
+    this.inFlight = this.vm?.inFlight ?? null;
     const deviceHost = this.deviceHost();
     this.bus = new DeviceBus(image.arch, deviceHost);
     this.windows = this.bus.windows(this.ram.bytes);
@@ -150,10 +156,12 @@ export class Machine {
       user: () => this.userMode(),
       sink: this.sink,
       translator: opts.translator,
+      stormLimit: opts.faultStormLimit,
     });
     this.mmu = path.mmu;
     this.translator = path.translator;
     this.memory = path.memory;
+    if (opts.requireHostMinimum) this.vm?.refuseBelowMinimum();
     loadImage(image, this.ramBase, this.memBytes, path);
     this.uc = this.engine(image, deviceHost);
   }
@@ -175,6 +183,7 @@ export class Machine {
     this.ucOpen = true;
     this.vm?.vcpuClient.setKick(() => {
       this.kicked = true;
+      this.ending.kicked(this.dataFill);
       uc.emuStop();
     });
     return uc;
@@ -190,7 +199,10 @@ export class Machine {
     return this.fillCount;
   }
 
-  /** Exact number of guest instructions begun so far (a faulting instruction counts). */
+  /**
+   * Exact number of guest instructions begun so far (a faulting instruction counts; one that a
+   * kick cut short and that began again counts once).
+   */
   get instructions(): number {
     return this.executed;
   }
@@ -223,6 +235,10 @@ export class Machine {
       this.vm?.vcpuClient.tableExit();
       this.runMs += performance.now() - began;
     }
+    // A kick from inside an instruction left the engine's count one high (SliceEnd.cutShort),
+    // unless that instruction then faulted: a faulting instruction counts.
+    if (this.ending.cutShort && this.ending.fault === null && ran > 0) ran--;
+    this.inFlight?.endSlice(ran > 0);
     this.executed += ran;
     if (this.sink.enabled) this.sink.emit({ type: 'vcpu-exit', instructions: ran, kicked: this.kicked });
 
@@ -349,7 +365,12 @@ export class Machine {
    */
   private fill(va: number, memType: number, entry: TlbEntryOut, raw: number | bigint): boolean {
     this.fillCount++;
+    const fetch = memType === UC_MEM_FETCH;
+    // The fill's instruction: a fetch is for the instruction about to begin, data for the one begun.
+    this.inFlight?.atInstruction(this.uc.instructionsBegunNow() + (fetch ? 1 : 0));
+    this.dataFill = !fetch;
     const r = this.translator.translate(gva(va), accessOf(memType));
+    this.dataFill = false;
     if (isFault(r)) {
       this.ending.fault ??= { fault: r, pc: this.pc64(), va: exactU64(raw) };
       return false;
