@@ -140,11 +140,12 @@ export class MachineTuiPort implements MachinePort {
 
   /* ---- side-effect-free readers ---- */
 
-  /* Host-physical byte address of a guest-physical address through the vmspace's mappings, or -1 (no RAM there). */
+  /* Host-physical byte address of a guest-physical address through the vmspace's mappings, or -1 (no RAM or no frame there). */
   private hostAddrOf(g: number): number {
     const m = this.vm.vmspace.findMapping(toGpa(pageAlignDown(g)));
     if (m === null || m.object.isMmio) return -1;
-    return m.object.frameAt(objectOffset(m, g)) * PAGE_SIZE + pageOffset(g);
+    const f = m.object.currentFrame(objectOffset(m, g)); // no frame yet: a page never touched
+    return f === -1 ? -1 : f * PAGE_SIZE + pageOffset(g);
   }
 
   /** Guest bytes at a guest-virtual address (dry guest walk, mappings, host RAM), or null. */
