@@ -94,6 +94,7 @@ export const ept: EntryFormat = {
   name: 'ept',
   title: 'Intel EPT',
   hwAdSupported: true,
+  tablesAccessed: true, // SDM 3C "Accessed and Dirty Flags for EPT": A in every entry the walk uses
   dirtyLoMask: D,
 
   table(out: PteWords, frame: Hfn): void {

@@ -92,6 +92,7 @@ export const npt: EntryFormat = {
   name: 'npt',
   title: 'AMD nPT',
   hwAdSupported: true,
+  tablesAccessed: true, // the A bit is set in every level of the nested walk, as in ordinary x86-64 tables
   dirtyLoMask: D,
 
   table(out: PteWords, frame: Hfn): void {

@@ -120,6 +120,7 @@ export const stage2: EntryFormat = {
   name: 's2',
   title: 'arm64 stage-2',
   hwAdSupported: true,
+  tablesAccessed: false, // table descriptors have no AF: only leaves and blocks carry one
   dirtyLoMask: S2AP_W,
 
   table(out: PteWords, frame: Hfn): void {
