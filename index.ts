@@ -5,6 +5,7 @@ export * from './mmu/addr.js';
 export * from './mmu/prot.js';
 export * from './mmu/events.js';
 export * from './mmu/checks.js';
+export * from './mmu/seeded-random.js';
 export * from './mmu/host/host-memory.js';
 export * from './mmu/host/frame-allocator.js';
 export * from './mmu/host/reservoir.js';
@@ -50,6 +51,7 @@ export {
   type Footprint,
   type HostMinimum,
 } from './emulator/instruction-footprint.js';
+export type { HostFrames } from './emulator/nested-vm.js';
 export { NestedMmu } from './emulator/nested-mmu.js';
 export type { MmuCounters } from './emulator/nested-mmu.js';
 export { collectStats } from './emulator/run-stats.js';

@@ -15,8 +15,9 @@ import { ARCHES, DEFAULT_GUEST_MEM, type Arch } from '../emulator/arch.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
 import { FORMAT_NAMES } from '../mmu/gpt/formats.js';
 import { HOST_MEMORY_LIMIT } from '../mmu/host/host-memory.js';
+import { DEFAULT_LAYOUT_SEED, HOST_LAYOUTS, type HostLayout } from '../mmu/host/reservoir.js';
 import { DEFAULT_TABLE_ROOM } from '../emulator/nested-vm.js';
-import { parseAddress, parseCount, parseSize, type SizeLimit } from './parse.js';
+import { parseAddress, parseCount, parseSize, parseWhole, type SizeLimit } from './parse.js';
 
 const MIB = 1024 * 1024;
 
@@ -49,6 +50,8 @@ export interface ExecArgs extends GuestArgs {
   'nested-format'?: FormatName;
   'host-mem'?: number;
   'dirty-tracking': boolean;
+  'host-layout': HostLayout;
+  seed: number;
 }
 
 export function withGuestOptions<T>(y: Argv<T>) {
@@ -114,6 +117,20 @@ export function withExecOptions<T>(y: Argv<T>, formatFlag: 'format' | 'nested-fo
       describe: 'track dirty pages in the nested tables (--no-dirty-tracking turns it off)',
       type: 'boolean',
       default: true,
+    })
+    .option('host-layout', {
+      describe:
+        'which host frame each guest page gets: scattered in a seeded order (gpa and hpa differ), or identity',
+      choices: HOST_LAYOUTS,
+      requiresArg: true,
+      default: 'scattered' as HostLayout,
+    })
+    .option('seed', {
+      describe: 'seed of the scattered host layout: the same seed gives the same frames',
+      type: 'string',
+      requiresArg: true,
+      default: String(DEFAULT_LAYOUT_SEED),
+      coerce: (v: unknown) => parseWhole('seed', v),
     });
 }
 
@@ -128,5 +145,7 @@ export function machineOptions(args: ExecArgs, formatFlag: 'format' | 'nested-fo
     dirtyTracking: args['dirty-tracking'],
     // below the least host memory in which every instruction can retire, refuse (exit 2)
     requireHostMinimum: true,
+    hostLayout: args['host-layout'],
+    seed: args.seed,
   };
 }

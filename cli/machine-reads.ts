@@ -27,11 +27,19 @@ import { objectOffset } from '../mmu/vm/vm-mapping.js';
 export type Space = 'gva' | 'gpa' | 'hpa';
 export const SPACES: readonly Space[] = ['gva', 'gpa', 'hpa'];
 
-/** Host-physical address of guest-physical `g` through the vmspace's mappings; -1 when no RAM is there. */
+/** `hostAddressOf` for guest RAM whose page has no host frame yet (never touched: it reads as zeros). */
+export const NOT_BACKED = -2;
+
+/**
+ * Host-physical address of guest-physical `g` through the vmspace's mappings: -1 when no RAM is
+ * there, NOT_BACKED when the page is RAM that has no frame yet. It never takes a frame (frameAt
+ * would: demand allocation), so a read does not change what the guest uses.
+ */
 export function hostAddressOf(vm: NestedVm, g: number): number {
   const m = vm.vmspace.findMapping(toGpa(pageAlignDown(g)));
   if (m === null || m.object.isMmio) return -1;
-  return m.object.frameAt(objectOffset(m, g)) * PAGE_SIZE + pageOffset(g);
+  const f = m.object.currentFrame(objectOffset(m, g));
+  return f === -1 ? NOT_BACKED : f * PAGE_SIZE + pageOffset(g);
 }
 
 /** The guest's tables as a dry-run walker reads them (host RAM through the mappings; no writes). */
@@ -74,7 +82,8 @@ export interface ReadPiece {
   readonly addr: number;
   readonly len: number;
   readonly gpa: number | null;
-  readonly hpa: number;
+  /** null for guest RAM with no host frame yet (its bytes are zeros). */
+  readonly hpa: number | null;
 }
 
 export interface SpaceRead {
@@ -89,7 +98,11 @@ export interface SpaceRead {
 }
 
 /* Where one page-bounded piece at `at` lives in host RAM, or why it cannot be read. */
-function locate(machine: Machine, space: Space, at: number): { gpa: number | null; hpa: number } | string {
+function locate(
+  machine: Machine,
+  space: Space,
+  at: number,
+): { gpa: number | null; hpa: number | null } | string {
   const vm = nestedOf(machine);
   let g = at;
   if (space === 'hpa') return at < vm.mem.bytes ? { gpa: null, hpa: at } : 'not host RAM';
@@ -99,6 +112,7 @@ function locate(machine: Machine, space: Space, at: number): { gpa: number | nul
     g = w.gpa;
   }
   const h = hostAddressOf(vm, g);
+  if (h === NOT_BACKED) return { gpa: g, hpa: null };
   return h < 0 ? `no guest RAM at gpa ${hex(g)} (a device window, or nothing mapped)` : { gpa: g, hpa: h };
 }
 
@@ -111,8 +125,11 @@ export function readSpace(machine: Machine, space: Space, addr: number, len: num
   const stop = forEachPage(addr, len, (at, done, n) => {
     const where = locate(machine, space, at);
     if (typeof where === 'string') return { addr: at, reason: where };
-    if (where.hpa + n > ram.length) return { addr: at, reason: 'not host RAM' };
-    out.set(ram.subarray(where.hpa, where.hpa + n), done);
+    // a page with no frame yet reads as the zeros its first touch would give it (out is zeroed)
+    if (where.hpa !== null) {
+      if (where.hpa + n > ram.length) return { addr: at, reason: 'not host RAM' };
+      out.set(ram.subarray(where.hpa, where.hpa + n), done);
+    }
     pieces.push({ addr: at, len: n, gpa: where.gpa, hpa: where.hpa });
     read = done + n;
     return undefined;

@@ -141,7 +141,8 @@ function bodyLines(r: XpReport): string[] {
 function pieceLines(r: XpReport): string[] {
   return r.pieces.map((p) => {
     const gpa = p.gpa === null || r.space === 'gpa' ? '' : ` = gpa ${hex(p.gpa)}`;
-    const hpa = r.space === 'hpa' ? '' : ` = hpa ${hex(p.hpa)}`;
+    const hpa =
+      r.space === 'hpa' ? '' : p.hpa === null ? ' = no host frame yet (zeros)' : ` = hpa ${hex(p.hpa)}`;
     return `; ${r.space} ${hex(p.addr)}${gpa}${hpa} (${p.len} bytes)`;
   });
 }

@@ -53,6 +53,8 @@ export function hostRam(
           format: opts.format,
           hostBytes: opts.hostBytes,
           dirtyTracking: opts.dirtyTracking,
+          hostLayout: opts.hostLayout,
+          seed: opts.seed,
           sink,
         })
       : null;

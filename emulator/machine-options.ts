@@ -6,6 +6,7 @@
 import { hpa, type Gpa } from '../mmu/addr.js';
 import type { EventSink } from '../mmu/events.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
+import type { HostLayout } from '../mmu/host/reservoir.js';
 import type { Arch } from './arch.js';
 import type { MachineEvent } from './events.js';
 import { FixedOffsetTranslator, type DeviceWindow, type Translator } from './translator.js';
@@ -43,6 +44,10 @@ export interface MachineOptions {
   readonly requireHostMinimum?: boolean;
   /** Nested faults in a row without a retired instruction that stop the guest (default FAULT_STORM_LIMIT). */
   readonly faultStormLimit?: number;
+  /** Which host frame each guest page gets: 'scattered' by `seed` (default) or 'identity'. */
+  readonly hostLayout?: HostLayout;
+  /** Seed of the scattered host layout (default 1): the same seed gives the same frames. */
+  readonly seed?: number;
   /** Where the event stream goes (DESIGN §6): trace writer, TUI, summary counters. */
   readonly sink?: EventSink<MachineEvent>;
 }

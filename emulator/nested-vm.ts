@@ -3,7 +3,8 @@
  * and the objects mapped into it (DESIGN §1 and §3).
  *
  *   host RAM (one HostMemory ArrayBuffer, mapped into Unicorn once at host-physical 0)
- *     ├── frame allocator ── reservoir ── "ram" VmObject (every guest RAM frame, reserved up front)
+ *     ├── frame allocator ── reservoir ── "ram" VmObject (guest RAM's frames set aside up front;
+ *     │                                   each page takes one at its first nested fault)
  *     └──────────────────── table pool (page-table pages; steals leaf tables under pressure)
  *   pmap (PV heads, PV pools, descriptors) over all of it
  *   vmspace (format EPT / nPT / stage-2):
@@ -13,7 +14,13 @@
  *   clients: "vcpu0" (the fill hook's), "devices" (page holds of device models)
  *
  * The image loader writes guest RAM through the "ram" object's frames (writeRam), as a VMM fills
- * guest memory before the first VM entry: no nested entry exists until the guest touches a page.
+ * guest memory before the first VM entry: the image's pages take their frames then and come in
+ * populated, but no nested entry exists until the guest touches a page. Every other page takes a
+ * zeroed frame from the reservoir at its first nested fault (demand allocation), so a guest that
+ * touches three pages of 64 MiB uses three frames plus its tables. Which frame a page gets is the
+ * host layout (mmu/host/reservoir.ts): scattered by a seed (the default), or identity.
+ *
+ * Building emits one 'host-init' event with the counts, instead of one event per frame set aside.
  *
  * Host memory is guest RAM plus room for page tables: by default enough never to steal; a smaller
  * --host-mem squeezes the table pool so that stealing happens. Asking for less host memory than
@@ -29,7 +36,7 @@ import { FORMATS } from '../mmu/gpt/formats.js';
 import { FrameAllocator } from '../mmu/host/frame-allocator.js';
 import { HostMemory } from '../mmu/host/host-memory.js';
 import { Pmap } from '../mmu/host/pmap.js';
-import { Reservoir } from '../mmu/host/reservoir.js';
+import { Reservoir, type HostLayout } from '../mmu/host/reservoir.js';
 import { PinnedSinceRetire } from '../mmu/host/pinned-since-retire.js';
 import { TablePool } from '../mmu/host/table-pool.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE } from '../mmu/prot.js';
@@ -67,7 +74,22 @@ export interface NestedVmOptions {
   /** Total host memory (guest RAM + page tables); default memBytes + DEFAULT_TABLE_ROOM. */
   readonly hostBytes?: number;
   readonly dirtyTracking?: boolean;
+  /** Which host frame a guest page gets: 'scattered' by `seed` (default), or 'identity'. */
+  readonly hostLayout?: HostLayout;
+  readonly seed?: number;
   readonly sink?: EventSink<MachineEvent>;
+}
+
+/** Host frames in use (`run`'s summary and --json `hostFrames`). */
+export interface HostFrames {
+  /** guest + tables */
+  readonly inUse: number;
+  /** host RAM frames */
+  readonly total: number;
+  /** guest pages that have a host frame */
+  readonly guest: number;
+  /** frames the table pool holds (tables, its cache and its reserve) */
+  readonly tables: number;
 }
 
 /** A device page and where its MMIO aperture sits in host-physical space. */
@@ -104,9 +126,10 @@ export class NestedVm {
     }
     const sink = opts.sink;
     this.mem = new HostMemory(hostBytes);
-    this.frames = new FrameAllocator(this.mem, sink, { zeroed: true }); // the buffer is brand new
+    // the buffer is brand new; the frames set aside while building are summed up in host-init
+    this.frames = new FrameAllocator(this.mem, undefined, { zeroed: true });
     this.pmap = new Pmap(this.mem, sink);
-    this.reservoir = new Reservoir(this.frames, sink);
+    this.reservoir = new Reservoir(this.frames, sink, { layout: opts.hostLayout, seed: opts.seed });
     const ram = VmObject.memory(this.reservoir, memBytes, { name: 'ram', sink, pmap: this.pmap });
     if (!(ram instanceof VmObject))
       throw new HostMemoryError(`host memory cannot hold ${memBytes} bytes of guest RAM`);
@@ -118,6 +141,10 @@ export class NestedVm {
       inFlight: this.inFlight,
       sink,
     });
+    if (sink !== undefined) {
+      if (sink.enabled) sink.emit(this.hostInit());
+      this.frames.reportTo(sink); // every later allocation has its own event
+    }
     this.vmspace = new Vmspace({
       format: FORMATS[this.format],
       mem: this.mem,
@@ -129,6 +156,26 @@ export class NestedVm {
     for (const r of this.ramRegions()) this.mapRam(r.gpa);
     this.vcpuClient = this.vmspace.createClient('vcpu0');
     this.deviceClient = this.vmspace.createClient('devices');
+  }
+
+  /** Host frames in use: guest pages that have a frame, and every frame the table pool holds. */
+  hostFrames(): HostFrames {
+    const guest = this.reservoir.inUse;
+    const s = this.pool.stats;
+    const tables = s.inUse + s.cached + s.reserve;
+    return { inUse: guest + tables, total: this.frames.totalCount, guest, tables };
+  }
+
+  private hostInit(): MachineEvent {
+    return {
+      type: 'host-init',
+      frames: this.frames.totalCount,
+      reserved: this.reservoir.reservedCount,
+      tableReserve: this.pool.stats.reserve,
+      free: this.frames.freeCount,
+      layout: this.reservoir.layout,
+      seed: this.reservoir.seed,
+    };
   }
 
   /**
@@ -171,17 +218,20 @@ export class NestedVm {
   /**
    * The VMM writing guest RAM itself, through the memory object's frames, as a loader does. No
    * GPT entry is made, so the guest's first touch of each page is still a nested fault, exactly as
-   * on a real hypervisor that fills guest memory before the first VM entry. False when
-   * [gpa, gpa + bytes.length) is not all guest RAM.
+   * on a real hypervisor that fills guest memory before the first VM entry. Each page written
+   * takes its host frame here. False when [gpa, gpa + bytes.length) is not all guest RAM (or no
+   * frame is left for it).
    */
   writeRam(gpa: number, bytes: Uint8Array): boolean {
     const off = gpa - this.opts.ramBase;
     if (off < 0 || off + bytes.length > this.opts.memBytes) return false;
-    forEachPage(off, bytes.length, (at, done, n) => {
-      const frame = this.ram.frameAt(pageAlignDown(at));
+    const short = forEachPage(off, bytes.length, (at, done, n) => {
+      const frame = this.ram.frameAt(pageAlignDown(at)); // the page takes its frame now, populated
+      if (frame === -1) return true;
       this.mem.u8.set(bytes.subarray(done, done + n), frame * PAGE_SIZE + pageOffset(at));
+      return undefined;
     });
-    return true;
+    return short === undefined;
   }
 
   /** The least host memory in which every instruction of this machine's guest can retire. */
