@@ -12,6 +12,7 @@ import { ARCHES, DEFAULT_GUEST_MEM, type Arch } from '../emulator/arch.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
 import { FORMAT_NAMES } from '../mmu/gpt/formats.js';
 import { HOST_MEMORY_LIMIT } from '../mmu/host/host-memory.js';
+import { POLICY_NAMES, type PolicyName } from '../mmu/host/replacement-policy.js';
 import { DEFAULT_TABLE_ROOM } from '../emulator/nested-vm.js';
 import { parseAddress, parseCount, parseSize, type SizeLimit } from './parse.js';
 
@@ -43,6 +44,7 @@ export interface ExecArgs extends GuestArgs {
   format?: FormatName;
   'host-mem'?: number;
   'dirty-tracking': boolean;
+  reclaim: PolicyName;
 }
 
 export function withGuestOptions<T>(y: Argv<T>) {
@@ -104,6 +106,13 @@ export function withExecOptions<T>(y: Argv<T>) {
       describe: 'track dirty pages in the nested tables (--no-dirty-tracking turns it off)',
       type: 'boolean',
       default: true,
+    })
+    .option('reclaim', {
+      describe:
+        'replacement policy when --host-mem is below --mem: second chance over the nested Accessed bits, arrival order, or seeded random',
+      choices: POLICY_NAMES,
+      requiresArg: true,
+      default: 'clock' as PolicyName,
     });
 }
 
@@ -116,5 +125,6 @@ export function machineOptions(args: ExecArgs) {
     format: args.format,
     hostBytes: args['host-mem'],
     dirtyTracking: args['dirty-tracking'],
+    reclaim: args.reclaim,
   };
 }

@@ -53,6 +53,9 @@ export function hostRam(
           format: opts.format,
           hostBytes: opts.hostBytes,
           dirtyTracking: opts.dirtyTracking,
+          reclaim: opts.reclaim,
+          reclaimHook: opts.reclaimHook,
+          seed: opts.seed,
           sink,
         })
       : null;

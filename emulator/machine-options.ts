@@ -6,6 +6,7 @@
 import { hpa, type Gpa } from '../mmu/addr.js';
 import type { EventSink } from '../mmu/events.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
+import type { PolicyName, ReclaimHook } from '../mmu/host/replacement-policy.js';
 import type { Arch } from './arch.js';
 import type { MachineEvent } from './events.js';
 import { FixedOffsetTranslator, type DeviceWindow, type Translator } from './translator.js';
@@ -34,6 +35,12 @@ export interface MachineOptions {
   readonly format?: FormatName;
   /** Dirty tracking in the nested tables (default on). */
   readonly dirtyTracking?: boolean;
+  /** Replacement policy when --host-mem is below guest RAM: clock (default), fifo or random. */
+  readonly reclaim?: PolicyName;
+  /** A script's own replacement policy (the library hook; overrides `reclaim`). */
+  readonly reclaimHook?: ReclaimHook;
+  /** Seed of everything seeded (the random policy). */
+  readonly seed?: number;
   /** Where the event stream goes (DESIGN §6): trace writer, TUI, summary counters. */
   readonly sink?: EventSink<MachineEvent>;
 }

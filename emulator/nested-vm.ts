@@ -29,9 +29,11 @@ import { FrameAllocator } from '../mmu/host/frame-allocator.js';
 import { HostMemory } from '../mmu/host/host-memory.js';
 import { Pmap } from '../mmu/host/pmap.js';
 import { Reservoir } from '../mmu/host/reservoir.js';
+import { makePolicy, type PolicyName, type ReclaimHook } from '../mmu/host/replacement-policy.js';
 import { TablePool, VCPU_RECENT_TABLES } from '../mmu/host/table-pool.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE } from '../mmu/prot.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
+import { Reclaimer } from '../mmu/vm/reclaim.js';
 import { VmObject } from '../mmu/vm/vm-object.js';
 import { Vmspace } from '../mmu/vm/vmspace.js';
 import type { Arch } from './arch.js';
@@ -63,6 +65,24 @@ export interface NestedVmOptions {
   readonly hostBytes?: number;
   readonly dirtyTracking?: boolean;
   readonly sink?: EventSink<MachineEvent>;
+  /** Replacement policy when host memory is overcommitted (default clock). */
+  readonly reclaim?: PolicyName;
+  /** A script's own policy (overrides `reclaim`). */
+  readonly reclaimHook?: ReclaimHook;
+  /** Seed of the random policy. */
+  readonly seed?: number;
+}
+
+/** Reclaim's figures (`run`'s summary and the --json key `reclaim`). */
+export interface ReclaimStats {
+  policy: string;
+  evictions: number;
+  swapOuts: number;
+  swapIns: number;
+  cleanDrops: number;
+  /** Host frames in use (guest pages and page tables), and host RAM's frames. */
+  framesInUse: number;
+  framesTotal: number;
 }
 
 /** A device page and where its MMIO aperture sits in host-physical space. */
@@ -84,6 +104,9 @@ export class NestedVm {
   readonly ram: VmObject;
   readonly vcpuClient: VmClient;
   readonly deviceClient: VmClient;
+  readonly reclaimer: Reclaimer;
+  /* the "ram" object's id with the reclaimer */
+  private readonly ramPager: number;
 
   constructor(readonly opts: NestedVmOptions) {
     const { memBytes } = opts;
@@ -118,9 +141,34 @@ export class NestedVm {
       sink,
       trackDirty: opts.dirtyTracking ?? true,
     });
+    this.reclaimer = new Reclaimer({
+      space: this.vmspace,
+      policy: makePolicy(opts.reclaim ?? 'clock', this.mem.frameCount, {
+        seed: opts.seed,
+        hook: opts.reclaimHook,
+      }),
+      source: { give: (f) => this.reservoir.release(Uint32Array.of(f)) },
+      sink,
+    });
+    this.ramPager = this.reclaimer.register({ name: ram.name, pages: ram.pages, pageEvicted: () => {} });
     for (const r of this.ramRegions()) this.mapRam(r.gpa);
     this.vcpuClient = this.vmspace.createClient('vcpu0');
     this.deviceClient = this.vmspace.createClient('devices');
+  }
+
+  /** One byte per page of guest RAM: 1 where the page is swapped out (a view: do not keep it). */
+  ramSwapped(): Uint8Array {
+    return this.reclaimer.swappedPages(this.ramPager);
+  }
+
+  /** What reclaim has done so far, and how full host memory is. */
+  reclaimStats(): ReclaimStats {
+    return {
+      policy: this.reclaimer.policy.name,
+      ...this.reclaimer.counters,
+      framesInUse: this.frames.usedCount,
+      framesTotal: this.frames.totalCount,
+    };
   }
 
   /**

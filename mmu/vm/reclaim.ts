@@ -42,10 +42,8 @@ import type { FrameState, ReplacementPolicy } from '../host/replacement-policy.j
 import { SwapStore } from '../host/swap-store.js';
 import type { Vmspace } from './vmspace.js';
 
-/** Where the reclaimer's frames come from and go back to (the reservoir). */
-export interface FrameSource {
-  /** A zeroed frame, or -1 when none is free. */
-  take(): Hfn | -1;
+/** Where an evicted page's frame goes back to (the reservoir), free for the page that needs it. */
+export interface FrameSink {
   give(f: Hfn): void;
 }
 
@@ -76,7 +74,7 @@ export interface Victim {
 export interface ReclaimerOptions {
   readonly space: Vmspace;
   readonly policy: ReplacementPolicy;
-  readonly source: FrameSource;
+  readonly source: FrameSink;
   readonly sink?: EventSink<MmuEvent>;
   readonly store?: SwapStore;
 }
@@ -91,7 +89,7 @@ export class Reclaimer {
   /** Called after a victim is disconnected, before its frame is used again (TLB flush). */
   recycled: ((f: Hfn) => void) | null = null;
   private readonly space: Vmspace;
-  private readonly source: FrameSource;
+  private readonly source: FrameSink;
   private readonly sink: EventSink<MmuEvent>;
   private readonly objects: (PagedObject | undefined)[] = [];
   /* per object: 1 where the page is swapped out (content in the store, no frame) */
@@ -161,22 +159,32 @@ export class Reclaimer {
     return this.policy.members.count;
   }
 
-  /** A frame for page `page` of object `id`, evicting another page if none is free; -1 if none can go. */
-  frameFor(id: number, page: number): Hfn | -1 {
-    let f = this.source.take();
-    while (f === -1) {
-      const v = this.policy.choose(this.state);
-      this.publishAccessedClears();
-      if (v === -1) return -1;
-      this.evict(v);
-      f = this.source.take();
-    }
-    this.pageIn(id, page, f);
+  /**
+   * Free one frame for whoever needs one: the policy picks a victim and it is evicted (its frame
+   * goes back to the source). False when no resident frame may go now.
+   */
+  evictOne(): boolean {
+    const v = this.policy.choose(this.state);
+    this.publishAccessedClears();
+    if (v === -1) return false;
+    this.evict(v);
+    return true;
+  }
+
+  /** A frame for page `page` of object `id` from `take`, evicting while it has none; -1 if none can go. */
+  frameFor(id: number, page: number, take: () => Hfn | -1): Hfn | -1 {
+    let f = take();
+    while (f === -1 && this.evictOne()) f = take();
+    if (f !== -1) this.pageIn(id, page, f);
     return f;
   }
 
-  /* Fill the fresh frame f for (id, page) and make it a candidate. */
-  private pageIn(id: number, page: number, f: Hfn): void {
+  /**
+   * Page `page` of object `id` has just got the fresh, zeroed frame f: fill it from the store if
+   * the page was swapped out (a swap-in, the copy kept), and make it a candidate.
+   */
+  pageIn(id: number, page: number, f: Hfn): void {
+    assert(this.ownerObj[f] === NO_OBJECT, 'reclaim: the frame already holds a page');
     const mem = this.space.mem;
     this.space.pmap.clearAttributes(f, ATTR_ALL);
     if (this.swapped[id]![page] === 1) {
@@ -192,14 +200,6 @@ export class Reclaimer {
           gpa: this.gpaOf(id, page),
         });
     } else this.store.drop(id, page); // a page made afresh has no copy that could be true
-    this.ownerObj[f] = id;
-    this.ownerPage[f] = page;
-    this.policy.admit(f);
-  }
-
-  /** A frame the loader (or anything but a fault) filled for (id, page): a candidate too. */
-  adopt(id: number, page: number, f: Hfn): void {
-    assert(this.ownerObj[f] === NO_OBJECT, 'reclaim: adopting a frame that holds a page');
     this.ownerObj[f] = id;
     this.ownerPage[f] = page;
     this.policy.admit(f);

@@ -40,13 +40,13 @@ function rig(format: FormatName, policy: PolicyName, seed: number) {
   const vms = new Vmspace({ format: FORMATS[format], mem, pmap, pool });
   vms.gpt.populate(0 as Gpa, PAGES * 4096); // the tables first: what is left is guest frames
   let guestFrames = 0;
+  const take = (): Hfn | -1 => {
+    if (guestFrames === FRAMES) return -1;
+    const f = frames.alloc('guest');
+    if (f !== -1) guestFrames++;
+    return f;
+  };
   const source = {
-    take: (): Hfn | -1 => {
-      if (guestFrames === FRAMES) return -1;
-      const f = frames.alloc('guest');
-      if (f !== -1) guestFrames++;
-      return f;
-    },
     give: (f: Hfn): void => {
       frames.free(f);
       guestFrames--;
@@ -60,7 +60,7 @@ function rig(format: FormatName, policy: PolicyName, seed: number) {
   });
   const frameOf = new Int32Array(PAGES).fill(-1);
   const id = rc.register({ name: 'obj', pages: PAGES, pageEvicted: (p) => (frameOf[p] = -1) });
-  return { mem, pmap, pool, frames, vms, rc, id, frameOf, log, guestFrames: () => guestFrames };
+  return { mem, pmap, pool, frames, vms, rc, id, frameOf, log, take, guestFrames: () => guestFrames };
 }
 
 type Rig = ReturnType<typeof rig>;
@@ -69,7 +69,7 @@ type Rig = ReturnType<typeof rig>;
 function touch(r: Rig, page: number, write: boolean, byte: number): boolean {
   const gpa = (page * 4096) as Gpa;
   if (r.frameOf[page] === -1) {
-    const f = r.rc.frameFor(r.id, page);
+    const f = r.rc.frameFor(r.id, page, r.take);
     if (f === -1) return false;
     r.frameOf[page] = f;
   }
@@ -151,7 +151,7 @@ describe('reclaim: pins, holds and exhaustion', () => {
     const r = rig('ept', 'clock', 1);
     for (let p = 0; p < FRAMES; p++) expect(touch(r, p, true, p + 1)).toBe(true);
     for (let p = 0; p < FRAMES; p++) r.rc.pin(r.frameOf[p] as Hfn);
-    expect(r.rc.frameFor(r.id, FRAMES)).toBe(-1);
+    expect(r.rc.frameFor(r.id, FRAMES, r.take)).toBe(-1);
     r.rc.unpin(r.frameOf[3] as Hfn);
     const f3 = r.frameOf[3];
     expect(touch(r, FRAMES, false, 0)).toBe(true);
