@@ -54,3 +54,4 @@ export { BadGuestError } from './emulator/image.js';
 export type { GuestImage, Segment, GuestSymbol } from './emulator/image.js';
 export { ARCHES, LAYOUT, DEFAULT_GUEST_MEM } from './emulator/arch.js';
 export type { Arch } from './emulator/arch.js';
+export { PACKAGE_ROOT, packagePath } from './emulator/package-root.js';

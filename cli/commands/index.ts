@@ -1,7 +1,9 @@
 // The command list, in the order `nestvm --help` shows them.
 import { disasmCommand } from './disasm.js';
 import { guestsCommand } from './guests.js';
+import { memCommand } from './mem.js';
 import type { CommandFactory } from './handle.js';
+import { labCommand } from './lab.js';
 import { runCommand } from './run.js';
 import { setupCommand } from './setup.js';
 import { tuiCommand } from './tui.js';
@@ -14,7 +16,9 @@ export const commands: CommandFactory[] = [
   runCommand,
   tuiCommand,
   walkCommand,
+  memCommand,
   disasmCommand,
   guestsCommand,
+  labCommand,
   setupCommand,
 ];
