@@ -7,6 +7,7 @@ import { hpa, type Gpa } from '../mmu/addr.js';
 import type { EventSink } from '../mmu/events.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
 import type { PolicyName, ReclaimHook } from '../mmu/host/replacement-policy.js';
+import type { HostLayout } from '../mmu/host/reservoir.js';
 import type { Arch } from './arch.js';
 import type { MachineEvent } from './events.js';
 import { FixedOffsetTranslator, type DeviceWindow, type Translator } from './translator.js';
@@ -39,7 +40,9 @@ export interface MachineOptions {
   readonly reclaim?: PolicyName;
   /** A script's own replacement policy (the library hook; overrides `reclaim`). */
   readonly reclaimHook?: ReclaimHook;
-  /** Seed of everything seeded (the random policy). */
+  /** Which host frame each guest page gets: 'scattered' by `seed` (default) or 'identity'. */
+  readonly hostLayout?: HostLayout;
+  /** Seed of the scattered host layout and of the random policy (default 1): the same seed gives the same frames. */
   readonly seed?: number;
   /** Where the event stream goes (DESIGN §6): trace writer, TUI, summary counters. */
   readonly sink?: EventSink<MachineEvent>;

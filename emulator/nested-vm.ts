@@ -3,7 +3,8 @@
  * and the objects mapped into it (DESIGN §1 and §3).
  *
  *   host RAM (one HostMemory ArrayBuffer, mapped into Unicorn once at host-physical 0)
- *     ├── frame allocator ── reservoir ── "ram" VmObject (every guest RAM frame, reserved up front)
+ *     ├── frame allocator ── reservoir ── "ram" VmObject (guest RAM's frames set aside up front;
+ *     │                                   each page takes one at its first nested fault)
  *     └──────────────────── table pool (page-table pages; steals leaf tables under pressure)
  *   pmap (PV heads, PV pools, descriptors) over all of it
  *   vmspace (format EPT / nPT / stage-2):
@@ -13,7 +14,13 @@
  *   clients: "vcpu0" (the fill hook's), "devices" (page holds of device models)
  *
  * The image loader writes guest RAM through the "ram" object's frames (writeRam), as a VMM fills
- * guest memory before the first VM entry: no nested entry exists until the guest touches a page.
+ * guest memory before the first VM entry: the image's pages take their frames then and come in
+ * populated, but no nested entry exists until the guest touches a page. Every other page takes a
+ * zeroed frame from the reservoir at its first nested fault (demand allocation), so a guest that
+ * touches three pages of 64 MiB uses three frames plus its tables. Which frame a page gets is the
+ * host layout (mmu/host/reservoir.ts): scattered by a seed (the default), or identity.
+ *
+ * Building emits one 'host-init' event with the counts, instead of one event per frame set aside.
  *
  * Host memory is guest RAM plus room for page tables: by default enough never to steal; a smaller
  * --host-mem squeezes the table pool so that stealing happens. Asking for less host memory than
@@ -28,7 +35,7 @@ import { FORMATS } from '../mmu/gpt/formats.js';
 import { FrameAllocator } from '../mmu/host/frame-allocator.js';
 import { HostMemory } from '../mmu/host/host-memory.js';
 import { Pmap } from '../mmu/host/pmap.js';
-import { Reservoir } from '../mmu/host/reservoir.js';
+import { Reservoir, type HostLayout } from '../mmu/host/reservoir.js';
 import { makePolicy, type PolicyName, type ReclaimHook } from '../mmu/host/replacement-policy.js';
 import { TablePool, VCPU_RECENT_TABLES } from '../mmu/host/table-pool.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE } from '../mmu/prot.js';
@@ -56,6 +63,39 @@ export class HostMemoryError extends Error {
   override name = 'HostMemoryError';
 }
 
+/** Guest frames an overcommitted host keeps at least (below that, reclaim could not make progress). */
+export const MIN_GUEST_FRAMES = 16;
+
+/*
+ * Frames for the nested tables that map all of guest RAM and the device windows, with the pool's
+ * reserve: one leaf table per 2 MiB, one L2 per 1 GiB, the root and an L3, and a leaf, L2 and L3
+ * for each of up to four device windows elsewhere in the address space.
+ */
+export function tableRoomFor(memBytes: number): number {
+  const leaves = Math.ceil(memBytes / (2 * 1024 * 1024));
+  const dirs = Math.ceil(memBytes / 2 ** 30);
+  return (leaves + dirs + 2 + 4 * 3 + TABLE_RESERVE) * PAGE_SIZE;
+}
+
+/**
+ * How many frames guest RAM gets (every page a frame, or fewer: overcommit), or why the host is
+ * too small. Room beyond guest RAM for at least the pool's reserve and one table keeps every page
+ * its frame (a smaller room only squeezes the tables, which are then stolen); less than that
+ * overcommits: the tables get tableRoomFor(memBytes) and the guest the rest, which reclaim shares.
+ */
+function guestFramesFor(memBytes: number, hostBytes: number): number {
+  const pages = memBytes / PAGE_SIZE;
+  if (hostBytes % PAGE_SIZE !== 0)
+    throw new HostMemoryError(`--host-mem ${hostBytes} is not a whole number of 4 KiB pages`);
+  if (hostBytes >= memBytes + (TABLE_RESERVE + 1) * PAGE_SIZE) return pages;
+  const guest = (hostBytes - tableRoomFor(memBytes)) / PAGE_SIZE;
+  if (guest >= MIN_GUEST_FRAMES) return guest;
+  const minimum = tableRoomFor(memBytes) + MIN_GUEST_FRAMES * PAGE_SIZE;
+  throw new HostMemoryError(
+    `--host-mem ${hostBytes} is too small: the page tables of ${memBytes} bytes of guest RAM need ${tableRoomFor(memBytes)} bytes and reclaim at least ${MIN_GUEST_FRAMES} frames (try ${minimum})`,
+  );
+}
+
 export interface NestedVmOptions {
   readonly arch: Arch;
   readonly ramBase: number;
@@ -64,13 +104,14 @@ export interface NestedVmOptions {
   /** Total host memory (guest RAM + page tables); default memBytes + DEFAULT_TABLE_ROOM. */
   readonly hostBytes?: number;
   readonly dirtyTracking?: boolean;
+  /** Which host frame a guest page gets: 'scattered' by `seed` (default), or 'identity'. */
+  readonly hostLayout?: HostLayout;
+  readonly seed?: number;
   readonly sink?: EventSink<MachineEvent>;
   /** Replacement policy when host memory is overcommitted (default clock). */
   readonly reclaim?: PolicyName;
   /** A script's own policy (overrides `reclaim`). */
   readonly reclaimHook?: ReclaimHook;
-  /** Seed of the random policy. */
-  readonly seed?: number;
 }
 
 /** Reclaim's figures (`run`'s summary and the --json key `reclaim`). */
@@ -83,6 +124,18 @@ export interface ReclaimStats {
   /** Host frames in use (guest pages and page tables), and host RAM's frames. */
   framesInUse: number;
   framesTotal: number;
+}
+
+/** Host frames in use (`run`'s summary and --json `hostFrames`). */
+export interface HostFrames {
+  /** guest + tables */
+  readonly inUse: number;
+  /** host RAM frames */
+  readonly total: number;
+  /** guest pages that have a host frame */
+  readonly guest: number;
+  /** frames the table pool holds (tables, its cache and its reserve) */
+  readonly tables: number;
 }
 
 /** A device page and where its MMIO aperture sits in host-physical space. */
@@ -105,25 +158,23 @@ export class NestedVm {
   readonly vcpuClient: VmClient;
   readonly deviceClient: VmClient;
   readonly reclaimer: Reclaimer;
-  /* the "ram" object's id with the reclaimer */
-  private readonly ramPager: number;
 
   constructor(readonly opts: NestedVmOptions) {
     const { memBytes } = opts;
     this.format = opts.format ?? DEFAULT_FORMAT[opts.arch];
     const hostBytes = opts.hostBytes ?? memBytes + DEFAULT_TABLE_ROOM;
-    const minimum = memBytes + (TABLE_RESERVE + 1) * PAGE_SIZE;
-    if (hostBytes % PAGE_SIZE !== 0 || hostBytes < minimum) {
-      throw new HostMemoryError(
-        `--host-mem ${hostBytes} is too small: guest RAM needs ${memBytes} bytes plus at least ${minimum - memBytes} for page tables (try ${minimum})`,
-      );
-    }
+    const guestFrames = guestFramesFor(memBytes, hostBytes);
     const sink = opts.sink;
     this.mem = new HostMemory(hostBytes);
     this.frames = new FrameAllocator(this.mem, sink, { zeroed: true }); // the buffer is brand new
     this.pmap = new Pmap(this.mem, sink);
-    this.reservoir = new Reservoir(this.frames, sink);
-    const ram = VmObject.memory(this.reservoir, memBytes, { name: 'ram', sink, pmap: this.pmap });
+    this.reservoir = new Reservoir(this.frames, sink, { layout: opts.hostLayout, seed: opts.seed });
+    const ram = VmObject.memory(this.reservoir, memBytes, {
+      name: 'ram',
+      sink,
+      pmap: this.pmap,
+      frames: guestFrames,
+    });
     if (!(ram instanceof VmObject))
       throw new HostMemoryError(`host memory cannot hold ${memBytes} bytes of guest RAM`);
     this.ram = ram;
@@ -147,10 +198,11 @@ export class NestedVm {
         seed: opts.seed,
         hook: opts.reclaimHook,
       }),
-      source: { give: (f) => this.reservoir.release(Uint32Array.of(f)) },
+      source: { give: (f) => this.reservoir.give(f) },
       sink,
     });
-    this.ramPager = this.reclaimer.register({ name: ram.name, pages: ram.pages, pageEvicted: () => {} });
+    ram.attachPager(this.reclaimer);
+    if (sink?.enabled) sink.emit(this.hostInit());
     for (const r of this.ramRegions()) this.mapRam(r.gpa);
     this.vcpuClient = this.vmspace.createClient('vcpu0');
     this.deviceClient = this.vmspace.createClient('devices');
@@ -158,7 +210,7 @@ export class NestedVm {
 
   /** One byte per page of guest RAM: 1 where the page is swapped out (a view: do not keep it). */
   ramSwapped(): Uint8Array {
-    return this.reclaimer.swappedPages(this.ramPager);
+    return this.reclaimer.swappedPages(this.ram.pagerIndex);
   }
 
   /** What reclaim has done so far, and how full host memory is. */
@@ -166,8 +218,28 @@ export class NestedVm {
     return {
       policy: this.reclaimer.policy.name,
       ...this.reclaimer.counters,
-      framesInUse: this.frames.usedCount,
+      framesInUse: this.hostFrames().inUse,
       framesTotal: this.frames.totalCount,
+    };
+  }
+
+  /** Host frames in use: guest pages that have a frame, and every frame the table pool holds. */
+  hostFrames(): HostFrames {
+    const guest = this.reservoir.inUse;
+    const s = this.pool.stats;
+    const tables = s.inUse + s.cached + s.reserve;
+    return { inUse: guest + tables, total: this.frames.totalCount, guest, tables };
+  }
+
+  private hostInit(): MachineEvent {
+    return {
+      type: 'host-init',
+      frames: this.frames.totalCount,
+      reserved: this.reservoir.reservedCount,
+      tableReserve: this.pool.stats.reserve,
+      free: this.frames.freeCount,
+      layout: this.reservoir.layout,
+      seed: this.reservoir.seed,
     };
   }
 
@@ -211,17 +283,20 @@ export class NestedVm {
   /**
    * The VMM writing guest RAM itself, through the memory object's frames, as a loader does. No
    * GPT entry is made, so the guest's first touch of each page is still a nested fault, exactly as
-   * on a real hypervisor that fills guest memory before the first VM entry. False when
-   * [gpa, gpa + bytes.length) is not all guest RAM.
+   * on a real hypervisor that fills guest memory before the first VM entry. Each page written
+   * takes its host frame here. False when [gpa, gpa + bytes.length) is not all guest RAM (or no
+   * frame is left for it).
    */
   writeRam(gpa: number, bytes: Uint8Array): boolean {
     const off = gpa - this.opts.ramBase;
     if (off < 0 || off + bytes.length > this.opts.memBytes) return false;
-    forEachPage(off, bytes.length, (at, done, n) => {
-      const frame = this.ram.frameAt(pageAlignDown(at));
+    const short = forEachPage(off, bytes.length, (at, done, n) => {
+      const frame = this.ram.frameAt(pageAlignDown(at)); // the page takes its frame now, populated
+      if (frame === -1) return true;
       this.mem.u8.set(bytes.subarray(done, done + n), frame * PAGE_SIZE + pageOffset(at));
+      return undefined;
     });
-    return true;
+    return short === undefined;
   }
 
   /** Map each device page as an MMIO object routed to its aperture (device memory: rw, never x). */

@@ -19,6 +19,17 @@ export type PvHeadKind = 'empty' | 'single' | 'list' | 'table';
 
 export type MmuEvent =
   // host memory and pmap
+  // the host as built: host RAM frames, guest pages reserved (set aside, none handed out yet),
+  // the table pool's reserve, frames left free, and the host layout with its seed
+  | {
+      type: 'host-init';
+      frames: number;
+      reserved: number;
+      tableReserve: number;
+      free: number;
+      layout: 'scattered' | 'identity';
+      seed: number;
+    }
   | { type: 'frame-alloc'; hfn: number; purpose: 'table' | 'guest' }
   | { type: 'frame-free'; hfn: number }
   | { type: 'pv-enter'; hfn: number; pte: number; head: PvHeadKind }

@@ -20,6 +20,9 @@
  *    (guests, tables and loaders reach only allocated frames), so a clean frame is still zero, and
  *    guest RAM the guest never touches is neither written nor made resident by the allocator.
  *    With full checks on, every clean frame is verified to be zero when it is handed out.
+ *  - setAside(n) takes n frames at once for a holder that hands them out later (the reservoir): no
+ *    zeroing and no event per frame, so setting aside all of guest RAM costs n stack pops. The
+ *    holder calls scrub(f) when it puts a set-aside frame to use, which zeroes it as alloc would.
  *  - free of a frame that is not allocated (a double free) is a bug in nestvm and throws.
  *  - free of a frame that some PTE still maps, or that still holds a table, throws too: the pmap
  *    registers that check (setFreeCheck) when a table pool ties the two together.
@@ -74,13 +77,36 @@ export class FrameAllocator {
     if (this.top === 0) return -1;
     const f = this.stack[--this.top] as Hfn;
     this.use[f] = purpose === 'table' ? USE_TABLE : USE_GUEST;
+    this.scrub(f);
+    if (this.sink.enabled) this.sink.emit({ type: 'frame-alloc', hfn: f, purpose });
+    return f;
+  }
+
+  /**
+   * `n` frames at once, in the order alloc would give them, neither zeroed nor reported one by one:
+   * their holder scrubs each when it puts it to use. Null (nothing taken) when fewer are free.
+   */
+  setAside(n: number, purpose: FramePurpose): Uint32Array | null {
+    assert(Number.isInteger(n) && n >= 0, 'setAside: frame count must be a whole number');
+    if (n > this.top) return null;
+    const out = new Uint32Array(n);
+    const use = purpose === 'table' ? USE_TABLE : USE_GUEST;
+    for (let i = 0; i < n; i++) {
+      const f = this.stack[--this.top];
+      this.use[f] = use;
+      out[i] = f;
+    }
+    return out;
+  }
+
+  /** Make an allocated frame zero: write it unless it is still clean (never handed out). */
+  scrub(f: Hfn): void {
+    assert(this.use[f] !== USE_FREE, 'scrub: frame is not allocated');
     if (this.clean[f] === 0) this.mem.zeroFrame(f);
     else {
       this.clean[f] = 0;
-      if (fullChecks()) assert(this.mem.isZero(f), 'alloc: a clean frame is not zero (written while free?)');
+      if (fullChecks()) assert(this.mem.isZero(f), 'scrub: a clean frame is not zero (written while free?)');
     }
-    if (this.sink.enabled) this.sink.emit({ type: 'frame-alloc', hfn: f, purpose });
-    return f;
   }
 
   free(f: Hfn): void {

@@ -71,8 +71,8 @@ function takeModified(
     if (m.object.isMmio) continue;
     const to = Math.min(end, m.gpa + m.len);
     for (let a = Math.max(gpa, m.gpa); a < to; a += PAGE_SIZE) {
-      const f = m.object.frameAt(objectOffset(m, a));
-      if ((pmap.attributes(f) & ATTR_MODIFIED) === 0) continue;
+      const f = m.object.currentFrame(objectOffset(m, a));
+      if (f === -1 || (pmap.attributes(f) & ATTR_MODIFIED) === 0) continue;
       pmap.clearAttributes(f, ATTR_MODIFIED);
       const i = (a - gpa) / PAGE_SIZE;
       bits[i >>> 3] |= 1 << (i & 7);

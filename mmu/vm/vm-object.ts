@@ -3,9 +3,12 @@
  *
  * An object is a run of pages that can be mapped into guest-physical space. There are two kinds:
  *
- *   memory  guest RAM. Its pages are host frames taken from the reservoir when the object is made
- *           (all of them at once; the reservoir answers 'exhausted' as a value when it cannot).
- *           Page i lives in frames[i]; the frames need not be contiguous. Memory type write-back.
+ *   memory  guest RAM. Its size is reserved in the reservoir when the object is made (the
+ *           reservoir answers 'exhausted' as a value when it cannot), but a page gets its host
+ *           frame only when it is first needed: frameAt() takes one from the reservoir (zeroed
+ *           then, demand-zero) and keeps it for the page from then on. Page i lives in
+ *           frames[i], or in no frame yet (NO_FRAME); the frames need not be contiguous and,
+ *           in the scattered host layout, are in no order at all. Memory type write-back.
  *   mmio    a device window. Its pages are the frames of a host-physical aperture placed above
  *           host RAM (base .. base + size); page i is frame base/4096 + i. Unicorn maps each
  *           aperture as an MMIO region, so an access there reaches the device model. Memory type
@@ -13,19 +16,28 @@
  *
  *     object offset   0        4K       8K       12K
  *                     +--------+--------+--------+
- *     memory          | f=91   | f=17   | f=40   |   frames[] from the reservoir, any order
+ *     memory          | f=91   |  none  | f=40   |   frames[] from the reservoir, any order, on demand
  *                     +--------+--------+--------+
  *     mmio            | A      | A+1    | A+2    |   A = aperture base / 4096 (>= host frames)
  *                     +--------+--------+--------+
+ *
+ * Overcommit (reclaim.ts). A memory object made with `frames` below its page count reserves only
+ * that many frames: more pages than frames. Once a pager (the Reclaimer) is attached, a page that
+ * finds the reservoir empty has the pager evict some other page first -- that page's frame goes
+ * back to the reservoir, and pageEvicted() forgets it here -- and every page that gets a frame is
+ * handed to the pager (pageIn), which fills it from the swap store if the page was swapped out.
  *
  * Reference counting (the seed's rules, single-threaded): an object starts with one reference,
  * owned by whoever made it. Every vmspace mapping of it takes a reference of its own, and so does
  * every page hold that outlives the unmapping of its region. release() drops one; the last release
  * frees the object: a memory object's frames go back to the reservoir (and their referenced /
- * modified attributes are wiped when a pmap was given, so the next owner starts clean).
+ * modified attributes are wiped when a pmap was given, so the next owner starts clean), and then
+ * its reservation.
  *
  * Invariants: refcount >= 0, and a freed object (refcount 0) is never referenced, released or
- * asked for a frame again (asserts); frameAt(off) is defined exactly for 0 <= off < size.
+ * asked for a frame again (asserts); frameAt(off) and currentFrame(off) are defined exactly for
+ * 0 <= off < size; a page's frame, once taken, does not change while the object lives;
+ * backedPages = pages that have a frame.
  */
 
 import type { Hfn, Hpa } from '../addr.js';
@@ -36,6 +48,9 @@ import { nullSink } from '../events.js';
 import type { Pmap } from '../host/pmap.js';
 import type { Reservoir } from '../host/reservoir.js';
 import type { MemType } from '../prot.js';
+
+/** frames[i] of a page that has no host frame yet. */
+const NO_FRAME = 0xffff_ffff;
 
 export type VmObjectKind = 'mem' | 'mmio';
 
@@ -48,6 +63,20 @@ export interface VmObjectOptions {
 export interface MemoryObjectOptions extends VmObjectOptions {
   /** When given, the frames' referenced/modified attributes are cleared when the object is freed. */
   pmap?: Pmap;
+  /** Frames to reserve when fewer than the pages (overcommit: attach a pager); default all. */
+  frames?: number;
+}
+
+/** What an overcommitted object asks of its pager (mmu/vm/reclaim.ts's Reclaimer). */
+export interface ObjectPager {
+  register(obj: { name: string; pages: number; pageEvicted(page: number): void }): number;
+  unregister(id: number): void;
+  /** Free one frame by evicting some page; false when none may go. */
+  evictOne(): boolean;
+  /** Page `page` of object `id` got the fresh frame f (swap-in if it was swapped out). */
+  pageIn(id: number, page: number, f: Hfn): void;
+  /** The object gives frame f back itself. */
+  forget(f: Hfn): void;
 }
 
 /** A memory object could not be made: the reservoir had too few frames. */
@@ -63,13 +92,18 @@ export class VmObject {
   readonly pages: number;
   readonly memType: MemType;
   private refs = 1;
+  private backed = 0;
+  private pager: ObjectPager | null = null;
+  private pagerId = -1;
   private readonly sink: EventSink<MmuEvent>;
+  /* memory: the frame of each page (NO_FRAME until first needed); mmio: null */
+  private frames: Uint32Array | null;
 
   private constructor(
     readonly kind: VmObjectKind,
     readonly size: number,
-    /* memory: the frames, page by page; mmio: null */
-    private frames: Uint32Array | null,
+    /* memory: the frames set aside for it, page by page (the identity layout's hints); mmio: null */
+    private readonly home: Uint32Array | null,
     /* mmio: first aperture frame; memory: -1 */
     private readonly apertureFrame: number,
     private readonly reservoir: Reservoir | null,
@@ -78,19 +112,19 @@ export class VmObject {
   ) {
     this.pages = size / PAGE_SIZE;
     this.memType = kind === 'mem' ? 'wb' : 'uc';
-    this.name =
-      opts.name ?? (frames !== null ? `mem@f${frames[0]}` : `mmio@${hex(apertureFrame * PAGE_SIZE)}`);
+    this.frames = home === null ? null : new Uint32Array(this.pages).fill(NO_FRAME);
+    this.name = opts.name ?? (home !== null ? `mem@f${home[0]}` : `mmio@${hex(apertureFrame * PAGE_SIZE)}`);
     this.sink = opts.sink ?? nullSink;
   }
 
-  /** Guest RAM of `size` bytes (a positive multiple of PAGE_SIZE), backed by reservoir frames. */
+  /** Guest RAM of `size` bytes (a positive multiple of PAGE_SIZE), reserved in the reservoir. */
   static memory(
     reservoir: Reservoir,
     size: number,
     opts: MemoryObjectOptions = {},
   ): VmObject | ObjectExhausted {
     checkSize(size);
-    const r = reservoir.reserve(size / PAGE_SIZE);
+    const r = reservoir.reserve(Math.min(size / PAGE_SIZE, opts.frames ?? Infinity));
     if (r.kind === 'exhausted') return r;
     return new VmObject('mem', size, r.frames, -1, reservoir, opts.pmap ?? null, opts);
   }
@@ -133,23 +167,91 @@ export class VmObject {
     return true;
   }
 
-  /** The host frame holding the page at byte offset `off` (any offset inside that page). */
-  frameAt(off: number): Hfn {
-    assert(this.refs > 0, `vm object ${this.name}: frame lookup in a freed object`);
-    assert(off >= 0 && off < this.size, `vm object ${this.name}: offset ${hex(off)} outside the object`);
-    const page = Math.floor(off / PAGE_SIZE);
-    return (this.frames !== null ? this.frames[page] : this.apertureFrame + page) as Hfn;
+  /** Frames reserved for a memory object (its pages, or fewer when overcommitted). */
+  get reservedFrames(): number {
+    return this.home === null ? 0 : this.home.length;
   }
 
-  /** Frames of a memory object, in page order (a copy; for display and tests). */
+  /** Let `pager` evict this object's pages when the reservoir runs dry (before any page has a frame). */
+  attachPager(pager: ObjectPager): void {
+    assert(
+      this.frames !== null && this.pager === null,
+      `vm object ${this.name}: a pager for a memory object, once`,
+    );
+    assert(this.backed === 0, `vm object ${this.name}: a pager must come before the first frame`);
+    this.pager = pager;
+    this.pagerId = pager.register({
+      name: this.name,
+      pages: this.pages,
+      pageEvicted: (page) => {
+        assert(this.frames![page] !== NO_FRAME, `vm object ${this.name}: evicted page had no frame`);
+        this.frames![page] = NO_FRAME;
+        this.backed--;
+      },
+    });
+  }
+
+  /** The pager's id for this object (-1: none attached). */
+  get pagerIndex(): number {
+    return this.pagerId;
+  }
+
+  /** Pages of a memory object that have a host frame (an MMIO object's are all there). */
+  get backedPages(): number {
+    return this.frames === null ? this.pages : this.backed;
+  }
+
+  /**
+   * The host frame holding the page at byte offset `off` (any offset inside that page). A memory
+   * page without one takes a zeroed frame from the reservoir now; -1 when the reservoir has none.
+   */
+  frameAt(off: number): Hfn | -1 {
+    const page = this.pageOf(off);
+    const frames = this.frames;
+    if (frames === null) return (this.apertureFrame + page) as Hfn;
+    const f = frames[page];
+    if (f !== NO_FRAME) return f as Hfn;
+    const hint = page < this.home!.length ? this.home![page] : -1;
+    let got = this.reservoir!.take(hint);
+    while (got === -1 && this.pager?.evictOne()) got = this.reservoir!.take(hint);
+    if (got === -1) return -1;
+    frames[page] = got;
+    this.backed++;
+    this.pager?.pageIn(this.pagerId, page, got);
+    return got;
+  }
+
+  /** The page's host frame as it is now, without taking one: -1 for a page that has none yet. */
+  currentFrame(off: number): Hfn | -1 {
+    const page = this.pageOf(off);
+    if (this.frames === null) return (this.apertureFrame + page) as Hfn;
+    const f = this.frames[page];
+    return f === NO_FRAME ? -1 : (f as Hfn);
+  }
+
+  /** Frames of a memory object, in page order, -1 for a page without one (a copy; for display and tests). */
   frameList(): number[] {
-    return this.frames === null ? [] : Array.from(this.frames);
+    return this.frames === null ? [] : Array.from(this.frames, (f) => (f === NO_FRAME ? -1 : f));
+  }
+
+  private pageOf(off: number): number {
+    assert(this.refs > 0, `vm object ${this.name}: frame lookup in a freed object`);
+    assert(off >= 0 && off < this.size, `vm object ${this.name}: offset ${hex(off)} outside the object`);
+    return Math.floor(off / PAGE_SIZE);
   }
 
   private free(): void {
-    if (this.frames !== null) {
-      if (this.pmap !== null) for (const f of this.frames) this.pmap.clearAttributes(f as Hfn);
-      this.reservoir!.release(this.frames);
+    const frames = this.frames;
+    if (frames !== null) {
+      for (let i = 0; i < frames.length; i++) {
+        const f = frames[i] as Hfn;
+        if (f === NO_FRAME) continue;
+        this.pager?.forget(f);
+        this.pmap?.clearAttributes(f);
+        this.reservoir!.give(f);
+      }
+      this.pager?.unregister(this.pagerId);
+      this.reservoir!.release(this.home!.length);
       this.frames = null;
     }
     if (this.sink.enabled) this.sink.emit({ type: 'object-free', object: this.name, pages: this.pages });

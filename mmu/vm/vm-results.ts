@@ -7,7 +7,7 @@
  *                                       access to (the page is mapped too, memory type uncached)
  *                           'nomap'     no mapping covers the address (the guest touched a hole)
  *                           'rights'    a mapping covers it but does not grant the access
- *                           'exhausted' host memory ran out for a page table
+ *                           'exhausted' host memory ran out for a page table or a guest frame
  *                           'orphaned'  the client's vmspace has been destroyed
  *   map                     'ok' | 'overlap' | 'invalid'
  *   unmap / populate        'ok' | 'nomap' (| 'exhausted' for populate)

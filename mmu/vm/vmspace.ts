@@ -10,6 +10,9 @@
  *   fault(gpa, access)
  *     no mapping covers gpa                        -> { kind: 'nomap' }
  *     the mapping's prot lacks the access           -> { kind: 'rights', prot }
+ *     object frameAt(offset)                        -> the page's frame; a RAM page's first
+ *                                                      fault takes it from the reservoir
+ *                                                      (demand allocation), or 'exhausted'
  *     GPT mapAt(page, object frame, prot, memtype)  -> { kind: 'mapped', hfn } (RAM)
  *                                                      { kind: 'mmio', hpa }  (device window)
  *                                                      { kind: 'exhausted' } (no table frame)
@@ -229,7 +232,9 @@ export class Vmspace {
     if (m === null) return { kind: 'nomap', gpa, len };
     let mapped = 0;
     for (let a = gpa as number; a < gpa + len; a += PAGE_SIZE) {
-      const st = this.gpt.mapAt(toGpa(a), m.object.frameAt(objectOffset(m, a)), m.prot, m.object.memType);
+      const frame = m.object.frameAt(objectOffset(m, a));
+      if (frame === -1) return { kind: 'exhausted', mapped };
+      const st = this.gpt.mapAt(toGpa(a), frame, m.prot, m.object.memType);
       assert(st !== 'unpopulated', 'vmspace populate: a mapped page is not populated in the GPT');
       if (st === 'exhausted') return { kind: 'exhausted', mapped };
       if (st === 'mapped') mapped++;
@@ -274,7 +279,8 @@ export class Vmspace {
     if (m === null) return { kind: 'nomap', gpa: page };
     if ((m.prot & need) !== need) return { kind: 'rights', gpa: page, prot: m.prot };
     const obj = m.object;
-    const frame = obj.frameAt(objectOffset(m, page));
+    const frame = obj.frameAt(objectOffset(m, page)); // a memory page's first need takes its frame
+    if (frame === -1) return { kind: 'exhausted', gpa: page };
     const st = this.gpt.mapAt(page, frame, m.prot, obj.memType);
     assert(st !== 'unpopulated', `vmspace: mapped page ${hex(page)} is not populated in the GPT`);
     if (st === 'exhausted') return { kind: 'exhausted', gpa: page };
@@ -396,7 +402,7 @@ export class Vmspace {
         if (!f.isPresent(lo, hi)) continue;
         present++;
         assert(
-          f.frameOf(lo, hi) === m.object.frameAt(objectOffset(m, it.gpa)),
+          f.frameOf(lo, hi) === m.object.currentFrame(objectOffset(m, it.gpa)),
           `vmspace: leaf at ${hex(it.gpa)} maps a frame that is not its object's`,
         );
         assert(

@@ -93,7 +93,8 @@ export const ramBase = (arch: Arch): number => LAYOUT[arch].ramBase;
 export function peek64(m: Machine, guestPhys: number): number {
   const vm = m.vm!;
   const off = guestPhys - vm.opts.ramBase;
-  const frame = vm.ram.frameAt(off - (off % PAGE_SIZE));
+  const frame = vm.ram.currentFrame(off - (off % PAGE_SIZE));
+  if (frame === -1) return 0; // a page never touched has no frame yet: it reads as zero
   const at = frame * PAGE_SIZE + (off % PAGE_SIZE);
   const u8 = vm.mem.u8;
   let v = 0;

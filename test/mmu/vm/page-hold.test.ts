@@ -11,7 +11,7 @@ import { ATTR_MODIFIED } from '../../../mmu/host/page-attributes.js';
 import { PROT_EXEC, PROT_READ, PROT_RW, PROT_WRITE } from '../../../mmu/prot.js';
 import { PageHold } from '../../../mmu/vm/page-hold.js';
 import type { HoldFailure } from '../../../mmu/vm/vm-client.js';
-import { makeVmRig } from './rig.js';
+import { frameOf, makeVmRig } from './rig.js';
 
 const P = 4096;
 
@@ -38,7 +38,7 @@ describe.each(FORMAT_NAMES)('page holds (%s)', (name) => {
     const r = rig();
     const h = held(r.c.hold(gpa(0x10_1234), PROT_READ));
     expect(h.gpa).toBe(0x10_1000);
-    expect(h.hfn).toBe(r.obj.frameAt(P));
+    expect(h.hfn).toBe(frameOf(r.obj, P));
     expect(h.bytes.length).toBe(P);
     expect(h.bytes.buffer).toBe(r.mem.buffer);
     r.mem.u8[h.hfn * P + 7] = 0xab;
@@ -161,7 +161,7 @@ describe.each(FORMAT_NAMES)('page holds (%s)', (name) => {
     expect(h.wasUnmapped).toBe(true);
     expect(r.reservoir.reservedCount).toBe(reserved);
     h.bytes[5] = 9; // still our frame
-    expect(h.hfn).toBe(r.obj.frameAt(P));
+    expect(h.hfn).toBe(frameOf(r.obj, P));
     expect(r.mem.u8[h.hfn * P + 5]).toBe(9);
     // map the same range again with another object: the old holds keep the old object
     const other = r.ram(4, 'ram2');

@@ -1,6 +1,7 @@
 /*
  * A small host (memory, frames, reservoir, pmap, table pool) with one vmspace on it, for the vm tests.
  */
+import type { Hfn } from '../../../mmu/addr.js';
 import { hpa } from '../../../mmu/addr.js';
 import type { EventSink, MmuEvent } from '../../../mmu/events.js';
 import { EventLog } from '../../../mmu/events.js';
@@ -68,7 +69,15 @@ export function makeVmRig(
       if (!vms.isDestroyed) vms.checkInvariants();
       pmap.checkInvariants(frames);
       pool.checkInvariants();
+      reservoir.checkInvariants();
       frames.checkInvariants();
     },
   };
+}
+
+/** The frame of an object's page, taken from the reservoir if the page has none yet (tests size it). */
+export function frameOf(obj: VmObject, off: number): Hfn {
+  const f = obj.frameAt(off);
+  if (f === -1) throw new Error(`rig: no frame for ${obj.name} at ${off}`);
+  return f;
 }

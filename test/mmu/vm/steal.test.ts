@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { gpa } from '../../../mmu/addr.js';
 import { FORMATS, FORMAT_NAMES } from '../../../mmu/gpt/formats.js';
 import { PROT_RW } from '../../../mmu/prot.js';
-import { makeVmRig } from './rig.js';
+import { frameOf, makeVmRig } from './rig.js';
 
 const P = 4096;
 const MB2 = 0x20_0000;
@@ -47,7 +47,7 @@ describe.each(FORMAT_NAMES)('vmspace under host-memory pressure (%s)', (name) =>
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < REGIONS; i++) {
         const f = v.fault(gpa(i * MB2), 'write');
-        expect(f).toMatchObject({ kind: 'mapped', hfn: r.obj.frameAt((i % 6) * P) });
+        expect(f).toMatchObject({ kind: 'mapped', hfn: frameOf(r.obj, (i % 6) * P) });
         r.check();
       }
     }

@@ -10,7 +10,7 @@ import { InvariantError } from '../../../mmu/checks.js';
 import { FORMATS, FORMAT_NAMES } from '../../../mmu/gpt/formats.js';
 import { PROT_RW } from '../../../mmu/prot.js';
 import { CS_HOLD, CS_ON_CPU } from '../../../mmu/vm/vm-client.js';
-import { makeVmRig } from './rig.js';
+import { frameOf, makeVmRig } from './rig.js';
 
 const P = 4096;
 
@@ -65,7 +65,7 @@ describe.each(FORMAT_NAMES)('vm client (%s)', (name) => {
     v.tableExit();
 
     // a change that removes translations: flush
-    r.vms.disconnectFrame(r.obj.frameAt(0));
+    r.vms.disconnectFrame(frameOf(r.obj, 0));
     expect(v.isStale).toBe(true);
     expect(v.tableEnter()).toEqual({ generation: 2, mustFlush: true });
     expect(v.isStale).toBe(false);
@@ -83,7 +83,7 @@ describe.each(FORMAT_NAMES)('vm client (%s)', (name) => {
     dev.onInvalidate(() => during.push(`dev:${dev.state}`, `vcpu:${vcpu.state}`));
     r.vms.fault(gpa(0), 'read');
     r.log.events.length = 0;
-    r.vms.disconnectFrame(r.obj.frameAt(0));
+    r.vms.disconnectFrame(frameOf(r.obj, 0));
     expect(during).toEqual(['dev:HOLD', 'vcpu:HOLD']);
     expect(dev.state).toBe('IDLE');
     expect(vcpu.state).toBe('ON_CPU');
@@ -104,12 +104,12 @@ describe.each(FORMAT_NAMES)('vm client (%s)', (name) => {
     v.fault(gpa(0), 'read');
     v.fault(gpa(P), 'read');
     v.tableEnter();
-    r.vms.disconnectFrame(r.obj.frameAt(0));
+    r.vms.disconnectFrame(frameOf(r.obj, 0));
     expect(kicks).toBe(1);
     expect(flagsAtKick).toBe(CS_ON_CPU | CS_HOLD);
     expect(v.isKicked).toBe(true);
     expect(v.state).toBe('ON_CPU'); // still running until the run loop comes round
-    r.vms.disconnectFrame(r.obj.frameAt(P));
+    r.vms.disconnectFrame(frameOf(r.obj, P));
     expect(kicks).toBe(1); // already kicked during this stay
     expect(r.vms.counters.kicks).toBe(1);
     expect(r.log.events.filter((e) => e.type === 'client-kick')).toEqual([
@@ -135,7 +135,7 @@ describe.each(FORMAT_NAMES)('vm client (%s)', (name) => {
     r.vms.unmap(gpa(0x20_0000), 2 * P);
     expect(kicks).toBe(0);
     idle.fault(gpa(0), 'write');
-    r.vms.disconnectFrame(r.obj.frameAt(0));
+    r.vms.disconnectFrame(frameOf(r.obj, 0));
     expect(kicks).toBe(1); // v only
   });
 
@@ -178,7 +178,7 @@ describe.each(FORMAT_NAMES)('vm client (%s)', (name) => {
       expect(() => d.fault(gpa(P), 'read')).toThrow(/administrative change/);
       expect(() => r.vms.unmap(gpa(0), 8 * P)).toThrow(/inside another/);
     });
-    r.vms.disconnectFrame(r.obj.frameAt(0));
+    r.vms.disconnectFrame(frameOf(r.obj, 0));
     expect(d.state).toBe('IDLE');
     expect(c.state).toBe('IDLE');
   });

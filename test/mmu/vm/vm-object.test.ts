@@ -1,8 +1,9 @@
 /*
- * VmObject: reservoir memory (all or nothing), MMIO apertures, frame lookup by offset, reference
- * counting and freeing.
+ * VmObject: reservoir memory (reserved all or nothing, each page's frame taken on demand), MMIO
+ * apertures, frame lookup by offset, reference counting and freeing.
  */
 import { describe, expect, it } from 'vitest';
+import type { Hfn } from '../../../mmu/addr.js';
 import { hpa } from '../../../mmu/addr.js';
 import { EventLog } from '../../../mmu/events.js';
 import type { MmuEvent } from '../../../mmu/events.js';
@@ -22,7 +23,7 @@ const host = (frames = 16) => {
 };
 
 describe('VmObject', () => {
-  it('memory: takes every frame at once from the reservoir, looks frames up by offset', () => {
+  it('memory: reserves every page at once, gives a page its frame when first asked, looks frames up by offset', () => {
     const h = host();
     const o = VmObject.memory(h.reservoir, 3 * P, { name: 'ram' });
     if (!(o instanceof VmObject)) throw new Error('exhausted');
@@ -31,14 +32,33 @@ describe('VmObject', () => {
     expect(o.pages).toBe(3);
     expect(o.refcount).toBe(1);
     expect(o.apertureBase).toBe(-1);
-    const frames = o.frameList();
-    expect(new Set(frames).size).toBe(3);
-    expect(o.frameAt(0)).toBe(frames[0]);
-    expect(o.frameAt(P + 17)).toBe(frames[1]);
-    expect(o.frameAt(3 * P - 1)).toBe(frames[2]);
+    expect(h.reservoir.reservedCount).toBe(3);
+    expect(o.frameList()).toEqual([-1, -1, -1]);
+    expect(o.backedPages).toBe(0);
+    expect(o.currentFrame(P)).toBe(-1);
+    const f1 = o.frameAt(P + 17);
+    expect(f1).not.toBe(-1);
+    expect(o.currentFrame(P)).toBe(f1);
+    expect(o.frameAt(2 * P - 1)).toBe(f1); // the same page keeps its frame
+    expect(o.frameList()).toEqual([-1, f1, -1]);
+    expect(h.reservoir.inUse).toBe(1);
+    const f0 = o.frameAt(0);
+    const f2 = o.frameAt(3 * P - 1);
+    expect(new Set([f0, f1, f2]).size).toBe(3);
+    expect(o.backedPages).toBe(3);
     expect(() => o.frameAt(3 * P)).toThrow(/outside/);
     expect(() => o.frameAt(-1)).toThrow(/outside/);
-    expect(h.reservoir.reservedCount).toBe(3);
+    expect(() => o.currentFrame(3 * P)).toThrow(/outside/);
+    h.reservoir.checkInvariants();
+  });
+
+  it('memory: a page first asked for gets a zeroed frame, whatever an earlier owner left there', () => {
+    const h = host(4);
+    const a = VmObject.memory(h.reservoir, 4 * P) as VmObject;
+    for (let i = 0; i < 4; i++) h.mem.frameBytes(a.frameAt(i * P) as Hfn).fill(0x5a);
+    expect(a.release()).toBe(true);
+    const b = VmObject.memory(h.reservoir, 4 * P) as VmObject;
+    for (let i = 0; i < 4; i++) expect(h.mem.isZero(b.frameAt(i * P) as Hfn)).toBe(true);
   });
 
   it('memory: too little in the reservoir is a value and takes nothing', () => {
@@ -52,7 +72,7 @@ describe('VmObject', () => {
     const h = host();
     const log = new EventLog<MmuEvent>();
     const o = VmObject.memory(h.reservoir, 2 * P, { name: 'ram', pmap: h.pmap, sink: log }) as VmObject;
-    const f = o.frameAt(P);
+    const f = o.frameAt(P) as Hfn;
     h.pmap.setAttributes(f, ATTR_MODIFIED | ATTR_REFERENCED);
     o.reference();
     expect(o.release()).toBe(false);
@@ -86,7 +106,9 @@ describe('VmObject', () => {
     const h = host();
     const a = VmObject.memory(h.reservoir, P) as VmObject;
     const b = VmObject.mmio(hpa(h.mem.bytes), P);
-    expect(a.name).toBe(`mem@f${a.frameAt(0)}`);
+    const home = a.frameAt(0); // a fresh allocator: the frame set aside first is frame 0
+    expect(a.name).toBe('mem@f0');
+    expect(home).toBe(0);
     expect(b.name).toBe(`mmio@0x${h.mem.bytes.toString(16)}`);
     expect(VmObject.mmio(hpa(h.mem.bytes), P, { name: 'uart' }).name).toBe('uart');
   });

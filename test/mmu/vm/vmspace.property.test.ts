@@ -5,6 +5,8 @@
  * with tight host memory. After every step: the full invariant sweeps (vmspace, GPT, pmap, pool,
  * frame allocator) and a comparison with the model:
  *   - mappings, object reference counts and lifetimes, reservoir use
+ *   - demand allocation: exactly the object pages that a fault, hold or populate asked for have a
+ *     host frame, no frame is any two pages', and the reservoir's in-use count is their number
  *   - fault / hold results, resident pages and each resident page's Accessed / Dirty bits
  *   - the dirty log (harvest bitmaps and counts are exact in both configurations)
  *   - the generation (exact for every operation that cannot allocate a table; in tight memory an
@@ -120,6 +122,8 @@ interface MObj {
   refs: number;
   /** Object pages written since their last harvest. */
   dirty: Set<number>;
+  /** Object pages that have a host frame (asked for by a fault, hold or populate). */
+  backed: Set<number>;
 }
 interface MMap {
   gpa: number;
@@ -160,6 +164,10 @@ class Model {
   }
   pageOf(m: MMap, g: number): number {
     return m.off + (g - m.gpa) / P;
+  }
+  /** The page at g was looked up for mapping: a memory page takes its frame then. */
+  back(m: MMap, g: number): void {
+    if (!m.o.mmio) m.o.backed.add(this.pageOf(m, g));
   }
   bump(): void {
     this.gen++;
@@ -285,7 +293,7 @@ function runOp(r: VmRig, m: Model, clients: VmClient[], op: Op, exact: boolean, 
         }
         obj = o;
       }
-      const mo: MObj = { obj, mmio: op.mmio, refs: 1, dirty: new Set() };
+      const mo: MObj = { obj, mmio: op.mmio, refs: 1, dirty: new Set(), backed: new Set() };
       const res = r.vms.map(obj, gpa(g), op.len * P, op.off * P, op.prot);
       const clash = m.maps.some((x) => x.gpa < g + op.len * P && g < x.gpa + x.len);
       expect(res.kind).toBe(clash ? 'overlap' : 'ok');
@@ -331,6 +339,10 @@ function runOp(r: VmRig, m: Model, clients: VmClient[], op: Op, exact: boolean, 
       const res = r.vms.populate(gpa(mp.gpa), mp.len);
       if (exact) expect(res).toEqual({ kind: 'ok', mapped: fresh });
       else expect(['ok', 'exhausted']).toContain(res.kind);
+      for (let a = mp.gpa; a < mp.gpa + mp.len; a += P) {
+        // exhausted part way (tight memory): only the pages before the failing one were asked for
+        if (res.kind === 'ok' || mp.o.obj.currentFrame(a - mp.gpa + mp.off * P) !== -1) m.back(mp, a);
+      }
       for (let a = mp.gpa; a < mp.gpa + mp.len; a += P)
         if (!m.resident.has(a)) m.resident.set(a, { a: false, d: false });
       break;
@@ -346,9 +358,11 @@ function runOp(r: VmRig, m: Model, clients: VmClient[], op: Op, exact: boolean, 
       const need = access === 'read' ? PROT_READ : access === 'write' ? PROT_WRITE : 4;
       if (mp === undefined) expect(res).toEqual({ kind: 'nomap', gpa: g });
       else if ((mp.prot & need) !== need) expect(res).toEqual({ kind: 'rights', gpa: g, prot: mp.prot });
-      else if (res.kind === 'exhausted' && !exact) return;
+      else if (res.kind === 'exhausted' && !exact)
+        m.back(mp, g); // the frame came before the table
       else {
-        const frame = mp.o.obj.frameAt(g - mp.gpa + mp.off * P);
+        m.back(mp, g);
+        const frame = mp.o.obj.currentFrame(g - mp.gpa + mp.off * P);
         if (mp.o.mmio) expect(res).toMatchObject({ kind: 'mmio', hpa: frame * P });
         else expect(res).toMatchObject({ kind: 'mapped', hfn: frame });
         info.touched = g;
@@ -374,8 +388,9 @@ function runOp(r: VmRig, m: Model, clients: VmClient[], op: Op, exact: boolean, 
       if (mp === undefined) expect(res).toEqual({ kind: 'nomap', gpa: g });
       else if ((mp.prot & op.prot) !== op.prot)
         expect(res).toEqual({ kind: 'rights', gpa: g, prot: mp.prot });
-      else if (!(res instanceof PageHold) && res.kind === 'exhausted' && !exact) return;
+      else if (!(res instanceof PageHold) && res.kind === 'exhausted' && !exact) m.back(mp, g);
       else {
+        m.back(mp, g);
         info.touched = g;
         if (!m.resident.has(g)) m.resident.set(g, { a: false, d: false });
         if (mp.o.mmio) {
@@ -384,7 +399,7 @@ function runOp(r: VmRig, m: Model, clients: VmClient[], op: Op, exact: boolean, 
         }
         expect(res).toBeInstanceOf(PageHold);
         const h = res as PageHold;
-        expect(h.hfn).toBe(mp.o.obj.frameAt(g - mp.gpa + mp.off * P));
+        expect(h.hfn).toBe(mp.o.obj.currentFrame(g - mp.gpa + mp.off * P));
         m.holds.push({
           h,
           client: op.client,
@@ -481,7 +496,10 @@ function runOp(r: VmRig, m: Model, clients: VmClient[], op: Op, exact: boolean, 
       const mp = m.find(g);
       if (mp === undefined || mp.o.mmio) return;
       const was = m.resident.delete(g);
-      expect(r.vms.disconnectFrame(mp.o.obj.frameAt(g - mp.gpa + mp.off * P))).toBe(was ? 1 : 0);
+      const f = mp.o.obj.currentFrame(g - mp.gpa + mp.off * P);
+      if (f === -1)
+        expect(was).toBe(false); // a page never asked for has no frame to disconnect
+      else expect(r.vms.disconnectFrame(f)).toBe(was ? 1 : 0);
       if (was) m.bump();
       break;
     }
@@ -502,6 +520,23 @@ function runOp(r: VmRig, m: Model, clients: VmClient[], op: Op, exact: boolean, 
   }
 }
 
+/* Demand allocation: the pages with a frame are the model's, and no two pages share a frame. */
+function verifyFrames(r: VmRig, liveMem: readonly MObj[]): void {
+  const frames = new Set<number>();
+  for (const o of liveMem) {
+    const backed = new Set<number>();
+    for (let i = 0; i < o.obj.pages; i++) {
+      const f = o.obj.currentFrame(i * P);
+      if (f === -1) continue;
+      backed.add(i);
+      frames.add(f);
+    }
+    expect(backed).toEqual(o.backed);
+    expect(o.obj.backedPages).toBe(backed.size);
+  }
+  expect(frames.size).toBe(r.reservoir.inUse);
+}
+
 function verify(r: VmRig, m: Model, clients: VmClient[], kicks: number): void {
   r.check();
   expect(r.vms.mappings().map((x) => [x.gpa, x.len, x.prot])).toEqual(
@@ -517,8 +552,9 @@ function verify(r: VmRig, m: Model, clients: VmClient[], kicks: number): void {
     expect(o.obj.refcount).toBe(o.refs);
     expect(o.obj.isFreed).toBe(o.refs === 0);
   }
-  const live = m.objs.filter((o) => !o.mmio && o.refs > 0).reduce((n, o) => n + o.obj.pages, 0);
-  expect(r.reservoir.reservedCount).toBe(live);
+  const liveMem = m.objs.filter((o) => !o.mmio && o.refs > 0);
+  expect(r.reservoir.reservedCount).toBe(liveMem.reduce((n, o) => n + o.obj.pages, 0));
+  verifyFrames(r, liveMem);
   const h = r.vms.counters.holds;
   expect(h.outstanding).toBe(m.holds.length);
   for (let c = 0; c < clients.length; c++)

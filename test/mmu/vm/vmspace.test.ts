@@ -11,7 +11,7 @@ import { ATTR_MODIFIED } from '../../../mmu/host/page-attributes.js';
 import { PROT_ALL, PROT_EXEC, PROT_READ, PROT_RW, PROT_RX, PROT_WRITE } from '../../../mmu/prot.js';
 import { VmObject } from '../../../mmu/vm/vm-object.js';
 import { DIRTY_TRACKING_OFF } from '../../../mmu/vm/vm-results.js';
-import { makeVmRig } from './rig.js';
+import { frameOf, makeVmRig } from './rig.js';
 
 const P = 4096;
 const types = (evs: MmuEvent[]): string[] => evs.map((e) => e.type);
@@ -28,15 +28,15 @@ describe.each(FORMAT_NAMES)('vmspace (%s)', (name) => {
     expect(r.vms.gpt.lookup(gpa(0x10_1000))).toBeNull();
 
     const f = r.vms.fault(gpa(0x10_1234), 'read');
-    expect(f).toMatchObject({ kind: 'mapped', gpa: 0x10_1000, hfn: ram.frameAt(P), prot: PROT_ALL });
+    expect(f).toMatchObject({ kind: 'mapped', gpa: 0x10_1000, hfn: frameOf(ram, P), prot: PROT_ALL });
     const leaf = r.vms.gpt.lookup(gpa(0x10_1000))!;
-    expect(leaf.frame).toBe(ram.frameAt(P));
+    expect(leaf.frame).toBe(frameOf(ram, P));
     expect(leaf.prot).toBe(PROT_ALL);
     expect(leaf.memType).toBe('wb');
     expect(f.kind === 'mapped' && f.pte).toBe(leaf.pte);
     expect(r.vms.residentCount).toBe(1);
     // a second fault on a present page maps nothing new
-    expect(r.vms.fault(gpa(0x10_1000), 'write')).toMatchObject({ kind: 'mapped', hfn: ram.frameAt(P) });
+    expect(r.vms.fault(gpa(0x10_1000), 'write')).toMatchObject({ kind: 'mapped', hfn: frameOf(ram, P) });
     expect(r.vms.residentCount).toBe(1);
     r.check();
   });
@@ -45,7 +45,7 @@ describe.each(FORMAT_NAMES)('vmspace (%s)', (name) => {
     const r = makeVmRig(format);
     const ram = r.ram(8);
     r.vms.map(ram, gpa(0x4000_0000), 2 * P, 5 * P, PROT_RW);
-    expect(r.vms.fault(gpa(0x4000_1000), 'read')).toMatchObject({ kind: 'mapped', hfn: ram.frameAt(6 * P) });
+    expect(r.vms.fault(gpa(0x4000_1000), 'read')).toMatchObject({ kind: 'mapped', hfn: frameOf(ram, 6 * P) });
   });
 
   it('answers nomap, rights and mmio as values', () => {
@@ -166,7 +166,8 @@ describe.each(FORMAT_NAMES)('vmspace (%s)', (name) => {
     expect(r.vms.residentCount).toBe(4);
     expect(r.vms.populate(gpa(0x7000), 2 * P)).toEqual({ kind: 'ok', mapped: 2 });
     expect(r.vms.populate(gpa(0x8000), 4 * P)).toEqual({ kind: 'nomap', gpa: 0x8000, len: 4 * P });
-    for (let i = 0; i < 4; i++) expect(r.vms.gpt.lookup(gpa(0x1000 + i * P))!.frame).toBe(ram.frameAt(i * P));
+    for (let i = 0; i < 4; i++)
+      expect(r.vms.gpt.lookup(gpa(0x1000 + i * P))!.frame).toBe(frameOf(ram, i * P));
     r.check();
   });
 
@@ -260,7 +261,7 @@ describe.each(FORMAT_NAMES)('vmspace (%s)', (name) => {
     const bm = new Uint8Array(1);
     expect(r.vms.harvestDirty(gpa(0), 4 * P, bm)).toBe(1);
     expect(bm[0]).toBe(0b100);
-    expect(r.pmap.attributes(ram.frameAt(2 * P)) & ATTR_MODIFIED).toBe(0);
+    expect(r.pmap.attributes(frameOf(ram, 2 * P)) & ATTR_MODIFIED).toBe(0);
     r.check();
   });
 
@@ -271,19 +272,19 @@ describe.each(FORMAT_NAMES)('vmspace (%s)', (name) => {
     r.vms.map(ram, gpa(0x40_0000), 2 * P, 0, PROT_READ); // the same frames, a second time
     r.vms.fault(gpa(P), 'read');
     const w = r.vms.fault(gpa(0x40_1000), 'read');
-    expect(w).toMatchObject({ hfn: ram.frameAt(P) });
-    expect(r.pmap.mappingCount(ram.frameAt(P))).toBe(2);
+    expect(w).toMatchObject({ hfn: frameOf(ram, P) });
+    expect(r.pmap.mappingCount(frameOf(ram, P))).toBe(2);
     r.log.events.length = 0;
-    expect(r.vms.disconnectFrame(ram.frameAt(P))).toBe(2);
+    expect(r.vms.disconnectFrame(frameOf(ram, P))).toBe(2);
     expect(r.vms.residentCount).toBe(0);
     expect(r.vms.generation).toBe(2);
     expect(types(r.log.events).filter((t) => t === 'generation')).toHaveLength(1);
     const inv = r.log.events.find((e) => e.type === 'invalidate');
     expect(inv).toEqual({ type: 'invalidate', gpa: P, len: 0x40_1000 + P - P });
-    expect(r.vms.disconnectFrame(hfn(ram.frameAt(0)))).toBe(0);
+    expect(r.vms.disconnectFrame(hfn(frameOf(ram, 0)))).toBe(0);
     expect(r.vms.generation).toBe(2);
     // faults bring the frame back
-    expect(r.vms.fault(gpa(P), 'write')).toMatchObject({ kind: 'mapped', hfn: ram.frameAt(P) });
+    expect(r.vms.fault(gpa(P), 'write')).toMatchObject({ kind: 'mapped', hfn: frameOf(ram, P) });
     r.check();
   });
 
