@@ -22,6 +22,7 @@
 
 import type { Gpa, Hfn } from '../addr.js';
 import { assert } from '../checks.js';
+import { SeededRandom } from '../seeded-random.js';
 import { ClockPolicy } from './clock-policy.js';
 import { ResidentRing } from './resident-ring.js';
 
@@ -98,10 +99,10 @@ class FifoPolicy implements ReplacementPolicy {
 class RandomPolicy implements ReplacementPolicy {
   readonly name = 'random';
   readonly members: ResidentRing;
-  private s: number;
+  private readonly rng: SeededRandom;
   constructor(frameCount: number, seed: number) {
     this.members = new ResidentRing(frameCount);
-    this.s = (seed >>> 0) | 1; // xorshift32 never leaves 0, so never start there
+    this.rng = new SeededRandom(seed);
   }
   get hand(): Hfn | -1 {
     return -1;
@@ -112,18 +113,10 @@ class RandomPolicy implements ReplacementPolicy {
   forget(f: Hfn): void {
     this.members.leave(f);
   }
-  private draw(n: number): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s % n;
-  }
   choose(state: FrameState): Hfn | -1 {
     const r = this.members;
     if (r.count === 0) return -1;
-    let f = r.nth(this.draw(r.count));
+    let f = r.nth(this.rng.below(r.count));
     for (let i = 0; i < r.count; i++, f = r.next(f)) if (state.eligible(f)) return f;
     return -1;
   }
