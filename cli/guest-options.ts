@@ -13,8 +13,9 @@ import type { FormatName } from '../mmu/gpt/entry-format.js';
 import { FORMAT_NAMES } from '../mmu/gpt/formats.js';
 import { HOST_MEMORY_LIMIT } from '../mmu/host/host-memory.js';
 import { POLICY_NAMES, type PolicyName } from '../mmu/host/replacement-policy.js';
+import { DEFAULT_LAYOUT_SEED, HOST_LAYOUTS, type HostLayout } from '../mmu/host/reservoir.js';
 import { DEFAULT_TABLE_ROOM } from '../emulator/nested-vm.js';
-import { parseAddress, parseCount, parseSize, type SizeLimit } from './parse.js';
+import { parseAddress, parseCount, parseSize, parseWhole, type SizeLimit } from './parse.js';
 
 const MIB = 1024 * 1024;
 
@@ -45,6 +46,8 @@ export interface ExecArgs extends GuestArgs {
   'host-mem'?: number;
   'dirty-tracking': boolean;
   reclaim: PolicyName;
+  'host-layout': HostLayout;
+  seed: number;
 }
 
 export function withGuestOptions<T>(y: Argv<T>) {
@@ -113,6 +116,20 @@ export function withExecOptions<T>(y: Argv<T>) {
       choices: POLICY_NAMES,
       requiresArg: true,
       default: 'clock' as PolicyName,
+    })
+    .option('host-layout', {
+      describe:
+        'which host frame each guest page gets: scattered in a seeded order (gpa and hpa differ), or identity',
+      choices: HOST_LAYOUTS,
+      requiresArg: true,
+      default: 'scattered' as HostLayout,
+    })
+    .option('seed', {
+      describe: 'seed of the scattered host layout: the same seed gives the same frames',
+      type: 'string',
+      requiresArg: true,
+      default: String(DEFAULT_LAYOUT_SEED),
+      coerce: (v: unknown) => parseWhole('seed', v),
     });
 }
 
@@ -126,5 +143,7 @@ export function machineOptions(args: ExecArgs) {
     hostBytes: args['host-mem'],
     dirtyTracking: args['dirty-tracking'],
     reclaim: args.reclaim,
+    hostLayout: args['host-layout'],
+    seed: args.seed,
   };
 }

@@ -54,6 +54,15 @@ export function parseAddress(flag: string, raw: unknown): number {
 }
 
 /** A positive whole number such as an instruction count ("1000000", "1e6", "0x1000"). */
+/** A whole number, zero allowed (a seed): digits with optional _ separators, below 2^53. */
+export function parseWhole(flag: string, raw: unknown): number {
+  const text = oneValue(flag, raw).replace(/_/g, '');
+  const n = Number(text);
+  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n))
+    throw new UsageError(`--${flag}: '${raw}' is not a whole number (0 or more, below 2^53)`);
+  return n;
+}
+
 export function parseCount(flag: string, raw: unknown): number {
   const text = oneValue(flag, raw).replace(/_/g, '');
   const n = Number(text);

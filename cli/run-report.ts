@@ -70,6 +70,7 @@ function nestedLines(r: RunReport): string[] {
     ),
     row('A/D sets', `${n(r.adSets.accessed)} accessed, ${n(r.adSets.dirty)} dirty`),
     row('memory', `${n(r.residentPages ?? 0)} pages resident, ${n(r.dirtyPages ?? 0)} dirty now`),
+    ...hostLine(r),
     row(
       'page tables',
       `L4 ${t['4']}, L3 ${t['3']}, L2 ${t['2']}, L1 ${t['1']} (${n(r.tableSteals ?? 0)} stolen)`,
@@ -91,8 +92,16 @@ function reclaimLines(r: RunReport): string[] {
   const c = r.reclaim;
   if (!c || c.evictions === 0) return [];
   const traffic = `${n(c.evictions)} evictions (${n(c.swapOuts)} swapped out, ${n(c.cleanDrops)} clean drops), ${n(c.swapIns)} swap-ins`;
+  return [`  ${'reclaim'.padEnd(15)} ${c.policy}: ${traffic}`]; // frames in use: the host frames row
+}
+
+/* Host frames in use, and the layout that placed the guest's pages. */
+function hostLine(r: RunReport): string[] {
+  const h = r.hostFrames;
+  if (!h) return [];
+  const layout = r.hostLayout === 'scattered' ? `scattered layout, seed ${r.seed}` : `${r.hostLayout} layout`;
   return [
-    `  ${'reclaim'.padEnd(15)} ${c.policy}: ${traffic}; ${n(c.framesInUse)} of ${n(c.framesTotal)} host frames in use`,
+    `  ${'host frames'.padEnd(15)} ${n(h.inUse)} of ${n(h.total)} in use (${n(h.guest)} guest pages, ${n(h.tables)} for page tables); ${layout}`,
   ];
 }
 

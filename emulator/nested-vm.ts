@@ -166,7 +166,8 @@ export class NestedVm {
     const guestFrames = guestFramesFor(memBytes, hostBytes);
     const sink = opts.sink;
     this.mem = new HostMemory(hostBytes);
-    this.frames = new FrameAllocator(this.mem, sink, { zeroed: true }); // the buffer is brand new
+    // the buffer is brand new; the frames set aside while building are summed up in host-init
+    this.frames = new FrameAllocator(this.mem, undefined, { zeroed: true });
     this.pmap = new Pmap(this.mem, sink);
     this.reservoir = new Reservoir(this.frames, sink, { layout: opts.hostLayout, seed: opts.seed });
     const ram = VmObject.memory(this.reservoir, memBytes, {
@@ -184,6 +185,10 @@ export class NestedVm {
       recentTables: VCPU_RECENT_TABLES,
       sink,
     });
+    if (sink !== undefined) {
+      if (sink.enabled) sink.emit(this.hostInit());
+      this.frames.reportTo(sink); // every later allocation has its own event
+    }
     this.vmspace = new Vmspace({
       format: FORMATS[this.format],
       mem: this.mem,
@@ -202,7 +207,6 @@ export class NestedVm {
       sink,
     });
     ram.attachPager(this.reclaimer);
-    if (sink?.enabled) sink.emit(this.hostInit());
     for (const r of this.ramRegions()) this.mapRam(r.gpa);
     this.vcpuClient = this.vmspace.createClient('vcpu0');
     this.deviceClient = this.vmspace.createClient('devices');

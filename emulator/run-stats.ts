@@ -8,11 +8,12 @@
  *     (TablePool.stats), holds (Vmspace.counters), evictions and swap traffic (Reclaimer.counters). They are plain increments, so a run with no
  *     trace and no TUI attached builds no event objects at all (the event stream's cost rule);
  *   - a scan at the end reads the state left behind (resident and dirty pages, tables per level,
- *     frames with more than one mapping), straight from host RAM and the pmap, with no side effects.
+ *     frames with more than one mapping), straight from host RAM and the pmap, with no side effects,
+ *     and the host frames in use (the reservoir's and the table pool's counts).
  */
 import { gpa as toGpa, hfn as toHfn } from '../mmu/addr.js';
 import type { NestedMmu } from './nested-mmu.js';
-import type { NestedVm, ReclaimStats } from './nested-vm.js';
+import type { HostFrames, NestedVm, ReclaimStats } from './nested-vm.js';
 
 export interface RunStats {
   format: string;
@@ -31,6 +32,11 @@ export interface RunStats {
   guestWalks: number;
   /** Overcommit: the policy, evictions, swap traffic, and host frames in use of all. */
   reclaim: ReclaimStats;
+  /** Host frames in use now (guest pages that have one, and the table pool's) of all host RAM. */
+  hostFrames: HostFrames;
+  /** Which host frame each guest page got: 'scattered' (by `seed`) or 'identity'. */
+  hostLayout: string;
+  seed: number;
 }
 
 /** Frames mapped by more than one leaf, and table pages per level, from the pmap. */
@@ -80,5 +86,8 @@ export function collectStats(vm: NestedVm, mmu: NestedMmu): RunStats {
     generation: vm.vmspace.generation,
     guestWalks: mmu.counters.guestWalks,
     reclaim: vm.reclaimStats(),
+    hostFrames: vm.hostFrames(),
+    hostLayout: vm.reservoir.layout,
+    seed: vm.reservoir.seed,
   };
 }

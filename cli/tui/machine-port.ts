@@ -182,9 +182,11 @@ export class MachineTuiPort implements MachinePort {
   }
 
   pools(): PoolInfo {
+    // free: holding no guest page and no table (guest RAM's frames are taken on demand)
+    const total = this.vm.mem.frameCount;
     return poolInfo(this.vm.pmap.pvStats, this.vm.pool.stats, {
-      free: this.vm.frames.freeCount,
-      total: this.vm.mem.frameCount,
+      free: total - this.vm.hostFrames().inUse,
+      total,
     });
   }
 

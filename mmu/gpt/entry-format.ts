@@ -90,6 +90,11 @@ export interface EntryFormat {
   /** Whether the (emulated) hardware sets Accessed/Dirty itself during a walk. */
   readonly hwAdSupported: boolean;
   /**
+   * Whether table pointers have an Accessed flag that the walk sets in every entry it uses, as a
+   * leaf's (EPT with A/D enabled, AMD nPT), or only leaves and blocks have one (arm64 stage-2).
+   */
+  readonly tablesAccessed: boolean;
+  /**
    * Low-half bits of which at least one is set in every dirty leaf (isDirty => lo & mask != 0).
    * Lets a harvest skip clean entries with one AND instead of a call.
    */

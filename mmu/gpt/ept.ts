@@ -105,6 +105,7 @@ export const ept: EntryFormat = {
   title: 'Intel EPT',
   levelNames: X86_LEVEL_NAMES,
   hwAdSupported: true,
+  tablesAccessed: true, // SDM 3C "Accessed and Dirty Flags for EPT": A in every entry the walk uses
   dirtyLoMask: D,
 
   table(out: PteWords, frame: Hfn): void {

@@ -11,10 +11,11 @@
  *  - refcount (descriptor or stash) = number of children (interior) or covered entries (leaf table);
  *  - a backed node's frame is a pmap table owned by this GPT with the node's level and base, and
  *    maps back to the node; an unbacked node has only unbacked children; the root is backed;
- *  - host RAM: in an interior table, entry i is exactly the format's table pointer to child i's
- *    frame when that child is backed, and zero otherwise; in a leaf table, every present entry is
+ *  - host RAM: in an interior table, entry i is the format's table pointer to child i's frame
+ *    (Accessed aside) when that child is backed, and zero otherwise; in a leaf table, every present entry is
  *    covered by a populated region, every other entry is zero, and the pmap's installed-leaf count
  *    equals the present entries (so validCount is exact);
+ *  - where pointers carry Accessed (EPT, nPT), every pointer above an accessed leaf has it set;
  *  - lost-dirty pages are populated pages, and the counts (per node, per tree) match the bitmaps;
  *  - the pmap ledger charges this GPT exactly its backed tables and present leaves;
  * and finally the pmap's own sweep (PV lists agree with present leaves, and the rest).
@@ -118,6 +119,7 @@ function checkDescriptor(gpt: Gpt, node: GptNode): void {
 function checkPointers(gpt: Gpt, node: GptNode): void {
   const u32 = gpt.mem.u32;
   const want = newWords();
+  const seen = newWords();
   for (let i = 0; i < ENTRIES_PER_TABLE; i++) {
     const pte = entryAddr(node.frame, i);
     const lo = u32[pte >>> 2];
@@ -125,7 +127,11 @@ function checkPointers(gpt: Gpt, node: GptNode): void {
     const child = node.slots![i];
     if (child !== null && child.backed) {
       gpt.format.table(want, hfn(child.frame));
-      assert(lo === want.lo && hi === want.hi, 'gpt check: table pointer does not name the child frame');
+      gpt.format.clearAccessed(seen, lo, hi); // a walk may have set Accessed in the pointer
+      assert(
+        seen.lo === want.lo && seen.hi === want.hi,
+        'gpt check: table pointer does not name the child frame',
+      );
       assert(gpt.pmap.isTableInstalled(hpa(pte)), 'gpt check: pointer not installed in the pmap');
     } else {
       assert(lo === 0 && hi === 0, 'gpt check: entry without a backed child is not zero');
@@ -142,6 +148,7 @@ function checkLeaves(gpt: Gpt, node: GptNode): number {
     const hi = u32[w + 1];
     if (gpt.format.isPresent(lo, hi)) {
       assert(isCovered(node, i), 'gpt check: leaf outside every populated region');
+      if (gpt.format.isAccessed(lo, hi)) checkPathAccessed(gpt, node);
       present++;
     } else {
       assert(lo === 0 && hi === 0, 'gpt check: non-present leaf entry is not zero');
@@ -149,4 +156,17 @@ function checkLeaves(gpt: Gpt, node: GptNode): number {
   }
   assert(gpt.pmap.leafCount(hfn(node.frame)) === present, 'gpt check: pmap leaf count != present leaves');
   return present;
+}
+
+/* A leaf with Accessed under `node`: with Accessed in pointers, every pointer down to node has it. */
+function checkPathAccessed(gpt: Gpt, node: GptNode): void {
+  if (!gpt.format.tablesAccessed) return;
+  const u32 = gpt.mem.u32;
+  for (let n = node; n.parent !== null; n = n.parent) {
+    const pte = entryAddr(n.parent.frame, n.index);
+    assert(
+      gpt.format.isAccessed(u32[pte >>> 2], u32[(pte >>> 2) + 1]),
+      'gpt check: an accessed leaf lies below a table pointer without Accessed',
+    );
+  }
 }

@@ -11,6 +11,7 @@
  *   gpt-tables.ts    the tree: populate / vacate, table frames, reference counts
  *   gpt-walk.ts      reading the tables as hardware does (walk, walk-advance, translate fast path)
  *   gpt-iter.ts      range iterator                  gpt-harvest.ts dirty-log harvest
+ *   gpt-accessed.ts  Accessed in the table pointers a walk uses
  *   gpt-check.ts     the full invariant sweep
  *   gpt.ts           (here) the facade: leaves (map / unmap), Accessed and Dirty, root pointer,
  *                    and the TableOwner callbacks through which the host pmap and pool reach us
@@ -51,6 +52,7 @@ import type { TableOwner } from '../host/table-owner.js';
 import type { AccessKind, MemType, Prot } from '../prot.js';
 import { DEFAULT_ROOT_OPTIONS, newWords } from './entry-format.js';
 import type { DecodedEntry, EntryFormat, EntryKind, PteWords, RootOptions } from './entry-format.js';
+import { markPathAccessed } from './gpt-accessed.js';
 import { checkGpt } from './gpt-check.js';
 import { ENTRIES_PER_TABLE, GPA_LIMIT, LEAF_LEVEL, SPAN, entryAddr, indexOfPte } from './gpt-geometry.js';
 import { GptIter } from './gpt-iter.js';
@@ -339,7 +341,8 @@ export class Gpt implements TableOwner {
 
   /**
    * The MMU "hardware" fill path: set Accessed, and Dirty on a write (only if the leaf grants
-   * write), in the present leaf at pte. Writes only when something changes.
+   * write), in the present leaf at pte, and Accessed in the table pointers above it where the
+   * format has one (gpt-accessed.ts). Writes only when something changes.
    */
   markAccessed(pte: Hpa, write: boolean): void {
     const f = this.format;
@@ -354,7 +357,9 @@ export class Gpt implements TableOwner {
     const dirty = f.isDirty(this.w.lo, this.w.hi);
     if (dirty) this.adSets.dirty++;
     else this.adSets.accessed++;
-    if (this.sink.enabled) this.sink.emit({ type: 'ad-set', gpa: this.gpaOfPte(pte), accessed: true, dirty });
+    const gpa = this.gpaOfPte(pte);
+    markPathAccessed(this.u32, f, this.pmap, this.rootFrame, gpa, this.w);
+    if (this.sink.enabled) this.sink.emit({ type: 'ad-set', gpa, accessed: true, dirty });
   }
 
   /**

@@ -102,6 +102,7 @@ export const npt: EntryFormat = {
   title: 'AMD nPT',
   levelNames: X86_LEVEL_NAMES,
   hwAdSupported: true,
+  tablesAccessed: true, // the A bit is set in every level of the nested walk, as in ordinary x86-64 tables
   dirtyLoMask: D,
 
   table(out: PteWords, frame: Hfn): void {

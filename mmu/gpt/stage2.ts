@@ -131,6 +131,7 @@ export const stage2: EntryFormat = {
   title: 'arm64 stage-2',
   levelNames: ARM_LEVEL_NAMES,
   hwAdSupported: true,
+  tablesAccessed: false, // table descriptors have no AF: only leaves and blocks carry one
   dirtyLoMask: S2AP_W,
 
   table(out: PteWords, frame: Hfn): void {

@@ -48,7 +48,7 @@ export class FrameAllocator {
   /* 1 = never handed out since the zeroed HostMemory was created, so still zero */
   private readonly clean: Uint8Array;
   private top: number;
-  private readonly sink: EventSink<MmuEvent>;
+  private sink: EventSink<MmuEvent>;
   private freeCheck: ((f: Hfn) => void) | null = null;
 
   /** `zeroed`: the caller knows every byte of `mem` is zero now (it has just created it). */
@@ -116,6 +116,14 @@ export class FrameAllocator {
     this.use[f] = USE_FREE;
     this.stack[this.top++] = f;
     if (this.sink.enabled) this.sink.emit({ type: 'frame-free', hfn: f });
+  }
+
+  /**
+   * Report from now on to `sink`: an owner that builds its host quietly (no event per frame set
+   * aside) and then sums it up in one event attaches its sink here.
+   */
+  reportTo(sink: EventSink<MmuEvent>): void {
+    this.sink = sink;
   }
 
   /** A cheap check run on every free (the pmap's "is this frame still in use?"). */

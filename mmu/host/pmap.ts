@@ -10,6 +10,7 @@
  *   updateLeaf(pte, lo, hi)           same frame, other bits (rights, A/D): no PV change
  *   clearLeaf(pte, frame, attrs)      zero the entry; PV-remove (frame, pte); merge A/D into attrs
  *   installTable / clearTable(pte)    a pointer to a lower table (tables are tracked by descriptor)
+ *   updateTable(pte, lo, hi)          same table, other bits (Accessed set by a walk)
  *
  * Parts (each in its own file): PvHeads + PvPool (PV lists), TableDescriptors (owner, level, base,
  * refcount per table frame), InstalledEntries (bitmaps of installed leaves and pointers),
@@ -170,6 +171,14 @@ export class Pmap {
     this.write(pte, lo, hi);
     this.entries.setPtr(pte);
     if (fullChecks()) this.checkInvariants();
+  }
+
+  /** Same table, other bits (the Accessed flag a walk sets in a pointer): no descriptor change. */
+  updateTable(pte: Hpa, lo: number, hi: number): void {
+    this.tableOwnerOf(pte);
+    assert(this.entries.isPtr(pte), 'pmap: updating a table pointer that is not installed');
+    assert((lo | hi) !== 0, 'pmap: a table pointer cannot be all zero');
+    this.write(pte, lo, hi);
   }
 
   clearTable(pte: Hpa): void {

@@ -228,6 +228,31 @@ describe.each(FORMAT_NAMES.map((n) => [n, FORMATS[n]] as [string, EntryFormat]))
       expect(gpt.lookup(gpa(0x1000))!.prot & PROT_RW).toBe(PROT_RW); // A/D never touched rights
     });
 
+    it('sets Accessed in every pointer the walk uses where the format has one, and in the leaf', () => {
+      const { gpt, guest } = makeRig(fmt);
+      gpt.populate(gpa(GB + MB2), 0x2000);
+      gpt.populate(gpa(0), 0x1000); // another path, never walked
+      gpt.mapAt(gpa(GB + MB2), guest[0], PROT_RW, 'wb');
+      gpt.mapAt(gpa(0), guest[1], PROT_RW, 'wb');
+      const accessedAt = (g: number): boolean[] =>
+        gpt
+          .explain(gpa(g))
+          .map((s) => s.decoded.fields.some((f) => ['A', 'AF'].includes(f.name) && f.value === 1));
+      expect(accessedAt(GB + MB2)).toEqual([false, false, false, false]);
+      gpt.markAccessed(hpa(gpt.translate(gpa(GB + MB2), 'read')), false);
+      const above = fmt.tablesAccessed;
+      expect(fmt.tablesAccessed).toBe(fmt.name !== 's2'); // stage-2 table descriptors have no AF
+      expect(accessedAt(GB + MB2)).toEqual([above, above, above, true]);
+      expect(accessedAt(0)).toEqual([above, false, false, false]); // the root entry is shared; the rest was never walked
+      // a reset clears the leaf only; the next walk sets it again and leaves the pointers as they are
+      gpt.resetAccessed(gpa(GB + MB2));
+      expect(accessedAt(GB + MB2)).toEqual([above, above, above, false]);
+      gpt.markAccessed(hpa(gpt.translate(gpa(GB + MB2), 'write')), true);
+      expect(accessedAt(GB + MB2)).toEqual([above, above, above, true]);
+      expect(gpt.isDirty(gpa(GB + MB2))).toBe(true);
+      gpt.checkInvariants();
+    });
+
     it('harvests dirty pages into a bitmap (get and clear)', () => {
       const { gpt, guest } = makeRig(fmt);
       const base = GB - 0x8000; // crosses a 1 GiB boundary

@@ -9,7 +9,7 @@ import type { EntryFormat } from '../../../mmu/gpt/entry-format.js';
 import { FrameAllocator } from '../../../mmu/host/frame-allocator.js';
 import { HostMemory } from '../../../mmu/host/host-memory.js';
 import { Pmap } from '../../../mmu/host/pmap.js';
-import { Reservoir } from '../../../mmu/host/reservoir.js';
+import { Reservoir, type HostLayout } from '../../../mmu/host/reservoir.js';
 import { TablePool } from '../../../mmu/host/table-pool.js';
 import { VmObject } from '../../../mmu/vm/vm-object.js';
 import { Vmspace } from '../../../mmu/vm/vmspace.js';
@@ -39,13 +39,20 @@ export function makeVmRig(
     sink?: EventSink<MmuEvent>;
     /** Cap on the frames the reservoir may hand out (default: all). */
     reservoirLimit?: number;
+    /** The reservoir's host layout and seed (default: scattered, seed 1). */
+    layout?: HostLayout;
+    seed?: number;
   } = {},
 ): VmRig {
   const mem = new HostMemory((opts.frames ?? 256) * 4096);
   const log = new EventLog<MmuEvent>();
   const sink = opts.sink ?? log;
   const frames = new FrameAllocator(mem);
-  const reservoir = new Reservoir(frames, sink, { limit: opts.reservoirLimit });
+  const reservoir = new Reservoir(frames, sink, {
+    limit: opts.reservoirLimit,
+    layout: opts.layout,
+    seed: opts.seed,
+  });
   const pmap = new Pmap(mem, sink);
   const pool = new TablePool(frames, pmap, { reserve: opts.reserve ?? 0, sink });
   const vms = new Vmspace({ format, mem, pmap, pool, sink, trackDirty: opts.trackDirty });
