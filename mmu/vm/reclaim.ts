@@ -24,8 +24,9 @@
  * vmspace's format) and from the frame's referenced attribute; clearing it (clock's first pass)
  * clears Accessed in every such PTE, after copying a Dirty state into the written attribute, and
  * notes the range so that cached translations go (the next access must set Accessed again).
- * A frame may not be chosen while it is pinned (pin/unpin: the frames the current instruction
- * needs, see forward progress) or held by a client (a device is reading or writing its bytes).
+ * A frame may not be chosen while it is pinned (pin/unpin), excluded (the `exclude` predicate:
+ * forward progress's frames the current instruction has filled since it last retired) or held by a
+ * client (a device is reading or writing its bytes).
  *
  * Invariants (checkInvariants): the policy's members are exactly the frames with an owner here;
  * each such frame is allocated; a swapped-out page has a copy in the store and no frame; the
@@ -86,6 +87,11 @@ export class Reclaimer {
   readonly store: SwapStore;
   readonly policy: ReplacementPolicy;
   readonly counters: ReclaimCounters = { evictions: 0, swapOuts: 0, swapIns: 0, cleanDrops: 0 };
+  /**
+   * Frames that may not be evicted now besides the pinned ones: forward progress plugs its set of
+   * the frames the current instruction has filled since it last retired in here (`has`).
+   */
+  exclude: ((f: Hfn) => boolean) | null = null;
   /** Called after a victim is disconnected, before its frame is used again (TLB flush). */
   recycled: ((f: Hfn) => void) | null = null;
   private readonly space: Vmspace;
@@ -113,7 +119,7 @@ export class Reclaimer {
     this.ownerPage = new Uint32Array(n);
     this.pinned = new Uint8Array(n);
     this.state = {
-      eligible: (f) => this.pinned[f] === 0 && !this.isHeld(f),
+      eligible: (f) => this.pinned[f] === 0 && !(this.exclude?.(f) ?? false) && !this.isHeld(f),
       accessed: (f) => this.accessed(f),
       clearAccessed: (f) => this.clearAccessed(f),
       dirty: (f) => this.dirty(f),

@@ -152,7 +152,10 @@ describe('reclaim: pins, holds and exhaustion', () => {
     for (let p = 0; p < FRAMES; p++) expect(touch(r, p, true, p + 1)).toBe(true);
     for (let p = 0; p < FRAMES; p++) r.rc.pin(r.frameOf[p] as Hfn);
     expect(r.rc.frameFor(r.id, FRAMES, r.take)).toBe(-1);
-    r.rc.unpin(r.frameOf[3] as Hfn);
+    r.rc.exclude = () => true; // forward progress's set: nothing may go either
+    for (let p = 0; p < FRAMES; p++) r.rc.unpin(r.frameOf[p] as Hfn);
+    expect(r.rc.frameFor(r.id, FRAMES, r.take)).toBe(-1);
+    r.rc.exclude = (f) => f !== r.frameOf[3];
     const f3 = r.frameOf[3];
     expect(touch(r, FRAMES, false, 0)).toBe(true);
     expect(r.frameOf[3]).toBe(-1);
