@@ -42,6 +42,8 @@ describe('a single-value option is given once', () => {
     ['--timeout', '10', '20'],
     ['--load', '0x100000', '0x200000'],
     ['--host-mem', '32M', '64M'],
+    ['--seed', '1', '2'],
+    ['--host-layout', 'identity', 'scattered'],
     ['--trace', '/tmp/a.jsonl', '/tmp/b.jsonl'],
   ])('%s twice is a usage error naming it', (flag, a, b) =>
     refused(['run', HELLO, flag, a, flag, b], new RegExp(`${flag} was given 2 times`)),
@@ -62,9 +64,19 @@ describe('a single-value option is given once', () => {
 });
 
 describe('an option that takes a value needs one', () => {
-  it.each(['--mem', '--host-mem', '--load', '--max-insns', '--timeout', '--arch', '--format', '--trace'])(
-    '%s with no value is a usage error',
-    (flag) => refused(['run', HELLO, flag], new RegExp(`Not enough arguments following: ${flag.slice(2)}`)),
+  it.each([
+    '--mem',
+    '--host-mem',
+    '--load',
+    '--max-insns',
+    '--timeout',
+    '--arch',
+    '--format',
+    '--trace',
+    '--seed',
+    '--host-layout',
+  ])('%s with no value is a usage error', (flag) =>
+    refused(['run', HELLO, flag], new RegExp(`Not enough arguments following: ${flag.slice(2)}`)),
   );
 
   it('--at-insns with no value is a usage error', () =>
