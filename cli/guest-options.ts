@@ -125,7 +125,8 @@ export function withExecOptions<T>(y: Argv<T>) {
       default: 'scattered' as HostLayout,
     })
     .option('seed', {
-      describe: 'seed of the scattered host layout: the same seed gives the same frames',
+      describe:
+        'seed of the scattered host layout and of --reclaim random: the same seed gives the same frames and victims',
       type: 'string',
       requiresArg: true,
       default: String(DEFAULT_LAYOUT_SEED),
