@@ -15,6 +15,7 @@ import { ARCHES, DEFAULT_GUEST_MEM, type Arch } from '../emulator/arch.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
 import { FORMAT_NAMES } from '../mmu/gpt/formats.js';
 import { HOST_MEMORY_LIMIT } from '../mmu/host/host-memory.js';
+import { POLICY_NAMES, type PolicyName } from '../mmu/host/replacement-policy.js';
 import { DEFAULT_LAYOUT_SEED, HOST_LAYOUTS, type HostLayout } from '../mmu/host/reservoir.js';
 import { DEFAULT_TABLE_ROOM } from '../emulator/nested-vm.js';
 import { parseAddress, parseCount, parseSize, parseWhole, type SizeLimit } from './parse.js';
@@ -50,6 +51,7 @@ export interface ExecArgs extends GuestArgs {
   'nested-format'?: FormatName;
   'host-mem'?: number;
   'dirty-tracking': boolean;
+  reclaim: PolicyName;
   'host-layout': HostLayout;
   seed: number;
 }
@@ -118,6 +120,13 @@ export function withExecOptions<T>(y: Argv<T>, formatFlag: 'format' | 'nested-fo
       type: 'boolean',
       default: true,
     })
+    .option('reclaim', {
+      describe:
+        'replacement policy when --host-mem is below --mem: second chance over the nested Accessed bits, arrival order, or seeded random',
+      choices: POLICY_NAMES,
+      requiresArg: true,
+      default: 'clock' as PolicyName,
+    })
     .option('host-layout', {
       describe:
         'which host frame each guest page gets: scattered in a seeded order (gpa and hpa differ), or identity',
@@ -126,7 +135,8 @@ export function withExecOptions<T>(y: Argv<T>, formatFlag: 'format' | 'nested-fo
       default: 'scattered' as HostLayout,
     })
     .option('seed', {
-      describe: 'seed of the scattered host layout: the same seed gives the same frames',
+      describe:
+        'seed of the scattered host layout and of --reclaim random: the same seed gives the same frames and victims',
       type: 'string',
       requiresArg: true,
       default: String(DEFAULT_LAYOUT_SEED),
@@ -145,6 +155,7 @@ export function machineOptions(args: ExecArgs, formatFlag: 'format' | 'nested-fo
     dirtyTracking: args['dirty-tracking'],
     // below the least host memory in which every instruction can retire, refuse (exit 2)
     requireHostMinimum: true,
+    reclaim: args.reclaim,
     hostLayout: args['host-layout'],
     seed: args.seed,
   };

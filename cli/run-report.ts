@@ -83,7 +83,16 @@ function nestedLines(r: RunReport): string[] {
       'page holds',
       `${n(r.holds.taken)} taken, ${n(r.holds.released)} released, ${n(r.holds.outstanding)} outstanding`,
     ),
+    ...reclaimLines(r),
   ];
+}
+
+/* Reclaim's row, once something was evicted (--json always has the key). */
+function reclaimLines(r: RunReport): string[] {
+  const c = r.reclaim;
+  if (!c || c.evictions === 0) return [];
+  const traffic = `${n(c.evictions)} evictions (${n(c.swapOuts)} swapped out, ${n(c.cleanDrops)} clean drops), ${n(c.swapIns)} swap-ins`;
+  return [`  ${'reclaim'.padEnd(15)} ${c.policy}: ${traffic}`]; // frames in use: the host frames row
 }
 
 /* Host frames in use, and the layout that placed the guest's pages. */

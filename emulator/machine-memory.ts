@@ -53,6 +53,8 @@ export function hostRam(
           format: opts.format,
           hostBytes: opts.hostBytes,
           dirtyTracking: opts.dirtyTracking,
+          reclaim: opts.reclaim,
+          reclaimHook: opts.reclaimHook,
           hostLayout: opts.hostLayout,
           seed: opts.seed,
           sink,
@@ -60,7 +62,8 @@ export function hostRam(
       : null;
   const buffer = vm?.mem.buffer ?? opts.hostMemory ?? new ArrayBuffer(memBytes);
   const bytes = vm?.mem.bytes ?? opts.hostBytes ?? buffer.byteLength;
-  if (bytes < memBytes || bytes % PAGE_SIZE !== 0 || bytes > buffer.byteLength) {
+  // The nested layer may overcommit (reclaim shares fewer frames among the pages); a fixed map may not.
+  if ((vm === null && bytes < memBytes) || bytes % PAGE_SIZE !== 0 || bytes > buffer.byteLength) {
     throw new RangeError(`host memory of ${bytes} bytes cannot hold ${memBytes} bytes of guest RAM`);
   }
   return { vm, buffer, bytes, u8: new Uint8Array(buffer, 0, bytes) };

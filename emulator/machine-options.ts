@@ -6,6 +6,7 @@
 import { hpa, type Gpa } from '../mmu/addr.js';
 import type { EventSink } from '../mmu/events.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
+import type { PolicyName, ReclaimHook } from '../mmu/host/replacement-policy.js';
 import type { HostLayout } from '../mmu/host/reservoir.js';
 import type { Arch } from './arch.js';
 import type { MachineEvent } from './events.js';
@@ -44,9 +45,13 @@ export interface MachineOptions {
   readonly requireHostMinimum?: boolean;
   /** Nested faults in a row without a retired instruction that stop the guest (default FAULT_STORM_LIMIT). */
   readonly faultStormLimit?: number;
+  /** Replacement policy when --host-mem is below guest RAM: clock (default), fifo or random. */
+  readonly reclaim?: PolicyName;
+  /** A script's own replacement policy (the library hook; overrides `reclaim`). */
+  readonly reclaimHook?: ReclaimHook;
   /** Which host frame each guest page gets: 'scattered' by `seed` (default) or 'identity'. */
   readonly hostLayout?: HostLayout;
-  /** Seed of the scattered host layout (default 1): the same seed gives the same frames. */
+  /** Seed of the scattered host layout and of the random policy (default 1): the same seed gives the same frames. */
   readonly seed?: number;
   /** Where the event stream goes (DESIGN §6): trace writer, TUI, summary counters. */
   readonly sink?: EventSink<MachineEvent>;

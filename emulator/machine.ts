@@ -186,6 +186,9 @@ export class Machine {
       this.ending.kicked(this.dataFill);
       uc.emuStop();
     });
+    // An evicted frame is about to hold another page: no TLB entry may still reach it, not even
+    // for the rest of this slice (a kick only ends the slice), so flush now, inside the fill.
+    if (this.vm) this.vm.reclaimer.recycled = () => uc.flushTlb();
     return uc;
   }
 

@@ -38,15 +38,17 @@ import { HostMemory } from '../mmu/host/host-memory.js';
 import { Pmap } from '../mmu/host/pmap.js';
 import { Reservoir, type HostLayout } from '../mmu/host/reservoir.js';
 import { PinnedSinceRetire } from '../mmu/host/pinned-since-retire.js';
+import { makePolicy, type PolicyName, type ReclaimHook } from '../mmu/host/replacement-policy.js';
 import { TablePool } from '../mmu/host/table-pool.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE } from '../mmu/prot.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
+import { Reclaimer } from '../mmu/vm/reclaim.js';
 import { VmObject } from '../mmu/vm/vm-object.js';
 import { Vmspace } from '../mmu/vm/vmspace.js';
 import { LEAF_LEVEL } from '../mmu/gpt/gpt-geometry.js';
 import { subtree } from '../mmu/gpt/gpt-node.js';
 import type { Arch } from './arch.js';
-import { hostMinimum, minimumText, type HostMinimum } from './instruction-footprint.js';
+import { hostMinimum, instructionFootprint, minimumText, type HostMinimum } from './instruction-footprint.js';
 import type { MachineEvent } from './events.js';
 
 export type { FormatName };
@@ -66,6 +68,47 @@ export class HostMemoryError extends Error {
   override name = 'HostMemoryError';
 }
 
+/**
+ * Guest frames an overcommitted host keeps at least: 16, and never fewer than the pages one
+ * instruction may touch (instruction-footprint.ts), or reclaim would evict what the instruction in
+ * flight needs and it could never retire.
+ */
+export const MIN_GUEST_FRAMES = 16;
+
+export function minGuestFrames(arch: Arch): number {
+  return Math.max(MIN_GUEST_FRAMES, instructionFootprint(arch).pages);
+}
+
+/*
+ * Frames for the nested tables that map all of guest RAM and the device windows, with the pool's
+ * reserve: one leaf table per 2 MiB, one L2 per 1 GiB, the root and an L3, and a leaf, L2 and L3
+ * for each of up to four device windows elsewhere in the address space.
+ */
+export function tableRoomFor(memBytes: number): number {
+  const leaves = Math.ceil(memBytes / (2 * 1024 * 1024));
+  const dirs = Math.ceil(memBytes / 2 ** 30);
+  return (leaves + dirs + 2 + 4 * 3 + TABLE_RESERVE) * PAGE_SIZE;
+}
+
+/**
+ * How many frames guest RAM gets (every page a frame, or fewer: overcommit), or why the host is
+ * too small. Room beyond guest RAM for at least the pool's reserve and one table keeps every page
+ * its frame (a smaller room only squeezes the tables, which are then stolen); less than that
+ * overcommits: the tables get tableRoomFor(memBytes) and the guest the rest, which reclaim shares.
+ */
+function guestFramesFor(memBytes: number, hostBytes: number, least: number): number {
+  const pages = memBytes / PAGE_SIZE;
+  if (hostBytes % PAGE_SIZE !== 0)
+    throw new HostMemoryError(`--host-mem ${hostBytes} is not a whole number of 4 KiB pages`);
+  if (hostBytes >= memBytes + (TABLE_RESERVE + 1) * PAGE_SIZE) return pages;
+  const guest = (hostBytes - tableRoomFor(memBytes)) / PAGE_SIZE;
+  if (guest >= least) return guest;
+  const minimum = tableRoomFor(memBytes) + least * PAGE_SIZE;
+  throw new HostMemoryError(
+    `--host-mem ${hostBytes} is too small: the page tables of ${memBytes} bytes of guest RAM need ${tableRoomFor(memBytes)} bytes and reclaim at least ${least} frames (try ${minimum})`,
+  );
+}
+
 export interface NestedVmOptions {
   readonly arch: Arch;
   readonly ramBase: number;
@@ -78,6 +121,22 @@ export interface NestedVmOptions {
   readonly hostLayout?: HostLayout;
   readonly seed?: number;
   readonly sink?: EventSink<MachineEvent>;
+  /** Replacement policy when host memory is overcommitted (default clock). */
+  readonly reclaim?: PolicyName;
+  /** A script's own policy (overrides `reclaim`). */
+  readonly reclaimHook?: ReclaimHook;
+}
+
+/** Reclaim's figures (`run`'s summary and the --json key `reclaim`). */
+export interface ReclaimStats {
+  policy: string;
+  evictions: number;
+  swapOuts: number;
+  swapIns: number;
+  cleanDrops: number;
+  /** Host frames in use (guest pages and page tables), and host RAM's frames. */
+  framesInUse: number;
+  framesTotal: number;
 }
 
 /** Host frames in use (`run`'s summary and --json `hostFrames`). */
@@ -113,24 +172,28 @@ export class NestedVm {
   readonly ram: VmObject;
   readonly vcpuClient: VmClient;
   readonly deviceClient: VmClient;
+  readonly reclaimer: Reclaimer;
+  /** Guest RAM has fewer frames than pages (reclaim shares them); the tables then have all their room. */
+  readonly overcommitted: boolean;
 
   constructor(readonly opts: NestedVmOptions) {
     const { memBytes } = opts;
     this.format = opts.format ?? DEFAULT_FORMAT[opts.arch];
     const hostBytes = opts.hostBytes ?? memBytes + DEFAULT_TABLE_ROOM;
-    const minimum = memBytes + (TABLE_RESERVE + 1) * PAGE_SIZE;
-    if (hostBytes % PAGE_SIZE !== 0 || hostBytes < minimum) {
-      throw new HostMemoryError(
-        `--host-mem ${hostBytes} is too small: guest RAM needs ${memBytes} bytes plus at least ${minimum - memBytes} for page tables (try ${minimum})`,
-      );
-    }
+    const guestFrames = guestFramesFor(memBytes, hostBytes, minGuestFrames(opts.arch));
+    this.overcommitted = guestFrames < memBytes / PAGE_SIZE;
     const sink = opts.sink;
     this.mem = new HostMemory(hostBytes);
     // the buffer is brand new; the frames set aside while building are summed up in host-init
     this.frames = new FrameAllocator(this.mem, undefined, { zeroed: true });
     this.pmap = new Pmap(this.mem, sink);
     this.reservoir = new Reservoir(this.frames, sink, { layout: opts.hostLayout, seed: opts.seed });
-    const ram = VmObject.memory(this.reservoir, memBytes, { name: 'ram', sink, pmap: this.pmap });
+    const ram = VmObject.memory(this.reservoir, memBytes, {
+      name: 'ram',
+      sink,
+      pmap: this.pmap,
+      frames: guestFrames,
+    });
     if (!(ram instanceof VmObject))
       throw new HostMemoryError(`host memory cannot hold ${memBytes} bytes of guest RAM`);
     this.ram = ram;
@@ -153,9 +216,36 @@ export class NestedVm {
       sink,
       trackDirty: opts.dirtyTracking ?? true,
     });
+    this.reclaimer = new Reclaimer({
+      space: this.vmspace,
+      policy: makePolicy(opts.reclaim ?? 'clock', this.mem.frameCount, {
+        seed: opts.seed,
+        hook: opts.reclaimHook,
+      }),
+      source: { give: (f) => this.reservoir.give(f) },
+      sink,
+    });
+    // what the instruction in flight has filled is no more a victim than a table to steal
+    this.reclaimer.exclude = (f) => this.inFlight.has(f);
+    ram.attachPager(this.reclaimer);
     for (const r of this.ramRegions()) this.mapRam(r.gpa);
     this.vcpuClient = this.vmspace.createClient('vcpu0');
     this.deviceClient = this.vmspace.createClient('devices');
+  }
+
+  /** One byte per page of guest RAM: 1 where the page is swapped out (a view: do not keep it). */
+  ramSwapped(): Uint8Array {
+    return this.reclaimer.swappedPages(this.ram.pagerIndex);
+  }
+
+  /** What reclaim has done so far, and how full host memory is. */
+  reclaimStats(): ReclaimStats {
+    return {
+      policy: this.reclaimer.policy.name,
+      ...this.reclaimer.counters,
+      framesInUse: this.hostFrames().inUse,
+      framesTotal: this.frames.totalCount,
+    };
   }
 
   /** Host frames in use: guest pages that have a frame, and every frame the table pool holds. */
@@ -247,6 +337,7 @@ export class NestedVm {
 
   /** Throw HostMemoryError (exit 2) when host memory is below hostMinimum() (call once devices are mapped). */
   refuseBelowMinimum(): void {
+    if (this.overcommitted) return; // sized by guestFramesFor: all table room, the footprint's frames
     const m = this.hostMinimum();
     if (this.mem.bytes < m.bytes)
       throw new HostMemoryError(minimumText(this.mem.bytes, this.opts.memBytes, m));

@@ -5,7 +5,7 @@
  * Two sources, both deterministic:
  *   - counters kept by the layers themselves as they work: faults, fills and guest walks
  *     (NestedMmu), A/D sets (Gpt.adSets), PV list conversions (PvHeads.conversions), table steals
- *     (TablePool.stats), holds (Vmspace.counters). They are plain increments, so a run with no
+ *     (TablePool.stats), holds (Vmspace.counters), evictions and swap traffic (Reclaimer.counters). They are plain increments, so a run with no
  *     trace and no TUI attached builds no event objects at all (the event stream's cost rule);
  *   - a scan at the end reads the state left behind (resident and dirty pages, tables per level,
  *     frames with more than one mapping), straight from host RAM and the pmap, with no side effects,
@@ -13,7 +13,7 @@
  */
 import { gpa as toGpa, hfn as toHfn } from '../mmu/addr.js';
 import type { NestedMmu } from './nested-mmu.js';
-import type { HostFrames, NestedVm } from './nested-vm.js';
+import type { HostFrames, NestedVm, ReclaimStats } from './nested-vm.js';
 
 export interface RunStats {
   format: string;
@@ -30,6 +30,8 @@ export interface RunStats {
   holds: { taken: number; released: number; outstanding: number };
   generation: number;
   guestWalks: number;
+  /** Overcommit: the policy, evictions, swap traffic, and host frames in use of all. */
+  reclaim: ReclaimStats;
   /** Host frames in use now (guest pages that have one, and the table pool's) of all host RAM. */
   hostFrames: HostFrames;
   /** Which host frame each guest page got: 'scattered' (by `seed`) or 'identity'. */
@@ -83,6 +85,7 @@ export function collectStats(vm: NestedVm, mmu: NestedMmu): RunStats {
     holds: { ...holds },
     generation: vm.vmspace.generation,
     guestWalks: mmu.counters.guestWalks,
+    reclaim: vm.reclaimStats(),
     hostFrames: vm.hostFrames(),
     hostLayout: vm.reservoir.layout,
     seed: vm.reservoir.seed,

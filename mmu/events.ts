@@ -74,7 +74,12 @@ export type MmuEvent =
   // a nested fault that could not be served: no host frame for a page table
   | { type: 'fault-exhausted'; client: number; gpa: number; access: 'read' | 'write' | 'exec' }
   // the last reference to a VM object went away (memory frames back to the reservoir)
-  | { type: 'object-free'; object: string; pages: number };
+  | { type: 'object-free'; object: string; pages: number }
+  // reclaim (mmu/vm/reclaim.ts): a guest page lost its frame to the policy; `dirty` = swapped out,
+  // clean = dropped (its swap copy still true); gpa is -1 when no mapping shows the page
+  | { type: 'evict'; hfn: number; object: string; page: number; gpa: number; dirty: boolean; policy: string }
+  | { type: 'swap-out'; hfn: number; object: string; page: number; gpa: number }
+  | { type: 'swap-in'; hfn: number; object: string; page: number; gpa: number };
 
 export type MmuEventType = MmuEvent['type'];
 

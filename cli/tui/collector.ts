@@ -4,7 +4,8 @@
  * (machine-port.ts) makes it the Machine's sink, fanned out with --trace's writer, and SessionCore
  * reads it for every snapshot it builds. What it keeps:
  *
- *   fault log      a ring of the last `capacity` faults, fills and actions (seq numbers never reuse);
+ *   fault log      a ring of the last `capacity` faults, fills, actions and reclaim's evictions and
+ *                  swap-ins (seq numbers never reuse);
  *                  SessionCore adds every user action with logAction
  *   hold log       a ring of recent hold/release events, and per client the holds still out
  *   client states  the last 'client-state' event per client
@@ -124,10 +125,24 @@ export class TuiCollector implements EventSink<MmuEvent> {
       case 'generation':
         this.generation = e.generation;
         break;
+      case 'evict':
+      case 'swap-in':
+        return this.logReclaim(e);
       default:
         return;
     }
     this.stamp++;
+  }
+
+  /* Reclaim's evictions and major faults (swap-ins), in the fault log beside the faults. */
+  private logReclaim(e: Extract<MmuEvent, { type: 'evict' | 'swap-in' }>): void {
+    this.push({
+      origin: 'reclaim',
+      kind: e.type === 'evict' ? 'evict' : 'major', // a swap-in is a major fault
+      gpa: e.gpa < 0 ? undefined : toGpa(e.gpa),
+      hfn: toHfn(e.hfn),
+      note: e.type === 'swap-in' ? 'swapped in' : e.dirty ? 'swapped out' : 'clean drop',
+    });
   }
 
   /** A fill the emulator chose to report (a walk that found the page present: no VM exit). */

@@ -4,16 +4,17 @@
  *
  * One character cell stands for a power-of-two group of pages, the smallest group that lets all
  * of guest memory fit the space the pane has. A group shows the "hottest" state of its pages:
- * dirty > accessed > present > not present. The cursor is a page index; it moves by one cell
+ * dirty > accessed > present > swapped out (reclaim took its frame) > not present. The cursor is a page index; it moves by one cell
  * (left/right), one row (up/down), eight rows (PgUp/PgDn) or one page ([ and ]).
  *
  * Pane content, top to bottom: the stats (one or two lines), the legend (one or two), the grid rows, and
  * one line describing the page under the cursor.
  */
-import { PAGE_ACCESSED, PAGE_DIRTY, PAGE_NOT_PRESENT, PAGE_PRESENT } from './model.js';
+import { PAGE_ACCESSED, PAGE_DIRTY, PAGE_NOT_PRESENT, PAGE_PRESENT, PAGE_SWAPPED } from './model.js';
 
 export const CELL_CHAR: Record<number, string> = {
   [PAGE_NOT_PRESENT]: '.',
+  [PAGE_SWAPPED]: 's',
   [PAGE_PRESENT]: 'o',
   [PAGE_ACCESSED]: 'a',
   [PAGE_DIRTY]: 'D',
@@ -21,12 +22,20 @@ export const CELL_CHAR: Record<number, string> = {
 export const CURSOR_CHAR = '@';
 export const STATE_NAME: Record<number, string> = {
   [PAGE_NOT_PRESENT]: 'not present',
+  [PAGE_SWAPPED]: 'swapped out',
   [PAGE_PRESENT]: 'present',
   [PAGE_ACCESSED]: 'accessed',
   [PAGE_DIRTY]: 'dirty',
 };
 
-export const LEGEND_PARTS = ['. not present', 'o present', 'a accessed', 'D dirty', '@ cursor'];
+export const LEGEND_PARTS = [
+  '. not present',
+  's swapped out',
+  'o present',
+  'a accessed',
+  'D dirty',
+  '@ cursor',
+];
 
 /** The legend packed into lines of at most `width` columns. */
 export function legendLines(width: number): string[] {

@@ -49,6 +49,8 @@ const RESULT_TEXT: Record<FaultResult, string> = {
  *         2 exec  mapped 0x00100000 0x100 -
  *        12 write mapped 0x00400000 0x400 0x7f0000000000
  *        14 action evict 0x3000: hfn 0x103 disconnected
+ *        20 evict         0x00401000 0x2a7 swapped out      (reclaim took the frame)
+ *        21 major         0x00401000 0x1c3 swapped in       (a major fault brought it back)
  *
  * The frame and gva columns are as wide as their widest value among the rows shown.
  */

@@ -2,12 +2,14 @@
  * Host frames pane (pure): the host-physical frame behind the selected guest page, as the host
  * pmap sees it: its PV head kind (empty, single, list, or "this frame is a page table"), every
  * PTE location that maps it, its attribute flags; then the pool counters of the pmap (PV entries)
- * and of the page-table-page pool. A frame mapped from more PTEs than fit ends with "+N more".
+ * and of the page-table-page pool, and reclaim's line: the policy, where its hand is (clock's next
+ * look; fifo's oldest page), the last victims (gpa, and * for one that was swapped out rather
+ * than dropped clean), evictions and swap-ins. A frame mapped from more PTEs than fit ends with "+N more".
  * Lines are wrapped to the pane's width, never cut: the addresses and counters are its point.
  */
 import type { ReactElement } from 'react';
 import { Text } from 'ink';
-import type { PvHeadKind, TuiSnapshot } from './model.js';
+import type { PvHeadKind, ReclaimInfo, TuiSnapshot } from './model.js';
 import { addr, shortHex, wrap } from './format.js';
 import { PaneFrame } from './pane-frame.js';
 import { PAGE_SIZE } from '../../mmu/addr.js';
@@ -26,6 +28,22 @@ const HEAD_TEXT: Record<PvHeadKind, string> = {
   table: 'table (this frame is a page table)',
 };
 
+const where = (gpa: number, hfn: number) => (gpa < 0 ? `hfn ${shortHex(hfn)}` : addr(gpa));
+
+/** Reclaim's counters and state, as "name value" pairs. */
+export function reclaimTexts(r: ReclaimInfo): string[] {
+  const hand = r.hand === null ? 'none' : `${where(r.hand.gpa, r.hand.hfn)} (hfn ${shortHex(r.hand.hfn)})`;
+  const victims =
+    r.victims.length === 0
+      ? 'none'
+      : r.victims.map((v) => `${where(v.gpa, v.hfn)}${v.dirty ? '*' : ''}`).join(' ');
+  return [
+    `reclaim ${r.policy}  evictions ${r.evictions}  swap-ins ${r.swapIns}  clean drops ${r.cleanDrops}  frames ${r.framesInUse}/${r.framesTotal}`,
+    `hand ${hand}`,
+    `victims (newest last, * swapped out): ${victims}`,
+  ];
+}
+
 /** The pane's lines at `width` columns, every one wrapped rather than cut, in at most `room` lines. */
 export function framesLines(snap: TuiSnapshot, room: number, width: number): string[] {
   // counters are "name value" pairs two spaces apart: wrapping keeps each pair on one line
@@ -38,6 +56,7 @@ export function framesLines(snap: TuiSnapshot, room: number, width: number): str
       ...(p.hostFramesFree !== undefined
         ? [`host frames free ${p.hostFramesFree}/${p.hostFramesTotal ?? '?'}`]
         : []),
+      ...(snap.reclaim ? reclaimTexts(snap.reclaim) : []),
     ],
     '  ',
   );

@@ -4,6 +4,8 @@
  *   clientInfo(client)          VmClient -> ClientInfo (state, holds, chains, deferred dirtying)
  *   frameInfo(pmap, hfn)        a host frame's PV head kind, every PTE location mapping it, attributes
  *   poolInfo(pv, tables, ...)   the PV entry pool and page-table-page pool counters
+ *   reclaimInfo(vm)             the replacement policy, its hand, the last victims, the counts
+ *   markSwapped(swapped, out)   page-grid states of RAM pages whose content is in the swap store
  *
  * Each only calls getters and read-only walks of the objects it is given (holds(), headKind(),
  * mappings(), attributes(), stats); none allocates inside the MMU or changes any state, so the TUI
@@ -12,14 +14,16 @@
  * Chains: holds linked through PageHold.next are released together. Each chain of a client gets a
  * number, 1, 2, ... in the order its first hold appears in holds(); a hold in no chain has none.
  */
-import type { Hfn } from '../../mmu/addr.js';
-import { ATTR_MODIFIED, ATTR_REFERENCED } from '../../mmu/host/page-attributes.js';
+import type { NestedVm } from '../../emulator/nested-vm.js';
+import type { Gpa, Hfn } from '../../mmu/addr.js';
+import { ATTR_MODIFIED, ATTR_REFERENCED, ATTR_WRITTEN } from '../../mmu/host/page-attributes.js';
 import type { Pmap } from '../../mmu/host/pmap.js';
 import type { PvPoolStats } from '../../mmu/host/pv-pool.js';
 import type { TablePoolStats } from '../../mmu/host/table-pool.js';
 import type { PageHold } from '../../mmu/vm/page-hold.js';
 import type { VmClient } from '../../mmu/vm/vm-client.js';
-import type { ClientInfo, FrameInfo, HoldInfo, PoolInfo } from './model.js';
+import type { ClientInfo, FrameInfo, HoldInfo, PoolInfo, ReclaimInfo } from './model.js';
+import { PAGE_NOT_PRESENT, PAGE_SWAPPED } from './model.js';
 
 /** Chain number of every hold that belongs to a chain. */
 function chainNumbers(holds: readonly PageHold[]): Map<PageHold, number> {
@@ -57,6 +61,7 @@ export function frameInfo(pmap: Pmap, f: Hfn): FrameInfo {
   const attrs: string[] = [];
   if (bits & ATTR_REFERENCED) attrs.push('referenced');
   if (bits & ATTR_MODIFIED) attrs.push('modified');
+  if (bits & ATTR_WRITTEN) attrs.push('written');
   return { hfn: f, headKind: pmap.headKind(f), ptes: pmap.mappings(f), attrs };
 }
 
@@ -76,4 +81,26 @@ export function poolInfo(
     hostFramesFree: frames?.free,
     hostFramesTotal: frames?.total,
   };
+}
+
+export function reclaimInfo(vm: NestedVm): ReclaimInfo {
+  const r = vm.reclaimer;
+  const c = vm.reclaimStats();
+  const hand = r.policy.hand;
+  return {
+    policy: c.policy,
+    hand: hand === -1 ? null : { hfn: hand, gpa: r.state.describe(hand).gpa },
+    victims: r.recentVictims().map((v) => ({ hfn: v.hfn as Hfn, gpa: v.gpa as Gpa | -1, dirty: v.dirty })),
+    evictions: c.evictions,
+    swapIns: c.swapIns,
+    cleanDrops: c.cleanDrops,
+    framesInUse: c.framesInUse,
+    framesTotal: c.framesTotal,
+  };
+}
+
+/** Pages the grid shows as not present whose content is in the swap store become PAGE_SWAPPED. */
+export function markSwapped(swapped: Uint8Array, out: Uint8Array): void {
+  const n = Math.min(swapped.length, out.length);
+  for (let i = 0; i < n; i++) if (swapped[i] === 1 && out[i] === PAGE_NOT_PRESENT) out[i] = PAGE_SWAPPED;
 }

@@ -7,7 +7,8 @@
  *   Machine ──runSlice(max)──────────────► run(max)          (exact instruction budget per call)
  *   Machine.vm (NestedVm)
  *     vmspace.gpt ─ gpt-view.ts ──────────► gpt(), pageStates(), walk()
- *     pmap, pools ─ inspect.ts ───────────► frameOf(), clients(), pools()
+ *     pmap, pools ─ inspect.ts ───────────► frameOf(), clients(), pools(), reclaim()
+ *     reclaimer ─── inspect.ts ───────────► pageStates() (swapped-out pages), reclaim()
  *     vmspace.mappings() ─────────────────► regions()
  *   guest paging regs + dry guest walk ───► walk2d(), disasm() (bytes read straight from host RAM)
  *   event stream ─ TuiCollector ──────────► fault log, holds log, dirty counts   (in SessionCore)
@@ -37,7 +38,7 @@ import { gptNestedWalker, walkTwoDimensional } from '../../mmu/guest-walk/index.
 import { EventFanout, type EventSink, type MmuEvent } from '../../mmu/events.js';
 import { memoDisasmWindow } from './disasm-window.js';
 import { fillPageStates, gptInfo, walkOf } from './gpt-view.js';
-import { clientInfo, frameInfo, poolInfo } from './inspect.js';
+import { clientInfo, frameInfo, markSwapped, poolInfo, reclaimInfo } from './inspect.js';
 import type {
   ActionOutcome,
   ClientInfo,
@@ -46,6 +47,7 @@ import type {
   GptFormatName,
   GptInfo,
   PoolInfo,
+  ReclaimInfo,
   RegionInfo,
   Walk2dRef,
   WalkStep,
@@ -144,6 +146,11 @@ export class MachineTuiPort implements MachinePort {
 
   pageStates(out: Uint8Array): void {
     fillPageStates(this.vm.vmspace.gpt, this.memory.base, out);
+    markSwapped(this.vm.ramSwapped(), out);
+  }
+
+  reclaim(): ReclaimInfo {
+    return reclaimInfo(this.vm);
   }
 
   walk(page: Gpa): WalkStep[] {

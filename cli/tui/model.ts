@@ -111,8 +111,8 @@ export interface RunInfo {
  * hardware walk that found a present leaf: no exit), and per user action. `kind` is what the
  * filter selects on: an access that ended at a device is 'mmio' whatever its direction.
  */
-export type FaultKind = 'read' | 'write' | 'exec' | 'mmio' | 'action';
-export type FaultOrigin = 'fault' | 'fill' | 'action';
+export type FaultKind = 'read' | 'write' | 'exec' | 'mmio' | 'action' | 'evict' | 'major';
+export type FaultOrigin = 'fault' | 'fill' | 'action' | 'reclaim';
 /** mapped / mmio / nomap / rights as in the 'fault' event; 'filled' for a fill without exit. */
 export type FaultResult = 'mapped' | 'mmio' | 'nomap' | 'rights' | 'filled';
 
@@ -173,9 +173,11 @@ export interface HoldLogEntry {
 
 /* Page states in the dirty-tracking grid. */
 export const PAGE_NOT_PRESENT = 0;
-export const PAGE_PRESENT = 1;
-export const PAGE_ACCESSED = 2;
-export const PAGE_DIRTY = 3;
+/** Not present because reclaim took its frame: the content is in the host's swap store. */
+export const PAGE_SWAPPED = 1;
+export const PAGE_PRESENT = 2;
+export const PAGE_ACCESSED = 3;
+export const PAGE_DIRTY = 4;
 
 export interface RegionInfo {
   readonly gpa: Gpa;
@@ -192,7 +194,7 @@ export interface MemoryInfo {
   /** Guest-physical address of page 0 of the grid. */
   readonly base: Gpa;
   readonly pages: number;
-  /** One byte per page: PAGE_NOT_PRESENT / PRESENT / ACCESSED / DIRTY (dirty implies accessed). */
+  /** One byte per page: PAGE_NOT_PRESENT / SWAPPED / PRESENT / ACCESSED / DIRTY (dirty implies accessed). */
   readonly states: Uint8Array;
   readonly dirtyTracking: boolean;
   /** Pages dirtied since the last harvest. */
@@ -295,6 +297,20 @@ export interface PoolInfo {
   readonly hostFramesTotal?: number;
 }
 
+/** Reclaim under overcommit, for the Frames pane. */
+export interface ReclaimInfo {
+  readonly policy: string;
+  /** Where the policy's next choice starts (clock's hand; fifo's oldest page), if anywhere. */
+  readonly hand: { readonly hfn: Hfn; readonly gpa: Gpa | -1 } | null;
+  /** The last victims, newest last. */
+  readonly victims: readonly { readonly hfn: Hfn; readonly gpa: Gpa | -1; readonly dirty: boolean }[];
+  readonly evictions: number;
+  readonly swapIns: number;
+  readonly cleanDrops: number;
+  readonly framesInUse: number;
+  readonly framesTotal: number;
+}
+
 export interface TuiSnapshot {
   readonly stamp: number;
   /** The guest's file name as given on the command line. */
@@ -311,6 +327,7 @@ export interface TuiSnapshot {
   readonly gpt: GptInfo;
   readonly selection: SelectionInfo;
   readonly pools: PoolInfo;
+  readonly reclaim?: ReclaimInfo;
   /** Last line of guest console output, if any. */
   readonly console?: string;
 }

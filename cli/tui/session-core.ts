@@ -31,6 +31,7 @@ import type {
   GptFormatName,
   GptInfo,
   PoolInfo,
+  ReclaimInfo,
   RegionInfo,
   RunState,
   TuiSession,
@@ -68,6 +69,8 @@ export interface MachinePort {
   frameOf(page: Gpa): FrameInfo | null;
   clients(): ClientInfo[];
   pools(): PoolInfo;
+  /** Reclaim's policy, hand, recent victims and counts (absent: no reclaim to show). */
+  reclaim?(): ReclaimInfo;
   regions(): RegionInfo[];
   dirtyTracking(): boolean;
   /* Verbs on the MMU: each does its change (through the vmspace, so events flow) and says what happened. */
@@ -317,6 +320,7 @@ export class SessionCore implements TuiSession {
         frame: p.frameOf(this.selected),
       },
       pools: p.pools(),
+      reclaim: p.reclaim?.(),
       console: p.console?.(),
     };
   }

@@ -25,6 +25,7 @@
 import { PAGE_SIZE, hpa } from '../addr.js';
 import type { Gpa } from '../addr.js';
 import { assert } from '../checks.js';
+import { ATTR_WRITTEN } from '../host/page-attributes.js';
 import { newWords } from './entry-format.js';
 import { ENTRIES_PER_TABLE, SPAN, entryAddr } from './gpt-geometry.js';
 import { assertRange } from './gpt-tables.js';
@@ -79,6 +80,9 @@ function harvestChunk(
         if (f.isPresent(lo, hi) && f.isDirty(lo, hi)) {
           f.clearDirty(scratch, lo, hi);
           if (scratch.lo !== lo || scratch.hi !== hi) gpt.pmap.updateLeaf(hpa(w * 4), scratch.lo, scratch.hi);
+          // the dirty log takes the Dirty state; a swap copy of the page is stale all the same
+          const frame = f.frameOf(lo, hi);
+          if (gpt.mem.isRam(frame)) gpt.pmap.setAttributes(frame, ATTR_WRITTEN);
           dirty = true;
         }
       }

@@ -3,13 +3,18 @@
  *
  *    7   6   5   4   3   2   1   0
  *  +---+---+---+---+---+---+---+---+
- *  |       reserved        | M | R |     R = referenced, M = modified
+ *  |     reserved      | W | M | R |     R = referenced, M = modified, W = written
  *  +---+---+---+---+---+---+---+---+
  *
  * R and M summarise the Accessed and Dirty bits of PTEs that no longer exist: when a leaf that maps
  * the frame is cleared, its owner passes the leaf's A/D state to pmap.clearLeaf and the pmap ORs it
  * in here, so "was this frame ever touched / written since the flags were last cleared" survives an
  * unmap, a disconnect or a table steal. Live PTEs keep their own A/D bits (the GPT reads those).
+ *
+ * W is M's twin for reclaim (mmu/vm/reclaim.ts): "written since the page's swap copy was taken".
+ * Setting M sets W too, but clearing M leaves W alone: a dirty-log harvest takes M (and the PTEs'
+ * Dirty, which it then records as W), yet the swap copy is stale all the same. Only reclaim clears
+ * W, when it fills a frame from the swap store, and object free clears everything.
  *
  * Which of the seed's flags exist here, and why:
  *  - referenced, modified: kept, with the meaning above.
@@ -20,7 +25,7 @@
  *  - cache attributes (WIMG): memory type lives in each leaf (EPT bits 5:3, PAT bits, MemAttr); a
  *    host frame has no type of its own here, so none is kept per frame.
  *
- * Invariant: only the bits in ATTR_ALL are ever set.
+ * Invariants: only the bits in ATTR_ALL are ever set; M set implies W set.
  */
 
 import type { Hfn } from '../addr.js';
@@ -28,7 +33,8 @@ import { assert } from '../checks.js';
 
 export const ATTR_REFERENCED = 1 << 0;
 export const ATTR_MODIFIED = 1 << 1;
-export const ATTR_ALL = ATTR_REFERENCED | ATTR_MODIFIED;
+export const ATTR_WRITTEN = 1 << 2;
+export const ATTR_ALL = ATTR_REFERENCED | ATTR_MODIFIED | ATTR_WRITTEN;
 
 export class PageAttributes {
   private readonly bits: Uint8Array;
@@ -43,7 +49,7 @@ export class PageAttributes {
 
   set(f: Hfn, mask: number): void {
     assert((mask & ~ATTR_ALL) === 0, 'page attributes: unknown bits');
-    this.bits[f] |= mask;
+    this.bits[f] |= (mask & ATTR_MODIFIED) !== 0 ? mask | ATTR_WRITTEN : mask;
   }
 
   clear(f: Hfn, mask: number): void {

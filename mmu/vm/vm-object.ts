@@ -21,6 +21,12 @@
  *     mmio            | A      | A+1    | A+2    |   A = aperture base / 4096 (>= host frames)
  *                     +--------+--------+--------+
  *
+ * Overcommit (reclaim.ts). A memory object made with `frames` below its page count reserves only
+ * that many frames: more pages than frames. Once a pager (the Reclaimer) is attached, a page that
+ * finds the reservoir empty has the pager evict some other page first -- that page's frame goes
+ * back to the reservoir, and pageEvicted() forgets it here -- and every page that gets a frame is
+ * handed to the pager (pageIn), which fills it from the swap store if the page was swapped out.
+ *
  * Reference counting (the seed's rules, single-threaded): an object starts with one reference,
  * owned by whoever made it. Every vmspace mapping of it takes a reference of its own, and so does
  * every page hold that outlives the unmapping of its region. release() drops one; the last release
@@ -57,6 +63,20 @@ export interface VmObjectOptions {
 export interface MemoryObjectOptions extends VmObjectOptions {
   /** When given, the frames' referenced/modified attributes are cleared when the object is freed. */
   pmap?: Pmap;
+  /** Frames to reserve when fewer than the pages (overcommit: attach a pager); default all. */
+  frames?: number;
+}
+
+/** What an overcommitted object asks of its pager (mmu/vm/reclaim.ts's Reclaimer). */
+export interface ObjectPager {
+  register(obj: { name: string; pages: number; pageEvicted(page: number): void }): number;
+  unregister(id: number): void;
+  /** Free one frame by evicting some page; false when none may go. */
+  evictOne(): boolean;
+  /** Page `page` of object `id` got the fresh frame f (swap-in if it was swapped out). */
+  pageIn(id: number, page: number, f: Hfn): void;
+  /** The object gives frame f back itself. */
+  forget(f: Hfn): void;
 }
 
 /** A memory object could not be made: the reservoir had too few frames. */
@@ -73,6 +93,8 @@ export class VmObject {
   readonly memType: MemType;
   private refs = 1;
   private backed = 0;
+  private pager: ObjectPager | null = null;
+  private pagerId = -1;
   private readonly sink: EventSink<MmuEvent>;
   /* memory: the frame of each page (NO_FRAME until first needed); mmio: null */
   private frames: Uint32Array | null;
@@ -102,7 +124,7 @@ export class VmObject {
     opts: MemoryObjectOptions = {},
   ): VmObject | ObjectExhausted {
     checkSize(size);
-    const r = reservoir.reserve(size / PAGE_SIZE);
+    const r = reservoir.reserve(Math.min(size / PAGE_SIZE, opts.frames ?? Infinity));
     if (r.kind === 'exhausted') return r;
     return new VmObject('mem', size, r.frames, -1, reservoir, opts.pmap ?? null, opts);
   }
@@ -145,6 +167,35 @@ export class VmObject {
     return true;
   }
 
+  /** Frames reserved for a memory object (its pages, or fewer when overcommitted). */
+  get reservedFrames(): number {
+    return this.home === null ? 0 : this.home.length;
+  }
+
+  /** Let `pager` evict this object's pages when the reservoir runs dry (before any page has a frame). */
+  attachPager(pager: ObjectPager): void {
+    assert(
+      this.frames !== null && this.pager === null,
+      `vm object ${this.name}: a pager for a memory object, once`,
+    );
+    assert(this.backed === 0, `vm object ${this.name}: a pager must come before the first frame`);
+    this.pager = pager;
+    this.pagerId = pager.register({
+      name: this.name,
+      pages: this.pages,
+      pageEvicted: (page) => {
+        assert(this.frames![page] !== NO_FRAME, `vm object ${this.name}: evicted page had no frame`);
+        this.frames![page] = NO_FRAME;
+        this.backed--;
+      },
+    });
+  }
+
+  /** The pager's id for this object (-1: none attached). */
+  get pagerIndex(): number {
+    return this.pagerId;
+  }
+
   /** Pages of a memory object that have a host frame (an MMIO object's are all there). */
   get backedPages(): number {
     return this.frames === null ? this.pages : this.backed;
@@ -160,10 +211,13 @@ export class VmObject {
     if (frames === null) return (this.apertureFrame + page) as Hfn;
     const f = frames[page];
     if (f !== NO_FRAME) return f as Hfn;
-    const got = this.reservoir!.take(this.home![page]);
+    const hint = page < this.home!.length ? this.home![page] : -1;
+    let got = this.reservoir!.take(hint);
+    while (got === -1 && this.pager?.evictOne()) got = this.reservoir!.take(hint);
     if (got === -1) return -1;
     frames[page] = got;
     this.backed++;
+    this.pager?.pageIn(this.pagerId, page, got);
     return got;
   }
 
@@ -192,10 +246,12 @@ export class VmObject {
       for (let i = 0; i < frames.length; i++) {
         const f = frames[i] as Hfn;
         if (f === NO_FRAME) continue;
+        this.pager?.forget(f);
         this.pmap?.clearAttributes(f);
         this.reservoir!.give(f);
       }
-      this.reservoir!.release(this.pages);
+      this.pager?.unregister(this.pagerId);
+      this.reservoir!.release(this.home!.length);
       this.frames = null;
     }
     if (this.sink.enabled) this.sink.emit({ type: 'object-free', object: this.name, pages: this.pages });

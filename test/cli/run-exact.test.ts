@@ -39,7 +39,7 @@ describe('64-bit addresses are exact', () => {
 });
 
 describe('--trace is created only once every option is accepted', () => {
-  it.each([[['--mem', '8G']], [['--host-mem', '1M']], [['--arch', 'arm64']]])(
+  it.each([[['--mem', '8G']], [['--host-mem', '64K']], [['--arch', 'arm64']]])(
     'run %j leaves no trace file',
     async (extra) => {
       const file = join(dir, `t${Math.random()}.jsonl`);

@@ -17,6 +17,7 @@ import type { Arch } from '../../../emulator/arch.js';
 import { gpa as toGpa, gva as toGva, hfn as toHfn, hpa as toHpa, PAGE_SIZE } from '../../../mmu/addr.js';
 import type { Gpa, Gva } from '../../../mmu/addr.js';
 import { fieldsOf, rawOf, walkKind } from '../../../cli/tui/gpt-fields.js';
+import { PAGE_ACCESSED, PAGE_DIRTY, PAGE_NOT_PRESENT, PAGE_PRESENT } from '../../../cli/tui/model.js';
 import { FORMATS } from '../../../mmu/gpt/formats.js';
 import { newWords } from '../../../mmu/gpt/entry-format.js';
 import type { PteWords } from '../../../mmu/gpt/entry-format.js';
@@ -101,7 +102,7 @@ export class FakeSession implements TuiSession {
     const region = this.regionAt(this.base + page * PAGE_SIZE);
     if (!region || !region.mapped) return;
     const write = i % 2 === 1;
-    if (this.states[page] === 0) {
+    if (this.states[page] === PAGE_NOT_PRESENT) {
       const kind = region.mmio ? 'mmio' : write ? 'write' : i % 5 === 0 ? 'exec' : 'read';
       this.push({
         origin: 'fault',
@@ -113,8 +114,8 @@ export class FakeSession implements TuiSession {
         client: 0,
       });
     }
-    const next = write && this.tracking ? 3 : Math.max(this.states[page], 2);
-    if (next === 3 && this.states[page] !== 3) this.dirtySinceHarvest++;
+    const next = write && this.tracking ? PAGE_DIRTY : Math.max(this.states[page], PAGE_ACCESSED);
+    if (next === PAGE_DIRTY && this.states[page] !== PAGE_DIRTY) this.dirtySinceHarvest++;
     this.states[page] = next;
     if (region.mmio) {
       this.holdLog.push({
@@ -175,8 +176,8 @@ export class FakeSession implements TuiSession {
   harvest(): ActionOutcome {
     let n = 0;
     for (let i = 0; i < this.pages; i++) {
-      if (this.states[i] !== 3) continue;
-      this.states[i] = 2;
+      if (this.states[i] !== PAGE_DIRTY) continue;
+      this.states[i] = PAGE_ACCESSED;
       n++;
     }
     this.harvests++;
@@ -193,8 +194,8 @@ export class FakeSession implements TuiSession {
   resetAccessed(): ActionOutcome {
     let n = 0;
     for (let i = 0; i < this.pages; i++) {
-      if (this.states[i] !== 2) continue;
-      this.states[i] = 1;
+      if (this.states[i] !== PAGE_ACCESSED) continue;
+      this.states[i] = PAGE_PRESENT;
       n++;
     }
     this.generation++;
@@ -203,8 +204,9 @@ export class FakeSession implements TuiSession {
 
   evict(page: Gpa): ActionOutcome {
     const i = (page - this.base) / PAGE_SIZE;
-    if (this.states[i] === 0) return this.act('evict', false, `evict ${hexs(page)}: not present`);
-    this.states[i] = 0;
+    if (this.states[i] === PAGE_NOT_PRESENT)
+      return this.act('evict', false, `evict ${hexs(page)}: not present`);
+    this.states[i] = PAGE_NOT_PRESENT;
     this.generation++;
     return this.act('evict', true, `evict ${hexs(page)}: hfn ${hexs(0x100 + i)} disconnected from 1 PTE`);
   }
@@ -343,12 +345,13 @@ export class FakeSession implements TuiSession {
   private selection(): TuiSnapshot['selection'] {
     if (this.selected === null) return { gpa: null, walk: [], frame: null };
     const page = (this.selected - this.base) / PAGE_SIZE;
-    const present = this.states[page] !== 0;
+    const present = this.states[page] !== PAGE_NOT_PRESENT;
     const walk: WalkStep[] = [];
     for (let level = 4; level >= 1; level--) {
       const leaf = level === 1;
       const target = leaf ? (0x100 + page) * PAGE_SIZE : ROOT_HPA + (5 - level) * PAGE_SIZE;
-      const w = leaf && !present ? newWords() : this.entryWords(level, target, this.states[page] === 3);
+      const w =
+        leaf && !present ? newWords() : this.entryWords(level, target, this.states[page] === PAGE_DIRTY);
       const d = FORMATS[this.format].decode(w.lo, w.hi, leaf ? 'leaf' : 'table');
       const raw = rawOf(w.lo, w.hi);
       const index = Math.floor(this.selected / 2 ** (12 + 9 * (level - 1))) % 512;
@@ -367,7 +370,7 @@ export class FakeSession implements TuiSession {
           hfn: toHfn(0x100 + page),
           headKind: page % 2 ? ('list' as const) : ('single' as const),
           ptes: page % 2 ? [toHpa(0x8008 + page * 8), toHpa(0x9010)] : [toHpa(0x8008 + page * 8)],
-          attrs: this.states[page] === 3 ? ['referenced', 'modified'] : ['referenced'],
+          attrs: this.states[page] === PAGE_DIRTY ? ['referenced', 'modified'] : ['referenced'],
         }
       : null;
     const walk2d: Walk2dRef[] | undefined =

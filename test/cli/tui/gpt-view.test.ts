@@ -1,5 +1,6 @@
 // GPT readers on a real vmspace for every format: page states from the A/D bits the hardware
 // sets, the walk of a page, per-level tables and reference counts; nothing written.
+import { PAGE_ACCESSED, PAGE_DIRTY, PAGE_NOT_PRESENT, PAGE_PRESENT } from '../../../cli/tui/model.js';
 import { describe, expect, it } from 'vitest';
 import { gpa, hpa } from '../../../mmu/addr.js';
 import { FORMAT_NAMES, FORMATS } from '../../../mmu/gpt/formats.js';
@@ -38,7 +39,8 @@ describe.each(FORMAT_NAMES)('gpt-view (%s)', (name) => {
     const before = r.mem.u32.slice();
     const out = new Uint8Array(10);
     fillPageStates(gpt, gpa(BASE), out);
-    expect(Array.from(out)).toEqual([1, 2, 3, 0, 0, 0, 0, 0, 0, 0]);
+    const [o, P_, A, D] = [PAGE_NOT_PRESENT, PAGE_PRESENT, PAGE_ACCESSED, PAGE_DIRTY];
+    expect(Array.from(out)).toEqual([P_, A, D, o, o, o, o, o, o, o]);
     walkOf(gpt, gpa(BASE + 2 * P));
     levelInfo(gpt);
     gptInfo(gpt, 7);
