@@ -54,7 +54,8 @@ const FORMAT_TEXT: Record<string, string> = { ept: 'Intel EPT', npt: 'AMD nPT', 
 
 const n = groupDigits;
 
-function nestedLines(r: RunReport): string[] {
+/** The nested-paging lines of the summary (also `monitor stats` in gdb). */
+export function nestedLines(r: Partial<RunStats>): string[] {
   if (!r.faults || !r.tables || !r.holds || !r.pv || !r.adSets) return [];
   const f = r.faults;
   const t = r.tables;
