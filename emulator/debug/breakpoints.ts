@@ -9,11 +9,10 @@
  * the pc on it (measured: test/emulator/debug/breakpoints.test.ts). The engine's counter has
  * already counted the instruction by then, so the Machine takes it off again (debugSlice).
  *
- * A new breakpoint drops the translated code around its address (uc_ctl TB_REMOVE_CACHE), so a
+ * A new breakpoint drops the translated code around its address (MachineDebug.dropCode), so a
  * block translated before it existed cannot run past it (measured: the engine does not re-check
  * its hooks for a cached block). A removed hook is never called again, so removing needs nothing
- * more. A full flush of translated code is never made: in Unicorn 2.1.1 the first one costs
- * seconds.
+ * more.
  *
  * To go on from a breakpoint the debugger runs the one instruction under it with that breakpoint
  * lifted (`lifted`), then the rest with every breakpoint in place: a hook that fired again on the
@@ -30,6 +29,8 @@ export class Breakpoints {
   constructor(
     private readonly uc: Unicorn,
     private readonly hit: (pc: number) => void,
+    /** Drop translated code covering [addr, addr + len) (MachineDebug.dropCode). */
+    private readonly dropCode: (addr: number, len: number) => void,
   ) {}
 
   /** The addresses with a breakpoint, lowest first. */
@@ -47,7 +48,7 @@ export class Breakpoints {
       addr,
       this.uc.hookCode((pc) => this.hit(pc), addr, addr),
     );
-    this.uc.removeCache(addr, addr + 1);
+    this.dropCode(addr, 1);
   }
 
   remove(addr: number): boolean {

@@ -12,7 +12,9 @@
  * Invariants: nothing here changes a page-table entry or the event stream; the TLB record is
  * null (and costs the fill path nothing) until recordTlb() is called.
  */
+import { gpa, gva, pageAlignDown } from '../../mmu/addr.js';
 import type { GuestPaging } from '../../mmu/guest-walk/index.js';
+import { forEachPage } from '../../mmu/page-pieces.js';
 import type { NestedVm } from '../nested-vm.js';
 import type { StopReason } from '../stop-reason.js';
 import { UC_MEM_WRITE } from '../unicorn/constants.js';
@@ -48,8 +50,8 @@ export class MachineDebug {
     paging: () => GuestPaging | null,
     onBreakpoint: (pc: number) => void,
   ) {
-    this.breakpoints = new Breakpoints(uc, onBreakpoint);
     this.memory = vm === null ? null : new DebugMemory(vm, paging);
+    this.breakpoints = new Breakpoints(uc, onBreakpoint, (addr, len) => this.dropCode(addr, len));
   }
 
   /** One register by its engine name (emulator/unicorn/registers.ts), full width. */
@@ -65,8 +67,24 @@ export class MachineDebug {
   /** Write guest memory by guest-virtual address (DebugMemory.write); false when it does not resolve. */
   write(va: number, bytes: Uint8Array): boolean {
     const ok = this.memory?.write(va, bytes) ?? false;
-    if (ok) this.uc.removeCache(va, va + bytes.length);
+    if (ok) this.dropCode(va, bytes.length);
     return ok;
+  }
+
+  /*
+   * Drop translated code covering [va, va + len) (uc_ctl TB_REMOVE_CACHE), so what runs next is
+   * what memory and the hooks say now. The engine finds the code through a TLB fill of va, which
+   * would fault a page in, so it is asked only for pages that have a nested leaf: code can only
+   * have been translated from a page the guest fetched. (A full flush is never made: in Unicorn
+   * 2.1.1 the first one costs seconds.)
+   */
+  private dropCode(va: number, len: number): void {
+    forEachPage(va, len, (at, _done, n) => {
+      const g = this.memory?.gvaToGpa(gva(at)) ?? null;
+      if (this.memory === null || (g !== null && this.vm!.vmspace.gpt.lookup(gpa(pageAlignDown(g))) !== null))
+        this.uc.removeCache(at, at + n);
+      return undefined;
+    });
   }
 
   /**
