@@ -4,8 +4,8 @@
  * page table, which the guest can neither see nor change.
  *
  *   Z2 (write)   the watched page's nested leaf loses W
- *   Z3 (read)    it loses R (and W, which EPT cannot grant without R; nPT cannot refuse a read of
- *   Z4 (access)  a present page at all, so there the leaf is cleared)
+ *   Z3 (read)    it loses R and W (EPT cannot grant W without R), keeping X; nPT and nestvm's
+ *   Z4 (access)  stage-2 leaves cannot refuse a read of a present page, so there the leaf goes
  *
  * The page is restricted in the vmspace (Vmspace.restrictPage), which moves the generation, so
  * Unicorn's TLB forgets the rights it had cached. The guest's next access that needs a withheld

@@ -12,7 +12,8 @@
  * from the entry, and the page is recorded as lost-dirty in its leaf table instead: the next
  * dirty-log harvest still reports the write the guest made (gpt-tables.ts noteLostDirty). The
  * formats normalise rights they cannot express (EPT: no write without read; nPT: read whenever
- * present): the caller reads back what the entry grants now.
+ * present; stage-2 as nestvm builds it: read always): the caller reads back what the entry grants
+ * now, and clears the leaf where that is more than it asked.
  *
  * The caller moves the vmspace generation when rights were taken (vmspace.ts restrictPage): a
  * cached translation may carry them. Invariants: nothing but the right bits and the Dirty state
@@ -28,7 +29,11 @@ import { NO_ENTRY } from './gpt-walk.js';
 const scratch = newWords();
 const withAd = newWords();
 
-/** Rewrite gpa's present leaf with rights `prot`; the rights it grants now, or null when none is present. */
+/**
+ * Rewrite gpa's present leaf with rights `prot`: the rights it grants now (which may be more than
+ * asked, see the essay), 0 for prot 0 (nothing is written: a leaf that grants nothing is not
+ * present, so the caller clears it), or null when no leaf is present.
+ */
 export function setLeafRights(gpt: Gpt, gpa: Gpa, prot: Prot): Prot | null {
   const pte = gpt.leafPte(gpa);
   if (pte === NO_ENTRY) return null;
@@ -37,6 +42,7 @@ export function setLeafRights(gpt: Gpt, gpa: Gpa, prot: Prot): Prot | null {
   const lo = u32[pte >>> 2];
   const hi = u32[(pte >>> 2) + 1];
   if (!f.isPresent(lo, hi)) return null;
+  if (prot === 0) return 0; // no entry that grants nothing is present: the caller clears the leaf
   f.leaf(scratch, f.frameOf(lo, hi), prot, f.memTypeOf(lo, hi));
   let { lo: nlo, hi: nhi } = scratch;
   if (f.isAccessed(lo, hi)) {

@@ -293,7 +293,7 @@ export class Vmspace {
 
   /**
    * Withhold rights on one page: its leaf keeps only `keep` (gpt-rights.ts), or is cleared when the
-   * format cannot refuse a right otherwise (nPT reads), so that an access needing one is a nested
+   * format cannot refuse a right otherwise (nPT, stage-2 reads), so that an access needing one is a nested
    * fault, which the caller keeps from fault() (it would map the page back with its full rights)
    * until it relaxes the page. Moves the generation. */
   restrictPage(page: Gpa, keep: Prot): void {
@@ -301,7 +301,7 @@ export class Vmspace {
     this.gen.change(() => {
       this.restricted.set(page, keep);
       const now = setLeafRights(this.gpt, page, keep);
-      if (now !== null && (now & ~keep) !== 0) this.gpt.unmap(page);
+      if (now !== null && (now === 0 || (now & ~keep) !== 0)) this.gpt.unmap(page);
       if (now !== null) this.gen.noteRemoved(page, PAGE_SIZE);
       this.sweep();
     });
