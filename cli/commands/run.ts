@@ -71,12 +71,12 @@ async function runGuest(ctx: CliContext, args: Args<RunArgs>): Promise<void> {
       onConsole: args.json ? undefined : onConsole,
     });
     try {
-      trace?.open(); // only now, with every option accepted: a refused run leaves no file
       let interrupted = false;
       const gdb =
         listen === null
           ? null
           : await GdbServer.listen(machine, listen, { log: ctx.stderr, interrupted: () => interrupted });
+      trace?.open(); // only now, with every option accepted and the stub listening: a refused run leaves no file
       const stop: RunEnd = await withSigint(
         () => (interrupted = true),
         () => gdb?.serve() ?? runSlices(machine, { status, interrupted: () => interrupted }),
