@@ -21,6 +21,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // A lab skeleton's functions take the parameters the student will use, before they are used.
+  { files: ['labs/*/skeleton/**'], rules: { '@typescript-eslint/no-unused-vars': 'off' } },
   layer(
     ['mmu/*.ts', 'mmu/guest-walk/**'],
     pureMmu,
@@ -42,4 +44,9 @@ export default tseslint.config(
     'mmu/vm may import mmu/host and mmu/gpt (DESIGN §2)',
   ),
   layer(['emulator/**'], ['**/cli/**', 'ink', 'react', 'yargs'], 'emulator/ never imports cli/ (DESIGN §2)'),
+  layer(
+    ['labs/**'],
+    ['**/cli/**', '**/emulator/**', '**/mmu/**', 'ink', 'react', 'yargs', 'koffi'],
+    'labs/ import the library API (index.ts), not its layers or the CLI (ARCHITECTURE.md §2)',
+  ),
 );

@@ -17,6 +17,7 @@ export * from './mmu/host/installed-entries.js';
 export * from './mmu/host/ledger.js';
 export * from './mmu/host/pmap.js';
 export * from './mmu/host/table-pool.js';
+export * from './mmu/host/pinned-since-retire.js';
 export * from './mmu/gpt/entry-format.js';
 export { ept } from './mmu/gpt/ept.js';
 export { npt } from './mmu/gpt/npt.js';
@@ -42,6 +43,13 @@ export * from './mmu/guest-walk/index.js';
 export { Machine, describeFault, fixedOffsetTranslator } from './emulator/machine.js';
 export type { MachineOptions, StopReason, TranslatorContext } from './emulator/machine.js';
 export { NestedVm, HostMemoryError, DEFAULT_FORMAT, RAM_REGION } from './emulator/nested-vm.js';
+export {
+  FAULT_STORM_LIMIT,
+  hostMinimum,
+  instructionFootprint,
+  type Footprint,
+  type HostMinimum,
+} from './emulator/instruction-footprint.js';
 export { NestedMmu } from './emulator/nested-mmu.js';
 export type { MmuCounters } from './emulator/nested-mmu.js';
 export { collectStats } from './emulator/run-stats.js';
@@ -54,3 +62,4 @@ export { BadGuestError } from './emulator/image.js';
 export type { GuestImage, Segment, GuestSymbol } from './emulator/image.js';
 export { ARCHES, LAYOUT, DEFAULT_GUEST_MEM } from './emulator/arch.js';
 export type { Arch } from './emulator/arch.js';
+export { PACKAGE_ROOT, packagePath } from './emulator/package-root.js';

@@ -3,19 +3,28 @@
  * where it is installed, QEMU booting the same tiny ELF, all in the same run:
  *
  *   node -e 0                                      Node's own start and exit
- *   nestvm --version                               the CLI's modules and argument parsing, no guest
+ *   node -e 0 with NODE_EXTRA_CA_CERTS empty       (only when it is set) Node 20 builds its whole
+ *                                                  root certificate store at start when the variable
+ *                                                  names a file: tens of milliseconds before any
+ *                                                  JavaScript runs, on every start
+ *   node: koffi and libunicorn                     the native part every run loads: koffi's addon
+ *                                                  and the Unicorn library set-up recorded
+ *   nestvm --version                               the launcher, the bundle and argument parsing
  *   nestvm run guests/arm64/c-hello/c-hello.elf    a tiny ELF guest (arm64), start to summary
  *   nestvm run guests/x86_64/c-hello/c-hello.elf   the same on x86-64
  *   nestvm run guests/x86_64/hello.s               a tiny assembly guest, warm: the assembled-
  *                                                  program cache answers (emulator/asm/program-cache.ts)
  *   the same with NESTVM_ASM_CACHE=off             cold: Keystone starts and assembles it
+ *   the arm64 ELF with NESTVM_COMPILE_CACHE=off    the bundle compiled afresh (cli/launch.ts)
+ *   the arm64 ELF and hello.s with NODE_EXTRA_CA_CERTS empty   (only when it is set)
  *   qemu-system-aarch64 -M virt -kernel <arm64 ELF> (skipped, with a note, when not installed)
  *
- * `nestvm` is the built executable, package.json's `bin` (dist/cli/bin.js; build it first with
- * `npm run build`). The commands run in turn, round after round, so a change in the machine's load
- * hits all of them alike. Each figure is the median and the minimum over the rounds, of wall time
- * and of the child's CPU time (bench/lib/child-time.ts), and the ratio of the median wall time to
- * that of `node -e 0`. The load average is printed, as the machine may be shared.
+ * `nestvm` is the built executable, package.json's `bin` (build it first with `npm run build`). The
+ * commands run in turn, round after round, after one warm-up round (which also fills the compile
+ * cache), so a change in the machine's load hits all of them alike. Each figure is the median and
+ * the minimum over the rounds, of wall time and of the child's CPU time (bench/lib/child-time.ts),
+ * the ratio of the median wall time to that of `node -e 0` and the difference between the two. The
+ * load average is printed, as the machine may be shared.
  *
  * Run: node --import tsx bench/startup.ts [--runs N]   (or `npm run bench:startup`)
  */
@@ -23,6 +32,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { packagePath, PACKAGE_ROOT } from '../emulator/package-root.js';
+import { readRecord } from '../emulator/unicorn/library-cache.js';
 import {
   hasBashTime,
   summarise,
@@ -67,15 +77,37 @@ const node = (label: string, args: string[], env?: Record<string, string>): Case
   cmd: { file: process.execPath, args, cwd: PACKAGE_ROOT, status: 0, timeoutMs: 30_000, env },
 });
 
+const CA = 'NODE_EXTRA_CA_CERTS';
+const NO_CA = { [CA]: '' }; // empty: Node loads no extra certificates, and so builds no store
+
+/** koffi and the recorded libunicorn loaded, as every `run` does before its Machine. */
+function nativeFloor(): Case | null {
+  const library = readRecord(process.env, PACKAGE_ROOT)?.library;
+  if (library === undefined) return null;
+  return node('node: koffi and libunicorn', ['-e', "require('koffi').load(process.argv[1])", library]);
+}
+
 function cases(): { list: Case[]; notes: string[] } {
   const bin = binPath();
+  const withCa = (process.env[CA] ?? '') !== '';
   const list = [
     node('node -e 0', ['-e', '0']),
+    ...(withCa ? [node(`${CA}= node -e 0`, ['-e', '0'], NO_CA)] : []),
+    ...[nativeFloor()].filter((c): c is Case => c !== null),
     node('nestvm --version', [bin, '--version']),
     node(`nestvm run ${ARM64_ELF}`, [bin, 'run', ARM64_ELF]),
     node(`nestvm run ${X86_ELF}`, [bin, 'run', X86_ELF]),
     node(`nestvm run ${X86_ASM}`, [bin, 'run', X86_ASM]),
     node(`NESTVM_ASM_CACHE=off nestvm run ${X86_ASM}`, [bin, 'run', X86_ASM], { NESTVM_ASM_CACHE: 'off' }),
+    node(`NESTVM_COMPILE_CACHE=off nestvm run ${ARM64_ELF}`, [bin, 'run', ARM64_ELF], {
+      NESTVM_COMPILE_CACHE: 'off',
+    }),
+    ...(withCa
+      ? [
+          node(`${CA}= nestvm run ${ARM64_ELF}`, [bin, 'run', ARM64_ELF], NO_CA),
+          node(`${CA}= nestvm run ${X86_ASM}`, [bin, 'run', X86_ASM], NO_CA),
+        ]
+      : []),
   ];
   const notes: string[] = [];
   const qemu = onPath('qemu-system-aarch64');
@@ -88,6 +120,8 @@ function cases(): { list: Case[]; notes: string[] } {
       cmd: { file: qemu, args, cwd: PACKAGE_ROOT, status: 0, timeoutMs: 30_000 },
     });
   }
+  if (nativeFloor() === null) notes.push('no libunicorn recorded (run set-up): the koffi row is skipped');
+  if (withCa) notes.push(`${CA} is set here; the rows with ${CA}= show what Node costs without it`);
   if (!hasBashTime()) notes.push('no /bin/bash: wall time only, taken around spawnSync');
   return { list, notes };
 }
@@ -97,11 +131,12 @@ const ms = (v: number | null): string => (v === null ? '-' : v.toFixed(0)).padSt
 function table(list: readonly Case[], sums: readonly Summary[]): string {
   const floor = sums[0].medianWall;
   const width = Math.max(...list.map((c) => c.label.length));
-  const head = `${'command'.padEnd(width)} | wall ms: median    min | cpu ms: median    min | wall / node -e 0`;
+  const head = `${'command'.padEnd(width)} | wall ms: median    min | cpu ms: median    min | wall / node -e 0 | wall - node -e 0`;
   const rows = list.map((c, i) => {
     const s = sums[i];
     const ratio = (s.medianWall / floor).toFixed(2);
-    return `${c.label.padEnd(width)} |          ${ms(s.medianWall)} ${ms(s.minWall)} |         ${ms(s.medianCpu)} ${ms(s.minCpu)} | ${ratio.padStart(6)}`;
+    const above = ms(s.medianWall - floor);
+    return `${c.label.padEnd(width)} |          ${ms(s.medianWall)} ${ms(s.minWall)} |         ${ms(s.medianCpu)} ${ms(s.minCpu)} |           ${ratio.padStart(6)} |           ${above}`;
   });
   return [head, ...rows].join('\n');
 }

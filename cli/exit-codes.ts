@@ -16,6 +16,8 @@ export const EXIT = {
   limit: 6,
   /** the environment: Unicorn 2.1 missing or too old, not a TTY for `tui` */
   environment: 8,
+  /** `lab grade`: the submission was graded and got less than full marks */
+  labIncomplete: 12,
   /** a bug in nestvm (an invariant broke); rerun with --verbose for the stack */
   internal: 10,
 } as const;

@@ -85,6 +85,8 @@ export interface MemoryPathContext {
   readonly user: () => boolean;
   readonly sink: EventSink<MachineEvent>;
   readonly translator?: MachineOptions['translator'];
+  /** The fault-storm bound of the fill path (default FAULT_STORM_LIMIT). */
+  readonly stormLimit?: number;
 }
 
 export function memoryPath(ram: HostRam, ctx: MemoryPathContext): MemoryPath {
@@ -109,6 +111,8 @@ export function memoryPath(ram: HostRam, ctx: MemoryPathContext): MemoryPath {
     paging: ctx.paging,
     user: ctx.user,
     sink: ctx.sink,
+    inFlight: vm.inFlight,
+    stormLimit: ctx.stormLimit,
   });
   const memory = new HeldGuestMemory(vm.vmspace, vm.deviceClient, ctx.paging);
   return { mmu, translator: mmu, memory, loadBytes: (g, b) => vm.writeRam(g, b) };

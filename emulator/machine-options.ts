@@ -34,6 +34,15 @@ export interface MachineOptions {
   readonly format?: FormatName;
   /** Dirty tracking in the nested tables (default on). */
   readonly dirtyTracking?: boolean;
+  /**
+   * Refuse host memory below the least in which every instruction can retire
+   * (instruction-footprint.ts), as the CLI does: a HostMemoryError saying the figure. Without it a
+   * Machine accepts down to the table pool's own minimum, and an instruction that cannot fit stops
+   * the guest with an 'exhausted' fault.
+   */
+  readonly requireHostMinimum?: boolean;
+  /** Nested faults in a row without a retired instruction that stop the guest (default FAULT_STORM_LIMIT). */
+  readonly faultStormLimit?: number;
   /** Where the event stream goes (DESIGN §6): trace writer, TUI, summary counters. */
   readonly sink?: EventSink<MachineEvent>;
 }

@@ -38,6 +38,7 @@ import { pageAlignDown, PAGE_SIZE, gpa, gva, hex, type Gpa, type Hfn } from '../
 import { nullSink, type EventSink } from '../mmu/events.js';
 import type { GuestPaging } from '../mmu/guest-walk/guest-paging.js';
 import { InvariantError } from '../mmu/checks.js';
+import type { PinnedSinceRetire } from '../mmu/host/pinned-since-retire.js';
 import type { AccessKind } from '../mmu/prot.js';
 import { LAYOUT, type Arch } from './arch.js';
 import { MachineDebug, type DataAccess, type TrialStep } from './debug/machine-debug.js';
@@ -109,6 +110,10 @@ export class Machine {
   readonly mmu: NestedMmu | null;
   private readonly sink: EventSink<MachineEvent>;
   private kicked = false;
+  /* True while fill() translates a load or store (not a fetch): see the kick in engine(). */
+  private dataFill = false;
+  /* What the vCPU's instruction in flight has filled (null without the nested layer). */
+  private readonly inFlight: PinnedSinceRetire | null;
   private ucOpen = false;
   /** Device pages and the host-physical apertures they are routed to. */
   readonly windows: readonly DeviceWindow[];
@@ -142,6 +147,7 @@ export class Machine {
     this.vcpu = VCPUS[image.arch];
     this.ram = hostRam(image.arch, this.ramBase, opts, this.sink);
     this.vm = this.ram.vm;
+    this.inFlight = this.vm?.inFlight ?? null;
     const deviceHost = this.deviceHost();
     this.bus = new DeviceBus(image.arch, deviceHost);
     this.windows = this.bus.windows(this.ram.bytes);
@@ -155,21 +161,15 @@ export class Machine {
       user: () => this.userMode(),
       sink: this.sink,
       translator: opts.translator,
+      stormLimit: opts.faultStormLimit,
     });
     this.mmu = path.mmu;
     this.translator = path.translator;
     this.memory = path.memory;
+    if (opts.requireHostMinimum) this.vm?.refuseBelowMinimum();
     loadImage(image, this.ramBase, this.memBytes, path);
     this.uc = this.engine(image, deviceHost);
-    this.debug = new MachineDebug(
-      this.uc,
-      this.vm,
-      () => this.guestPaging(),
-      (pc) => {
-        this.ending.paused ??= { kind: 'breakpoint', pc };
-        this.uc.emuStop();
-      },
-    );
+    this.debug = new MachineDebug(this.uc, this.vm, () => this.guestPaging(), this.ending);
   }
 
   private engine(image: GuestImage, deviceHost: DeviceHost): Unicorn {
@@ -189,6 +189,7 @@ export class Machine {
     this.ucOpen = true;
     this.vm?.vcpuClient.setKick(() => {
       this.kicked = true;
+      this.ending.kicked(this.dataFill);
       uc.emuStop();
     });
     return uc;
@@ -204,7 +205,10 @@ export class Machine {
     return this.fillCount;
   }
 
-  /** Exact number of guest instructions begun so far (a faulting instruction counts). */
+  /**
+   * Exact number of guest instructions begun so far (a faulting instruction counts; one that a
+   * kick cut short and that began again counts once).
+   */
   get instructions(): number {
     return this.executed;
   }
@@ -220,11 +224,7 @@ export class Machine {
     return r;
   }
 
-  /**
-   * runSlice for a debugger: also answers a DebugPause when one of its traps (a breakpoint, a
-   * watched page) caught the guest before an instruction ran; that instruction is not counted,
-   * and the guest goes on with the next slice.
-   */
+  /** runSlice, or a DebugPause: a debugger's trap caught the guest before an (uncounted) instruction. */
   debugSlice(insns: number = this.sliceInsns): StopReason | DebugPause | null {
     if (this.final !== null) return this.final;
     if (this.closed) throw new Error('Machine.runSlice after close()');
@@ -251,8 +251,12 @@ export class Machine {
     }
     const { requested, fault: fillFault } = this.ending;
     const paused = this.ending.paused ?? watchPause(fillFault);
+    // A kick from inside an instruction left the engine's count one high (SliceEnd.cutShort),
+    // unless that instruction then faulted: a faulting instruction counts.
+    if (this.ending.cutShort && fillFault === null && ran > 0) ran--;
     // a trapped instruction did not run, but the engine's counter had counted it (breakpoints.ts)
     if (paused !== null) ran--;
+    this.inFlight?.endSlice(ran > 0);
     this.executed += ran;
     if (this.sink.enabled) this.sink.emit({ type: 'vcpu-exit', instructions: ran, kicked: this.kicked });
     if (paused !== null) {
@@ -378,10 +382,7 @@ export class Machine {
     const client = this.vm?.vcpuClient;
     if (!client) return;
     const e = client.tableEnter();
-    if (e.mustFlush) {
-      this.uc.flushTlb();
-      this.debug.tlb?.flush();
-    }
+    if (e.mustFlush) this.debug.flushTlb(); // Unicorn's TLB, and the debugger's record of it
     if (this.sink.enabled)
       this.sink.emit({ type: 'vcpu-enter', generation: e.generation, flushed: e.mustFlush });
   }
@@ -394,7 +395,12 @@ export class Machine {
    */
   private fill(va: number, memType: number, entry: TlbEntryOut, raw: number | bigint): boolean {
     this.fillCount++;
+    const fetch = memType === UC_MEM_FETCH;
+    // The fill's instruction: a fetch is for the instruction about to begin, data for the one begun.
+    this.inFlight?.atInstruction(this.uc.instructionsBegunNow() + (fetch ? 1 : 0));
+    this.dataFill = !fetch;
     const r = this.translator.translate(gva(va), accessOf(memType));
+    this.dataFill = false;
     if (isFault(r)) {
       this.ending.fault ??= { fault: r, pc: this.pc64(), va: exactU64(raw) };
       return false;

@@ -42,21 +42,37 @@
  *   - Each dimension has its own bound. Nested: one fault per page; a page that still misses after
  *     a successful nested fault is a bug (InvariantError). Guest: MAX_TABLE_FAULTS served table
  *     misses per walk (serving-walk.ts), then the value 'exhausted'. Never an endless loop.
+ *   - Every leaf a fill uses (hit or fault, the guest's table pages too) pins its frame and its
+ *     leaf table for the instruction in flight (inFlight, mmu/host/pinned-since-retire.ts), so no
+ *     steal or eviction takes them before the instruction retires; the Machine stamps each fill
+ *     with its instruction. More than stormLimit nested faults with no instruction retired are
+ *     answered with the value 'storm' (instruction-footprint.ts says why that cannot happen).
  *   - No allocation on a hit with guest paging off but the result; fill events are built only
  *     when the sink wants them.
  *   - A fill event says what the engine learns: its capacity refills are counted but not traced
  *     (refill-filter.ts says why), so two runs of one guest give the same trace.
  */
-import { hfnToHpa, pageAlignDown, pageOffset, gpa as toGpa, hex, type Gpa, type Gva } from '../mmu/addr.js';
+import {
+  hfnToHpa,
+  pageAlignDown,
+  pageOffset,
+  gpa as toGpa,
+  hex,
+  type Gpa,
+  type Gva,
+  type Hfn,
+} from '../mmu/addr.js';
 import { InvariantError } from '../mmu/checks.js';
 import type { EventSink } from '../mmu/events.js';
 import { newTranslatedLeaf, type TranslatedLeaf } from '../mmu/gpt/gpt-walk.js';
 import type { GuestPaging, GuestPhysAccess, NestedMiss, WalkOk, Word64 } from '../mmu/guest-walk/index.js';
+import type { PinnedSinceRetire } from '../mmu/host/pinned-since-retire.js';
 import { PROT_ALL, PROT_WRITE, type AccessKind } from '../mmu/prot.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
 import type { FaultResult, Orphaned } from '../mmu/vm/vm-results.js';
 import type { Vmspace } from '../mmu/vm/vmspace.js';
 import type { MachineEvent } from './events.js';
+import { FAULT_STORM_LIMIT } from './instruction-footprint.js';
 import { RefillFilter } from './refill-filter.js';
 import { walkServingMisses, type ServeMiss } from './serving-walk.js';
 import {
@@ -83,6 +99,10 @@ export interface NestedMmuOptions {
   /** Whether the vCPU runs at user privilege now (x86 CPL 3, arm64 EL0). */
   readonly user?: () => boolean;
   readonly sink?: EventSink<MachineEvent>;
+  /** What the instruction in flight has filled (pinned here, cleared by the Machine at retirement). */
+  readonly inFlight?: PinnedSinceRetire;
+  /** Nested faults without a retired instruction that end the run as a 'storm' (default FAULT_STORM_LIMIT). */
+  readonly stormLimit?: number;
 }
 
 export class NestedMmu implements Translator {
@@ -97,6 +117,8 @@ export class NestedMmu implements Translator {
   private readonly sink: EventSink<MachineEvent> | null;
   /* Keeps the engine's capacity refills out of the trace (present only with a sink). */
   private readonly refills: RefillFilter | null;
+  private readonly inFlight: PinnedSinceRetire | null;
+  private readonly stormLimit: number;
   /* The guest's own tables, read through the nested translation (the second dimension). */
   private readonly guestPhys: GuestPhysAccess;
   /* The scratch record Gpt.translate decodes a leaf into (reused by every fill: no allocation). */
@@ -120,6 +142,8 @@ export class NestedMmu implements Translator {
     this.u32 = opts.vmspace.mem.u32;
     this.sink = opts.sink?.enabled ? opts.sink : null;
     this.refills = this.sink ? new RefillFilter() : null;
+    this.inFlight = opts.inFlight ?? null;
+    this.stormLimit = opts.stormLimit ?? FAULT_STORM_LIMIT;
     this.guestPhys = {
       read64: (g, out) => this.readTable(g, out),
       write32: (g, value) => this.writeTable(g, value),
@@ -160,7 +184,7 @@ export class NestedMmu implements Translator {
     at: Gpa = page,
   ): TranslatedLeaf | TranslationFault {
     const gpt = this.space.gpt;
-    if (gpt.translate(page, access, this.leaf) >= 0) return this.leaf;
+    if (gpt.translate(page, access, this.leaf) >= 0) return this.pin(this.leaf);
     // a debugger withheld rights here (a watchpoint): its fault, not the vmspace's to map back
     if (this.space.isRestricted(pageAlignDown(page))) return { kind: 'watch', gpa: at, access, table: false };
     const r = this.client.fault(page, access, gva);
@@ -168,7 +192,19 @@ export class NestedMmu implements Translator {
     if (r.kind !== 'mapped' && r.kind !== 'mmio') return nestedFault(r, page, access);
     if (gpt.translate(page, access, this.leaf) < 0)
       throw new InvariantError(`nested fault on ${hex(page)} (${access}) mapped nothing`);
-    return this.leaf;
+    const faults = this.inFlight === null ? 0 : this.inFlight.noteFault();
+    if (faults > this.stormLimit) return { kind: 'storm', gpa: page, access, faults };
+    return this.pin(this.leaf);
+  }
+
+  /* The instruction in flight now holds the leaf's frame and its leaf table (see pinned-since-retire.ts). */
+  private pin(leaf: TranslatedLeaf): TranslatedLeaf {
+    const p = this.inFlight;
+    if (p !== null) {
+      p.pin(leaf.frame);
+      p.pin((leaf.pte >>> 12) as Hfn);
+    }
+    return leaf;
   }
 
   /* A present leaf that grants the access: set A/D as hardware would, pick the rights to cache. */
@@ -205,6 +241,7 @@ export class NestedMmu implements Translator {
     const page = pageAlignDown(g);
     const leaf = this.tableLeaf;
     if (this.space.gpt.translate(page, access, leaf) < 0) return { kind: 'nested-miss', gpa: page, access };
+    this.pin(leaf);
     this.space.gpt.markAccessed(leaf.pte, access === 'write');
     return (hfnToHpa(leaf.frame) + pageOffset(g)) >>> 2;
   }

@@ -18,7 +18,8 @@
  * Host memory is guest RAM plus room for page tables: by default enough never to steal; a smaller
  * --host-mem squeezes the table pool so that stealing happens. Asking for less host memory than
  * guest RAM needs, or for so much guest RAM that it reaches a device window, is an input error
- * (HostMemoryError, exit 2).
+ * (HostMemoryError, exit 2); so is, where the caller asks (the CLI does), less than the least in
+ * which every instruction can retire (hostMinimum, instruction-footprint.ts).
  */
 import { PAGE_SIZE, pageAlignDown, pageOffset, gpa as toGpa, hpa as toHpa } from '../mmu/addr.js';
 import { forEachPage } from '../mmu/page-pieces.js';
@@ -29,12 +30,16 @@ import { FrameAllocator } from '../mmu/host/frame-allocator.js';
 import { HostMemory } from '../mmu/host/host-memory.js';
 import { Pmap } from '../mmu/host/pmap.js';
 import { Reservoir } from '../mmu/host/reservoir.js';
-import { TablePool, VCPU_RECENT_TABLES } from '../mmu/host/table-pool.js';
+import { PinnedSinceRetire } from '../mmu/host/pinned-since-retire.js';
+import { TablePool } from '../mmu/host/table-pool.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE } from '../mmu/prot.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
 import { VmObject } from '../mmu/vm/vm-object.js';
 import { Vmspace } from '../mmu/vm/vmspace.js';
+import { LEAF_LEVEL } from '../mmu/gpt/gpt-geometry.js';
+import { subtree } from '../mmu/gpt/gpt-node.js';
 import type { Arch } from './arch.js';
+import { hostMinimum, minimumText, type HostMinimum } from './instruction-footprint.js';
 import type { MachineEvent } from './events.js';
 
 export type { FormatName };
@@ -79,6 +84,8 @@ export class NestedVm {
   readonly frames: FrameAllocator;
   readonly pmap: Pmap;
   readonly pool: TablePool;
+  /** What the vCPU's instruction in flight has filled: no steal or eviction may take it. */
+  readonly inFlight: PinnedSinceRetire;
   readonly reservoir: Reservoir;
   readonly vmspace: Vmspace;
   readonly ram: VmObject;
@@ -104,10 +111,11 @@ export class NestedVm {
     if (!(ram instanceof VmObject))
       throw new HostMemoryError(`host memory cannot hold ${memBytes} bytes of guest RAM`);
     this.ram = ram;
-    // The vCPU's current instruction needs its recent leaf tables: stealing them would livelock.
+    // The vCPU's instruction in flight needs what it has filled: stealing that would livelock.
+    this.inFlight = new PinnedSinceRetire(this.mem.frameCount);
     this.pool = new TablePool(this.frames, this.pmap, {
       reserve: TABLE_RESERVE,
-      recentTables: VCPU_RECENT_TABLES,
+      inFlight: this.inFlight,
       sink,
     });
     this.vmspace = new Vmspace({
@@ -174,6 +182,24 @@ export class NestedVm {
       this.mem.u8.set(bytes.subarray(done, done + n), frame * PAGE_SIZE + pageOffset(at));
     });
     return true;
+  }
+
+  /** The least host memory in which every instruction of this machine's guest can retire. */
+  hostMinimum(): HostMinimum {
+    let interior = 0;
+    let leafTables = 0;
+    for (const node of subtree(this.vmspace.gpt.tables.root)) {
+      if (node.level === LEAF_LEVEL) leafTables++;
+      else interior++;
+    }
+    return hostMinimum(this.opts.arch, this.opts.memBytes, { interior, leafTables }, TABLE_RESERVE + 1);
+  }
+
+  /** Throw HostMemoryError (exit 2) when host memory is below hostMinimum() (call once devices are mapped). */
+  refuseBelowMinimum(): void {
+    const m = this.hostMinimum();
+    if (this.mem.bytes < m.bytes)
+      throw new HostMemoryError(minimumText(this.mem.bytes, this.opts.memBytes, m));
   }
 
   /** Map each device page as an MMIO object routed to its aperture (device memory: rw, never x). */

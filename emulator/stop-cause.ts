@@ -38,7 +38,9 @@ export function describeFault(f: TranslationFault, va?: bigint): string {
     case 'watch':
       return `watched guest-physical ${at(f.gpa)} (${f.access}${f.table ? ', by the guest table walk' : ''})`;
     case 'exhausted':
-      return `host memory exhausted: no frame for a nested page table at guest-physical ${at(f.gpa)} (${f.access}); give --host-mem more room`;
+      return `host memory exhausted: no frame for a nested page table at guest-physical ${at(f.gpa)} (${f.access}) that the current instruction does not already need; give --host-mem more room`;
+    case 'storm':
+      return `nested fault storm: ${f.faults} nested faults retired no instruction (the last at guest-physical ${at(f.gpa)}, ${f.access}); give --host-mem more room`;
     case 'guest': {
       const code = f.arch === 'x86_64' ? `error code ${hex(f.code)}` : `fault status ${hex(f.code)}`;
       return `guest page fault: ${f.reason} at guest-virtual ${at(f.gva)} (${f.access}), level ${f.level} of the guest's tables, ${code}`;
@@ -102,6 +104,12 @@ export class SliceEnd {
   paused: DebugPause | null = null;
   /* The stop came from a device called in the middle of an instruction (port or MMIO access). */
   stoppedInside = false;
+  /*
+   * A kick (a PTE lost rights) came from the middle of an instruction: from its data fill (the
+   * instruction is cut short and begins again next slice) or from a device it called (the engine
+   * counts the next instruction before it stops, as for stoppedInside). Either way the count is one high.
+   */
+  cutShort = false;
   private inInstruction = false;
 
   begin(): void {
@@ -109,6 +117,7 @@ export class SliceEnd {
     this.fault = null;
     this.paused = null;
     this.stoppedInside = false;
+    this.cutShort = false;
   }
 
   /** Record a requested stop (the first one of the slice wins). */
@@ -116,6 +125,11 @@ export class SliceEnd {
     if (this.requested !== null) return;
     this.requested = stop;
     this.stoppedInside = this.inInstruction;
+  }
+
+  /** The vCPU was kicked; `inDataFill`: from inside the fill of a load or store. */
+  kicked(inDataFill: boolean): void {
+    if (inDataFill || this.inInstruction) this.cutShort = true;
   }
 
   /** Run a device access made from the middle of an instruction (see instructionsLastRun). */

@@ -9,8 +9,8 @@
  * the translator walks the guest's own tables first, and equal to the guest-physical address
  * while guest paging is off. `prot` is what the fill caches: it may be narrower than the access
  * needs only for rights the access does not use (withholding write from a read fill makes the
- * first write come back as a write fill). A fault value names its kind: 'nomap', 'rights' and
- * 'exhausted' come from the nested dimension, 'guest' from the guest's own tables.
+ * first write come back as a write fill). A fault value names its kind: 'nomap', 'rights',
+ * 'exhausted' and 'storm' come from the nested dimension, 'guest' from the guest's own tables.
  * Invariant: the result for a fetch includes PROT_EXEC, for a write PROT_WRITE, for a read
  * PROT_READ; otherwise it is a fault.
  *
@@ -40,6 +40,8 @@ export type TranslationFault =
   | { readonly kind: 'watch'; readonly gpa: Gpa; readonly access: AccessKind; readonly table: boolean }
   /** Host memory ran out for a nested page table (even after stealing). */
   | { readonly kind: 'exhausted'; readonly gpa: Gpa; readonly access: AccessKind }
+  /** `faults` nested faults in a row retired no instruction (the fault-storm guard; the last at gpa). */
+  | { readonly kind: 'storm'; readonly gpa: Gpa; readonly access: AccessKind; readonly faults: number }
   /** The guest's own page tables refused the access: a guest page fault at `level`. */
   | {
       readonly kind: 'guest';

@@ -7,7 +7,8 @@
 #      there); the library's path is recorded in <cache>/libunicorn.path, where the binding looks
 #   3. tmux and gdb-multiarch when called as `setup.sh test` (the TUI's end-to-end test needs a
 #      real terminal, the gdb stub's a real gdb)
-#   4. the TypeScript build (incremental)
+#   4. the TypeScript build (incremental), then the bundled executable (scripts/bundle-cli.mjs:
+#      package.json's `bin` exists only once bundled)
 #
 #   setup.sh [test]                          in a clone: all four steps, cache folder <clone>/.cache
 #   setup.sh --unicorn-only [--cache DIR]    an installed package (`nestvm setup`): step 2 only, no
@@ -125,3 +126,4 @@ fi
 
 # ---- 4. TypeScript build ---------------------------------------------------------------------
 npx tsc -p tsconfig.build.json --incremental --tsBuildInfoFile "$cache/build.tsbuildinfo"
+node scripts/bundle-cli.mjs >/dev/null

@@ -25,7 +25,7 @@ const PATH_LIKE = /^[A-Za-z0-9_.@-]+(\/[A-Za-z0-9_.@-]+)*\/?$/;
 const FILE_EXT = /\.(ts|tsx|md|json|js|cjs|mjs|sh|s)$/;
 /* In a fenced diagram, only what starts at a top-level folder and ends in a file extension. */
 const DIAGRAM_PATH =
-  /\b(?:mmu|emulator|cli|test|bench|guests|scripts)\/[A-Za-z0-9_./-]*\.(?:ts|tsx|md|json|s)\b/g;
+  /\b(?:mmu|emulator|cli|labs|test|bench|guests|scripts)\/[A-Za-z0-9_./-]*\.(?:ts|tsx|md|json|s)\b/g;
 
 /** The repository paths a Markdown text names. */
 function pathsIn(markdown: string): string[] {
@@ -124,6 +124,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   'mmu/guest-walk': ['mmu', 'mmu/host', 'mmu/gpt', 'mmu/vm', 'mmu/guest-walk'],
   emulator: ['mmu', 'mmu/host', 'mmu/gpt', 'mmu/vm', 'mmu/guest-walk', 'emulator'],
   'test/mmu': ['mmu', 'mmu/host', 'mmu/gpt', 'mmu/vm', 'mmu/guest-walk', 'test/mmu'],
+  labs: ['labs', 'index.js'], // index.ts, the library API, imported as index.js
 };
 const UI_PACKAGES = /^(ink|react|yargs|ink-testing-library|@alcalzone\/ansi-tokenize|slice-ansi)(\/|$)/;
 const MMU_TEST_PACKAGES = /^(node:|vitest$|fast-check$)/;
@@ -142,7 +143,9 @@ function layerViolations(imports: readonly Import[]): string[] {
           ? true // mmu/ is pure TypeScript: no package, not even node:
           : from === 'test/mmu'
             ? !MMU_TEST_PACKAGES.test(i.spec)
-            : UI_PACKAGES.test(i.spec) || (i.spec === 'koffi' && !i.from.startsWith('emulator/unicorn/'));
+            : from === 'labs'
+              ? !i.spec.startsWith('node:')
+              : UI_PACKAGES.test(i.spec) || (i.spec === 'koffi' && !i.from.startsWith('emulator/unicorn/'));
     if (bad) out.push(`${i.from} imports '${i.spec}'`);
   }
   return out;
@@ -161,7 +164,13 @@ describe(`${DOC} §2: the layer rules hold`, () => {
         ...fake('emulator/x.ts', 'ink'),
         ...fake('emulator/devices/x.ts', 'koffi'),
         ...fake('test/mmu/gpt/x.test.ts', '../../../emulator/unicorn/unicorn.js'),
+        ...fake('labs/x/lab.ts', '../../cli/errors.js'),
+        ...fake('labs/x/lab.ts', '../../emulator/machine.js'),
+        ...fake('labs/x/lab.ts', 'yargs'),
         // allowed ones
+        ...fake('labs/x/lab.ts', '../../index.js'),
+        ...fake('labs/x/lab.ts', '../framework/lab-api.js'),
+        ...fake('labs/x/lab.ts', 'node:fs'),
         ...fake('mmu/vm/x.ts', '../gpt/gpt.js'),
         ...fake('mmu/guest-walk/x.ts', '../gpt/gpt-walk.js'),
         ...fake('emulator/unicorn/x.ts', 'koffi'),
@@ -177,6 +186,9 @@ describe(`${DOC} §2: the layer rules hold`, () => {
       "emulator/x.ts imports 'ink'",
       "emulator/devices/x.ts imports 'koffi'",
       "test/mmu/gpt/x.test.ts imports '../../../emulator/unicorn/unicorn.js'",
+      "labs/x/lab.ts imports '../../cli/errors.js'",
+      "labs/x/lab.ts imports '../../emulator/machine.js'",
+      "labs/x/lab.ts imports 'yargs'",
     ]);
   });
 
@@ -190,6 +202,12 @@ describe(`${DOC} §2: the layer rules hold`, () => {
   it('emulator/ never imports cli/ or a UI package, and only emulator/unicorn/ loads koffi', () => {
     const imports = importsUnder('emulator');
     expect(imports.some((i) => i.spec === 'koffi')).toBe(true);
+    expect(layerViolations(imports)).toEqual([]);
+  });
+
+  it('labs/ imports only labs/, the library API (index.ts) and node: modules', () => {
+    const imports = importsUnder('labs');
+    expect(imports.some((i) => i.to === 'index.js')).toBe(true);
     expect(layerViolations(imports)).toEqual([]);
   });
 

@@ -15,7 +15,7 @@
 import { LAYOUT } from '../../emulator/arch.js';
 import type { GuestImage } from '../../emulator/image.js';
 import { DEFAULT_SLICE_INSNS, Machine, type MachineOptions } from '../../emulator/machine.js';
-import { UC_PROT_ALL } from '../../emulator/unicorn/constants.js';
+import { UC_PROT_ALL, UC_TLB_VIRTUAL } from '../../emulator/unicorn/constants.js';
 import { PC_REG } from '../../emulator/unicorn/registers.js';
 import { Unicorn } from '../../emulator/unicorn/unicorn.js';
 
@@ -33,12 +33,29 @@ export function now(): number {
   return (u.user + u.system) / 1000;
 }
 
-/* A raw engine: guest RAM at its guest-physical address, the engine's own TLB, tiny device hooks. */
-function rawEngine(img: GuestImage, memBytes: number): { uc: Unicorn; stopped: () => boolean } {
+/*
+ * A raw engine: guest RAM at its guest-physical address, tiny device hooks, and the engine's own
+ * TLB, or (`onFill`) virtual-TLB mode with a fill hook that maps every page to itself and does
+ * nothing else: the bare cost of one koffi TLB-fill callback through the binding's trampoline.
+ */
+function rawEngine(
+  img: GuestImage,
+  memBytes: number,
+  onFill?: () => void,
+): { uc: Unicorn; stopped: () => boolean } {
   const base = LAYOUT[img.arch].ramBase;
   const ram = new ArrayBuffer(memBytes);
   for (const s of img.segments) new Uint8Array(ram).set(s.data, s.gpa - base);
   const uc = Unicorn.open(img.arch);
+  if (onFill !== undefined) {
+    uc.setTlbMode(UC_TLB_VIRTUAL);
+    uc.hookTlbFill((va, _type, entry) => {
+      onFill();
+      entry.paddr = va;
+      entry.perms = UC_PROT_ALL;
+      return true;
+    });
+  }
   uc.mapPtr(base, ram, UC_PROT_ALL);
   let stopped = false;
   const stop = () => {
@@ -83,6 +100,17 @@ export function rawFree(img: GuestImage, memBytes: number, insns: number): Figur
   const ms = now() - t0;
   uc.close();
   return { ms, insns };
+}
+
+/** The bare fill hook on a whole run of `img`: fills taken and the time they took with the guest's own work. */
+export function rawBareFills(img: GuestImage, memBytes: number): Figure & { fills: number } {
+  let fills = 0;
+  const { uc } = rawEngine(img, memBytes, () => fills++);
+  const t0 = now();
+  uc.emuStart(img.entry, 0, 0, 0);
+  const ms = now() - t0;
+  uc.close();
+  return { ms, insns: 0, fills };
 }
 
 /** One timed Machine run of a guest that must end with status 0. */

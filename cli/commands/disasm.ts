@@ -1,25 +1,52 @@
 /*
  * `nestvm disasm <guest>`: list a guest's code with addresses, bytes and ELF symbols, disassembled
- * by capstone (Intel syntax on x86-64). Only executable segments are listed.
+ * by capstone (Intel syntax on x86-64). Only executable segments are listed. --json gives the same
+ * listing as one object: the image, then each segment with its instructions (`{addr, bytes,
+ * mnemonic, opStr}`, as `xp --format disasm` gives them, plus the labels at that address).
  */
 import type { Argv } from 'yargs';
 import { disassemble } from '../../emulator/asm/index.js';
-import type { GuestImage, GuestSymbol } from '../../emulator/image.js';
+import type { GuestImage } from '../../emulator/image.js';
 import { loadGuest } from '../../emulator/loaders/index.js';
 import { withGuestOptions, type GuestArgs } from '../guest-options.js';
+import { insnReport, type InsnReport } from '../xp-report.js';
 import { handle, type CommandFactory } from './handle.js';
 
 const hex = (n: number, width = 8) => n.toString(16).padStart(width, '0');
 
-async function listing(image: GuestImage): Promise<string> {
-  const labels = new Map<number, GuestSymbol[]>();
-  for (const s of image.symbols) labels.set(s.addr, [...(labels.get(s.addr) ?? []), s]);
-  const out: string[] = [`; ${image.origin}: ${image.arch} ${image.kind}, entry 0x${hex(image.entry)}`];
+interface DisasmArgs extends GuestArgs {
+  json: boolean;
+}
+
+export interface DisasmReport {
+  guest: string;
+  arch: string;
+  kind: string;
+  entry: number;
+  segments: { gpa: number; end: number; flags: string; insns: (InsnReport & { labels: string[] })[] }[];
+}
+
+async function disasmReport(image: GuestImage): Promise<DisasmReport> {
+  const labels = new Map<number, string[]>();
+  for (const s of image.symbols) labels.set(s.addr, [...(labels.get(s.addr) ?? []), s.name]);
+  const segments: DisasmReport['segments'] = [];
   for (const seg of image.segments.filter((s) => s.flags.includes('x'))) {
-    out.push('', `; segment 0x${hex(seg.gpa)}-0x${hex(seg.gpa + seg.memSize)} (${seg.flags})`);
-    for (const insn of await disassemble(image.arch, seg.data, seg.gpa)) {
-      for (const sym of labels.get(insn.addr) ?? []) out.push(`${sym.name}:`);
-      const bytes = Array.from(insn.bytes, (b) => hex(b, 2)).join(' ');
+    const insns = (await disassemble(image.arch, seg.data, seg.gpa)).map((i) => ({
+      ...insnReport(i),
+      labels: labels.get(i.addr) ?? [],
+    }));
+    segments.push({ gpa: seg.gpa, end: seg.gpa + seg.memSize, flags: seg.flags, insns });
+  }
+  return { guest: image.origin, arch: image.arch, kind: image.kind, entry: image.entry, segments };
+}
+
+function listing(r: DisasmReport): string {
+  const out: string[] = [`; ${r.guest}: ${r.arch} ${r.kind}, entry 0x${hex(r.entry)}`];
+  for (const seg of r.segments) {
+    out.push('', `; segment 0x${hex(seg.gpa)}-0x${hex(seg.end)} (${seg.flags})`);
+    for (const insn of seg.insns) {
+      for (const name of insn.labels) out.push(`${name}:`);
+      const bytes = (insn.bytes.match(/../g) ?? []).join(' ');
       out.push(`  ${hex(insn.addr)}  ${bytes.padEnd(24)} ${insn.mnemonic} ${insn.opStr}`.trimEnd());
     }
   }
@@ -30,9 +57,16 @@ export const disasmCommand: CommandFactory = (ctx) => ({
   command: 'disasm <guest>',
   describe: "list a guest's code with addresses and symbols",
   builder: (y: Argv) =>
-    withGuestOptions(y).example('$0 disasm guests/arm64/hello.s', 'show the assembled code'),
-  handler: handle<GuestArgs>(async (args) => {
+    withGuestOptions(y)
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print the listing as one JSON object instead',
+      })
+      .example('$0 disasm guests/arm64/hello.s', 'show the assembled code'),
+  handler: handle<DisasmArgs>(async (args) => {
     const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
-    ctx.stdout.write(await listing(image));
+    const report = await disasmReport(image);
+    ctx.stdout.write(args.json ? JSON.stringify(report) + '\n' : listing(report));
   }),
 });

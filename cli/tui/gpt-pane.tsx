@@ -94,7 +94,7 @@ function walk2dLine(r: Walk2dRef): Line {
   const raw = r.raw !== undefined ? ` = ${hex64(r.raw)}` : '';
   const note = r.note ? ` ${r.note}` : '';
   return {
-    text: `${String(r.order).padStart(2)} ${r.space.padEnd(6)} ${r.level.padEnd(4)} gpa ${addr(r.gpa)}${at}${raw}${note}`,
+    text: `${r.order === null ? '=>' : String(r.order).padStart(2)} ${r.space.padEnd(6)} ${r.level.padEnd(5)} gpa ${addr(r.gpa)}${at}${raw}${note}`,
   };
 }
 
@@ -124,7 +124,8 @@ function buildLines(snap: TuiSnapshot, compactMode: boolean, width: number): Lin
     lines.push({ text: '2D walk: pick a fault with a GVA (Enter in the fault log)', dim: true });
     return lines;
   }
-  lines.push({ text: `2D walk of gva ${addr(sel.gva, 12)}: ${sel.walk2d.length} references`, bold: true });
+  const count = sel.walk2d.filter((r) => r.order !== null).length;
+  lines.push({ text: `2D walk of gva ${addr(sel.gva, 12)}: ${count} references`, bold: true });
   lines.push(...sel.walk2d.map(walk2dLine));
   return lines;
 }

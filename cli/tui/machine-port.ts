@@ -18,6 +18,7 @@
  * reference, and the final address, is resolved through the vmspace's MAPPINGS to the memory
  * object's frame (not through the GPT, which may lack the page after an eviction, and whose walk
  * for a fill would set Accessed). Host RAM is then read in place. MMIO windows are never read.
+ * Those readers are cli/machine-reads.ts, shared with `nestvm xp` and `nestvm mem`.
  *
  * Regions the user unmapped with toggleRegion are remembered here, so regions() can still list
  * them (mapped: false) and the same key maps them back.
@@ -30,26 +31,10 @@ import type { GuestImage } from '../../emulator/image.js';
 import { Machine, type MachineOptions, type StopReason } from '../../emulator/machine.js';
 import type { NestedVm } from '../../emulator/nested-vm.js';
 import type { Gpa, Gva } from '../../mmu/addr.js';
-import {
-  gpa as toGpa,
-  gva as toGva,
-  hex,
-  hfn as toHfn,
-  pageAlignDown,
-  pageOffset,
-  PAGE_SIZE,
-} from '../../mmu/addr.js';
-import { forEachPage } from '../../mmu/page-pieces.js';
-import {
-  gptNestedWalker,
-  guestLevelName,
-  walkGuest,
-  walkTwoDimensional,
-  type GuestPhysAccess,
-} from '../../mmu/guest-walk/index.js';
-import { nestedMiss } from '../../mmu/guest-walk/guest-phys.js';
+import { gpa as toGpa, hex, hfn as toHfn, PAGE_SIZE } from '../../mmu/addr.js';
+import { readSpace } from '../machine-reads.js';
+import { gptNestedWalker, walkTwoDimensional } from '../../mmu/guest-walk/index.js';
 import { EventFanout, type EventSink, type MmuEvent } from '../../mmu/events.js';
-import { objectOffset } from '../../mmu/vm/vm-mapping.js';
 import { memoDisasmWindow } from './disasm-window.js';
 import { fillPageStates, gptInfo, walkOf } from './gpt-view.js';
 import { clientInfo, frameInfo, poolInfo } from './inspect.js';
@@ -91,7 +76,6 @@ export class MachineTuiPort implements MachinePort {
   readonly memory: { readonly base: Gpa; readonly pages: number };
   private readonly vm: NestedVm;
   private readonly unmapped = new Map<number, number>(); // region gpa -> length
-  private readonly tables: GuestPhysAccess;
   /* The disassembly window per PC, decoded again only when the code bytes around the PC change. */
   private readonly disasmAt: (pc: number) => DisasmLine[];
 
@@ -105,19 +89,6 @@ export class MachineTuiPort implements MachinePort {
     this.arch = machine.arch;
     this.format = this.vm.format;
     this.memory = { base: toGpa(LAYOUT[this.arch].ramBase), pages: machine.memBytes / PAGE_SIZE };
-    this.tables = {
-      read64: (g, out) => {
-        const at = this.hostAddrOf(g);
-        if (at < 0 || at % 8 !== 0) return nestedMiss(g, 'read');
-        const u32 = this.vm.mem.u32;
-        out.lo = u32[at / 4];
-        out.hi = u32[at / 4 + 1];
-        return null;
-      },
-      write32: () => {
-        throw new Error('the live view walks the guest tables as a dry run only');
-      },
-    };
     // the PC before the first instruction is the entry point: the first known instruction boundary
     const entry = Number(machine.regs()[PC[this.arch]]);
     this.disasmAt = memoDisasmWindow(dis, this.arch, this.readGuestBytes, entry);
@@ -140,28 +111,10 @@ export class MachineTuiPort implements MachinePort {
 
   /* ---- side-effect-free readers ---- */
 
-  /* Host-physical byte address of a guest-physical address through the vmspace's mappings, or -1 (no RAM there). */
-  private hostAddrOf(g: number): number {
-    const m = this.vm.vmspace.findMapping(toGpa(pageAlignDown(g)));
-    if (m === null || m.object.isMmio) return -1;
-    return m.object.frameAt(objectOffset(m, g)) * PAGE_SIZE + pageOffset(g);
-  }
-
   /** Guest bytes at a guest-virtual address (dry guest walk, mappings, host RAM), or null. */
   readGuestBytes = (addr: number, len: number): Uint8Array | null => {
-    const paging = this.machine.guestPaging();
-    const user = this.machine.userMode();
-    const out = new Uint8Array(len);
-    const bytes = this.vm.mem.u8;
-    const missing = forEachPage(addr, len, (va, done, n) => {
-      const w = walkGuest(paging, this.tables, toGva(va), 'read', user, { dryRun: true });
-      if (w.kind !== 'ok') return true;
-      const at = this.hostAddrOf(w.gpa);
-      if (at < 0) return true;
-      out.set(bytes.subarray(at, at + n), done);
-      return undefined;
-    });
-    return missing ? null : out;
+    const r = readSpace(this.machine, 'gva', addr, len);
+    return r.stop === null ? r.bytes : null;
   };
 
   disasm(): DisasmLine[] {
@@ -209,7 +162,7 @@ export class MachineTuiPort implements MachinePort {
       gptNestedWalker(gpt),
       this.vm.mem,
     );
-    return walk2dRefs(w, (level) => guestLevelName(paging.arch, level));
+    return walk2dRefs(w, paging, gpt.format);
   }
 
   frameOf(page: Gpa): FrameInfo | null {

@@ -248,12 +248,13 @@ export interface WalkStep {
  * order: for each guest table level, the nested walk that finds the guest table entry in host
  * memory (space 'nested'), then the guest entry read itself (space 'guest'); last the nested walk
  * of the final address and the data (space 'data'). walk2d.ts builds this list from
- * mmu/guest-walk's walkTwoDimensional().
+ * mmu/guest-walk's walkTwoDimensional(), through cli/walk-refs.ts as `nestvm walk --virtual` does.
  */
 export interface Walk2dRef {
-  readonly order: number;
+  /** 1, 2, ... as `walk --virtual` numbers references; null for the data row, which is not one. */
+  readonly order: number | null;
   readonly space: 'guest' | 'nested' | 'data';
-  /** Level as the architecture names it: 'L4'..'L1' for nested entries, 'PML4'.. or 'L0'.. for guest ones. */
+  /** Level as each side's manual names it: 'PML4E'..'PTE' (x86 guest, EPT, nPT) or 'L0'..'L3' (arm64, stage-2). */
   readonly level: string;
   /** nested: the address being translated; guest: the entry's own address; data: the final GPA. */
   readonly gpa: Gpa;

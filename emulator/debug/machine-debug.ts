@@ -16,6 +16,7 @@ import { gpa, gva, pageAlignDown } from '../../mmu/addr.js';
 import type { GuestPaging } from '../../mmu/guest-walk/index.js';
 import { forEachPage } from '../../mmu/page-pieces.js';
 import type { NestedVm } from '../nested-vm.js';
+import type { SliceEnd } from '../stop-cause.js';
 import type { StopReason } from '../stop-reason.js';
 import { UC_MEM_WRITE } from '../unicorn/constants.js';
 import type { Unicorn } from '../unicorn/unicorn.js';
@@ -48,10 +49,21 @@ export class MachineDebug {
     private readonly uc: Unicorn,
     private readonly vm: NestedVm | null,
     paging: () => GuestPaging | null,
-    onBreakpoint: (pc: number) => void,
+    /** The Machine's record of what ends the slice: a breakpoint pauses it there. */
+    ending: SliceEnd,
   ) {
     this.memory = vm === null ? null : new DebugMemory(vm, paging);
-    this.breakpoints = new Breakpoints(uc, onBreakpoint, (addr, len) => this.dropCode(addr, len));
+    const hit = (pc: number) => {
+      ending.paused ??= { kind: 'breakpoint', pc };
+      uc.emuStop();
+    };
+    this.breakpoints = new Breakpoints(uc, hit, (addr, len) => this.dropCode(addr, len));
+  }
+
+  /** Flush Unicorn's TLB (the Machine's table enter after a generation change) and the record of it. */
+  flushTlb(): void {
+    this.uc.flushTlb();
+    this.record?.flush();
   }
 
   /** One register by its engine name (emulator/unicorn/registers.ts), full width. */

@@ -73,12 +73,20 @@ function calibrate(lib: LoadedLibrary): number | null {
 export class InsnCounter {
   /* [0] emu_counter, [1] emu_count (the budget of the last run) */
   private readonly slots: BigUint64Array;
+  /* The same counter as 32-bit words (little-endian: [0] is its low half), read on the fill path. */
+  private readonly words: Uint32Array;
   constructor(uc: unknown, offset: number) {
-    this.slots = new BigUint64Array(koffi.view(uc, offset + 16), offset, 2);
+    const view = koffi.view(uc, offset + 16);
+    this.slots = new BigUint64Array(view, offset, 2);
+    this.words = new Uint32Array(view, offset, 4);
   }
   /** The raw counter (see the essay for what it means after a run). */
   read(): number {
     return Number(this.slots[0]);
+  }
+  /** The low 32 bits of the counter, without a BigInt (hosts are little-endian: x86-64, arm64). */
+  readLow(): number {
+    return this.words[0];
   }
   /** The budget the engine recorded for the last run: must equal what was passed. */
   budget(): number {

@@ -46,6 +46,8 @@ export const PROTOS = protos;
 
 /* struct uc_tlb_entry { uint64_t paddr; uc_prot perms; }  (16 bytes, perms at +8) */
 export const TLB_ENTRY = koffi.struct('nestvm_uc_tlb_entry', { paddr: 'uint64_t', perms: 'int' });
+/** Byte offset of `perms` in uc_tlb_entry (the fill hook writes the two fields one by one). */
+export const TLB_PERMS_AT: number = koffi.offsetof(TLB_ENTRY, 'perms');
 
 function declare(lib: LibraryHandle) {
   return {

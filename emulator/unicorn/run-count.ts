@@ -75,6 +75,11 @@ export class RunCount {
     return interpret(raw, this.lastBudget, stoppedInsideInstruction);
   }
 
+  /** Instructions begun so far by the run in progress (low 32 bits; no BigInt). */
+  begunNow(): number {
+    return this.counter === null ? this.jsCount : this.counter.readLow();
+  }
+
   /** True when the last run used up its budget (the counter went one past it). */
   budgetExhausted(): boolean {
     const raw = this.counter === null ? this.jsCount : this.counter.read();

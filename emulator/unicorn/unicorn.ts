@@ -403,6 +403,14 @@ export class Unicorn {
     return this.runCount.lastRun(stoppedInsideInstruction);
   }
 
+  /**
+   * Instructions the run in progress has begun so far, read from inside a hook (the fill's
+   * instruction stamp): a typed-array load, no call into the engine. Low 32 bits of the count.
+   */
+  instructionsBegunNow(): number {
+    return this.runCount.begunNow();
+  }
+
   /** True when the last run used up its budget (the counter went one past it). */
   budgetExhaustedLastRun(): boolean {
     return this.runCount.budgetExhausted();

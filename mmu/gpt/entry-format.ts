@@ -81,6 +81,12 @@ export interface EntryFormat {
   readonly name: FormatName;
   /** Human title, e.g. 'Intel EPT'. */
   readonly title: string;
+  /**
+   * The manual's name for an entry of each GPT level, indexed by level (1 = leaf table ... 4 =
+   * root; index 0 unused): EPT and nPT name entries as the x86 manuals do (PML4E, PDPTE, PDE, PTE),
+   * stage-2 counts the levels from the root down as the Arm ARM does (L0 at the root ... L3).
+   */
+  readonly levelNames: readonly string[];
   /** Whether the (emulated) hardware sets Accessed/Dirty itself during a walk. */
   readonly hwAdSupported: boolean;
   /**
@@ -120,6 +126,16 @@ export interface EntryFormat {
 }
 
 /* ---- helpers shared by the format files ---------------------------------------------------- */
+
+/** Entry names per GPT level for the x86 formats (EPT and nPT), as the SDM and APM name them. */
+export const X86_LEVEL_NAMES: readonly string[] = ['', 'PTE', 'PDE', 'PDPTE', 'PML4E'];
+
+/** Arm's names: a 4-level stage-2 walk starts at L0, so GPT level n is L(4 - n). */
+export const ARM_LEVEL_NAMES: readonly string[] = ['', 'L3', 'L2', 'L1', 'L0'];
+
+/** The manual's name for an entry at GPT level `level` of `fmt` (4 = root ... 1). */
+export const levelName = (fmt: Pick<EntryFormat, 'levelNames'>, level: number): string =>
+  fmt.levelNames[level] ?? `level ${level}`;
 
 const TWO20 = 0x100000;
 

@@ -18,7 +18,17 @@
 import type { Hfn } from '../addr.js';
 import { PROT_READ, PROT_WRITE } from '../prot.js';
 import type { MemType, Prot } from '../prot.js';
-import { addrField, bit, bits, entryHex, field, frameFrom, frameHi, frameLo } from './entry-format.js';
+import {
+  X86_LEVEL_NAMES,
+  addrField,
+  bit,
+  bits,
+  entryHex,
+  field,
+  frameFrom,
+  frameHi,
+  frameLo,
+} from './entry-format.js';
 import type {
   DecodedEntry,
   DecodedField,
@@ -93,6 +103,7 @@ function decodeEpt(lo: number, hi: number, kind: EntryKind): DecodedEntry {
 export const ept: EntryFormat = {
   name: 'ept',
   title: 'Intel EPT',
+  levelNames: X86_LEVEL_NAMES,
   hwAdSupported: true,
   dirtyLoMask: D,
 

@@ -236,7 +236,6 @@ export class Gpt implements TableOwner {
     }
     this.format.leaf(this.w, frame, prot, mt);
     this.pmap.installLeaf(pte as Hpa, this.w.lo, this.w.hi, frame);
-    this.pool.touch((pte >>> 12) as Hfn);
     if (this.sink.enabled) this.sink.emit({ type: 'map', gpa, hfn: frame, prot, pte });
     this.sweep();
     return 'mapped';

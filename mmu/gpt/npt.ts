@@ -16,7 +16,16 @@
 import type { Hfn } from '../addr.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../prot.js';
 import type { MemType, Prot } from '../prot.js';
-import { addrField, bit, entryHex, field, frameFrom, frameHi, frameLo } from './entry-format.js';
+import {
+  X86_LEVEL_NAMES,
+  addrField,
+  bit,
+  entryHex,
+  field,
+  frameFrom,
+  frameHi,
+  frameLo,
+} from './entry-format.js';
 import type {
   DecodedEntry,
   DecodedField,
@@ -91,6 +100,7 @@ function decodeNpt(lo: number, hi: number, kind: EntryKind): DecodedEntry {
 export const npt: EntryFormat = {
   name: 'npt',
   title: 'AMD nPT',
+  levelNames: X86_LEVEL_NAMES,
   hwAdSupported: true,
   dirtyLoMask: D,
 

@@ -29,7 +29,17 @@
 import type { Hfn } from '../addr.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../prot.js';
 import type { MemType, Prot } from '../prot.js';
-import { addrField, bit, bits, entryHex, field, frameFrom, frameHi, frameLo } from './entry-format.js';
+import {
+  ARM_LEVEL_NAMES,
+  addrField,
+  bit,
+  bits,
+  entryHex,
+  field,
+  frameFrom,
+  frameHi,
+  frameLo,
+} from './entry-format.js';
 import type {
   DecodedEntry,
   DecodedField,
@@ -119,6 +129,7 @@ const dirtyBitFor = (hi: number): number => (hi & DBM_HI ? S2AP_W : 0);
 export const stage2: EntryFormat = {
   name: 's2',
   title: 'arm64 stage-2',
+  levelNames: ARM_LEVEL_NAMES,
   hwAdSupported: true,
   dirtyLoMask: S2AP_W,
 

@@ -11,6 +11,7 @@
  *   guest-paging.ts      walkGuest: one entry point for either architecture (or paging off)
  *   two-dim-walk.ts      walkTwoDimensional: all 24 references of a 4x4-level translation
  *   gpt-nested.ts        gptNestedWalker: the real GPT (mmu/gpt) as a side-effect-free NestedWalker
+ *   guest-map.ts         guestRanges: every mapping of the guest's tables, merged into ranges
  */
 export * from './guest-phys.js';
 export * from './walk-result.js';
@@ -21,3 +22,4 @@ export * from './arm64-walk.js';
 export * from './guest-paging.js';
 export * from './two-dim-walk.js';
 export * from './gpt-nested.js';
+export * from './guest-map.js';

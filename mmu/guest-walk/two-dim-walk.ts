@@ -157,13 +157,34 @@ function nestedRef(index: number, gpa: Gpa, purpose: NestedRef['purpose'], s: Ne
   };
 }
 
-/** One line per reference, for traces and test messages. */
-export function formatWalkRef(paging: GuestPaging | null, r: WalkRef): string {
+/*
+ * How every view numbers and counts references (the CLI's `walk --virtual` and the TUI's GPT pane
+ * both use these, so they cannot disagree): references are numbered from 1 in the order the
+ * hardware makes them, and a walk's count is the number of table entries it read in both
+ * dimensions (24 for 4 x 4 levels). The data access that follows a successful walk is its result,
+ * not one of its references: it is neither numbered nor counted.
+ */
+export const refNumber = (r: WalkRef): number => r.index + 1;
+export const refCount = (w: TwoDimWalk): number => w.refs.length;
+
+/** One line per reference, for traces and test messages (nested levels named by `nestedLevel`). */
+export function formatWalkRef(
+  paging: GuestPaging | null,
+  r: WalkRef,
+  nestedLevel: (level: number) => string = (l) => `L${l}`,
+): string {
   const h = (n: number) => '0x' + n.toString(16);
+  const n = `#${refNumber(r)}`;
   if (r.dim === 'guest') {
     const name = paging === null ? `L${r.level}` : guestLevelName(paging.arch, r.level);
-    return `#${r.index} guest  ${name.padEnd(6)} gpa ${h(r.entry)} (hpa ${h(r.hpa)}) = ${wordHex(r.lo, r.hi)} ${r.decoded.kind}`;
+    return `${n} guest  ${name.padEnd(6)} gpa ${h(r.entry)} (hpa ${h(r.hpa)}) = ${wordHex(r.lo, r.hi)} ${r.decoded.kind}`;
   }
-  const why = r.purpose === 'final' ? 'data' : `guest L${r.guestLevel} table`;
-  return `#${r.index} nested L${r.level}     for ${why} gpa ${h(r.translating)}: pte hpa ${h(r.pte)} = ${wordHex(r.lo, r.hi)}`;
+  const why = r.purpose === 'final' ? 'data' : `guest ${guestTableName(paging, r.guestLevel)} table`;
+  return `${n} nested ${nestedLevel(r.level).padEnd(6)} for ${why} gpa ${h(r.translating)}: pte hpa ${h(r.pte)} = ${wordHex(r.lo, r.hi)}`;
+}
+
+/* The guest level whose table a nested reference locates, in the guest architecture's names. */
+export function guestTableName(paging: GuestPaging | null, level: number | null): string {
+  if (level === null) return '?';
+  return paging === null ? `L${level}` : guestLevelName(paging.arch, level);
 }

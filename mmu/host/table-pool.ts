@@ -19,23 +19,22 @@
  * (stealLeafTable); the pool then checks the frame holds nothing, clears its descriptor (whatever
  * the refcount) and reuses it. The scan starts where the previous steal stopped, to spread the pain.
  *
- * Recently used tables are busy (opts.recentTables, default 0 = off; a vCPU's vmspace uses
- * VCPU_RECENT_TABLES = 1). The owner calls touch(t) whenever it maps into leaf table t; the last
- * recentTables tables touched are not stolen to satisfy an alloc (an explicit steal() still may).
- * Why: one instruction can need the leaf tables of its code page and of its data page at once. A
- * fresh data table holds one entry and a code table a few, so the sparsest-first passes pick
- * exactly the table the other half of the instruction just faulted in; each fault then steals
- * what the next fill needs and the guest livelocks (measured: 400,000 steals, no progress). With
- * the table of the previous fault left alone, the next fault steals some other table and the
- * instruction completes; when no other leaf table exists, alloc returns -1 (exhaustion, a clear
- * guest stop) instead of spinning.
+ * What the vCPU's instruction in flight has filled is busy (opts.inFlight, a PinnedSinceRetire):
+ * no steal takes a leaf table it holds. One instruction can need the leaf tables of its code
+ * page, its data pages and its guest-table pages at once, and a steal that clears a valid entry
+ * kicks the vCPU and makes the instruction run again; stealing one of its own tables would make
+ * it fault that table back in, steal again, and never retire (measured before the rule: 400,000
+ * steals and no progress). With them left alone each rerun finds what it filled still mapped, so
+ * it completes; when no other leaf table exists, alloc returns -1 (exhaustion, a clear guest stop)
+ * instead of spinning.
  *
  * Constructing a pool also registers the pmap's "frame unused" check with the allocator, so freeing
  * a frame that is still mapped or still a table throws.
  *
  * Invariants (checkInvariants): inUse + cached + reserve = frames the pool holds; every in-use frame
  * is a pmap table, and no cached or reserve frame is; cached and reserve frames are zero; a pinned
- * frame is in use. Exhaustion is a value (-1), never an exception.
+ * frame is in use; no steal takes a pinned table or one the instruction in flight holds.
+ * Exhaustion is a value (-1), never an exception.
  */
 
 import { PAGE_SIZE } from '../addr.js';
@@ -45,16 +44,14 @@ import type { EventSink, MmuEvent } from '../events.js';
 import { nullSink } from '../events.js';
 import type { FrameAllocator } from './frame-allocator.js';
 import { PTES_PER_FRAME } from './installed-entries.js';
+import type { PinnedSinceRetire } from './pinned-since-retire.js';
 import type { Pmap } from './pmap.js';
-
-/** recentTables for a vCPU: the table the previous fault mapped into is what the next fill needs with it. */
-export const VCPU_RECENT_TABLES = 1;
 
 export interface TablePoolOptions {
   reserve?: number;
   stealPasses?: number;
-  /** How many recently mapped-into leaf tables an alloc-driven steal leaves alone (default 0). */
-  recentTables?: number;
+  /** The frames the vCPU's instruction in flight has filled: never stolen (see the essay). */
+  inFlight?: PinnedSinceRetire;
   sink?: EventSink<MmuEvent>;
 }
 
@@ -81,9 +78,7 @@ export class TablePool {
   private readonly sink: EventSink<MmuEvent>;
   private readonly where: Uint8Array;
   private readonly pinned: Uint8Array;
-  /* The last recentTables leaf tables the owner mapped into (-1: empty slot). */
-  private readonly recent: Int32Array;
-  private recentAt = 0;
+  private readonly inFlight: PinnedSinceRetire | null;
   private readonly used: Uint32Array;
   private readonly usedPos: Uint32Array;
   private usedCount = 0;
@@ -107,7 +102,7 @@ export class TablePool {
     this.sink = opts.sink ?? nullSink;
     this.where = new Uint8Array(n);
     this.pinned = new Uint8Array(n);
-    this.recent = new Int32Array(opts.recentTables ?? 0).fill(-1);
+    this.inFlight = opts.inFlight ?? null;
     this.used = new Uint32Array(n);
     this.usedPos = new Uint32Array(n);
     this.cache = new Uint32Array(n);
@@ -153,16 +148,10 @@ export class TablePool {
    * else a stolen leaf table. Returns the frame, or -1 when there is nothing to steal.
    */
   steal(): Hfn | -1 {
-    return this.stealFor(false);
-  }
-
-  /* `underPressure`: an alloc found no frame, so the recently used tables are busy (see the essay).
-   * An explicit steal() (a lab, the TUI, tests) may take any unpinned leaf table. */
-  private stealFor(underPressure: boolean): Hfn | -1 {
     if (this.cacheCount > 0) return this.cache[this.cacheCount - 1] as Hfn;
     for (let pass = 1; pass <= this.stealPasses; pass++) {
       const threshold = Math.floor((pass * PTES_PER_FRAME) / this.stealPasses);
-      const victim = this.findVictim(threshold, underPressure);
+      const victim = this.findVictim(threshold);
       if (victim !== -1) {
         this.stealTable(victim);
         return victim;
@@ -224,7 +213,7 @@ export class TablePool {
       this.frames.mem.zeroFrame(s);
       return s;
     }
-    if (this.stealFor(true) === -1) return -1;
+    if (this.steal() === -1) return -1;
     return this.popCache();
   }
 
@@ -260,32 +249,20 @@ export class TablePool {
     this.used[i] = last;
     this.usedPos[last] = i;
     this.pinned[t] = 0;
-    for (let k = 0; k < this.recent.length; k++) if (this.recent[k] === t) this.recent[k] = -1;
   }
 
-  /** The owner just mapped into leaf table t: keep it from being stolen for a while (see the essay). */
-  touch(table: Hfn): void {
-    const r = this.recent;
-    if (r.length === 0 || r[this.recentAt] === table) return;
-    for (let i = 0; i < r.length; i++) if (r[i] === table) return;
-    this.recentAt = (this.recentAt + 1) % r.length;
-    r[this.recentAt] = table;
+  /** Whether t may not be stolen now: pinned, or held by the vCPU's instruction in flight. */
+  isBusy(t: Hfn): boolean {
+    return this.pinned[t] === 1 || (this.inFlight !== null && this.inFlight.has(t));
   }
 
-  private isRecent(t: number): boolean {
-    const r = this.recent;
-    for (let i = 0; i < r.length; i++) if (r[i] === t) return true;
-    return false;
-  }
-
-  /* First unpinned, not recently used leaf table at or under the threshold, from the cursor. */
-  private findVictim(threshold: number, skipRecent: boolean): Hfn | -1 {
+  /* First leaf table that is not busy and at or under the threshold, from the cursor. */
+  private findVictim(threshold: number): Hfn | -1 {
     const n = this.usedCount;
     for (let k = 0; k < n; k++) {
       const i = (this.cursor + k) % n;
       const t = this.used[i] as Hfn;
-      if (this.pinned[t] || this.pmap.descLevel(t) !== STEALABLE_LEVEL || (skipRecent && this.isRecent(t)))
-        continue;
+      if (this.isBusy(t) || this.pmap.descLevel(t) !== STEALABLE_LEVEL) continue;
       const owner = this.pmap.owner(this.pmap.descOwner(t));
       if (owner.validCount(t) <= threshold) {
         this.cursor = i + 1;

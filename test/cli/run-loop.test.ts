@@ -18,6 +18,9 @@ const MEM = 16 << 20;
 const dir = mkdtempSync('/tmp/nestvm-loop-');
 const spin = join(dir, 'spin.s');
 writeFileSync(spin, '; arch: x86_64\nspin:\n  jmp spin\n');
+// Says it is running (one console byte), then spins: the signal goes only once the run is under way.
+const readySpin = join(dir, 'ready-spin.s');
+writeFileSync(readySpin, '; arch: x86_64\n  mov dx, 0xe9\n  mov al, 0x52\n  out dx, al\nspin:\n  jmp spin\n');
 
 describe('the status line', () => {
   it('shows instructions, MIPS, faults and resident pages', () => {
@@ -91,8 +94,8 @@ describe('Ctrl-C', () => {
   });
 
   it('SIGINT to a running `nestvm run` prints the summary and exits 130', async () => {
-    const { child, done } = spawnCli(['run', spin]);
-    await new Promise((r) => setTimeout(r, 1500));
+    const { child, done } = spawnCli(['run', readySpin]);
+    await new Promise<void>((ready) => child.stdout?.on('data', (d: Buffer) => d.includes('R') && ready()));
     child.kill('SIGINT');
     const r = await done;
     expect(r.status).toBe(130);

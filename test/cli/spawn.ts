@@ -13,9 +13,14 @@ export interface Spawned {
   done: Promise<{ status: number; stdout: string; stderr: string }>;
 }
 
-export function spawnCli(argv: string[]): Spawned {
+/** Start the built CLI on `argv`, with `env` added to this process's environment. */
+export function spawnCli(argv: string[], env: NodeJS.ProcessEnv = {}): Spawned {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build first (npm run build)`);
-  const child = spawn(process.execPath, [BIN, ...argv], { cwd: PACKAGE_ROOT, stdio: 'pipe' });
+  const child = spawn(process.execPath, [BIN, ...argv], {
+    cwd: PACKAGE_ROOT,
+    stdio: 'pipe',
+    env: { ...process.env, ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -25,8 +25,47 @@ describe('nestvm walk', () => {
     expect(r.status).toBe(0);
     const refs = r.stdout.split('\n').filter((l) => /^\s+#\d+ /.test(l));
     expect(refs).toHaveLength(24);
-    expect(refs.filter((l) => /#\d+ guest /.test(l))).toHaveLength(4);
+    expect(refs.map((l) => l.trim().split(/\s+/)[0])).toEqual([...Array(24).keys()].map((i) => `#${i + 1}`));
+    expect(refs.filter((l) => /#\d+\s+guest /.test(l))).toHaveLength(4);
     expect(r.stdout).toMatch(/\(24 references\)/);
+  });
+
+  it.each([
+    ['x86_64', 'ept', ['PML4E', 'PDPTE', 'PDE', 'PTE']],
+    ['x86_64', 'npt', ['PML4E', 'PDPTE', 'PDE', 'PTE']],
+    ['arm64', 's2', ['L0', 'L1', 'L2', 'L3']],
+  ])("names the nested levels in the format's own terms (%s, %s)", async (arch, format, names) => {
+    const at = arch === 'x86_64' ? '0x200123' : '0x40200123';
+    const r = await runCli('walk', guest(`${arch}/memtouch.s`), at, '--format', format, '--json');
+    const j = JSON.parse(r.stdout);
+    expect(j.walk.steps.map((s: { name: string }) => s.name)).toEqual(names);
+    const text = await runCli('walk', guest(`${arch}/memtouch.s`), at, '--format', format);
+    expect(
+      text.stdout
+        .split('\n')
+        .filter((l) => /pte @ hpa/.test(l))
+        .map((l) => l.trim().split(' ')[0]),
+    ).toEqual(names);
+  });
+
+  it.each([
+    ['x86_64', ['P', 'R/W', 'U/S', 'A', 'D', 'PS', 'XD'], 'PTE'],
+    ['arm64', ['AF', 'AP', 'UXN', 'PXN', 'nG'], 'L3'],
+  ])('--virtual names the guest entry bits of %s', async (arch, names, leafLevel) => {
+    const r = await runCli('walk', guest(`${arch}/paging.s`), '0x7f0000000000', '--virtual', '--json');
+    const refs: { space: string; level: string; note: string; fields: { name: string; value: number }[] }[] =
+      JSON.parse(r.stdout).walk.refs;
+    const guestRefs = refs.filter((x) => x.space === 'guest');
+    const named = new Set(guestRefs.flatMap((x) => x.fields.map((f) => f.name)));
+    for (const n of names) expect(named).toContain(n);
+    const leaf = guestRefs[guestRefs.length - 1];
+    expect(leaf).toMatchObject({ level: leafLevel, note: 'leaf' });
+    // the text shows the set bits of each guest entry on the line below it
+    const text = await runCli('walk', guest(`${arch}/paging.s`), '0x7f0000000000', '--virtual');
+    const lines = text.stdout.split('\n');
+    const at = lines.findIndex((l) => l.includes(`guest  ${leafLevel} `));
+    const accessed = arch === 'x86_64' ? 'A=1' : 'AF=1';
+    expect(lines[at + 1]).toContain(accessed);
   });
 
   it('walks at a chosen instruction count', async () => {

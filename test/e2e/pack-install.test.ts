@@ -37,7 +37,7 @@ const SOURCES = [
   'README.md',
   'ARCHITECTURE.md',
 ];
-const FOLDERS = ['mmu', 'emulator', 'cli', 'guests', 'scripts'];
+const FOLDERS = ['mmu', 'emulator', 'cli', 'labs', 'guests', 'scripts'];
 const WORK = join(PACKAGE_ROOT, '.cache', 'pack-install');
 const XDG = join(WORK, 'xdg');
 

@@ -292,7 +292,9 @@ describe('App on larger terminals (grid)', () => {
     const taken = pulls - start;
     // Bound by the timer (one pull per 50 ms, whatever the load made `elapsed`), never per burst.
     expect(taken).toBeLessThanOrEqual(Math.ceil(elapsed / 50) + 2);
-    expect(taken).toBeLessThan(bursts / 2);
+    // A pull per event would be thousands; a pull per burst, 200. Under load the bursts take longer,
+    // so the timer bound above may allow more than a handful, but never one per burst.
+    expect(taken).toBeLessThan(bursts);
     expect(taken).toBeGreaterThanOrEqual(2);
   });
 

@@ -375,7 +375,7 @@ export class FakeSession implements TuiSession {
         ? [
             { order: 1, space: 'nested', level: 'L4', gpa: toGpa(this.base + 0x1000), hpa: toHpa(0x5000), raw: 0x6007n, note: 'for guest PML4 table' },
             { order: 2, space: 'guest', level: 'PML4', gpa: toGpa(this.base + 0x1000), hpa: toHpa(0x101000), raw: 0x2003n, note: 'table' },
-            { order: 3, space: 'data', level: '', gpa: toGpa(this.selected), hpa: toHpa((0x100 + page) * PAGE_SIZE) },
+            { order: null, space: 'data', level: '', gpa: toGpa(this.selected), hpa: toHpa((0x100 + page) * PAGE_SIZE) },
           ]
         : undefined; // prettier-ignore
     return {

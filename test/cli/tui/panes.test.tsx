@@ -207,11 +207,12 @@ describe('GPT pane', () => {
     expect(out).toContain('AMD nPT  nCR3 0000000000005000');
     expect(out).toContain('P=1 RW=1 US=1 PWT=0 PCD=0 A=1 D=0 PAT=0 G=0 ADDR=0x100000 NX=0');
     expect(out).toContain('PWT=0 PCD=0 ADDR=0x5000');
-    expect(out).toContain('2D walk of gva 0x000000400000: 3 references');
-    expect(out).toContain(' 3 data        gpa 0x00000000 -> hpa 0x00100000');
-    expect(out).toContain(' 2 guest  PML4 gpa 0x00001000 @hpa 0x00101000 = 0000000000002003 table');
+    // the data row is the walk's result: not numbered, not counted among its references
+    expect(out).toContain('2D walk of gva 0x000000400000: 2 references');
+    expect(out).toContain('=> data         gpa 0x00000000 -> hpa 0x00100000');
+    expect(out).toContain(' 2 guest  PML4  gpa 0x00001000 @hpa 0x00101000 = 0000000000002003 table');
     expect(out).toContain(
-      ' 1 nested L4   gpa 0x00001000 @hpa 0x00005000 = 0000000000006007 for guest PML4 table',
+      ' 1 nested L4    gpa 0x00001000 @hpa 0x00005000 = 0000000000006007 for guest PML4 table',
     );
   });
 

@@ -3,6 +3,8 @@ import { gva } from '../../../mmu/addr.js';
 import {
   X86_RW,
   formatWalkRef,
+  refCount,
+  refNumber,
   walkGuest,
   walkTwoDimensional,
   type GuestPaging,
@@ -135,8 +137,12 @@ describe('two-dimensional walk', () => {
     b.map(0x40_1000, 0x20_3000, 1, X86_RW);
     const w = walkTwoDimensional(paging, gva(0x40_1000), 'read', false, n, n.host);
     const lines = w.refs.map((r) => formatWalkRef(paging, r));
-    expect(lines[4]).toMatch(/^#4 guest {2}PML4E/);
-    expect(lines[0]).toMatch(/^#0 nested L4 .*guest L4 table/);
-    expect(lines[23]).toMatch(/for data gpa 0x203000/);
+    expect(lines[4]).toMatch(/^#5 guest {2}PML4E/);
+    expect(lines[0]).toMatch(/^#1 nested L4 .*guest PML4E table/);
+    expect(lines[23]).toMatch(/^#24 .*for data gpa 0x203000/);
+    const named = w.refs.map((r) => formatWalkRef(paging, r, (l) => ['', 'PTE', 'PDE', 'PDPTE', 'PML4E'][l]));
+    expect(named[0]).toMatch(/^#1 nested PML4E .*guest PML4E table/);
+    expect(refCount(w)).toBe(24);
+    expect(w.refs.map(refNumber)).toEqual([...Array(24).keys()].map((i) => i + 1));
   });
 });

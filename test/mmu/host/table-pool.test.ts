@@ -6,6 +6,7 @@ import type { MmuEvent } from '../../../mmu/events.js';
 import { FrameAllocator } from '../../../mmu/host/frame-allocator.js';
 import { HostMemory } from '../../../mmu/host/host-memory.js';
 import { Pmap } from '../../../mmu/host/pmap.js';
+import { PinnedSinceRetire } from '../../../mmu/host/pinned-since-retire.js';
 import { TablePool } from '../../../mmu/host/table-pool.js';
 import { InvariantError } from '../../../mmu/checks.js';
 import { FakeOwner } from './fake-owner.js';
@@ -104,6 +105,33 @@ describe('TablePool', () => {
     expect(u).toBe(leaves[1]);
     expect(pmap.isTable(leaves[2])).toBe(true);
     check();
+  });
+
+  it('never steals a leaf table the instruction in flight holds; none left is exhaustion (-1)', () => {
+    const mem = new HostMemory(4 * 4096);
+    const frames = new FrameAllocator(mem);
+    const pmap = new Pmap(mem);
+    const inFlight = new PinnedSinceRetire(mem.frameCount);
+    const pool = new TablePool(frames, pmap, { reserve: 0, inFlight });
+    const owner = new FakeOwner(pmap, pool);
+    const [a, b] = [0, 1].map((i) => pool.alloc(owner.ownerId, 1, gpa(i * 0x20_0000)) as Hfn);
+    const g = frames.alloc('guest') as Hfn;
+    owner.map(owner.pteOf(a, 0), g); // a holds an entry, b none: b is the sparser victim
+    frames.alloc('guest');
+    expect(frames.freeCount).toBe(0);
+    inFlight.atInstruction(1);
+    inFlight.pin(b);
+    expect(pool.isBusy(b)).toBe(true);
+    expect(pool.alloc(owner.ownerId, 1, gpa(0x40_0000))).toBe(a); // b is held: a goes instead
+    expect(pmap.mappingCount(g)).toBe(0);
+    inFlight.pin(a);
+    expect(pool.alloc(owner.ownerId, 1, gpa(0x60_0000))).toBe(-1); // both held: exhausted
+    expect(pool.stats.stealFailures).toBe(1);
+    inFlight.atInstruction(2); // the instruction retired: its tables may go again
+    expect(pool.isBusy(a)).toBe(false);
+    expect(pool.alloc(owner.ownerId, 1, gpa(0x60_0000))).not.toBe(-1);
+    pool.checkInvariants();
+    pmap.checkInvariants(frames);
   });
 
   it('steals in passes of rising threshold: the sparse table goes before a denser one met first', () => {
