@@ -7,7 +7,7 @@
  *   gva2gpa ADDR       the guest's own translation, by a dry walk of its tables
  *   gpa2hpa ADDR       the nested translation (through the GPT, else the mapping's frame)
  *   info tlb           the translations Unicorn's TLB may hold, as the fill hook granted them
- *   mem                guest RAM's nested map: runs of present leaves, merged when contiguous
+ *   mem                the guest's mappings and the nested map, as `nestvm mem` prints them
  *   xp /N ADDR         N 64-bit words of guest-physical memory
  *   stats              the run's nested-paging figures (the summary `run` prints)
  *   harvest            a dirty-log harvest of guest RAM (get and clear)
@@ -23,6 +23,7 @@ import { LAYOUT } from '../../emulator/arch.js';
 import type { Machine } from '../../emulator/machine.js';
 import { gpa as toGpa, gva as toGva, hex, PAGE_SIZE, pageAlignDown } from '../../mmu/addr.js';
 import { protString } from '../../mmu/prot.js';
+import { guestMappingLines, guestMappings, nestedMappingLines, nestedMappings } from '../mem-report.js';
 import { nestedLines } from '../run-report.js';
 import { nestedWalk, twoDimWalk, walkBodyText } from '../walk-report.js';
 import type { Watches } from './watches.js';
@@ -34,7 +35,7 @@ export const MONITOR_HELP = [
   '  gva2gpa ADDR    guest-virtual -> guest-physical (dry walk of the guest tables)',
   '  gpa2hpa ADDR    guest-physical -> host-physical (nested tables)',
   '  info tlb        translations the fill hook granted since the last TLB flush',
-  '  mem             guest RAM pages present in the nested tables, merged into runs',
+  '  mem             the guest mappings and the nested map (as nestvm mem)',
   '  xp /N ADDR      N 64-bit words of guest-physical memory',
   '  stats           nested-paging figures of the run so far',
   '  harvest         dirty-log harvest of guest RAM (get and clear)',
@@ -124,36 +125,14 @@ function tlbText(machine: Machine): string {
   return lines(out);
 }
 
-interface Run {
-  gpa: number;
-  hpa: number;
-  pages: number;
-  prot: number;
-}
-
-/* Runs of guest RAM pages present in the nested tables, contiguous in both spaces with equal rights. */
+/* The guest's own mappings and the nested map, as `nestvm mem` prints them (mem-report.ts). */
 function memText(machine: Machine, watches: Watches): string[] {
-  const vm = machine.vm!;
-  const base = LAYOUT[machine.arch].ramBase;
-  const runs: Run[] = [];
-  for (let g = base; g < base + machine.memBytes; g += PAGE_SIZE) {
-    const leaf = vm.vmspace.gpt.lookup(toGpa(g));
-    if (leaf === null) continue;
-    const h = leaf.frame * PAGE_SIZE;
-    const last = runs.at(-1);
-    const end = last === undefined ? -1 : last.gpa + last.pages * PAGE_SIZE;
-    if (last !== undefined && end === g && last.prot === leaf.prot && last.hpa + last.pages * PAGE_SIZE === h)
-      last.pages++;
-    else runs.push({ gpa: g, hpa: h, pages: 1, prot: leaf.prot });
-  }
+  const paging = machine.guestPaging();
   const out = [
-    `guest RAM pages present in the nested tables (${vm.vmspace.format.title}): ${runs.length} run(s)`,
+    ...guestMappingLines({ paging: paging?.arch ?? null, guestMappings: guestMappings(machine) }),
+    ...nestedMappingLines({ format: machine.vm!.vmspace.format.title, nested: nestedMappings(machine) }),
   ];
-  for (const r of runs)
-    out.push(
-      `  gpa ${hex(r.gpa)}-${hex(r.gpa + r.pages * PAGE_SIZE)} -> hpa ${hex(r.hpa)} ${protString(r.prot)} (${r.pages} page${r.pages === 1 ? '' : 's'})`,
-    );
-  if (watches.count > 0) out.push(`  (${watches.count} watchpoint(s): their pages have rights withheld)`);
+  if (watches.count > 0) out.push(`(${watches.count} watchpoint(s): their pages have rights withheld)`);
   return out;
 }
 

@@ -54,6 +54,7 @@ describe.each(ARCHES)('gdb-multiarch on the $arch paging guest', (a) => {
       'x/2gx 0x7f0000000000',
       'monitor walk -v 0x7f0000000000',
       'monitor info tlb',
+      'monitor mem',
       'detach',
     ]);
     expect(out).toContain(`Breakpoint 1, 0x${strcpy.toString(16).padStart(16, '0')} in ?? ()`);
@@ -71,6 +72,10 @@ describe.each(ARCHES)('gdb-multiarch on the $arch paging guest', (a) => {
     expect(out).toContain(`=> guest-physical ${hex(a.buffer)}`);
     expect(out).toContain('(24 references)');
     expect(out).toMatch(/translations Unicorn's TLB may hold .*: [1-9]\d*/);
+    // the guest's own mapping of the high address, from `monitor mem`
+    expect(out).toMatch(
+      new RegExp(`0x00007f0000000000-0x00007f0000001000\\s+gpa 0x${a.buffer.toString(16).padStart(8, '0')}`),
+    );
     expect(out).toContain('[Inferior 1 (Remote target) detached]');
     const r = await stub.done; // detached: the guest runs on to its end
     expect(r.status).toBe(0);
