@@ -134,7 +134,7 @@ const size = (n: number): string =>
   n % 2 ** 30 === 0 ? `${n / 2 ** 30}G` : n % 2 ** 20 === 0 ? `${n / 2 ** 20}M` : `${n / 1024}K`;
 
 /** The guest's mappings as lines (also what gdb's `monitor mem` prints). */
-export function guestMappingLines(r: MemReport): string[] {
+export function guestMappingLines(r: Pick<MemReport, 'paging' | 'guestMappings'>): string[] {
   if (r.guestMappings === null) return ['guest paging off: guest-virtual = guest-physical'];
   const out = [`guest-virtual mappings (${r.paging} guest tables; rights: supervisor / user)`];
   for (const g of r.guestMappings)
@@ -145,7 +145,7 @@ export function guestMappingLines(r: MemReport): string[] {
   return out;
 }
 
-export function nestedMappingLines(r: MemReport): string[] {
+export function nestedMappingLines(r: Pick<MemReport, 'format' | 'nested'>): string[] {
   const out = [`nested map (${r.format}): guest-physical -> host-physical`];
   for (const n of r.nested)
     out.push(

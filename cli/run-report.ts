@@ -54,7 +54,8 @@ const FORMAT_TEXT: Record<string, string> = { ept: 'Intel EPT', npt: 'AMD nPT', 
 
 const n = groupDigits;
 
-function nestedLines(r: RunReport): string[] {
+/** The nested-paging lines of the summary (also `monitor stats` in gdb). */
+export function nestedLines(r: Partial<RunStats>): string[] {
   if (!r.faults || !r.tables || !r.holds || !r.pv || !r.adSets) return [];
   const f = r.faults;
   const t = r.tables;
@@ -88,7 +89,7 @@ function nestedLines(r: RunReport): string[] {
 }
 
 /* Reclaim's row, once something was evicted (--json always has the key). */
-function reclaimLines(r: RunReport): string[] {
+function reclaimLines(r: Partial<RunStats>): string[] {
   const c = r.reclaim;
   if (!c || c.evictions === 0) return [];
   const traffic = `${n(c.evictions)} evictions (${n(c.swapOuts)} swapped out, ${n(c.cleanDrops)} clean drops), ${n(c.swapIns)} swap-ins`;
@@ -96,7 +97,7 @@ function reclaimLines(r: RunReport): string[] {
 }
 
 /* Host frames in use, and the layout that placed the guest's pages. */
-function hostLine(r: RunReport): string[] {
+function hostLine(r: Partial<RunStats>): string[] {
   const h = r.hostFrames;
   if (!h) return [];
   const layout = r.hostLayout === 'scattered' ? `scattered layout, seed ${r.seed}` : `${r.hostLayout} layout`;

@@ -185,8 +185,10 @@ function twoDimText(w: TwoDimWalkReport): string[] {
   return out;
 }
 
+/** The walk's own lines (what `walk` prints below its head line, and `monitor walk` in gdb). */
+export const walkBodyText = (w: WalkReport['walk']): string[] =>
+  w.kind === 'nested' ? nestedText(w) : twoDimText(w);
+
 export function walkText(r: WalkReport): string {
-  const head = stopLine(r.guest, r.stop);
-  const body = r.walk.kind === 'nested' ? nestedText(r.walk) : twoDimText(r.walk);
-  return [head, ...body].join('\n') + '\n';
+  return [stopLine(r.guest, r.stop), ...walkBodyText(r.walk)].join('\n') + '\n';
 }

@@ -11,6 +11,8 @@ export type EmulatorEvent =
   | { type: 'fill'; gva: number; gpa: number; access: 'read' | 'write' | 'exec'; hpa: number; prot: number }
   /** The guest's own page tables refused an access: it stops (Unicorn cannot deliver the exception). */
   | { type: 'guest-fault'; gva: number; level: number; reason: string; access: string }
+  /** An access met rights a debugger withheld on a watched page (a watchpoint's nested fault). */
+  | { type: 'watch'; gva: number; gpa: number; access: 'read' | 'write' | 'exec'; pc: number; table: boolean }
   /** A device saw an access (port I/O or an MMIO page). */
   | { type: 'device'; device: string; op: 'read' | 'write'; offset: number; size: number; value: number }
   /** The vCPU entered the guest for a slice / came back out of it. */

@@ -37,9 +37,12 @@
 import { pageAlignDown, PAGE_SIZE, gpa, gva, hex, type Gpa, type Hfn } from '../mmu/addr.js';
 import { nullSink, type EventSink } from '../mmu/events.js';
 import type { GuestPaging } from '../mmu/guest-walk/guest-paging.js';
+import { InvariantError } from '../mmu/checks.js';
 import type { PinnedSinceRetire } from '../mmu/host/pinned-since-retire.js';
 import type { AccessKind } from '../mmu/prot.js';
 import { LAYOUT, type Arch } from './arch.js';
+import { MachineDebug, type DataAccess, type TrialStep } from './debug/machine-debug.js';
+import { isPause, watchPause, type DebugPause } from './debug/debug-pause.js';
 import { DeviceBus } from './device-bus.js';
 import type { DeviceHost } from './devices/device.js';
 import type { MachineEvent } from './events.js';
@@ -128,6 +131,8 @@ export class Machine {
   /* Set during a slice by devices/hooks (requested stop) and by the fill hook (fault). */
   private readonly ending = new SliceEnd();
   private closed = false;
+  /** What a debugger may do between slices (emulator/debug/machine-debug.ts). */
+  readonly debug: MachineDebug;
 
   /* Host RAM, then the devices and their windows, then the memory path, the image and the engine. */
   constructor(image: GuestImage, opts: MachineOptions) {
@@ -164,6 +169,7 @@ export class Machine {
     if (opts.requireHostMinimum) this.vm?.refuseBelowMinimum();
     loadImage(image, this.ramBase, this.memBytes, path);
     this.uc = this.engine(image, deviceHost);
+    this.debug = new MachineDebug(this.uc, this.vm, () => this.guestPaging(), this.ending);
   }
 
   private engine(image: GuestImage, deviceHost: DeviceHost): Unicorn {
@@ -215,6 +221,14 @@ export class Machine {
    * once the guest has stopped (and forever after), else null. The TUI steps with insns = 1.
    */
   runSlice(insns: number = this.sliceInsns): StopReason | null {
+    const r = this.debugSlice(insns);
+    if (r !== null && isPause(r))
+      throw new InvariantError(`a debugger's trap paused a plain slice (${r.kind})`);
+    return r;
+  }
+
+  /** runSlice, or a DebugPause: a debugger's trap caught the guest before an (uncounted) instruction. */
+  debugSlice(insns: number = this.sliceInsns): StopReason | DebugPause | null {
     if (this.final !== null) return this.final;
     if (this.closed) throw new Error('Machine.runSlice after close()');
     if (!Number.isSafeInteger(insns) || insns <= 0) {
@@ -238,14 +252,21 @@ export class Machine {
       this.vm?.vcpuClient.tableExit();
       this.runMs += performance.now() - began;
     }
+    const { requested, fault: fillFault } = this.ending;
+    const paused = this.ending.paused ?? watchPause(fillFault);
     // A kick from inside an instruction left the engine's count one high (SliceEnd.cutShort),
     // unless that instruction then faulted: a faulting instruction counts.
-    if (this.ending.cutShort && this.ending.fault === null && ran > 0) ran--;
+    if (this.ending.cutShort && fillFault === null && ran > 0) ran--;
+    // a trapped instruction did not run, but the engine's counter had counted it (breakpoints.ts)
+    if (paused !== null) ran--;
     this.inFlight?.endSlice(ran > 0);
     this.executed += ran;
     if (this.sink.enabled) this.sink.emit({ type: 'vcpu-exit', instructions: ran, kicked: this.kicked });
+    if (paused !== null) {
+      if (paused.kind === 'watch' && this.sink.enabled) this.sink.emit({ type: 'watch', ...paused });
+      return paused;
+    }
 
-    const { requested, fault: fillFault } = this.ending;
     if (requested !== null) return this.finish(requested);
     if (err !== 0) {
       // A refused fill ends the run with an error. (A refused fill WITHOUT an error was a probe,
@@ -258,6 +279,15 @@ export class Machine {
     if (!this.uc.budgetExhaustedLastRun() && !this.kicked) return this.finish(this.vcpu.earlyEnd(this.uc));
     const after = limitCause(this.limits, this.executed, this.runMs);
     return after === null ? null : this.finish(after);
+  }
+
+  /** A debugger's trial of one instruction (MachineDebug.trial): undone, and not counted, unless `keep`. */
+  trialStep(keep: (a: readonly DataAccess[]) => boolean): TrialStep {
+    return this.debug.trial(
+      () => this.debugSlice(1),
+      () => this.executed--,
+      keep,
+    );
   }
 
   /** Run slices until the guest stops. */
@@ -355,7 +385,7 @@ export class Machine {
     const client = this.vm?.vcpuClient;
     if (!client) return;
     const e = client.tableEnter();
-    if (e.mustFlush) this.uc.flushTlb();
+    if (e.mustFlush) this.debug.flushTlb(); // Unicorn's TLB, and the debugger's record of it
     if (this.sink.enabled)
       this.sink.emit({ type: 'vcpu-enter', generation: e.generation, flushed: e.mustFlush });
   }
@@ -383,6 +413,7 @@ export class Machine {
     // page is filled a quarter at a time and each quarter must land on its own quarter of the frame.
     entry.paddr = r.hpa + (va % PAGE_SIZE);
     entry.perms = r.prot;
+    this.debug.tlb?.grant(va, r.hpa, r.prot, accessOf(memType));
     return true;
   }
 

@@ -28,6 +28,11 @@
  * While the guest pages, its guest-virtual address rides along into VmClient.fault, so the
  * vmspace's 'fault' event names the access that caused it.
  *
+ * A miss on a page a debugger restricted (Vmspace.restrictPage, for a watchpoint) is not taken
+ * into the vmspace, which would map the page back with its full rights: it is answered as the
+ * value 'watch', with the exact guest-physical address, and the Machine pauses the slice on it
+ * (emulator/debug/debug-pause.ts). Only a miss pays for that check; a hit never does.
+ *
  * Invariants:
  *   - A translation is only ever returned from a PTE read out of host RAM at that moment; nothing is
  *     cached here. Unicorn's TLB is the only cache, and the generation protocol (Machine + VmClient)
@@ -123,9 +128,12 @@ export class NestedMmu implements Translator {
   /* A guest table page without a usable nested leaf: a nested fault, as for any page. */
   private readonly serveTableMiss: ServeMiss = (miss, va) => {
     const r = this.nested(miss.gpa, miss.access, va);
-    if (r !== this.leaf) return r as TranslationFault;
-    this.counters.guestWalks++; // the walk runs again
-    return null;
+    if (r === this.leaf) {
+      this.counters.guestWalks++; // the walk runs again
+      return null;
+    }
+    const f = r as TranslationFault;
+    return f.kind === 'watch' ? { ...f, table: true } : f;
   };
 
   constructor(private readonly opts: NestedMmuOptions) {
@@ -148,8 +156,9 @@ export class NestedMmu implements Translator {
     const paging = this.opts.paging();
     const walk = paging === null ? null : this.guestWalk(paging, va, access);
     if (walk !== null && walk.kind !== 'ok') return walk;
-    const page = pageAlignDown(walk === null ? toGpa(va) : walk.gpa);
-    const leaf = this.nested(page, access, walk === null ? undefined : va);
+    const at = walk === null ? toGpa(va) : walk.gpa;
+    const page = pageAlignDown(at);
+    const leaf = this.nested(page, access, walk === null ? undefined : va, at);
     if (leaf !== this.leaf) return leaf as TranslationFault;
     const r = this.hit(this.leaf, access, walk === null ? PROT_ALL : walk.tlbProt);
     if (this.sink) this.traceFill(pageAlignDown(va), page, access, r);
@@ -168,9 +177,16 @@ export class NestedMmu implements Translator {
    * The leaf for page, decoded into this.leaf (which is returned), taking at most one nested
    * fault; or why the page cannot be mapped. `gva` (while the guest pages) goes into the fault event.
    */
-  private nested(page: Gpa, access: AccessKind, gva: Gva | undefined): TranslatedLeaf | TranslationFault {
+  private nested(
+    page: Gpa,
+    access: AccessKind,
+    gva: Gva | undefined,
+    at: Gpa = page,
+  ): TranslatedLeaf | TranslationFault {
     const gpt = this.space.gpt;
     if (gpt.translate(page, access, this.leaf) >= 0) return this.pin(this.leaf);
+    // a debugger withheld rights here (a watchpoint): its fault, not the vmspace's to map back
+    if (this.space.isRestricted(pageAlignDown(page))) return { kind: 'watch', gpa: at, access, table: false };
     const r = this.client.fault(page, access, gva);
     this.count(r, access);
     if (r.kind !== 'mapped' && r.kind !== 'mmio') return nestedFault(r, page, access);

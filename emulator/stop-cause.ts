@@ -11,6 +11,7 @@
 import { hex } from '../mmu/addr.js';
 import { protString } from '../mmu/prot.js';
 import { EXIT_FAULT, EXIT_LIMIT, type StopReason } from './stop-reason.js';
+import type { DebugPause } from './debug/debug-pause.js';
 import type { TranslationFault } from './translator.js';
 import { UC_ERR_INSN_INVALID } from './unicorn/constants.js';
 
@@ -34,6 +35,8 @@ export function describeFault(f: TranslationFault, va?: bigint): string {
       return `nested page fault: guest touched unmapped guest-physical ${at(f.gpa)} (${f.access})`;
     case 'rights':
       return `nested page fault: guest-physical ${at(f.gpa)} does not allow ${f.access} (mapped ${protString(f.prot)})`;
+    case 'watch':
+      return `watched guest-physical ${at(f.gpa)} (${f.access}${f.table ? ', by the guest table walk' : ''})`;
     case 'exhausted':
       return `host memory exhausted: no frame for a nested page table at guest-physical ${at(f.gpa)} (${f.access}) that the current instruction does not already need; give --host-mem more room`;
     case 'storm':
@@ -97,6 +100,8 @@ export function stopAt(cause: StopCause, pc64: bigint): StopReason {
 export class SliceEnd {
   requested: StopCause | null = null;
   fault: RecordedFault | null = null;
+  /* A debugger's trap (a breakpoint hook) paused the slice: the guest goes on afterwards. */
+  paused: DebugPause | null = null;
   /* The stop came from a device called in the middle of an instruction (port or MMIO access). */
   stoppedInside = false;
   /*
@@ -110,6 +115,7 @@ export class SliceEnd {
   begin(): void {
     this.requested = null;
     this.fault = null;
+    this.paused = null;
     this.stoppedInside = false;
     this.cutShort = false;
   }

@@ -35,6 +35,9 @@ export interface Translation {
 export type TranslationFault =
   | { readonly kind: 'nomap'; readonly gpa: Gpa; readonly access: AccessKind }
   | { readonly kind: 'rights'; readonly gpa: Gpa; readonly access: AccessKind; readonly prot: Prot }
+  /** A debugger's watched page (Vmspace.restrictPage): the exact guest-physical address, and
+   * whether the guest's table walk made the access rather than the instruction. */
+  | { readonly kind: 'watch'; readonly gpa: Gpa; readonly access: AccessKind; readonly table: boolean }
   /** Host memory ran out for a nested page table (even after stealing). */
   | { readonly kind: 'exhausted'; readonly gpa: Gpa; readonly access: AccessKind }
   /** `faults` nested faults in a row retired no instruction (the fault-storm guard; the last at gpa). */

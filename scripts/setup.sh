@@ -5,7 +5,8 @@
 #   2. Unicorn >= 2.1 (NESTVM_LIBUNICORN, else a system libunicorn.so.2 >= 2.1, else Debian trixie's
 #      libunicorn2t64 fetched with a private apt configuration inside the cache folder and unpacked
 #      there); the library's path is recorded in <cache>/libunicorn.path, where the binding looks
-#   3. tmux when called as `setup.sh test` (the TUI's end-to-end test needs a real terminal)
+#   3. tmux and gdb-multiarch when called as `setup.sh test` (the TUI's end-to-end test needs a
+#      real terminal, the gdb stub's a real gdb)
 #   4. the TypeScript build (incremental), then the bundled executable (scripts/bundle-cli.mjs:
 #      package.json's `bin` exists only once bundled)
 #
@@ -100,7 +101,7 @@ resolve_unicorn() {
 }
 resolve_unicorn
 
-# ---- 3. tmux, for the test suite's end-to-end TUI test (only when called as `setup.sh test`) ----
+# ---- 3. tmux and gdb-multiarch, for the end-to-end tests (only when called as `setup.sh test`) ----
 [ "$only_unicorn" = 1 ] && exit 0
 
 if [ "$mode" = test ] && ! command -v tmux >/dev/null 2>&1; then
@@ -110,6 +111,16 @@ if [ "$mode" = test ] && ! command -v tmux >/dev/null 2>&1; then
       die "could not install tmux; install it (Debian/Ubuntu: apt-get install tmux) and run the tests again"
   else
     die "the tests need tmux: install it (Debian/Ubuntu: apt-get install tmux; Fedora: dnf install tmux; macOS: brew install tmux)"
+  fi
+fi
+
+if [ "$mode" = test ] && ! command -v gdb-multiarch >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing gdb-multiarch (the gdb stub's end-to-end tests drive a real gdb)"
+    (apt-get install -y -qq gdb-multiarch >&2 || { apt-get update -qq >&2 && apt-get install -y -qq gdb-multiarch >&2; }) ||
+      die "could not install gdb-multiarch; install it (Debian/Ubuntu: apt-get install gdb-multiarch) and run the tests again"
+  else
+    die "the tests need gdb-multiarch: install it (Debian/Ubuntu: apt-get install gdb-multiarch; Fedora: dnf install gdb; macOS: brew install gdb)"
   fi
 fi
 

@@ -5,19 +5,24 @@
  * (so stdout stays exactly the guest's output and can be diffed), or, with --json, one JSON object
  * goes to stdout instead. The process exits with the guest's own status (cli/exit-codes.ts).
  * Ctrl-C stops the guest between slices; the summary is printed and the status is 130. On a
- * terminal a long run shows a live status line on stderr (cli/run-loop.ts).
+ * terminal a long run shows a live status line on stderr (cli/run-loop.ts). With --gdb the guest
+ * runs under the gdb stub instead (cli/gdb/server.ts): gdb connects, breaks, steps and watches;
+ * the run ends as the guest's does, or when gdb kills it.
  */
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
 import { Machine } from '../../emulator/machine.js';
-import { handle, type CommandFactory } from './handle.js';
+import { handle, type Args, type CommandFactory } from './handle.js';
+import type { CliContext } from '../context.js';
 import type { MachineEvent } from '../../emulator/events.js';
 import { machineOptions, withExecOptions, type ExecArgs } from '../guest-options.js';
 import { TraceWriter } from '../trace-writer.js';
 import { runReport, summaryText } from '../run-report.js';
-import { runSlices, StatusLine, statusLineWanted, withSigint } from '../run-loop.js';
+import { runSlices, StatusLine, statusLineWanted, withSigint, type RunEnd } from '../run-loop.js';
+import { gdbListen, withGdbOptions, type GdbArgs } from '../gdb/gdb-options.js';
+import { GdbServer } from '../gdb/server.js';
 
-interface RunArgs extends ExecArgs {
+interface RunArgs extends ExecArgs, GdbArgs {
   json: boolean;
   trace?: string;
 }
@@ -26,7 +31,7 @@ export const runCommand: CommandFactory = (ctx) => ({
   command: 'run <guest>',
   describe: 'run a guest to its end and show what happened',
   builder: (y: Argv) =>
-    withExecOptions(y)
+    withGdbOptions(withExecOptions(y))
       .option('json', {
         type: 'boolean',
         default: false,
@@ -40,37 +45,50 @@ export const runCommand: CommandFactory = (ctx) => ({
       .example('$0 run guests/x86_64/memtouch.s --format npt', 'the same guest on AMD nested page tables')
       .example('$0 run guests/arm64/loop.s --trace run.jsonl', 'record the event stream')
       .example('$0 run guests/x86_64/hello.s', 'print a greeting through the port 0xE9 console')
-      .example('$0 run guests/arm64/loop.s --max-insns 1e6 --json', 'stop after a million instructions'),
-  handler: handle<RunArgs>(async (args) => {
-    const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
-    const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
-    const status = statusLineWanted(ctx.stderr, args.json) ? new StatusLine(ctx.stderr) : null;
-    const onConsole = (text: string) => {
-      status?.clear(); // the guest's text never lands after the status line
-      ctx.stdout.write(text);
-    };
-    try {
-      const machine = new Machine(image, {
-        ...machineOptions(args),
-        sink: trace,
-        onConsole: args.json ? undefined : onConsole,
-      });
-      try {
-        trace?.open(); // only now, with every option accepted: a refused run leaves no file
-        let interrupted = false;
-        const stop = await withSigint(
-          () => (interrupted = true),
-          () => runSlices(machine, { status, interrupted: () => interrupted }),
-        );
-        const report = runReport(image, machine, stop);
-        if (args.json) ctx.stdout.write(JSON.stringify(report) + '\n');
-        else ctx.stderr.write(summaryText(report));
-        ctx.status = stop.code;
-      } finally {
-        machine.close();
-      }
-    } finally {
-      trace?.close();
-    }
-  }),
+      .example('$0 run guests/arm64/loop.s --max-insns 1e6 --json', 'stop after a million instructions')
+      .example(
+        '$0 run guests/x86_64/paging.s --gdb 1234 --gdb-wait',
+        'debug it: gdb-multiarch -ex "target remote :1234"',
+      ),
+  handler: handle<RunArgs>((args) => runGuest(ctx, args)),
 });
+
+/* Load, run to the end (under the gdb stub with --gdb), report. */
+async function runGuest(ctx: CliContext, args: Args<RunArgs>): Promise<void> {
+  const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
+  const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
+  const listen = gdbListen(args);
+  const status =
+    listen === null && statusLineWanted(ctx.stderr, args.json) ? new StatusLine(ctx.stderr) : null;
+  const onConsole = (text: string) => {
+    status?.clear(); // the guest's text never lands after the status line
+    ctx.stdout.write(text);
+  };
+  try {
+    const machine = new Machine(image, {
+      ...machineOptions(args),
+      sink: trace,
+      onConsole: args.json ? undefined : onConsole,
+    });
+    try {
+      let interrupted = false;
+      const gdb =
+        listen === null
+          ? null
+          : await GdbServer.listen(machine, listen, { log: ctx.stderr, interrupted: () => interrupted });
+      trace?.open(); // only now, with every option accepted and the stub listening: a refused run leaves no file
+      const stop: RunEnd = await withSigint(
+        () => (interrupted = true),
+        () => gdb?.serve() ?? runSlices(machine, { status, interrupted: () => interrupted }),
+      );
+      const report = runReport(image, machine, stop);
+      if (args.json) ctx.stdout.write(JSON.stringify(report) + '\n');
+      else ctx.stderr.write(summaryText(report));
+      ctx.status = stop.code;
+    } finally {
+      machine.close();
+    }
+  } finally {
+    trace?.close();
+  }
+}

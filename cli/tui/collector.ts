@@ -157,6 +157,11 @@ export class TuiCollector implements EventSink<MmuEvent> {
     });
   }
 
+  /** A watched page's nested fault (a gdb watchpoint, cli/gdb/watches.ts): the Machine's 'watch' event. */
+  logWatch(e: { gva: number; gpa: number; access: 'read' | 'write' | 'exec' }): void {
+    this.push({ origin: 'watch', kind: e.access, gpa: toGpa(e.gpa), gva: toGva(e.gva), result: 'watch' });
+  }
+
   /** A user action, as the TUI asked for it; also what the adapter writes to --trace. */
   logAction(note: string): void {
     this.push({ origin: 'action', kind: 'action', note });

@@ -38,6 +38,7 @@ const RESULT_TEXT: Record<FaultResult, string> = {
   nomap: 'nomap',
   rights: 'rights',
   filled: 'filled',
+  watch: 'watch',
 };
 
 /*

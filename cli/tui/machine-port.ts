@@ -294,12 +294,13 @@ export async function openTuiSession(image: GuestImage, opts: TuiSessionOptions)
   // A nested fault met during a TLB fill carries the fill's guest-virtual address while the guest
   // pages: the fault log shows it (Enter on the line then selects it for the two-dimensional walk).
   const collector = new TuiCollector();
-  // The collector reads the MMU events; the emulator's own (fill, device, vcpu) fall through its switch.
+  // The collector reads the MMU events and the watch faults; the emulator's others (fill, device,
+  // vcpu) fall through its switch.
   const toCollector: EventSink<MachineEvent> = {
     get enabled() {
       return collector.enabled;
     },
-    emit: (e) => collector.emit(e as MmuEvent),
+    emit: (e) => (e.type === 'watch' ? collector.logWatch(e) : collector.emit(e as MmuEvent)),
   };
   const sink = opts.trace ? new EventFanout<MachineEvent>([toCollector, opts.trace]) : toCollector;
   const machine = new Machine(image, { ...opts.machine, sink });

@@ -112,9 +112,10 @@ export interface RunInfo {
  * filter selects on: an access that ended at a device is 'mmio' whatever its direction.
  */
 export type FaultKind = 'read' | 'write' | 'exec' | 'mmio' | 'action' | 'evict' | 'major';
-export type FaultOrigin = 'fault' | 'fill' | 'action' | 'reclaim';
-/** mapped / mmio / nomap / rights as in the 'fault' event; 'filled' for a fill without exit. */
-export type FaultResult = 'mapped' | 'mmio' | 'nomap' | 'rights' | 'filled';
+export type FaultOrigin = 'fault' | 'fill' | 'action' | 'reclaim' | 'watch';
+/** mapped / mmio / nomap / rights as in the 'fault' event; 'filled' for a fill without exit;
+ * 'watch' for a nested fault on a page a debugger's watchpoint withholds rights on. */
+export type FaultResult = 'mapped' | 'mmio' | 'nomap' | 'rights' | 'filled' | 'watch';
 
 export interface FaultLogEntry {
   readonly seq: number;

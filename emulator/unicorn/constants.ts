@@ -51,6 +51,8 @@ export const UC_HOOK_MEM_WRITE_UNMAPPED = 1 << 5;
 export const UC_HOOK_MEM_FETCH_UNMAPPED = 1 << 6;
 export const UC_HOOK_MEM_UNMAPPED =
   UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED;
+export const UC_HOOK_MEM_READ = 1 << 10;
+export const UC_HOOK_MEM_WRITE = 1 << 11;
 export const UC_HOOK_INSN_INVALID = 1 << 14;
 export const UC_HOOK_TLB_FILL = 1 << 17;
 

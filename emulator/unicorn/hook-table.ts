@@ -32,7 +32,9 @@ import {
   UC_HOOK_INSN,
   UC_HOOK_INSN_INVALID,
   UC_HOOK_INTR,
+  UC_HOOK_MEM_READ,
   UC_HOOK_MEM_UNMAPPED,
+  UC_HOOK_MEM_WRITE,
   UC_HOOK_TLB_FILL,
   UC_X86_INS_IN,
   UC_X86_INS_OUT,
@@ -181,14 +183,23 @@ export class HookTable {
   }
 
   memUnmapped(fn: MemEventHook): HookHandle {
+    return this.memEvent(fn, 'unmapped memory', UC_HOOK_MEM_UNMAPPED, 1, 0);
+  }
+
+  /** UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE over [begin, end]: every data access, exact address and size. */
+  memAccess(fn: MemEventHook, begin: number, end: number): HookHandle {
+    return this.memEvent(fn, 'memory access', UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, begin, end);
+  }
+
+  private memEvent(fn: MemEventHook, what: string, type: number, begin: number, end: number): HookHandle {
     const cb = this.trampoline(
       'memEvent',
-      'unmapped memory',
+      what,
       false,
-      (_uc: unknown, type: number, addr: number | bigint, size: number, value: number | bigint) =>
-        fn(type, u64(addr), size, u64(value)),
+      (_uc: unknown, t: number, addr: number | bigint, size: number, value: number | bigint) =>
+        fn(t, u64(addr), size, u64(value)),
     );
-    return this.add(UC_HOOK_MEM_UNMAPPED, cb, 1, 0);
+    return this.add(type, cb, begin, end);
   }
 
   insnInvalid(fn: InsnInvalidHook): HookHandle {

@@ -78,6 +78,10 @@ function declare(lib: LibraryHandle) {
       'int uc_hook_add(void *uc, _Out_ size_t *hh, int type, void *cb, void *ud, uint64_t begin, uint64_t end, ...)',
     ),
     uc_hook_del: lib.func('int uc_hook_del(void *uc, size_t hh)'),
+    uc_context_alloc: lib.func('int uc_context_alloc(void *uc, _Out_ void **context)'),
+    uc_context_save: lib.func('int uc_context_save(void *uc, void *context)'),
+    uc_context_restore: lib.func('int uc_context_restore(void *uc, void *context)'),
+    uc_context_free: lib.func('int uc_context_free(void *context)'),
   };
 }
 export type UcApi = ReturnType<typeof declare>;

@@ -92,6 +92,12 @@ export type {
 } from './hook-table.js';
 export type { MmioRead, MmioWrite } from './memory-map.js';
 
+/** A copy of the vCPU's registers (Unicorn.saveRegisters). */
+export interface SavedRegisters {
+  restore(): void;
+  free(): void;
+}
+
 export class Unicorn {
   readonly arch: Arch;
   readonly library: LoadedLibrary;
@@ -283,6 +289,35 @@ export class Unicorn {
     this.check('uc_ctl(TB_FLUSH)', this.api.uc_ctl(this.uc, ctlWrite(UC_CTL_TB_FLUSH, 0)));
   }
 
+  /**
+   * Save the vCPU's registers (uc_context_save): restore() puts them back, free() lets the copy go
+   * (each at most once; restore frees too). Guest memory is not part of it.
+   */
+  saveRegisters(): SavedRegisters {
+    this.live();
+    const out: unknown[] = [null];
+    this.check('uc_context_alloc', this.api.uc_context_alloc(this.uc, out));
+    const ctx = out[0];
+    let live = true;
+    const free = () => {
+      if (live) this.api.uc_context_free(ctx);
+      live = false;
+    };
+    const err = this.api.uc_context_save(this.uc, ctx) as number;
+    if (err !== 0) free();
+    this.check('uc_context_save', err);
+    const restore = () => {
+      if (!live) return;
+      try {
+        this.live();
+        this.check('uc_context_restore', this.api.uc_context_restore(this.uc, ctx));
+      } finally {
+        free();
+      }
+    };
+    return { restore, free };
+  }
+
   // ---- hooks (hook-table.ts) -------------------------------------------------------------
 
   /**
@@ -323,6 +358,11 @@ export class Unicorn {
   /** Accesses to host-physical addresses nothing is mapped at. Return true to retry (after mapping). */
   hookMemUnmapped(fn: MemEventHook): HookHandle {
     return this.hookTable.memUnmapped(fn);
+  }
+
+  /** Data reads and writes over [begin, end] (begin > end: everywhere), exact address and size. One JS call per access: for a single step only. */
+  hookMemAccess(fn: MemEventHook, begin = 1, end = 0): HookHandle {
+    return this.hookTable.memAccess(fn, begin, end);
   }
 
   /** An instruction the CPU model cannot decode. Return true to continue. */

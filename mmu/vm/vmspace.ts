@@ -29,7 +29,9 @@
  *
  * Invariants (checkInvariants): the mappings are sorted and disjoint and keep their objects alive;
  * every present leaf lies inside a mapping and maps that mapping's frame with at least its rights;
- * residentCount = present leaves; the clients' outstanding holds add up to counters.holds.
+ * residentCount = present leaves; the clients' outstanding holds add up to counters.holds. A page
+ * a debugger restricted (restrictPage, for a watchpoint) has at least its mapping's rights within
+ * what it keeps.
  */
 
 import type { Gpa, Gva, Hfn, Hpa } from '../addr.js';
@@ -39,6 +41,7 @@ import type { EventSink, MmuEvent } from '../events.js';
 import { nullSink } from '../events.js';
 import type { EntryFormat, PteWords } from '../gpt/entry-format.js';
 import { GPA_LIMIT } from '../gpt/gpt-geometry.js';
+import { setLeafRights } from '../gpt/gpt-rights.js';
 import { Gpt } from '../gpt/gpt.js';
 import type { HostMemory } from '../host/host-memory.js';
 import type { Pmap } from '../host/pmap.js';
@@ -76,6 +79,7 @@ export class Vmspace {
   readonly limit: number;
   readonly counters: VmCounters = newCounters();
   private readonly maps = new MappingList();
+  private readonly restricted = new Map<number, Prot>(); // page -> rights kept (restrictPage)
   private readonly clientList: VmClient[] = [];
   private readonly gen: TableGeneration;
   private tracking: boolean;
@@ -291,6 +295,36 @@ export class Vmspace {
     return { kind: 'mapped', gpa: page, hfn: frame, prot: m.prot, pte };
   }
 
+  /* ---- withheld rights: a debugger's watched pages ---- */
+
+  /**
+   * Withhold rights on one page: its leaf keeps only `keep` (gpt-rights.ts), or is cleared when the
+   * format cannot refuse a right otherwise (nPT, stage-2 reads), so that an access needing one is a nested
+   * fault, which the caller keeps from fault() (it would map the page back with its full rights)
+   * until it relaxes the page. Moves the generation. */
+  restrictPage(page: Gpa, keep: Prot): void {
+    this.assertAlive();
+    this.gen.change(() => {
+      this.restricted.set(page, keep);
+      const now = setLeafRights(this.gpt, page, keep);
+      if (now !== null && (now === 0 || (now & ~keep) !== 0)) this.gpt.unmap(page);
+      if (now !== null) this.gen.noteRemoved(page, PAGE_SIZE);
+      this.sweep();
+    });
+  }
+
+  isRestricted(page: Gpa): boolean {
+    return this.restricted.has(page);
+  }
+
+  /** Give a restricted page its mapping's rights back (a leaf cleared meanwhile faults in later). */
+  relaxPage(page: Gpa): void {
+    if (!this.restricted.delete(page)) return;
+    const m = this.maps.find(page);
+    if (m !== null) setLeafRights(this.gpt, page, m.prot);
+    this.sweep();
+  }
+
   /* ---- accessed / dirty ---- */
 
   /** Dirty tracking on or off (an administrative change; turning it on moves the generation). */
@@ -405,8 +439,9 @@ export class Vmspace {
           f.frameOf(lo, hi) === m.object.currentFrame(objectOffset(m, it.gpa)),
           `vmspace: leaf at ${hex(it.gpa)} maps a frame that is not its object's`,
         );
+        const want = m.prot & (this.restricted.get(it.gpa) ?? PROT_ALL);
         assert(
-          (f.protOf(lo, hi) & m.prot) === m.prot,
+          (f.protOf(lo, hi) & want) === want,
           `vmspace: leaf at ${hex(it.gpa)} lacks its mapping's rights`,
         );
       }
