@@ -64,6 +64,6 @@ describe.each(ARCHES.flatMap((a) => FORMATS.map((f) => [a, f] as const)))(
       expect(a.json).toMatch(/"table-steal"/);
       expect(a.json).toMatch(/"harvest"/);
       expect(b.json).toBe(a.json);
-    });
+    }, 120_000); // two 40,000-instruction runs with every invariant sweep on: ~20 s on a quiet 2-core machine
   },
 );
