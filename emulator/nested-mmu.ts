@@ -26,7 +26,9 @@
  *       ──► { hpa, prot } for Machine.fill
  *
  * While the guest pages, its guest-virtual address rides along into VmClient.fault, so the
- * vmspace's 'fault' event names the access that caused it.
+ * vmspace's 'fault' event names the access that caused it; with a sink, the instruction behind
+ * the fill (its pc and the instructions before it, the `site` option) goes into the 'fill' and
+ * 'fault' events too. The site is read only when an event is built.
  *
  * Invariants:
  *   - A translation is only ever returned from a PTE read out of host RAM at that moment; nothing is
@@ -44,7 +46,7 @@
  */
 import { hfnToHpa, pageAlignDown, pageOffset, gpa as toGpa, hex, type Gpa, type Gva } from '../mmu/addr.js';
 import { InvariantError } from '../mmu/checks.js';
-import type { EventSink } from '../mmu/events.js';
+import type { AccessSite, EventSink } from '../mmu/events.js';
 import { newTranslatedLeaf, type TranslatedLeaf } from '../mmu/gpt/gpt-walk.js';
 import type { GuestPaging, GuestPhysAccess, NestedMiss, WalkOk, Word64 } from '../mmu/guest-walk/index.js';
 import { PROT_ALL, PROT_WRITE, type AccessKind } from '../mmu/prot.js';
@@ -62,6 +64,9 @@ import {
   type Translator,
 } from './translator.js';
 
+/* A translator built without a site (tests): the events say pc 0 after 0 instructions. */
+const NO_SITE: AccessSite = { pc: 0, insns: 0 };
+
 /** Nested faults the fill path took, by kind of access (MMIO counted apart), and fills. */
 export interface MmuCounters {
   fills: number;
@@ -78,6 +83,8 @@ export interface NestedMmuOptions {
   /** Whether the vCPU runs at user privilege now (x86 CPL 3, arm64 EL0). */
   readonly user?: () => boolean;
   readonly sink?: EventSink<MachineEvent>;
+  /** The instruction making the access now, for events (read only when the sink is enabled). */
+  readonly site?: () => AccessSite;
 }
 
 export class NestedMmu implements Translator {
@@ -135,7 +142,8 @@ export class NestedMmu implements Translator {
   /* The fill event, unless it only repeats what the engine was told since its last flush. */
   private traceFill(gvaPage: number, page: Gpa, access: AccessKind, r: Translation): void {
     if (!this.refills!.isNew(this.client.generation, gvaPage, page, r.hpa, r.prot)) return;
-    this.sink!.emit({ type: 'fill', gva: gvaPage, gpa: page, access, hpa: r.hpa, prot: r.prot });
+    const { pc, insns } = this.site() ?? NO_SITE;
+    this.sink!.emit({ type: 'fill', gva: gvaPage, gpa: page, access, hpa: r.hpa, prot: r.prot, pc, insns });
   }
 
   /* ---- the nested dimension ---- */
@@ -147,7 +155,7 @@ export class NestedMmu implements Translator {
   private nested(page: Gpa, access: AccessKind, gva: Gva | undefined): TranslatedLeaf | TranslationFault {
     const gpt = this.space.gpt;
     if (gpt.translate(page, access, this.leaf) >= 0) return this.leaf;
-    const r = this.client.fault(page, access, gva);
+    const r = this.client.fault(page, access, gva, this.site());
     this.count(r, access);
     if (r.kind !== 'mapped' && r.kind !== 'mmio') return nestedFault(r, page, access);
     if (gpt.translate(page, access, this.leaf) < 0)
@@ -162,6 +170,11 @@ export class NestedMmu implements Translator {
     let prot = leaf.prot & guestProt;
     if (access !== 'write' && this.space.dirtyTracking && !leaf.dirty) prot &= ~PROT_WRITE;
     return { hpa: hfnToHpa(leaf.frame), prot };
+  }
+
+  /* The instruction behind the fill, when an event will say so (no sink: nothing is read). */
+  private site(): AccessSite | undefined {
+    return this.sink === null ? undefined : this.opts.site?.();
   }
 
   private count(r: FaultResult | Orphaned, access: AccessKind): void {
