@@ -7,8 +7,20 @@
 import type { MmuEvent } from '../mmu/events.js';
 
 export type EmulatorEvent =
-  /** Unicorn's TLB missed and the fill hook translated a page (gva = gpa while paging is off). */
-  | { type: 'fill'; gva: number; gpa: number; access: 'read' | 'write' | 'exec'; hpa: number; prot: number }
+  /**
+   * Unicorn's TLB missed and the fill hook translated a page (gva = gpa while paging is off); pc
+   * and insns say which instruction asked (mmu/events.ts AccessSite).
+   */
+  | {
+      type: 'fill';
+      gva: number;
+      gpa: number;
+      access: 'read' | 'write' | 'exec';
+      hpa: number;
+      prot: number;
+      pc: number;
+      insns: number;
+    }
   /** The guest's own page tables refused an access: it stops (Unicorn cannot deliver the exception). */
   | { type: 'guest-fault'; gva: number; level: number; reason: string; access: string }
   /** An access met rights a debugger withheld on a watched page (a watchpoint's nested fault). */

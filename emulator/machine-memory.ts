@@ -16,7 +16,7 @@
  * vmspace; without one, nothing here creates nested state (vm and mmu are null).
  */
 import { PAGE_SIZE, gpa, hex } from '../mmu/addr.js';
-import type { EventSink } from '../mmu/events.js';
+import type { AccessSite, EventSink } from '../mmu/events.js';
 import type { GuestPaging } from '../mmu/guest-walk/guest-paging.js';
 import type { Arch } from './arch.js';
 import type { MachineEvent } from './events.js';
@@ -89,6 +89,8 @@ export interface MemoryPathContext {
   readonly paging: () => GuestPaging | null;
   readonly user: () => boolean;
   readonly sink: EventSink<MachineEvent>;
+  /** The instruction making an access now (the fill path's events). */
+  readonly site?: () => AccessSite;
   readonly translator?: MachineOptions['translator'];
   /** The fault-storm bound of the fill path (default FAULT_STORM_LIMIT). */
   readonly stormLimit?: number;
@@ -118,6 +120,7 @@ export function memoryPath(ram: HostRam, ctx: MemoryPathContext): MemoryPath {
     sink: ctx.sink,
     inFlight: vm.inFlight,
     stormLimit: ctx.stormLimit,
+    site: ctx.site,
   });
   const memory = new HeldGuestMemory(vm.vmspace, vm.deviceClient, ctx.paging);
   return { mmu, translator: mmu, memory, loadBytes: (g, b) => vm.writeRam(g, b) };

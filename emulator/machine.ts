@@ -35,7 +35,7 @@
  * instruction twice and never misses one.
  */
 import { pageAlignDown, PAGE_SIZE, gpa, gva, hex, type Gpa, type Hfn } from '../mmu/addr.js';
-import { nullSink, type EventSink } from '../mmu/events.js';
+import { nullSink, type AccessSite, type EventSink } from '../mmu/events.js';
 import type { GuestPaging } from '../mmu/guest-walk/guest-paging.js';
 import { InvariantError } from '../mmu/checks.js';
 import type { PinnedSinceRetire } from '../mmu/host/pinned-since-retire.js';
@@ -160,6 +160,7 @@ export class Machine {
       paging: () => this.guestPaging(),
       user: () => this.userMode(),
       sink: this.sink,
+      site: () => this.site(),
       translator: opts.translator,
       stormLimit: opts.faultStormLimit,
     });
@@ -438,6 +439,15 @@ export class Machine {
 
   private pc(): number {
     return this.uc.regRead(PC_REG[this.arch]);
+  }
+
+  /*
+   * The instruction making an access now, from inside the fill hook (for events only): the pc the
+   * engine keeps exact for memory accesses, and the instructions completed before it, the
+   * slices' count plus this run's engine counter less the one it has begun.
+   */
+  private site(): AccessSite {
+    return { pc: this.pc(), insns: this.executed + Math.max(0, this.uc.instructionsLastRun(true)) };
   }
 
   /* The pc at full width, for stop reports (not per slice). */

@@ -26,7 +26,9 @@
  *       ──► { hpa, prot } for Machine.fill
  *
  * While the guest pages, its guest-virtual address rides along into VmClient.fault, so the
- * vmspace's 'fault' event names the access that caused it.
+ * vmspace's 'fault' event names the access that caused it; with a sink, the instruction behind
+ * the fill (its pc and the instructions before it, the `site` option) goes into the 'fill' and
+ * 'fault' events too. The site is read only when an event is built.
  *
  * A miss on a page a debugger restricted (Vmspace.restrictPage, for a watchpoint) is not taken
  * into the vmspace, which would map the page back with its full rights: it is answered as the
@@ -63,7 +65,7 @@ import {
   type Hfn,
 } from '../mmu/addr.js';
 import { InvariantError } from '../mmu/checks.js';
-import type { EventSink } from '../mmu/events.js';
+import type { AccessSite, EventSink } from '../mmu/events.js';
 import { newTranslatedLeaf, type TranslatedLeaf } from '../mmu/gpt/gpt-walk.js';
 import type { GuestPaging, GuestPhysAccess, NestedMiss, WalkOk, Word64 } from '../mmu/guest-walk/index.js';
 import type { PinnedSinceRetire } from '../mmu/host/pinned-since-retire.js';
@@ -82,6 +84,9 @@ import {
   type TranslationFault,
   type Translator,
 } from './translator.js';
+
+/* A translator built without a site (tests): the events say pc 0 after 0 instructions. */
+const NO_SITE: AccessSite = { pc: 0, insns: 0 };
 
 /** Nested faults the fill path took, by kind of access (MMIO counted apart), and fills. */
 export interface MmuCounters {
@@ -103,6 +108,8 @@ export interface NestedMmuOptions {
   readonly inFlight?: PinnedSinceRetire;
   /** Nested faults without a retired instruction that end the run as a 'storm' (default FAULT_STORM_LIMIT). */
   readonly stormLimit?: number;
+  /** The instruction making the access now, for events (read only when the sink is enabled). */
+  readonly site?: () => AccessSite;
 }
 
 export class NestedMmu implements Translator {
@@ -168,7 +175,8 @@ export class NestedMmu implements Translator {
   /* The fill event, unless it only repeats what the engine was told since its last flush. */
   private traceFill(gvaPage: number, page: Gpa, access: AccessKind, r: Translation): void {
     if (!this.refills!.isNew(this.client.generation, gvaPage, page, r.hpa, r.prot)) return;
-    this.sink!.emit({ type: 'fill', gva: gvaPage, gpa: page, access, hpa: r.hpa, prot: r.prot });
+    const { pc, insns } = this.site() ?? NO_SITE;
+    this.sink!.emit({ type: 'fill', gva: gvaPage, gpa: page, access, hpa: r.hpa, prot: r.prot, pc, insns });
   }
 
   /* ---- the nested dimension ---- */
@@ -187,7 +195,7 @@ export class NestedMmu implements Translator {
     if (gpt.translate(page, access, this.leaf) >= 0) return this.pin(this.leaf);
     // a debugger withheld rights here (a watchpoint): its fault, not the vmspace's to map back
     if (this.space.isRestricted(pageAlignDown(page))) return { kind: 'watch', gpa: at, access, table: false };
-    const r = this.client.fault(page, access, gva);
+    const r = this.client.fault(page, access, gva, this.site());
     this.count(r, access);
     if (r.kind !== 'mapped' && r.kind !== 'mmio') return nestedFault(r, page, access);
     if (gpt.translate(page, access, this.leaf) < 0)
@@ -214,6 +222,11 @@ export class NestedMmu implements Translator {
     let prot = leaf.prot & guestProt;
     if (access !== 'write' && this.space.dirtyTracking && !leaf.dirty) prot &= ~PROT_WRITE;
     return { hpa: hfnToHpa(leaf.frame), prot };
+  }
+
+  /* The instruction behind the fill, when an event will say so (no sink: nothing is read). */
+  private site(): AccessSite | undefined {
+    return this.sink === null ? undefined : this.opts.site?.();
   }
 
   private count(r: FaultResult | Orphaned, access: AccessKind): void {

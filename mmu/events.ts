@@ -14,6 +14,16 @@
  * hfn (host frame number).
  */
 
+/**
+ * Where in the guest's execution an access was made, for the events of the fill path: the
+ * instruction's address and how many instructions completed before it (so `--at-insns insns`
+ * stops the guest right before that instruction). Deterministic, as every event field is.
+ */
+export interface AccessSite {
+  readonly pc: number;
+  readonly insns: number;
+}
+
 /** PV head kinds (mmu/host/pmap): how a host frame's mappings are recorded. */
 export type PvHeadKind = 'empty' | 'single' | 'list' | 'table';
 
@@ -62,6 +72,9 @@ export type MmuEvent =
       hfn?: number;
       /** The guest-virtual access that met the fault, while the guest pages (a TLB fill's). */
       gva?: number;
+      /** The instruction behind it and the instructions before (a TLB fill's; see AccessSite). */
+      pc?: number;
+      insns?: number;
     }
   | { type: 'hold'; client: number; gpa: number; prot: number; hfn: number }
   | { type: 'release'; client: number; gpa: number; dirty: boolean }

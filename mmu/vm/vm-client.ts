@@ -39,7 +39,7 @@
 import type { Gpa, Gva } from '../addr.js';
 import { pageAlignDown } from '../addr.js';
 import { assert } from '../checks.js';
-import type { EventSink, MmuEvent } from '../events.js';
+import type { AccessSite, EventSink, MmuEvent } from '../events.js';
 import type { AccessKind, Prot } from '../prot.js';
 import { PROT_ALL, PROT_WRITE } from '../prot.js';
 import { PageHold } from './page-hold.js';
@@ -184,12 +184,12 @@ export class VmClient implements GatedClient {
   /**
    * A nested page fault (ACTIVE around Vmspace.fault). A vCPU's fill hook may call it while ON_CPU:
    * the VM exit and re-entry, taken in place. `gva`, while the guest pages, is the guest-virtual
-   * access that met the fault; it only goes into the 'fault' event.
+   * access that met the fault, and `site` the instruction behind it; they only go into the 'fault' event.
    */
-  fault(gpa: Gpa, access: AccessKind, gva?: Gva): FaultResult | Orphaned {
+  fault(gpa: Gpa, access: AccessKind, gva?: Gva, site?: AccessSite): FaultResult | Orphaned {
     if (!this.activate()) return { kind: 'orphaned' };
     try {
-      return this.space!.fault(gpa, access, this.id, gva);
+      return this.space!.fault(gpa, access, this.id, gva, site);
     } finally {
       this.deactivate();
     }

@@ -37,7 +37,7 @@
 import type { Gpa, Gva, Hfn, Hpa } from '../addr.js';
 import { pageAlignDown, PAGE_SIZE, gpa as toGpa, hex } from '../addr.js';
 import { assert, fullChecks } from '../checks.js';
-import type { EventSink, MmuEvent } from '../events.js';
+import type { AccessSite, EventSink, MmuEvent } from '../events.js';
 import { nullSink } from '../events.js';
 import type { EntryFormat, PteWords } from '../gpt/entry-format.js';
 import { GPA_LIMIT } from '../gpt/gpt-geometry.js';
@@ -253,9 +253,10 @@ export class Vmspace {
   /**
    * A nested page fault at gpa for `access` (reported by `client`, 0 for none): look the page up
    * and map it (see the essay). Counted and reported as a 'fault' event, which carries `gva`
-   * when the caller knows the guest-virtual access behind it.
+   * when the caller knows the guest-virtual access behind it, and `pc` and `insns` when it knows
+   * the instruction (`site`, a fill's).
    */
-  fault(gpa: Gpa, access: AccessKind, client = 0, gva?: Gva): FaultResult {
+  fault(gpa: Gpa, access: AccessKind, client = 0, gva?: Gva, site?: AccessSite): FaultResult {
     this.assertAlive();
     const page = pageAlignDown(gpa);
     const r = this.lookupMap(page, accessProt(access));
@@ -272,6 +273,7 @@ export class Vmspace {
           result: r.kind,
           ...(r.kind === 'mapped' ? { hfn: r.hfn } : r.kind === 'mmio' ? { hfn: r.hpa / PAGE_SIZE } : {}),
           ...(gva === undefined ? {} : { gva }),
+          ...(site === undefined ? {} : { pc: site.pc, insns: site.insns }),
         });
     }
     return r;

@@ -17,6 +17,7 @@ import { gptNestedWalker, walkTwoDimensional } from '../../mmu/guest-walk/index.
 import { memReport, memText } from '../../cli/mem-report.js';
 import { EXIT } from '../../cli/exit-codes.js';
 import { runCli } from './capture.js';
+import { ARCH_FORMATS } from '../emulator/nested/nested-harness.js';
 
 const sample = (arch: Arch) => join(PACKAGE_ROOT, 'guests', arch, 'paging.s');
 
@@ -26,11 +27,7 @@ async function stoppedMachine(arch: Arch, format: FormatName) {
   return { image, machine, stop: machine.run() };
 }
 
-const CASES: [Arch, FormatName][] = [
-  ['x86_64', 'ept'],
-  ['x86_64', 'npt'],
-  ['arm64', 's2'],
-];
+const CASES = ARCH_FORMATS;
 
 describe.each(CASES)('nestvm mem (%s, %s)', (arch, format) => {
   it('lists the guest ranges and the nested map as the machine translates them', async () => {

@@ -20,6 +20,7 @@ import { EXIT } from '../../cli/exit-codes.js';
 import { readSpace } from '../../cli/machine-reads.js';
 import { xpRead } from '../../cli/xp-report.js';
 import { runCli } from './capture.js';
+import { ARCH_FORMATS } from '../emulator/nested/nested-harness.js';
 
 const HIGH = 0x7f00_0000_0000;
 const sample = (arch: Arch) => join(PACKAGE_ROOT, 'guests', arch, 'paging.s');
@@ -49,11 +50,7 @@ function translate(machine: Machine, va: number) {
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-const CASES: [Arch, FormatName][] = [
-  ['x86_64', 'ept'],
-  ['x86_64', 'npt'],
-  ['arm64', 's2'],
-];
+const CASES = ARCH_FORMATS;
 
 describe.each(CASES)('nestvm xp (%s, %s)', (arch, format) => {
   it('reads the same bytes through gva, gpa and hpa, where the machine translates them', async () => {

@@ -19,6 +19,12 @@ import type { FormatName } from '../../../mmu/gpt/entry-format.js';
 
 export const FORMATS: readonly FormatName[] = ['ept', 'npt', 's2'];
 export const ARCHES: readonly Arch[] = ['x86_64', 'arm64'];
+/** Each architecture with the formats its suites run on: EPT and nPT for x86-64, stage-2 for arm64. */
+export const ARCH_FORMATS: readonly [Arch, FormatName][] = [
+  ['x86_64', 'ept'],
+  ['x86_64', 'npt'],
+  ['arm64', 's2'],
+];
 export const MEM = DEFAULT_GUEST_MEM;
 
 /** Every sample in guests/index.json (read now: samples added later are picked up). */
