@@ -8,16 +8,21 @@
  *   memory    host RAM mapped once at host-physical 0 (uc_mem_map_ptr, no copy), and one MMIO
  *             aperture per device window above it;
  *   hooks     the TLB fill, each device's MMIO read and write, and the vCPU's own hooks (port
- *             I/O, exceptions), then the vCPU reset to the image's entry.
+ *             I/O, exceptions), then the vCPU reset to the image's entry;
+ *   entry     before each slice, enterTables flushes the engine's TLB if the vmspace's
+ *             generation moved since the vCPU last ran.
  *
  * Device accesses made from the middle of an instruction run through `inside`, so the Machine
  * knows a stop requested there lands after the instruction (see instructionsLastRun).
  * Invariant: a failure while wiring closes the engine it opened, so no engine is left behind.
  */
+import type { EventSink } from '../mmu/events.js';
 import { PROT_ALL } from '../mmu/prot.js';
+import type { VmClient } from '../mmu/vm/vm-client.js';
 import type { Arch } from './arch.js';
 import type { DeviceBus } from './device-bus.js';
 import type { DeviceHost } from './devices/device.js';
+import type { MachineEvent } from './events.js';
 import type { HostRam } from './machine-memory.js';
 import type { DeviceWindow } from './translator.js';
 import { UC_TLB_VIRTUAL } from './unicorn/constants.js';
@@ -68,4 +73,21 @@ export function openEngine(w: EngineWiring): Unicorn {
     uc.close();
     throw e;
   }
+}
+
+/*
+ * Table enter (the seed's vmc_table_enter): record the vmspace generation for the vCPU; if the
+ * record was older, some PTE lost rights since this vCPU last ran, so Unicorn's TLB (the
+ * hardware TLB here) may hold a translation the tables no longer allow: flush it, as INVEPT /
+ * INVLPGA / TLBI would.
+ */
+export function enterTables(
+  client: VmClient | undefined,
+  flushTlb: () => void,
+  sink: EventSink<MachineEvent>,
+): void {
+  if (!client) return;
+  const e = client.tableEnter();
+  if (e.mustFlush) flushTlb();
+  if (sink.enabled) sink.emit({ type: 'vcpu-enter', generation: e.generation, flushed: e.mustFlush });
 }

@@ -48,7 +48,7 @@ import type { DeviceHost } from './devices/device.js';
 import type { MachineEvent } from './events.js';
 import type { GuestMemoryAccess } from './guest-memory.js';
 import type { GuestImage } from './image.js';
-import { openEngine } from './machine-engine.js';
+import { enterTables, openEngine } from './machine-engine.js';
 import { hostRam, loadImage, memoryPath, type HostRam } from './machine-memory.js';
 import { DEFAULT_SLICE_INSNS, type MachineOptions } from './machine-options.js';
 import type { NestedMmu } from './nested-mmu.js';
@@ -242,7 +242,7 @@ export class Machine {
     const budget = max === undefined ? insns : Math.min(insns, max - this.executed);
     this.ending.begin();
     this.kicked = false;
-    this.tableEnter();
+    enterTables(this.vm?.vcpuClient, () => this.debug.flushTlb(), this.sink); // the debugger's TLB record too
     let err: number;
     let ran: number;
     const began = performance.now();
@@ -374,21 +374,6 @@ export class Machine {
     this.vm?.vcpuClient.setKick(null);
     this.ucOpen = false;
     this.uc.close();
-  }
-
-  /*
-   * Table enter (the seed's vmc_table_enter): record the vmspace generation for the vCPU; if the
-   * record was older, some PTE lost rights since this vCPU last ran, so Unicorn's TLB (the
-   * hardware TLB here) may hold a translation the tables no longer allow: flush it, as INVEPT /
-   * INVLPGA / TLBI would.
-   */
-  private tableEnter(): void {
-    const client = this.vm?.vcpuClient;
-    if (!client) return;
-    const e = client.tableEnter();
-    if (e.mustFlush) this.debug.flushTlb(); // Unicorn's TLB, and the debugger's record of it
-    if (this.sink.enabled)
-      this.sink.emit({ type: 'vcpu-enter', generation: e.generation, flushed: e.mustFlush });
   }
 
   // ---- the memory path -------------------------------------------------------------------

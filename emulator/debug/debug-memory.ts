@@ -10,9 +10,9 @@
  *     through the GPT first, with the side-effect-free walker (mmu/guest-walk/gpt-nested.ts: no
  *     nested Accessed or Dirty bit is set), and, when the GPT has no leaf for the page yet (never
  *     touched, or evicted), through the vmspace's mapping to its memory object's frame, so a
- *     page the guest has not touched reads as what it holds, without a nested fault; a page with
- *     no host frame at all (demand allocation has not given it one, or reclaim took it) does not
- *     resolve, because giving it one would change what the guest uses;
+ *     page the guest has not touched reads as what it holds, without a nested fault (a page with
+ *     no frame yet gets its demand-zero frame, except on an overcommitted host, where taking one
+ *     could evict another page: there it does not resolve);
  *   - device pages are never read or written (a debugger must not make an MMIO access);
  *   - no page hold is taken, so none can leak; nothing is cached, so every call sees the
  *     tables as they are now.
@@ -79,15 +79,18 @@ export class DebugMemory {
 
   /**
    * The host-physical byte of a guest-physical address, through the GPT's leaf, else the mapping's
-   * frame; null for a device page, an address no RAM mapping covers, or a page that has no host
-   * frame now (never touched, or evicted to the swap store): taking one would be a side effect.
+   * frame; null for a device page or an address no RAM mapping covers. A page with no frame yet
+   * (never touched) takes its frame now, as the loader's write would: every guest frame is set
+   * aside at start, so that changes only which frame it is. An overcommitted host is different:
+   * there a frame may have to be taken from another page, so a page without one does not resolve.
    */
   gpaToHpa(g: Gpa): Hpa | null {
     const mapping = this.vm.vmspace.findMapping(toGpa(pageAlignDown(g)));
     if (mapping === null || mapping.object.isMmio) return null;
     const w = this.nested.walk(g, 'read');
     if (w.hpa !== undefined) return w.hpa;
-    const frame = mapping.object.currentFrame(objectOffset(mapping, g));
+    const off = objectOffset(mapping, g);
+    const frame = this.vm.overcommitted ? mapping.object.currentFrame(off) : mapping.object.frameAt(off);
     return frame === -1 ? null : toHpa(frame * PAGE_SIZE + pageOffset(g));
   }
 

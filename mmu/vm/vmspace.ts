@@ -57,6 +57,7 @@ import { MappingList, objectOffset } from './vm-mapping.js';
 import type { VmMapping } from './vm-mapping.js';
 import type { VmObject } from './vm-object.js';
 import { DIRTY_TRACKING_OFF } from './vm-results.js';
+import { checkMappings } from './vmspace-check.js';
 import type { FaultResult, MapResult, PopulateResult, UnmapResult } from './vm-results.js';
 
 export interface VmspaceOptions {
@@ -426,33 +427,14 @@ export class Vmspace {
   }
 
   private checkMappings(): void {
-    this.maps.checkInvariants();
-    const f = this.gpt.format;
-    const u32 = this.mem.u32;
-    let present = 0;
-    for (const m of this.maps.all()) {
-      const it = this.gpt.iterate(m.gpa, m.len);
-      while (it.next()) {
-        const lo = u32[it.pte >>> 2];
-        const hi = u32[(it.pte >>> 2) + 1];
-        if (!f.isPresent(lo, hi)) continue;
-        present++;
-        assert(
-          f.frameOf(lo, hi) === m.object.currentFrame(objectOffset(m, it.gpa)),
-          `vmspace: leaf at ${hex(it.gpa)} maps a frame that is not its object's`,
-        );
-        const want = m.prot & (this.restricted.get(it.gpa) ?? PROT_ALL);
-        assert(
-          (f.protOf(lo, hi) & want) === want,
-          `vmspace: leaf at ${hex(it.gpa)} lacks its mapping's rights`,
-        );
-      }
-    }
-    assert(present === this.residentCount, 'vmspace: a present leaf lies outside every mapping');
-    let held = 0;
-    for (const c of this.clientList) held += c.holds().length;
-    const h = this.counters.holds;
-    assert(h.taken - h.released === h.outstanding, 'vmspace: hold counters disagree');
-    assert(held <= h.outstanding, 'vmspace: clients hold more pages than counted');
+    checkMappings({
+      maps: this.maps,
+      gpt: this.gpt,
+      mem: this.mem,
+      restricted: this.restricted,
+      resident: this.residentCount,
+      clients: this.clientList,
+      holds: this.counters.holds,
+    });
   }
 }
