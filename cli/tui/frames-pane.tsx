@@ -2,7 +2,7 @@
  * Host frames pane (pure): the host-physical frame behind the selected guest page, as the host
  * pmap sees it: its PV head kind (empty, single, list, or "this frame is a page table"), every
  * PTE location that maps it, its attribute flags; then the pool counters of the pmap (PV entries)
- * and of the page-table-page pool, and reclaim's line: the policy, where its hand is (clock's next
+ * and of the page-table-page pool, and, on an overcommitted host, reclaim's lines: the policy, where its hand is (clock's next
  * look; fifo's oldest page), the last victims (gpa, and * for one that was swapped out rather
  * than dropped clean), evictions and swap-ins. A frame mapped from more PTEs than fit ends with "+N more".
  * Lines are wrapped to the pane's width, never cut: the addresses and counters are its point.
@@ -56,7 +56,8 @@ export function framesLines(snap: TuiSnapshot, room: number, width: number): str
       ...(p.hostFramesFree !== undefined
         ? [`host frames free ${p.hostFramesFree}/${p.hostFramesTotal ?? '?'}`]
         : []),
-      ...(snap.reclaim ? reclaimTexts(snap.reclaim) : []),
+      // reclaim runs only on an overcommitted host; elsewhere its lines would crowd out the PTEs
+      ...(snap.reclaim?.overcommitted ? reclaimTexts(snap.reclaim) : []),
     ],
     '  ',
   );

@@ -88,6 +88,7 @@ export function reclaimInfo(vm: NestedVm): ReclaimInfo {
   const c = vm.reclaimStats();
   const hand = r.policy.hand;
   return {
+    overcommitted: vm.overcommitted,
     policy: c.policy,
     hand: hand === -1 ? null : { hfn: hand, gpa: r.state.describe(hand).gpa },
     victims: r.recentVictims().map((v) => ({ hfn: v.hfn as Hfn, gpa: v.gpa as Gpa | -1, dirty: v.dirty })),

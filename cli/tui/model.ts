@@ -300,6 +300,8 @@ export interface PoolInfo {
 
 /** Reclaim under overcommit, for the Frames pane. */
 export interface ReclaimInfo {
+  /** Guest RAM has fewer host frames than pages, so reclaim can evict (else it never runs). */
+  readonly overcommitted: boolean;
   readonly policy: string;
   /** Where the policy's next choice starts (clock's hand; fifo's oldest page), if anywhere. */
   readonly hand: { readonly hfn: Hfn; readonly gpa: Gpa | -1 } | null;

@@ -19,6 +19,7 @@ const frameOf = (el: Parameters<typeof render>[0]): string => {
 };
 
 const info: ReclaimInfo = {
+  overcommitted: true,
   policy: 'clock',
   hand: { hfn: hfn(0x2a), gpa: gpa(0x5000) },
   victims: [
@@ -61,6 +62,9 @@ describe('reclaim in the TUI', () => {
     expect(out).toContain('victims (newest last, * swapped out): 0x00007000* 0x00009000');
     const none = frameOf(<FramesPane snap={s.snapshot()} width={80} height={20} focused />);
     expect(none).not.toContain('reclaim');
+    // a host with a frame for every page never reclaims: no lines for it
+    const roomy = { ...s.snapshot(), reclaim: { ...info, overcommitted: false } };
+    expect(frameOf(<FramesPane snap={roomy} width={80} height={20} focused />)).not.toContain('reclaim');
   });
 
   it('the collector logs evictions and major faults in the fault log', () => {
