@@ -73,8 +73,9 @@ export type ReclaimHook = (
   ctl: { clearAccessed(index: number): void },
 ) => number;
 
-class FifoPolicy implements ReplacementPolicy {
-  readonly name = 'fifo';
+/* What fifo, random and the script share: the resident ring in arrival order, the oldest first. */
+abstract class RingPolicy implements ReplacementPolicy {
+  abstract readonly name: ReplacementPolicy['name'];
   readonly members: ResidentRing;
   constructor(frameCount: number) {
     this.members = new ResidentRing(frameCount);
@@ -88,6 +89,11 @@ class FifoPolicy implements ReplacementPolicy {
   forget(f: Hfn): void {
     this.members.leave(f);
   }
+  abstract choose(state: FrameState): Hfn | -1;
+}
+
+class FifoPolicy extends RingPolicy {
+  readonly name = 'fifo';
   choose(state: FrameState): Hfn | -1 {
     const r = this.members;
     let f = r.head;
@@ -96,22 +102,15 @@ class FifoPolicy implements ReplacementPolicy {
   }
 }
 
-class RandomPolicy implements ReplacementPolicy {
+class RandomPolicy extends RingPolicy {
   readonly name = 'random';
-  readonly members: ResidentRing;
   private readonly rng: SeededRandom;
   constructor(frameCount: number, seed: number) {
-    this.members = new ResidentRing(frameCount);
+    super(frameCount);
     this.rng = new SeededRandom(seed);
   }
-  get hand(): Hfn | -1 {
-    return -1;
-  }
-  admit(f: Hfn): void {
-    this.members.join(f);
-  }
-  forget(f: Hfn): void {
-    this.members.leave(f);
+  override get hand(): Hfn | -1 {
+    return -1; // no order to its choice
   }
   choose(state: FrameState): Hfn | -1 {
     const r = this.members;
@@ -122,23 +121,13 @@ class RandomPolicy implements ReplacementPolicy {
   }
 }
 
-class ScriptPolicy implements ReplacementPolicy {
+class ScriptPolicy extends RingPolicy {
   readonly name = 'script';
-  readonly members: ResidentRing;
   constructor(
     frameCount: number,
     private readonly hook: ReclaimHook,
   ) {
-    this.members = new ResidentRing(frameCount);
-  }
-  get hand(): Hfn | -1 {
-    return this.members.head;
-  }
-  admit(f: Hfn): void {
-    this.members.join(f);
-  }
-  forget(f: Hfn): void {
-    this.members.leave(f);
+    super(frameCount);
   }
   choose(state: FrameState): Hfn | -1 {
     const frames = this.members.inOrder().filter((f) => state.eligible(f));
