@@ -28,7 +28,7 @@ export type Space = 'gva' | 'gpa' | 'hpa';
 export const SPACES: readonly Space[] = ['gva', 'gpa', 'hpa'];
 
 /** `hostAddressOf` for guest RAM whose page has no host frame yet (never touched: it reads as zeros). */
-export const NOT_BACKED = -2;
+const NOT_BACKED = -2;
 
 /**
  * Host-physical address of guest-physical `g` through the vmspace's mappings: -1 when no RAM is
