@@ -14,7 +14,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../../../mmu/addr.js';
 import { EventLog } from '../../../mmu/events.js';
+import type { Arch } from '../../../emulator/arch.js';
 import type { MachineEvent } from '../../../emulator/events.js';
+import type { Machine } from '../../../emulator/machine.js';
+import type { FormatName } from '../../../mmu/gpt/entry-format.js';
 import {
   ARCHES,
   FORMATS,
@@ -40,33 +43,50 @@ const GUARD_MS = 40_000;
 
 const cases = ARCHES.flatMap((arch) => FORMATS.map((format) => [arch, format] as const));
 
+/*
+ * The tight memtouch run of each case, made once and read by the three memtouch tests below (each
+ * checks its own claim about the same run; the event log changes nothing the guest sees).
+ */
+const tightRuns = new Map<string, Promise<TightRun>>();
+interface TightRun {
+  stop: ReturnType<Machine['run']>;
+  console: string;
+  instructions: number;
+  stats: NonNullable<ReturnType<Machine['stats']>>;
+  events: MachineEvent[];
+}
+function tightMemtouch(arch: Arch, format: FormatName): Promise<TightRun> {
+  const key = `${arch}/${format}`;
+  if (!tightRuns.has(key)) tightRuns.set(key, runTight(arch, format));
+  return tightRuns.get(key)!;
+}
+async function runTight(arch: Arch, format: FormatName): Promise<TightRun> {
+  const sample = samples().find((s) => s.name === `memtouch-${arch}`)!;
+  const log = new EventLog<MachineEvent>();
+  const m = machine(await loadSample(sample), {
+    format,
+    hostBytes: MEM + 8 * PAGE_SIZE,
+    timeoutMs: GUARD_MS,
+    sink: log,
+  });
+  const stop = m.run();
+  return { stop, console: m.console, instructions: m.instructions, stats: m.stats()!, events: log.events };
+}
+
 describe.each(cases)('%s guest on %s tables, tight host memory', (arch, format) => {
+  const sample = () => samples().find((s) => s.name === `memtouch-${arch}`)!;
+
   it('memtouch steals tables and still prints its golden output', async () => {
-    const sample = samples().find((s) => s.name === `memtouch-${arch}`)!;
-    const m = machine(await loadSample(sample), {
-      format,
-      hostBytes: MEM + 8 * PAGE_SIZE,
-      timeoutMs: GUARD_MS,
-    });
-    const stop = m.run();
-    expect(m.console).toBe(expectedConsole(sample));
-    expect(stop.code).toBe(sample.exitStatus);
-    expect(m.stats()!.tableSteals).toBeGreaterThan(0);
+    const tight = await tightMemtouch(arch, format);
+    expect(tight.console).toBe(expectedConsole(sample()));
+    expect(tight.stop.code).toBe(sample().exitStatus);
+    expect(tight.stats.tableSteals).toBeGreaterThan(0);
   });
 
   it('the summary counts A/D sets, PV conversions and steals as the event stream does', async () => {
-    const sample = samples().find((s) => s.name === `memtouch-${arch}`)!;
-    const log = new EventLog<MachineEvent>();
-    const m = machine(await loadSample(sample), {
-      format,
-      hostBytes: MEM + 8 * PAGE_SIZE,
-      timeoutMs: GUARD_MS,
-      sink: log,
-    });
-    m.run();
+    const { stats, events } = await tightMemtouch(arch, format);
     const of = <T extends MachineEvent['type']>(type: T) =>
-      log.events.filter((e): e is Extract<MachineEvent, { type: T }> => e.type === type);
-    const stats = m.stats()!;
+      events.filter((e): e is Extract<MachineEvent, { type: T }> => e.type === type);
     expect(stats.tableSteals).toBe(of('table-steal').length);
     expect(stats.tableSteals).toBeGreaterThan(0);
     expect(stats.pv.conversions).toBe(of('pv-convert').length);
@@ -76,17 +96,14 @@ describe.each(cases)('%s guest on %s tables, tight host memory', (arch, format) 
   });
 
   it('memtouch under steals stops exactly as a roomy run does', async () => {
-    const sample = samples().find((s) => s.name === `memtouch-${arch}`)!;
-    const img = await loadSample(sample);
-    const roomy = machine(img, { format });
+    const roomy = machine(await loadSample(sample()), { format });
     const roomyStop = roomy.run();
     expect(roomy.stats()!.tableSteals).toBe(0);
-    const tight = machine(img, { format, hostBytes: MEM + 8 * PAGE_SIZE, timeoutMs: GUARD_MS });
-    const tightStop = tight.run();
+    const tight = await tightMemtouch(arch, format);
     expect(tight.console).toBe(roomy.console);
-    expect(tightStop).toEqual(roomyStop);
+    expect(tight.stop).toEqual(roomyStop);
     expect(tight.instructions).toBe(roomy.instructions);
-    expect(tight.stats()!.tableSteals).toBeGreaterThan(0);
+    expect(tight.stats.tableSteals).toBeGreaterThan(0);
   });
 
   it('the dirty log loses no page to a stolen table', async () => {
@@ -96,7 +113,9 @@ describe.each(cases)('%s guest on %s tables, tight host memory', (arch, format) 
       hostBytes: DIRTYLOG_MEM + 6 * PAGE_SIZE,
       format,
       sliceInsns: 613,
-      maxInsns: 15_000,
+      // 7,500 instructions make about 800 (x86-64) and 1,000 (arm64) steals, each one a chance to
+      // lose a dirty page: as many as the property needs, at half the cost of twice that
+      maxInsns: 7_500,
       timeoutMs: GUARD_MS,
     });
     const run = checkDirtyLog(m, { allowSpurious: true });
@@ -106,7 +125,7 @@ describe.each(cases)('%s guest on %s tables, tight host memory', (arch, format) 
     // over-report (KVM's test allows it); each such report needs a steal of its own.
     expect(run.spurious).toBeLessThanOrEqual(m.stats()!.tableSteals);
     expect(m.console).toBe(DIRTYLOG_BANNER[arch]);
-    expect(run.stores).toBeGreaterThan(1000);
+    expect(run.stores).toBeGreaterThan(500);
     expect(m.stats()!.tableSteals).toBeGreaterThan(500);
   }, 60_000);
 });
