@@ -8,7 +8,8 @@
 #   3. tmux and gdb-multiarch when called as `setup.sh test` (the TUI's end-to-end test needs a
 #      real terminal, the gdb stub's a real gdb)
 #   4. the TypeScript build (incremental), then the bundled executable (scripts/bundle-cli.mjs:
-#      package.json's `bin` exists only once bundled)
+#      package.json's `bin` exists only once bundled); skipped when no input changed since the
+#      last build made by this script
 #
 #   setup.sh [test]                          in a clone: all four steps, cache folder <clone>/.cache
 #   setup.sh --unicorn-only [--cache DIR]    an installed package (`nestvm setup`): step 2 only, no
@@ -125,5 +126,15 @@ if [ "$mode" = test ] && ! command -v gdb-multiarch >/dev/null 2>&1; then
 fi
 
 # ---- 4. TypeScript build ---------------------------------------------------------------------
+# Skipped when the last build made here is newer than every input (a file or folder changed, added
+# or removed since then is newer); the stamp is taken before the build, so an edit during it counts.
+stamp="$cache/build.stamp"
+inputs=(mmu emulator cli labs index.ts package.json package-lock.json tsconfig.json tsconfig.build.json scripts/bundle-cli.mjs)
+if [ -f "$stamp" ] && [ -f dist/index.js ] && [ -f dist/cli/nestvm.cjs ] &&
+   [ -z "$(find "${inputs[@]}" -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  exit 0
+fi
+touch "$stamp.new"
 npx tsc -p tsconfig.build.json --incremental --tsBuildInfoFile "$cache/build.tsbuildinfo"
 node scripts/bundle-cli.mjs >/dev/null
+mv "$stamp.new" "$stamp"
