@@ -19,7 +19,7 @@
  * reference, and the final address, is resolved through the vmspace's MAPPINGS to the memory
  * object's frame (not through the GPT, which may lack the page after an eviction, and whose walk
  * for a fill would set Accessed). Host RAM is then read in place. MMIO windows are never read.
- * Those readers are cli/machine-reads.ts, shared with `nestvm xp` and `nestvm mem`.
+ * That reader is emulator/debug/debug-memory.ts, shared with `nestvm xp`, `nestvm mem` and gdb.
  *
  * Regions the user unmapped with toggleRegion are remembered here, so regions() can still list
  * them (mapped: false) and the same key maps them back.
@@ -33,7 +33,6 @@ import { Machine, type MachineOptions, type StopReason } from '../../emulator/ma
 import type { NestedVm } from '../../emulator/nested-vm.js';
 import type { Gpa, Gva } from '../../mmu/addr.js';
 import { gpa as toGpa, hex, hfn as toHfn, PAGE_SIZE } from '../../mmu/addr.js';
-import { readSpace } from '../machine-reads.js';
 import { gptNestedWalker, walkTwoDimensional } from '../../mmu/guest-walk/index.js';
 import { EventFanout, type EventSink, type MmuEvent } from '../../mmu/events.js';
 import { memoDisasmWindow } from './disasm-window.js';
@@ -115,8 +114,7 @@ export class MachineTuiPort implements MachinePort {
 
   /** Guest bytes at a guest-virtual address (dry guest walk, mappings, host RAM), or null. */
   readGuestBytes = (addr: number, len: number): Uint8Array | null => {
-    const r = readSpace(this.machine, 'gva', addr, len);
-    return r.stop === null ? r.bytes : null;
+    return this.machine.debug.memory!.read(addr, len);
   };
 
   disasm(): DisasmLine[] {
