@@ -114,8 +114,7 @@ function translateCommand(machine: Machine, verb: 'gva2gpa' | 'gpa2hpa', arg: st
 }
 
 function tlbText(machine: Machine): string {
-  const record = machine.debug.recordTlb();
-  const grants = record.entries();
+  const { grants, flushes } = machine.debug.tlbEntries();
   const out = [
     `translations Unicorn's TLB may hold (granted by the fill hook since the last flush): ${grants.length}`,
   ];
@@ -124,7 +123,7 @@ function tlbText(machine: Machine): string {
       `  gva ${hex(g.gvaPage).padStart(18)} -> hpa ${hex(g.hpaPage).padStart(10)} ${protString(g.prot)} (${g.access} fill)`,
     );
   }
-  if (record.flushes === 0 && grants.length === 0)
+  if (flushes === 0 && grants.length === 0)
     out.push('  (recording starts now: fills from here on are listed)');
   return lines(out);
 }
