@@ -12,7 +12,7 @@
  *            range, the object behind it (RAM or a device window) and its rights
  *
  * Everything is read without side effects: guest tables by a dry walk through the vmspace's
- * mappings (cli/machine-reads.ts), nested leaves from host RAM; no Accessed or Dirty bit is set and no hold taken. guestRanges and
+ * mappings (emulator/debug/debug-memory.ts), nested leaves from host RAM; no Accessed or Dirty bit is set and no hold taken. guestRanges and
  * the other pieces are plain functions of a Machine, for other front ends (gdb's `monitor mem`).
  *
  * JSON addresses are numbers below 2^53 and hex strings above (a high guest-virtual address of an
@@ -23,7 +23,6 @@ import { hex, hfnToHpa, type Hfn } from '../mmu/addr.js';
 import { nestedRanges } from '../mmu/gpt/gpt-ranges.js';
 import { guestRanges } from '../mmu/guest-walk/guest-map.js';
 import { protString } from '../mmu/prot.js';
-import { dryTables } from './machine-reads.js';
 import type { RunEnd } from './run-loop.js';
 import { stopLine, stopSummary, type StopSummary } from './stopped-machine.js';
 
@@ -73,7 +72,7 @@ const jsonPage = (a: number): number | string => (a <= SAFE ? a : hex(a));
 export function guestMappings(machine: Machine): GuestRangeReport[] | null {
   const paging = machine.guestPaging();
   if (paging === null) return null;
-  return guestRanges(paging, dryTables(machine.vm!)).map((r) => ({
+  return guestRanges(paging, machine.debug.memory!.tables).map((r) => ({
     gva: jsonPage(r.gva),
     end: jsonPage(r.gva + r.len),
     gpa: r.gpa,

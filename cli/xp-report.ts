@@ -1,6 +1,6 @@
 /*
  * What `nestvm xp` reports: LEN bytes of a stopped machine's memory at ADDR in one address space
- * (gva, gpa or hpa), read without side effects (cli/machine-reads.ts), in one of three forms:
+ * (gva, gpa or hpa), read without side effects (emulator/debug/debug-memory.ts), in one of three forms:
  *
  *   hex      16 bytes a line, then the bytes as ASCII          0x00401000: 77 72 6f 74 ...  |wrot...|
  *   words    64-bit little-endian words, 2 a line              0x00401000: 0x746f7277... 0x...
@@ -18,8 +18,8 @@
 import { disassemble, type Insn } from '../emulator/asm/index.js';
 import type { Machine } from '../emulator/machine.js';
 import { hex } from '../mmu/addr.js';
+import type { ReadPiece, Space } from '../emulator/debug/debug-memory.js';
 import { UsageError } from './errors.js';
-import { readSpace, type ReadPiece, type Space } from './machine-reads.js';
 import type { RunEnd } from './run-loop.js';
 import { stopLine, stopSummary, type StopSummary } from './stopped-machine.js';
 
@@ -73,7 +73,7 @@ function words(b: Uint8Array): string[] {
 
 /** Read the bytes of a stopped machine (synchronously, before it is closed). */
 export function xpRead(machine: Machine, space: Space, addr: number, len: number) {
-  const r = readSpace(machine, space, addr, len);
+  const r = machine.debug.memory!.readSpace(space, addr, len);
   if (r.bytes.length === 0)
     throw new UsageError(`xp: ${space} ${hex(addr)} cannot be read: ${r.stop?.reason}`);
   return r;
@@ -142,7 +142,13 @@ function pieceLines(r: XpReport): string[] {
   return r.pieces.map((p) => {
     const gpa = p.gpa === null || r.space === 'gpa' ? '' : ` = gpa ${hex(p.gpa)}`;
     const hpa =
-      r.space === 'hpa' ? '' : p.hpa === null ? ' = no host frame yet (zeros)' : ` = hpa ${hex(p.hpa)}`;
+      r.space === 'hpa'
+        ? ''
+        : p.swapped
+          ? ' = swapped out (read from the swap store)'
+          : p.hpa === null
+            ? ' = no host frame yet (zeros)'
+            : ` = hpa ${hex(p.hpa)}`;
     return `; ${r.space} ${hex(p.addr)}${gpa}${hpa} (${p.len} bytes)`;
   });
 }

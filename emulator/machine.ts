@@ -170,7 +170,7 @@ export class Machine {
     if (opts.requireHostMinimum) this.vm?.refuseBelowMinimum();
     loadImage(image, this.ramBase, this.memBytes, path);
     this.uc = this.engine(image, deviceHost);
-    this.debug = new MachineDebug(this.uc, this.vm, () => this.guestPaging(), this.ending);
+    this.debug = new MachineDebug(this.arch, this.uc, this.vm, () => this.guestPaging(), this.ending);
   }
 
   private engine(image: GuestImage, deviceHost: DeviceHost): Unicorn {
@@ -194,8 +194,9 @@ export class Machine {
       uc.emuStop();
     });
     // An evicted frame is about to hold another page: no TLB entry may still reach it, not even
-    // for the rest of this slice (a kick only ends the slice), so flush now, inside the fill.
-    if (this.vm) this.vm.reclaimer.recycled = () => uc.flushTlb();
+    // for the rest of this slice (a kick only ends the slice), so flush now, inside the fill
+    // (through the debugger's view, so its record of the TLB is flushed with it).
+    if (this.vm) this.vm.reclaimer.recycled = () => this.debug.flushTlb();
     return uc;
   }
 
@@ -399,7 +400,7 @@ export class Machine {
     // page is filled a quarter at a time and each quarter must land on its own quarter of the frame.
     entry.paddr = r.hpa + (va % PAGE_SIZE);
     entry.perms = r.prot;
-    this.debug.tlb?.grant(va, r.hpa, r.prot, accessOf(memType));
+    this.debug.granted(va, r.hpa, r.prot, accessOf(memType));
     return true;
   }
 

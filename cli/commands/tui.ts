@@ -13,6 +13,10 @@
  * after CI / CONTINUOUS_INTEGRATION were cleared from the environment: Ink reads them once, when it
  * loads, and in "CI mode" draws nothing until exit. Someone who asks for the live view on a real
  * terminal wants it drawn, CI variable or not (the end-to-end test runs it so, under tmux).
+ * With --gdb [HOST:]PORT (and --gdb-wait) the gdb stub serves the same Machine (cli/gdb/server.ts,
+ * hosted): the view runs the guest while gdb does not hold it, shows gdb's stops on its status
+ * line, and refuses its own run keys while gdb has the guest. The stub's notes (listening on,
+ * connected, gone) go to the fault log as actions.
  * React is loaded in its production build unless NODE_ENV says otherwise: the development build
  * (the default when NODE_ENV is unset) spends several times the guest's own time on every frame
  * (bench/tui-ips.ts).
@@ -24,8 +28,9 @@ import { handle, type CommandFactory } from './handle.js';
 import { EnvironmentError } from '../errors.js';
 import { machineOptions, withExecOptions, type ExecArgs } from '../guest-options.js';
 import { TraceWriter } from '../trace-writer.js';
+import { gdbListen, withGdbOptions, type GdbArgs } from '../gdb/gdb-options.js';
 
-interface TuiArgs extends ExecArgs {
+interface TuiArgs extends ExecArgs, GdbArgs {
   trace?: string;
 }
 
@@ -39,14 +44,15 @@ export const tuiCommand: CommandFactory = (ctx) => ({
   command: 'tui <guest>',
   describe: 'watch a guest live: faults, holds, dirty pages, nested tables (keys: ? for help)',
   builder: (y: Argv) =>
-    withExecOptions(y)
+    withGdbOptions(withExecOptions(y))
       .option('trace', {
         type: 'string',
         requiresArg: true,
         describe: 'write every event, and every key action, to FILE as JSON lines',
       })
       .example('$0 tui guests/x86_64/memtouch.s', 'watch nested faults fill the dirty grid')
-      .example('$0 tui guests/arm64/paging.s --trace tui.jsonl', 'record what you did'),
+      .example('$0 tui guests/arm64/paging.s --trace tui.jsonl', 'record what you did')
+      .example('$0 tui guests/x86_64/paging.s --gdb 1234', 'watch it while gdb-multiarch debugs it'),
   handler: handle<TuiArgs>(async (args) => {
     const stdout = terminalOf(ctx.stdout);
     if (stdout === null) {
@@ -62,13 +68,15 @@ export const tuiCommand: CommandFactory = (ctx) => ({
     const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
     const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
     try {
-      const { session } = await openTuiSession(image, {
+      const { session, served } = await openTuiSession(image, {
         guest: args.guest,
         machine: machineOptions(args),
         trace,
+        gdb: gdbListen(args) ?? undefined,
       });
       trace?.open(); // only now: refused options leave no file
       await startTui(session, { stdout });
+      await served; // quitting closed the session, which shut the stub down
       ctx.status = 0;
     } finally {
       trace?.close();

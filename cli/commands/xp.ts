@@ -3,13 +3,13 @@
  * memory at an address of one space (--space gva, gpa or hpa; default gpa, as QEMU's `xp`) as hex,
  * 64-bit words or disassembly (--format; the entry format is --nested-format here), read without side effects: the guest's tables by a dry
  * walk, guest RAM through the vmspace's mappings, host RAM in place; no Accessed or Dirty bit is
- * set and no page held (cli/machine-reads.ts, cli/xp-report.ts). Takes run's options, --json and
+ * set and no page held (emulator/debug/debug-memory.ts, cli/xp-report.ts). Takes run's options, --json and
  * --trace FILE (cli/stopped-machine.ts); every check is in the builder.
  */
 import type { Argv } from 'yargs';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { SPACES, type Space } from '../machine-reads.js';
+import { SPACES, type Space } from '../../emulator/debug/debug-memory.js';
 import { parseAddress, parseCount } from '../parse.js';
 import { inspectStopped, withStopOptions, type StopArgs } from '../stopped-machine.js';
 import { XP_FORMATS, xpHead, xpRead, xpReport, xpText, type XpFormat } from '../xp-report.js';

@@ -103,15 +103,18 @@ function translateCommand(machine: Machine, verb: 'gva2gpa' | 'gpa2hpa', arg: st
       ? `guest-virtual ${hex(addr)}: the guest's tables do not map it\n`
       : `guest-virtual ${hex(addr)} -> guest-physical ${hex(g)}${mode}\n`;
   }
-  const h = mem.gpaToHpa(toGpa(addr));
-  if (h === null) return `guest-physical ${hex(addr)}: not guest RAM\n`;
+  const s = mem.source(toGpa(addr));
+  if (s === null) return `guest-physical ${hex(addr)}: not guest RAM\n`;
+  if (s.kind === 'zero')
+    return `guest-physical ${hex(addr)}: no host frame yet (never touched: reads as zeros)\n`;
+  if (s.kind === 'swapped')
+    return `guest-physical ${hex(addr)}: swapped out, no host frame (its content is in the swap store)\n`;
   const present = machine.frameOf(toGpa(addr)) !== null;
-  return `guest-physical ${hex(addr)} -> host-physical ${hex(h)}${present ? '' : ' (no nested leaf yet: the next guest access faults it in)'}\n`;
+  return `guest-physical ${hex(addr)} -> host-physical ${hex(s.hpa)}${present ? '' : ' (no nested leaf yet: the next guest access faults it in)'}\n`;
 }
 
 function tlbText(machine: Machine): string {
-  const record = machine.debug.recordTlb();
-  const grants = record.entries();
+  const { grants, flushes } = machine.debug.tlbEntries();
   const out = [
     `translations Unicorn's TLB may hold (granted by the fill hook since the last flush): ${grants.length}`,
   ];
@@ -120,7 +123,7 @@ function tlbText(machine: Machine): string {
       `  gva ${hex(g.gvaPage).padStart(18)} -> hpa ${hex(g.hpaPage).padStart(10)} ${protString(g.prot)} (${g.access} fill)`,
     );
   }
-  if (record.flushes === 0 && grants.length === 0)
+  if (flushes === 0 && grants.length === 0)
     out.push('  (recording starts now: fills from here on are listed)');
   return lines(out);
 }
@@ -142,18 +145,22 @@ function xpCommand(machine: Machine, args: string[]): string {
   const n = count ? Number(count[1]) : 1;
   if (addr === null || n < 1 || n > 512)
     return 'nestvm: usage: xp /N ADDR (N from 1 to 512 words of 8 bytes)\n';
-  const mem = machine.debug.memory!;
+  const r = machine.debug.memory!.readSpace('gpa', addr, n * 8);
+  const view = new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.length);
   const out: string[] = [];
-  for (let i = 0; i < n; i += 2) {
+  for (let i = 0; i < n && (i + 1) * 8 <= r.bytes.length; i += 2) {
     const words: string[] = [];
-    for (let j = i; j < Math.min(n, i + 2); j++) {
-      const h = mem.gpaToHpa(toGpa(addr + j * 8));
-      if (h === null) return lines([...out, `${hex(addr + j * 8)}: not guest RAM`]);
-      const view = new DataView(machine.vm!.mem.buffer, h, 8);
-      words.push('0x' + view.getBigUint64(0, true).toString(16).padStart(16, '0'));
-    }
+    for (let j = i; j < Math.min(n, i + 2) && (j + 1) * 8 <= r.bytes.length; j++)
+      words.push(
+        '0x' +
+          view
+            .getBigUint64(j * 8, true)
+            .toString(16)
+            .padStart(16, '0'),
+      );
     out.push(`${hex(addr + i * 8).padStart(18)}: ${words.join(' ')}`);
   }
+  if (r.stop !== null) out.push(`${hex(r.stop.addr)}: not guest RAM`);
   return lines(out);
 }
 

@@ -13,6 +13,12 @@
  *   the end       the guest stops with no gdb holding it, gdb kills it (k), gdb has been told it
  *                 exited (W), or nestvm itself is interrupted: the RunEnd the command reports
  *
+ * Hosted (`nestvm tui --gdb`): the live view runs the guest whenever gdb does not hold it, through
+ * hostSlice(), so one stub serves both commands. The stub then never runs the guest freely
+ * itself; it runs it only for gdb's c and s. hold() tells the view who has the guest: while a gdb
+ * is connected (or --gdb-wait waits for one) the view runs nothing, and it shows gdb's last stop.
+ * serve() returns when the host calls shutdown() (the view quit), not when the guest ends.
+ *
  * A second gdb while one is connected is refused (its socket is closed). A gdb that goes away
  * without D counts as a detach: its breakpoints and watchpoints are removed, the guest runs on.
  * The guest runs in slices with a turn of the event loop at least every BURST_MS, so packets,
@@ -22,6 +28,7 @@
  * dispatcher error is answered E01 and logged); the listener is closed when serve() returns.
  */
 import net from 'node:net';
+import { isPause } from '../../emulator/debug/debug-pause.js';
 import type { Machine } from '../../emulator/machine.js';
 import type { StopReason } from '../../emulator/stop-reason.js';
 import type { Output } from '../context.js';
@@ -47,6 +54,33 @@ export interface GdbServeOptions {
   /** nestvm's own Ctrl-C: checked between slices. */
   readonly interrupted: () => boolean;
   readonly sliceInsns?: number;
+  /** The live view runs the guest while gdb does not (see the essay). */
+  readonly hosted?: boolean;
+}
+
+/** Who has the guest, as the live view shows it (GdbServer.hold). */
+export interface GdbHold {
+  /** gdb holds it (connected, or awaited by --gdb-wait): the view must not run it. */
+  readonly held: boolean;
+  /** gdb is running it (c or s) right now. */
+  readonly running: boolean;
+  /** One line: where the stub listens, and what gdb last did. */
+  readonly note: string;
+  /** The guest's end, once it ended under gdb (or gdb killed it). */
+  readonly ended: RunEnd | null;
+}
+
+/** A stop reply in words, for the live view's status line. */
+export function stopReplyText(reply: string): string {
+  const watch = /(r|a)?watch:([0-9a-f]+)/.exec(reply);
+  if (watch)
+    return `${watch[1] === 'r' ? 'read ' : watch[1] === 'a' ? 'access ' : ''}watchpoint at 0x${watch[2]}`;
+  if (reply.includes('swbreak')) return 'breakpoint';
+  if (reply.startsWith('T02')) return 'interrupted (Ctrl-C)';
+  if (reply.startsWith('T0b')) return 'guest fault';
+  if (reply.startsWith('T18')) return 'limit reached';
+  if (reply.startsWith('W')) return `guest exited (status ${parseInt(reply.slice(1), 16)})`;
+  return 'stopped';
 }
 
 type Settled = Exclude<Outcome, { kind: 'running' }>;
@@ -70,6 +104,8 @@ export class GdbServer {
   private final: StopReason | null = null;
   private end: RunEnd | null = null;
   private wake: (() => void) | null = null;
+  private closed = false;
+  private readonly where: string;
   private readonly watches: Watches;
   private readonly commands: GdbCommands;
   private readonly control: RunControl;
@@ -81,6 +117,8 @@ export class GdbServer {
     wait: boolean,
   ) {
     this.held = wait;
+    const bound = server.address() as net.AddressInfo;
+    this.where = `${bound.address}:${bound.port}`;
     machine.debug.recordTlb(); // `monitor info tlb` lists what the fill hook grants from now on
     this.watches = new Watches(machine);
     this.commands = new GdbCommands(machine, this.watches, () => this.lastStop);
@@ -107,11 +145,12 @@ export class GdbServer {
     return new GdbServer(machine, server, opts, where.wait);
   }
 
-  /** Serve until the run ends (see the essay); closes the listener. */
+  /** Serve until the run ends, or (hosted) until shutdown(); closes the listener. */
   async serve(): Promise<RunEnd> {
     try {
       for (;;) {
-        if (this.end !== null) return this.end;
+        if (this.closed) return this.end ?? this.final ?? this.interrupted('the stub was shut down');
+        if (this.end !== null && this.opts.hosted !== true) return this.end;
         if (this.opts.interrupted()) return this.interrupted('interrupted (Ctrl-C)');
         if (this.running()) {
           this.burst();
@@ -119,15 +158,51 @@ export class GdbServer {
         } else await this.idle();
       }
     } finally {
-      this.client?.socket.destroy();
-      this.machine.debug.breakpoints.clear();
-      this.watches.clear();
-      await new Promise<void>((resolve) => this.server.close(() => resolve()));
+      this.shutdown();
     }
   }
 
+  /** Drop the gdb, remove its traps and close the listener, now (idempotent; serve() then returns). */
+  shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.client?.socket.destroy();
+    this.client = null;
+    this.machine.debug.breakpoints.clear();
+    this.watches.clear();
+    this.server.close();
+    this.poke();
+  }
+
+  /** Who has the guest now (for the live view). */
+  hold(): GdbHold {
+    const who = this.client === null ? `gdb stub on ${this.where}` : `gdb (${this.where})`;
+    const ended = this.end ?? this.final;
+    let note: string;
+    if (this.awaiting !== null)
+      note = `${who} runs the guest (${this.awaiting === 's' ? 'step' : 'continue'})`;
+    else if (this.client !== null) note = `${who} has it: ${stopReplyText(this.lastStop)}`;
+    else if (this.held) note = `${who}: guest held for gdb (--gdb-wait)`;
+    else note = `${who}: no gdb connected`;
+    return { held: this.held || this.client !== null, running: this.awaiting !== null, note, ended };
+  }
+
+  /**
+   * The live view's own slice, while gdb does not hold the guest: the guest's end once it ended
+   * (ever after), else null (nothing run when gdb holds it).
+   */
+  hostSlice(insns: number): StopReason | null {
+    if (this.final !== null) return this.final;
+    if (this.held || this.client !== null || this.awaiting !== null) return null;
+    const r = this.machine.debugSlice(insns);
+    if (r === null || isPause(r)) return null; // no gdb, so no trap of its can be in place
+    this.final = r;
+    return r;
+  }
+
   private running(): boolean {
-    return this.awaiting !== null || (!this.held && this.final === null);
+    if (this.awaiting !== null) return true;
+    return this.opts.hosted !== true && !this.held && this.final === null;
   }
 
   /* Wait for a packet, a connection or a close (or a moment, to see nestvm's own Ctrl-C). */
@@ -189,7 +264,7 @@ export class GdbServer {
   /* ---- the connection ---- */
 
   private accept(socket: net.Socket): void {
-    if (this.client !== null) {
+    if (this.client !== null || this.closed) {
       this.opts.log.write('nestvm: a second gdb tried to connect; refused (one at a time)\n');
       socket.destroy();
       return;
@@ -198,6 +273,7 @@ export class GdbServer {
     const client: Client = { socket, decoder: new PacketDecoder(), noAck: false, lastSent: null };
     this.client = client;
     this.held = true; // the guest stops for the new gdb, as QEMU's does
+    if (this.opts.hosted === true) this.opts.log.write(`nestvm: gdb connected on ${this.where}\n`);
     socket.on('data', (chunk: Buffer) => {
       for (const f of client.decoder.feed(chunk)) this.onFrame(client, f);
       this.poke();
@@ -215,6 +291,7 @@ export class GdbServer {
     this.watches.clear();
     this.held = false;
     if (this.final !== null && this.end === null) this.end = this.final;
+    if (this.opts.hosted === true) this.opts.log.write('nestvm: gdb went away: traps removed\n');
     this.poke();
   }
 

@@ -90,7 +90,7 @@ export class Watches {
     const pieces: Piece[] = [];
     const missing = forEachPage(req.gva, req.length, (at, _done, n) => {
       const g = mem.gvaToGpa(toGva(at));
-      if (g === null || mem.gpaToHpa(g) === null) return true;
+      if (g === null || mem.source(g) === null) return true;
       pieces.push({ gva: at, gpa: g, n });
       return undefined;
     });

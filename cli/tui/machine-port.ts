@@ -19,7 +19,7 @@
  * reference, and the final address, is resolved through the vmspace's MAPPINGS to the memory
  * object's frame (not through the GPT, which may lack the page after an eviction, and whose walk
  * for a fill would set Accessed). Host RAM is then read in place. MMIO windows are never read.
- * Those readers are cli/machine-reads.ts, shared with `nestvm xp` and `nestvm mem`.
+ * That reader is emulator/debug/debug-memory.ts, shared with `nestvm xp`, `nestvm mem` and gdb.
  *
  * Regions the user unmapped with toggleRegion are remembered here, so regions() can still list
  * them (mapped: false) and the same key maps them back.
@@ -33,7 +33,6 @@ import { Machine, type MachineOptions, type StopReason } from '../../emulator/ma
 import type { NestedVm } from '../../emulator/nested-vm.js';
 import type { Gpa, Gva } from '../../mmu/addr.js';
 import { gpa as toGpa, hex, hfn as toHfn, PAGE_SIZE } from '../../mmu/addr.js';
-import { readSpace } from '../machine-reads.js';
 import { gptNestedWalker, walkTwoDimensional } from '../../mmu/guest-walk/index.js';
 import { EventFanout, type EventSink, type MmuEvent } from '../../mmu/events.js';
 import { memoDisasmWindow } from './disasm-window.js';
@@ -52,14 +51,16 @@ import type {
   Walk2dRef,
   WalkStep,
 } from './model.js';
-import { SessionCore, type MachinePort, type SessionCoreOptions } from './session-core.js';
+import { SessionCore, type DebuggerHold, type MachinePort, type SessionCoreOptions } from './session-core.js';
+import { GdbServer, type GdbListen } from '../gdb/server.js';
+import type { RunEnd } from '../run-loop.js';
 import { TuiCollector } from './collector.js';
 import { walk2dRefs } from './walk2d.js';
 
 const PC: Record<Arch, string> = { x86_64: 'rip', arm64: 'pc' };
 
 /** A stop in plain words, for the status bar: "halt", "exit status 3", "fault: ...". */
-export function stopText(s: StopReason): string {
+export function stopText(s: StopReason | RunEnd): string {
   switch (s.reason) {
     case 'halt':
       return 'hlt';
@@ -85,6 +86,8 @@ export class MachineTuiPort implements MachinePort {
     private readonly machine: Machine,
     readonly guest: string,
     private readonly dis: Disassembler,
+    /** The gdb stub sharing this Machine (`tui --gdb`), or null. */
+    private readonly gdb: GdbServer | null = null,
   ) {
     if (machine.vm === null) throw new Error('the live view needs the nested paging layer');
     this.vm = machine.vm;
@@ -99,8 +102,20 @@ export class MachineTuiPort implements MachinePort {
   /* ---- running ---- */
 
   run(max: number): string | null {
-    const stop = this.machine.runSlice(max);
+    const stop = this.gdb === null ? this.machine.runSlice(max) : this.gdb.hostSlice(max);
     return stop === null ? null : stopText(stop);
+  }
+
+  /** With `tui --gdb`: who has the guest (the stub's hold, server.ts). */
+  debugger(): DebuggerHold | null {
+    if (this.gdb === null) return null;
+    const h = this.gdb.hold();
+    return {
+      held: h.held,
+      running: h.running,
+      note: h.note,
+      ended: h.ended === null ? null : stopText(h.ended),
+    };
   }
 
   instructions(): number {
@@ -115,8 +130,7 @@ export class MachineTuiPort implements MachinePort {
 
   /** Guest bytes at a guest-virtual address (dry guest walk, mappings, host RAM), or null. */
   readGuestBytes = (addr: number, len: number): Uint8Array | null => {
-    const r = readSpace(this.machine, 'gva', addr, len);
-    return r.stop === null ? r.bytes : null;
+    return this.machine.debug.memory!.read(addr, len);
   };
 
   disasm(): DisasmLine[] {
@@ -259,6 +273,7 @@ export class MachineTuiPort implements MachinePort {
   }
 
   close(): void {
+    this.gdb?.shutdown(); // before the Machine goes: the stub removes its traps from it
     this.machine.close();
   }
 }
@@ -277,6 +292,8 @@ export interface TuiSessionOptions extends Pick<SessionCoreOptions, 'sliceSize' 
   readonly machine: Omit<MachineOptions, 'sink' | 'onConsole'>;
   /** Every event, and every user action, for --trace. */
   readonly trace?: EventSink<MachineEvent>;
+  /** `--gdb`: serve the GDB remote protocol on this Machine while the view runs (server.ts, hosted). */
+  readonly gdb?: GdbListen;
 }
 
 export interface LiveSession {
@@ -284,6 +301,8 @@ export interface LiveSession {
   readonly machine: Machine;
   readonly collector: TuiCollector;
   readonly port: MachineTuiPort;
+  /** With --gdb: the stub's loop, settled once the session closed (port.close shuts it down). */
+  readonly served: Promise<unknown> | null;
 }
 
 /** The TUI's default slice: a few ms of guest time, so keys and frames never wait long. */
@@ -304,13 +323,38 @@ export async function openTuiSession(image: GuestImage, opts: TuiSessionOptions)
   };
   const sink = opts.trace ? new EventFanout<MachineEvent>([toCollector, opts.trace]) : toCollector;
   const machine = new Machine(image, { ...opts.machine, sink });
-  const port = new MachineTuiPort(machine, opts.guest, dis);
   const trace = opts.trace;
+  const gdb = opts.gdb === undefined ? null : await listenHosted(machine, opts.gdb, collector, trace);
+  const port = new MachineTuiPort(machine, opts.guest, dis, gdb);
   const session = new SessionCore(port, collector, {
     sliceSize: opts.sliceSize ?? TUI_SLICE,
     now: opts.now,
     schedule: opts.schedule,
     trace: trace ? (note) => trace.emit({ type: 'action', action: 'tui', detail: note }) : undefined,
   });
-  return { session, machine, collector, port };
+  return { session, machine, collector, port, served: gdb?.serve() ?? null };
+}
+
+/* The stub on the live view's Machine: its notes go to the fault log (and --trace), not the terminal. */
+async function listenHosted(
+  machine: Machine,
+  where: GdbListen,
+  collector: TuiCollector,
+  trace: EventSink<MachineEvent> | undefined,
+): Promise<GdbServer> {
+  const log = {
+    write: (text: string) => {
+      for (const line of text.split('\n').filter((l) => l.length > 0)) {
+        const note = line.replace(/^nestvm: /, '');
+        collector.logAction(note);
+        trace?.emit({ type: 'action', action: 'tui', detail: note });
+      }
+    },
+  };
+  try {
+    return await GdbServer.listen(machine, where, { log, interrupted: () => false, hosted: true });
+  } catch (e) {
+    machine.close();
+    throw e;
+  }
 }

@@ -104,6 +104,8 @@ export interface RunInfo {
   readonly reason?: string;
   /** The speed limit in instructions a second (pace.ts), or undefined at full speed. */
   readonly speed?: number;
+  /** With `tui --gdb`: who has the guest and what gdb last did ("gdb (127.0.0.1:1234) has it: breakpoint"). */
+  readonly debugger?: string;
 }
 
 /*

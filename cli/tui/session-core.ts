@@ -16,6 +16,10 @@
  *     (snapshot-share.ts), so the views of those parts are not rendered again;
  *   - rates (instructions/s, dirty pages/s) from the caller's clock (`now`), outside the data path.
  *
+ *   - a debugger (`tui --gdb`): when the port says gdb holds the guest (debugger()), the running
+ *     loop pauses, and run, step and slice are refused with a note saying so; the status line
+ *     carries gdb's note (what it last did); a guest that ended under gdb is stopped here too.
+ *
  * Invariants: snapshot() never changes machine state (the port's readers must not either); after
  * the port reported a stop, run()/step are refused with ok=false; close() closes the port once.
  */
@@ -79,7 +83,20 @@ export interface MachinePort {
   resetAccessed(): ActionOutcome;
   evict(page: Gpa): ActionOutcome;
   toggleRegion(page: Gpa): ActionOutcome;
+  /** A debugger attached to the guest (`tui --gdb`), or absent/null without one. */
+  debugger?(): DebuggerHold | null;
   close(): void;
+}
+
+/** What a debugger (the gdb stub) says about the guest, for the core and the status line. */
+export interface DebuggerHold {
+  /** The debugger holds the guest: the view must not run it. */
+  readonly held: boolean;
+  /** The debugger runs it now. */
+  readonly running: boolean;
+  readonly note: string;
+  /** The guest's end in plain words, once it ended under the debugger. */
+  readonly ended: string | null;
 }
 
 export interface SessionCoreOptions {
@@ -137,6 +154,13 @@ export class SessionCore implements TuiSession {
    * (run-loop.ts adaptSlice); under a speed limit it is what the pacer allows, then a wait.
    */
   private runningSlice(): SliceResult {
+    const held = this.heldByDebugger();
+    if (held !== null) {
+      this.loop.pause();
+      this.pauseReason = held.note;
+      this.version++;
+      return { stopped: false };
+    }
     if (this.pacer !== null) {
       const { run, waitMs } = this.pacer.take(this.now());
       if (run === 0) return { stopped: false, waitMs };
@@ -155,8 +179,19 @@ export class SessionCore implements TuiSession {
     return { stopped: reason !== null, reason: reason ?? undefined };
   }
 
+  /* The debugger's hold on the guest, when it has one (and its end, made this session's stop). */
+  private heldByDebugger(): DebuggerHold | null {
+    const d = this.port.debugger?.() ?? null;
+    if (d?.ended != null && this.stopReason === null) {
+      this.stopReason = d.ended;
+      this.version++;
+    }
+    return d !== null && (d.held || d.running) ? d : null;
+  }
+
   private get state(): RunState {
     if (this.stopReason !== null) return 'stopped';
+    if (this.port.debugger?.()?.running === true) return 'running';
     return this.loop.running ? 'running' : 'paused';
   }
 
@@ -169,9 +204,12 @@ export class SessionCore implements TuiSession {
   }
 
   private refuseIfStopped(what: string): ActionOutcome | null {
-    return this.stopReason === null
-      ? null
-      : this.act({ ok: false, note: `${what}: the guest has stopped (${this.stopReason})` });
+    const held = this.heldByDebugger();
+    if (this.stopReason !== null)
+      return this.act({ ok: false, note: `${what}: the guest has stopped (${this.stopReason})` });
+    if (held !== null)
+      return this.act({ ok: false, note: `${what}: refused, ${held.note} (continue or detach in gdb)` });
+    return null;
   }
 
   pause(): ActionOutcome {
@@ -259,7 +297,9 @@ export class SessionCore implements TuiSession {
 
   snapshot(): TuiSnapshot {
     const instructions = this.port.instructions();
-    const key = `${this.collector.stamp}:${instructions}:${this.version}:${this.state}`;
+    this.heldByDebugger(); // a guest that ended under gdb is stopped here too
+    const gdb = this.port.debugger?.()?.note ?? '';
+    const key = `${this.collector.stamp}:${instructions}:${this.version}:${this.state}:${gdb}`;
     if (this.last && key === this.lastKey) return this.last;
     this.lastKey = key;
     this.stampValue++;
@@ -283,11 +323,14 @@ export class SessionCore implements TuiSession {
       run: {
         state,
         speed: SPEEDS[this.speedAt] ?? undefined,
+        debugger: p.debugger?.()?.note,
         reason:
           state === 'stopped'
             ? (this.stopReason ?? undefined)
             : state === 'paused'
-              ? this.pauseReason
+              ? p.debugger?.()?.held === true
+                ? 'held by gdb'
+                : this.pauseReason
               : undefined,
       },
       guestPaging,

@@ -12,6 +12,7 @@
  * Invariants: nothing here changes a page-table entry or the event stream; the TLB record is
  * null (and costs the fill path nothing) until recordTlb() is called.
  */
+import type { Arch } from '../arch.js';
 import { gpa, gva, pageAlignDown } from '../../mmu/addr.js';
 import type { GuestPaging } from '../../mmu/guest-walk/index.js';
 import { forEachPage } from '../../mmu/page-pieces.js';
@@ -23,7 +24,13 @@ import type { Unicorn } from '../unicorn/unicorn.js';
 import { Breakpoints } from './breakpoints.js';
 import { DebugMemory } from './debug-memory.js';
 import type { DebugPause } from './debug-pause.js';
-import { TlbRecord } from './tlb-record.js';
+import { TlbRecord, type TlbGrant } from './tlb-record.js';
+import type { AccessKind, Prot } from '../../mmu/prot.js';
+
+/* x86 control-register bits whose change flushes the TLB (QEMU's cpu_x86_update_cr0 / cr4). */
+const CR0_PG = 1n << 31n;
+const CR0_FLUSH = CR0_PG | (1n << 16n) | 1n; // PG, WP, PE
+const CR4_FLUSH = (1n << 4n) | (1n << 5n) | (1n << 7n) | (1n << 20n) | (1n << 21n) | (1n << 12n); // PSE PAE PGE SMEP SMAP LA57
 
 /** One data access of an instruction, as the engine made it. */
 export interface DataAccess {
@@ -46,6 +53,7 @@ export class MachineDebug {
   private record: TlbRecord | null = null;
 
   constructor(
+    private readonly arch: Arch,
     private readonly uc: Unicorn,
     private readonly vm: NestedVm | null,
     paging: () => GuestPaging | null,
@@ -158,8 +166,28 @@ export class MachineDebug {
     return this.record;
   }
 
-  /** @internal the Machine's fill path and table enter report here. */
-  get tlb(): TlbRecord | null {
-    return this.record;
+  /** @internal the Machine's fill path reports each granted fill here (while recording). */
+  granted(va: number, hpa: number, prot: Prot, access: AccessKind): void {
+    const r = this.record;
+    if (r === null) return;
+    r.noteContext(this.tlbContext());
+    r.grant(va, hpa, prot, access);
+  }
+
+  /** What Unicorn's TLB may hold now (the record, after a look at the translation context). */
+  tlbEntries(): { grants: TlbGrant[]; flushes: number } {
+    const r = this.recordTlb();
+    r.noteContext(this.tlbContext());
+    return { grants: r.entries(), flushes: r.flushes };
+  }
+
+  /* The registers whose change flushes Unicorn's whole TLB (tlb-record.ts), as one string. */
+  private tlbContext(): string {
+    const r = (n: string) => this.uc.regRead64(n);
+    if (this.arch === 'arm64')
+      return [r('sctlr_el1'), r('tcr_el1'), r('ttbr0_el1') >> 48n, r('ttbr1_el1') >> 48n].join(',');
+    const cr0 = r('cr0');
+    const paging = (cr0 & CR0_PG) !== 0n;
+    return [cr0 & CR0_FLUSH, r('cr4') & CR4_FLUSH, paging ? r('cr3') : 0n].join(',');
   }
 }

@@ -79,6 +79,16 @@ export class SwapStore {
     return true;
   }
 
+  /**
+   * The held page itself, read in place (a view of PAGE_SIZE bytes; do not keep it, do not write
+   * it), or null. Unlike get() it counts nothing: it is how a debugger looks at a swapped-out page
+   * without swapping it in.
+   */
+  peek(object: number, page: number): Uint8Array | null {
+    const s = this.keys.get(key(object, page));
+    return s === undefined ? null : this.view(s);
+  }
+
   /** Forget one page's copy (it no longer tells the truth, or the page is gone). */
   drop(object: number, page: number): boolean {
     const k = key(object, page);

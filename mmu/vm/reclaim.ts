@@ -154,6 +154,11 @@ export class Reclaimer {
     return this.swapped[id]?.[page] === 1;
   }
 
+  /** The content of a swapped-out page, in place in the store (a view; null when not swapped out). */
+  swappedContent(id: number, page: number): Uint8Array | null {
+    return this.isSwapped(id, page) ? this.store.peek(id, page) : null;
+  }
+
   /** Pages of the object now swapped out, as a bitmap (1 byte per page; a view, do not keep). */
   swappedPages(id: number): Uint8Array {
     return this.swapped[id] ?? new Uint8Array(0);

@@ -17,7 +17,6 @@ import type { FormatName } from '../../mmu/gpt/entry-format.js';
 import { nestedRanges } from '../../mmu/gpt/gpt-ranges.js';
 import { gptNestedWalker, walkTwoDimensional } from '../../mmu/guest-walk/index.js';
 import { EXIT } from '../../cli/exit-codes.js';
-import { readSpace } from '../../cli/machine-reads.js';
 import { xpRead } from '../../cli/xp-report.js';
 import { runCli } from './capture.js';
 import { ARCH_FORMATS } from '../emulator/nested/nested-harness.js';
@@ -138,7 +137,7 @@ describe.each(CASES)('nestvm xp (%s, %s)', (arch, format) => {
       // a page the guest never touched is read from its frame, and still has no nested leaf after
       const untouched = t.gpa + 0x10_0000;
       expect(vm.vmspace.gpt.lookup(gpa(untouched))).toBeNull();
-      expect(readSpace(machine, 'gpa', untouched, 16).stop).toBeNull();
+      expect(machine.debug.memory!.readSpace('gpa', untouched, 16).stop).toBeNull();
       expect(vm.vmspace.gpt.lookup(gpa(untouched))).toBeNull();
       expect(state()).toEqual(before);
     } finally {

@@ -190,3 +190,69 @@ describe.each([
     for (const w of watches) expect(Math.floor((w.gva ?? 0) / 4096)).toBe(0x7f0000000000 / 4096);
   }, 60_000);
 });
+
+/* A little-endian register value from a `p` reply. */
+const regValue = (hexLE: string): number =>
+  Number(BigInt('0x' + (hexLE.match(/../g) ?? []).reverse().join('')));
+
+describe('stop replies, as a scripted client reads them', () => {
+  it('T05 rwatch:, watch: and awatch: with the exact address, then W00 at the exit', async () => {
+    const image = await loadGuest('guests/x86_64/paging.s', { memBytes: 16 << 20 });
+    const strcpy = image.symbols.find((s) => s.name === 'strcpy')!.addr.toString(16);
+    const stub = await startStub('run', 'guests/x86_64/paging.s', '--gdb', '0', '--gdb-wait');
+    const c = await RawClient.connect(stub.port);
+    expect(await c.ask(`Z0,${strcpy},1`)).toBe('OK');
+    expect(await c.ask('c')).toBe('T05swbreak:;thread:01;');
+    expect(await c.ask(`z0,${strcpy},1`)).toBe('OK');
+    const src = regValue(await c.ask('p4')).toString(16); // rsi: the text strcpy reads
+    expect(await c.ask(`Z3,${src},1`)).toBe('OK');
+    expect(await c.ask('c')).toBe(`T05rwatch:${src};thread:01;`); // mov al, [rsi]
+    expect(await c.ask(`z3,${src},1`)).toBe('OK');
+    expect(await c.ask('Z2,7f0000000000,8')).toBe('OK');
+    expect(await c.ask('c')).toBe('T05watch:7f0000000000;thread:01;'); // mov [rdi], al
+    expect(await c.ask('z2,7f0000000000,8')).toBe('OK');
+    expect(await c.ask('Z4,7f0000000001,1')).toBe('OK');
+    expect(await c.ask('c')).toBe('T05awatch:7f0000000001;thread:01;'); // the next byte's store
+    expect(await c.ask('z4,7f0000000001,1')).toBe('OK');
+    expect(await c.ask('?')).toBe('T05awatch:7f0000000001;thread:01;'); // the last stop, asked again
+    expect(await c.ask('c')).toBe('W00');
+    const r = await stub.done;
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('remapped');
+  }, 60_000);
+
+  it('T0b at a guest fault (gdb can still look), then W with its status', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'nestvm-gdb-fault-'));
+    const guest = join(dir, 'fault.s');
+    writeFileSync(guest, '; arch: x86_64\nmov rax, 0x40000000\nmov qword ptr [rax], rax\nhlt\n');
+    try {
+      const stub = await startStub('run', guest, '--gdb', '0', '--gdb-wait');
+      const c = await RawClient.connect(stub.port);
+      expect(await c.ask('c')).toBe('T0bthread:01;');
+      expect(await c.ask('m100000,1')).toBe('48'); // the machine is still there to read
+      expect(await c.ask('c')).toBe('W04');
+      const r = await stub.done;
+      expect(r.status).toBe(4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('T18 at an instruction limit, then W06', async () => {
+    const stub = await startStub(
+      'run',
+      'guests/x86_64/loop.s',
+      '--gdb',
+      '0',
+      '--gdb-wait',
+      '--max-insns',
+      '50',
+    );
+    const c = await RawClient.connect(stub.port);
+    expect(await c.ask('c')).toBe('T18thread:01;');
+    expect(await c.ask('c')).toBe('W06');
+    expect((await stub.done).status).toBe(6);
+  }, 60_000);
+});
