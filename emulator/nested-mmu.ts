@@ -49,8 +49,8 @@
  *     steal or eviction takes them before the instruction retires; the Machine stamps each fill
  *     with its instruction. More than stormLimit nested faults with no instruction retired are
  *     answered with the value 'storm' (instruction-footprint.ts says why that cannot happen).
- *   - No allocation on a hit with guest paging off but the result; fill events are built only
- *     when the sink wants them.
+ *   - No allocation on a hit with guest paging off: the Translation is one reused record (read
+ *     at once by the fill, never kept); fill events are built only when the sink wants them.
  *   - A fill event says what the engine learns: its capacity refills are counted but not traced
  *     (refill-filter.ts says why), so two runs of one guest give the same trace.
  */
@@ -63,6 +63,7 @@ import {
   type Gpa,
   type Gva,
   type Hfn,
+  type Hpa,
 } from '../mmu/addr.js';
 import { InvariantError } from '../mmu/checks.js';
 import type { AccessSite, EventSink } from '../mmu/events.js';
@@ -130,7 +131,9 @@ export class NestedMmu implements Translator {
   private readonly guestPhys: GuestPhysAccess;
   /* The scratch record Gpt.translate decodes a leaf into (reused by every fill: no allocation). */
   private readonly leaf: TranslatedLeaf = newTranslatedLeaf();
-  /* The same for the guest table pages the guest walk reads. */
+  /* The Translation every hit returns (its caller reads it at once: Translator.translate). */
+  private readonly granted: { hpa: Hpa; prot: number } = { hpa: 0 as Hpa, prot: 0 };
+  /* The same as `leaf` for the guest table pages the guest walk reads. */
   private readonly tableLeaf: TranslatedLeaf = newTranslatedLeaf();
   /* A guest table page without a usable nested leaf: a nested fault, as for any page. */
   private readonly serveTableMiss: ServeMiss = (miss, va) => {
@@ -221,7 +224,10 @@ export class NestedMmu implements Translator {
     // leaf.dirty is the state before markAccessed: a read or fetch leaves it as it was.
     let prot = leaf.prot & guestProt;
     if (access !== 'write' && this.space.dirtyTracking && !leaf.dirty) prot &= ~PROT_WRITE;
-    return { hpa: hfnToHpa(leaf.frame), prot };
+    const out = this.granted;
+    out.hpa = hfnToHpa(leaf.frame);
+    out.prot = prot;
+    return out;
   }
 
   /* The instruction behind the fill, when an event will say so (no sink: nothing is read). */

@@ -27,6 +27,17 @@
  * guest RAM needs, or for so much guest RAM that it reaches a device window, is an input error
  * (HostMemoryError, exit 2); so is, where the caller asks (the CLI does), less than the least in
  * which every instruction can retire (hostMinimum, instruction-footprint.ts).
+ *
+ * Overcommit: the split. Below guest RAM plus the pool's reserve and a table, the split is fixed
+ * when the machine is built: the table pool keeps tableRoomFor(memBytes) frames, room for every
+ * node the nested tree of guest RAM and the device windows can have (a leaf per 2 MiB, an L2 per
+ * GiB, root and L3, three per window for up to four windows; the machines have one or two), and
+ * the reservoir sets the rest aside for guest pages. Reclaim gives a victim's frame back to the
+ * reservoir, a freed table's frame stays in the pool (nothing reaps it), so neither side ever
+ * waits for the other: every table can be backed at any time, the pool never steals, and a table
+ * allocation never needs to evict a guest page (test/emulator/nested-vm-split.test.ts checks it
+ * against the tree). Only a library caller that maps more objects than RAM and the devices can
+ * outgrow the room; its fault is then 'exhausted' (exit 4), never a spin.
  */
 import { PAGE_SIZE, pageAlignDown, pageOffset, gpa as toGpa, hpa as toHpa } from '../mmu/addr.js';
 import { forEachPage } from '../mmu/page-pieces.js';
@@ -227,7 +238,10 @@ export class NestedVm {
     });
     // what the instruction in flight has filled is no more a victim than a table to steal
     this.reclaimer.exclude = (f) => this.inFlight.has(f);
-    ram.attachPager(this.reclaimer);
+    // Only an overcommitted host ever evicts (the reservoir runs dry only with fewer frames than
+    // pages); elsewhere a page's first frame skips the pager's bookkeeping (measured: about a tenth
+    // of a nested fault's cost, bench/README.md).
+    if (this.overcommitted) ram.attachPager(this.reclaimer);
     for (const r of this.ramRegions()) this.mapRam(r.gpa);
     this.vcpuClient = this.vmspace.createClient('vcpu0');
     this.deviceClient = this.vmspace.createClient('devices');

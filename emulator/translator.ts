@@ -57,7 +57,11 @@ export type TranslationFault =
 export type TranslateResult = Translation | TranslationFault;
 
 export interface Translator {
-  /** Translate the page holding `va` (any address in the page; the result is page-aligned). */
+  /**
+   * Translate the page holding `va` (any address in the page; the result is page-aligned). A
+   * Translation may be a record the translator reuses (NestedMmu does, so a fill allocates
+   * nothing): read it before the next translate, never keep it.
+   */
   translate(va: Gva, access: AccessKind): TranslateResult;
 }
 

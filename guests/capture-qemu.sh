@@ -49,6 +49,9 @@ for name in hello loop memtouch; do
   qemu_run "$tmp/$name.elf" "$out/$name-arm64.txt" "$(expected_status "$name-arm64")"
 done
 qemu_run guests/arm64/c-hello/c-hello.elf "$out/c-hello-arm64.txt" "$(expected_status c-hello-arm64)"
+for name in c-pages c-pages-paging; do
+  qemu_run "guests/arm64/c-pages/$name.elf" "$out/$name-arm64.txt" "$(expected_status "$name-arm64")"
+done
 
 # x86-64 C guest: the same program on the host, console -> stdout.
 mkdir -p "$tmp/host"
@@ -61,6 +64,20 @@ H
 gcc -O2 -ffreestanding -fno-builtin -o "$tmp/host/c-hello" "$tmp/host/main.c"
 "$tmp/host/c-hello" >"$out/c-hello-x86_64.txt"
 echo "$out/c-hello-x86_64.txt: $(wc -c <"$out/c-hello-x86_64.txt") bytes from a host build of the same main.c"
+# c-pages the same way (arch.h: paging is the host's already, failing is exit(1)), both variants.
+cp guests/c-pages/main.c "$tmp/host/c-pages.c"
+cat >"$tmp/host/arch.h" <<'H'
+#include <stdlib.h>
+static inline void guest_paging_on(void) {}
+static inline void guest_fail(void) { exit(1); }
+H
+for paging in 0 1; do
+  name=c-pages
+  [ "$paging" = 1 ] && name=c-pages-paging
+  gcc -O2 -ffreestanding -fno-builtin -DGUEST_PAGING=$paging -o "$tmp/host/$name" "$tmp/host/c-pages.c"
+  "$tmp/host/$name" >"$out/$name-x86_64.txt"
+  echo "$out/$name-x86_64.txt: from a host build of the same main.c"
+done
 
 # hand-written x86-64 goldens: their computed lines must match what arm64 printed on QEMU.
 check_same_line() { # <pattern> <x86 file> <arm64 file>
@@ -73,3 +90,7 @@ check_same_line '^checksum ' "$out/loop-x86_64.txt" "$out/loop-arm64.txt"
 check_same_line '^read back' "$out/memtouch-x86_64.txt" "$out/memtouch-arm64.txt"
 tail -n +2 "$out/c-hello-x86_64.txt" | cmp - <(tail -n +2 "$out/c-hello-arm64.txt") &&
   echo "c-hello: x86-64 host build and arm64 QEMU agree after the first line"
+for name in c-pages c-pages-paging; do
+  tail -n +2 "$out/$name-x86_64.txt" | cmp - <(tail -n +2 "$out/$name-arm64.txt") &&
+    echo "$name: x86-64 host build and arm64 QEMU agree after the first line"
+done

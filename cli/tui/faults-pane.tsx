@@ -1,9 +1,10 @@
 /*
  * Faults pane (pure): the scrolling log of nested faults, fills and user actions.
  *
- * Each row: sequence number, kind (read/write/exec/mmio, or action), how it was resolved (a
- * 'filled' row is a hardware walk that found the page present: no VM exit), the GPA, the host
- * frame it mapped, and the GVA when the guest pages. Actions show their note instead.
+ * Each row: sequence number, kind (read/write/exec/mmio; evict or major for reclaim's rows; or
+ * action), how it was resolved (a 'filled' row is a hardware walk that found the page present: no
+ * VM exit), the GPA, the host frame it mapped, and the GVA when the guest pages. Actions show their
+ * note instead.
  *
  * The view follows the newest entries unless the container passes a cursor (a sequence number):
  * then the window holds the cursor row, which is marked '>' and drawn inverse. Filtering is a pure
@@ -17,9 +18,29 @@ import { addr, clip, shortHex } from './format.js';
 import { PaneFrame } from './pane-frame.js';
 import { useTint } from './colours.js';
 
-export type FaultFilter = 'all' | FaultKind;
-/** The order the filter key cycles through. */
-export const FAULT_FILTERS: readonly FaultFilter[] = ['all', 'read', 'write', 'exec', 'mmio', 'action'];
+/*
+ * What the filter key selects: every row, one kind, or 'watch' (the nested faults a debugger's
+ * watchpoint caused, whatever their access; they also show under their access's kind). The key
+ * cycles through FAULT_FILTERS; FILTERED_KINDS lists each FaultKind once (a Record, so a kind added
+ * to the model without a place in the cycle does not compile).
+ */
+export type FaultFilter = 'all' | FaultKind | 'watch';
+const FILTERED_KINDS: Record<FaultKind, true> = {
+  read: true,
+  write: true,
+  exec: true,
+  mmio: true,
+  evict: true,
+  major: true,
+  action: true,
+};
+/** The order the filter key cycles through: the accesses, reclaim's rows, watch hits, actions. */
+export const FAULT_FILTERS: readonly FaultFilter[] = [
+  'all',
+  ...(Object.keys(FILTERED_KINDS) as FaultKind[]).filter((k) => k !== 'action'),
+  'watch',
+  'action',
+];
 
 export function nextFilter(f: FaultFilter): FaultFilter {
   return FAULT_FILTERS[(FAULT_FILTERS.indexOf(f) + 1) % FAULT_FILTERS.length];
@@ -29,7 +50,9 @@ export function filterFaults(
   entries: readonly FaultLogEntry[],
   filter: FaultFilter,
 ): readonly FaultLogEntry[] {
-  return filter === 'all' ? entries : entries.filter((e) => e.kind === filter);
+  if (filter === 'all') return entries;
+  if (filter === 'watch') return entries.filter((e) => e.origin === 'watch');
+  return entries.filter((e) => e.kind === filter);
 }
 
 const RESULT_TEXT: Record<FaultResult, string> = {

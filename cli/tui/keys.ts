@@ -120,7 +120,10 @@ export const KEY_HELP: readonly { keys: string; what: string }[] = [
   { keys: 'Home End', what: 'cursor to the first / last page (or top / bottom of a list)' },
   { keys: 'Tab', what: 'focus the next pane (shift+Tab: the previous one)' },
   { keys: '1-6', what: 'focus a pane by its number (on a small screen: show that tab)' },
-  { keys: 'f', what: 'filter the fault log: all, read, write, exec, mmio, action' },
+  {
+    keys: 'f',
+    what: 'filter the fault log: all, read, write, exec, mmio, evict, major (swap-in), watch, action',
+  },
   { keys: 'Enter', what: "in the fault log: select that fault's page (and its GVA)" },
   { keys: 'Esc', what: 'fault log follows the newest entries again' },
   { keys: 'z', what: 'zoom: show the focused pane alone (large screens)' },

@@ -39,24 +39,25 @@ export class RegisterBlock {
     return s.kind === 'msr' ? 8 : s.kind === 'cp' ? 24 : 0;
   }
 
-  /* The low and high 32 bits of the value just read (a pstate-field keeps only its mask). */
-  halves(s: RegSpec): [number, number] {
-    const at = RegisterBlock.valueAt(s);
-    const lo = this.view.getUint32(at, true);
-    if (s.kind === 'pstate-field') return [(lo & s.mask) >>> 0, 0];
-    return [lo, this.view.getUint32(at + 4, true)];
+  /* The low 32 bits of the value just read (a pstate-field keeps only its mask). */
+  low(s: RegSpec): number {
+    const lo = this.view.getUint32(RegisterBlock.valueAt(s), true);
+    return s.kind === 'pstate-field' ? (lo & s.mask) >>> 0 : lo;
   }
 
-  /** The value read, as a number (exact below 2^53). */
+  /* The high 32 bits of the value just read (none for a pstate-field). */
+  high(s: RegSpec): number {
+    return s.kind === 'pstate-field' ? 0 : this.view.getUint32(RegisterBlock.valueAt(s) + 4, true);
+  }
+
+  /** The value read, as a number (exact below 2^53). No allocation: the fill path reads one per fill. */
   number(s: RegSpec): number {
-    const [lo, hi] = this.halves(s);
-    return hi * TWO_32 + lo;
+    return this.high(s) * TWO_32 + this.low(s);
   }
 
   /** The value read, full width. */
   bigint(s: RegSpec): bigint {
-    const [lo, hi] = this.halves(s);
-    return (BigInt(hi) << 32n) | BigInt(lo);
+    return (BigInt(this.high(s)) << 32n) | BigInt(this.low(s));
   }
 
   /** Store the value to write (negative numbers and bigints wrap to 64 bits). */

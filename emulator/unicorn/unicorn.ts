@@ -192,9 +192,8 @@ export class Unicorn {
   /** A register as two unsigned 32-bit halves, full width without a bigint. */
   regReadHalves(name: string, out: { lo: number; hi: number }): void {
     const s = this.readBlock(name);
-    const [lo, hi] = this.block.halves(s);
-    out.lo = lo;
-    out.hi = hi;
+    out.lo = this.block.low(s);
+    out.hi = this.block.high(s);
   }
 
   regWrite(name: string, value: number | bigint): void {

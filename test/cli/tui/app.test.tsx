@@ -91,7 +91,7 @@ describe('App at 80x24 (tabs)', () => {
     expect(f).not.toMatch(/ write /);
     expect(f).not.toMatch(/exec /);
     expect(f).not.toContain('action harvest');
-    await r.press('f', 'f', 'f', 'f');
+    await r.press('f', 'f', 'f', 'f', 'f', 'f', 'f'); // write exec mmio evict major watch action
     expect(r.lastFrame()).toContain('filter: action');
     expect(r.lastFrame()).toContain('fault log shows: action');
     expect(r.lastFrame()).toContain('action harvest');

@@ -7,6 +7,8 @@ import { initialUi, reduceKey, type KeyView, type UiState } from '../../../cli/t
 import type { Command } from '../../../cli/tui/keys.js';
 import type { CursorMove } from '../../../cli/tui/dirty-grid.js';
 import { FakeSession } from './fake-session.js';
+import { FAULT_FILTERS, filterFaults, type FaultFilter } from '../../../cli/tui/faults-pane.js';
+import type { FaultKind, FaultLogEntry, FaultOrigin } from '../../../cli/tui/model.js';
 
 function setup(columns = 120, rows = 40) {
   const session = new FakeSession({ pages: 256 });
@@ -114,6 +116,42 @@ describe('reduceKey', () => {
         }
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('the fault-log filter', () => {
+  const KINDS: FaultKind[] = ['read', 'write', 'exec', 'mmio', 'evict', 'major', 'action'];
+  const ORIGINS: FaultOrigin[] = ['fault', 'fill', 'action', 'reclaim', 'watch'];
+
+  it('f cycles through every kind the log shows, watch hits, and back to all', () => {
+    const { view, ui } = setup();
+    const seen: FaultFilter[] = [];
+    let state: UiState = ui;
+    do {
+      state = reduceKey(state, { type: 'filter' }, view).ui;
+      seen.push(state.filter);
+      expect(state.message).toEqual({ ok: true, note: `fault log shows: ${state.filter}` });
+    } while (state.filter !== 'all' && seen.length < 20);
+    expect(seen).toEqual(['read', 'write', 'exec', 'mmio', 'evict', 'major', 'watch', 'action', 'all']);
+    expect([...FAULT_FILTERS].sort()).toEqual(['all', ...KINDS, 'watch'].sort());
+  });
+
+  it('each filter shows exactly its rows, in log order (property, against a plain model)', () => {
+    const entry = fc.record({ kind: fc.constantFrom(...KINDS), origin: fc.constantFrom(...ORIGINS) });
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 40 }), (raw) => {
+        const log: FaultLogEntry[] = raw.map((e, seq) => ({ seq, ...e }));
+        for (const filter of FAULT_FILTERS) {
+          const want = log.filter((e) =>
+            filter === 'all' ? true : filter === 'watch' ? e.origin === 'watch' : e.kind === filter,
+          );
+          expect(filterFaults(log, filter)).toEqual(want);
+        }
+        // the kind filters between them show every row once
+        const byKind = KINDS.flatMap((k) => filterFaults(log, k).map((e) => e.seq)).sort((a, b) => a - b);
+        expect(byKind).toEqual(log.map((e) => e.seq));
+      }),
     );
   });
 });

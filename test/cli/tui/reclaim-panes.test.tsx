@@ -5,7 +5,7 @@ import { render } from 'ink-testing-library';
 import { TuiCollector } from '../../../cli/tui/collector.js';
 import { DirtyPane } from '../../../cli/tui/dirty-pane.js';
 import { FramesPane } from '../../../cli/tui/frames-pane.js';
-import { faultColumns, faultRowText } from '../../../cli/tui/faults-pane.js';
+import { FaultsPane, faultColumns, faultRowText } from '../../../cli/tui/faults-pane.js';
 import { markSwapped } from '../../../cli/tui/inspect.js';
 import { PAGE_DIRTY, PAGE_NOT_PRESENT, PAGE_SWAPPED, type ReclaimInfo } from '../../../cli/tui/model.js';
 import { gpa, hfn } from '../../../mmu/addr.js';
@@ -81,5 +81,30 @@ describe('reclaim in the TUI', () => {
     ]);
     const cols = faultColumns(entries, false);
     expect(faultRowText(entries[2], cols)).toMatch(/^ +3 major +0x00007000 0x40 +swapped in$/);
+  });
+
+  it('the Faults pane filters evictions and major faults apart from the faults', () => {
+    const s = new FakeSession({ pages: 16 });
+    s.advance(4); // four faults: reads and writes
+    const c = new TuiCollector();
+    c.emit({ type: 'evict', hfn: 0x31, object: 'ram', page: 7, gpa: 0x7000, dirty: true, policy: 'clock' });
+    c.emit({ type: 'swap-in', hfn: 0x40, object: 'ram', page: 7, gpa: 0x7000 });
+    const log = c.faults();
+    const snap = {
+      ...s.snapshot(),
+      faults: { entries: [...s.snapshot().faults.entries, ...log.entries], total: 6 },
+    };
+    const pane = (filter: 'evict' | 'major' | 'write') =>
+      frameOf(<FaultsPane snap={snap} filter={filter} cursorSeq={null} width={80} height={12} focused />);
+    const evicts = pane('evict');
+    expect(evicts).toContain('filter: evict  1/6');
+    expect(evicts).toMatch(/evict +0x00007000 0x31 +swapped out/);
+    expect(evicts).not.toContain('swapped in');
+    expect(evicts).not.toMatch(/ write /);
+    const majors = pane('major');
+    expect(majors).toContain('filter: major  1/6');
+    expect(majors).toMatch(/major +0x00007000 0x40 +swapped in/);
+    expect(majors).not.toContain('swapped out');
+    expect(pane('write')).not.toMatch(/swapped/);
   });
 });

@@ -9,9 +9,9 @@ const root = join(import.meta.dirname, '../../..');
 const samples = listSamples(root);
 
 describe('guests/index.json', () => {
-  it('lists hello, loop, memtouch, c-hello, paging, dma, dirtylog and pattern for both architectures', () => {
+  it('lists hello, loop, memtouch, c-hello, paging, dma, dirtylog, pattern and c-pages for both architectures', () => {
     expect(samples.map((s) => s.name).sort()).toEqual(
-      ['hello', 'loop', 'memtouch', 'c-hello', 'paging', 'dma', 'dirtylog', 'pattern']
+      ['hello', 'loop', 'memtouch', 'c-hello', 'paging', 'dma', 'dirtylog', 'pattern', 'c-pages']
         .flatMap((n) => [`${n}-arm64`, `${n}-x86_64`])
         .sort(),
     );
@@ -35,7 +35,7 @@ describe('guests/index.json', () => {
   it('x86-64 and arm64 samples compute the same numbers', () => {
     const out = (name: string) =>
       readFileSync(join(root, samples.find((s) => s.name === name)!.expected), 'latin1').split('\n');
-    for (const n of ['loop', 'memtouch', 'c-hello']) {
+    for (const n of ['loop', 'memtouch', 'c-hello', 'c-pages']) {
       expect(out(`${n}-x86_64`).slice(1)).toEqual(out(`${n}-arm64`).slice(1));
     }
   });
