@@ -13,6 +13,7 @@
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
 import { Machine } from '../../emulator/machine.js';
+import { ramDigest } from '../../emulator/snapshot/snapshot.js';
 import { handle, type Args, type CommandFactory } from './handle.js';
 import type { CliContext } from '../context.js';
 import type { MachineEvent } from '../../emulator/events.js';
@@ -100,11 +101,15 @@ async function runGuest(ctx: CliContext, args: Args<RunArgs>): Promise<void> {
         () =>
           gdb?.serve() ?? runSlices(machine, { status, interrupted: () => interrupted, pauses: snap.pauses }),
       );
-      const report = { ...runReport(image, machine, stop), ...snapshotKeys(from, snap.written()) };
+      const snapped = from !== null || args['snapshot-at'] !== undefined;
+      const report = {
+        ...runReport(image, machine, stop),
+        ...(snapped && { ...snapshotKeys(from, snap.written()), ramDigest: ramDigest(machine) }),
+      };
       if (args.json) ctx.stdout.write(JSON.stringify(report) + '\n');
-      else ctx.stderr.write(summaryText(report) + snapshotText(report));
+      else ctx.stderr.write(summaryText(report) + (snapped ? snapshotText(from, snap.written()) : ''));
       ctx.status = stop.code;
-      if (args['snapshot-at'] !== undefined && report.snapshot === null) {
+      if (args['snapshot-at'] !== undefined && snap.written() === null) {
         ctx.stderr.write(
           `nestvm: the guest stopped before --snapshot-at ${args['snapshot-at']}: no snapshot written\n`,
         );
@@ -127,15 +132,14 @@ function snapshotKeys(from: RestorePoint | null, written: SnapshotWritten | null
   return { ...(restored && { restored }), snapshot: written };
 }
 
-function snapshotText(r: ReturnType<typeof snapshotKeys>): string {
+function snapshotText(from: RestorePoint | null, w: SnapshotWritten | null): string {
   const lines: string[] = [];
-  if (r.restored)
+  if (from !== null)
     lines.push(
-      `  restored from   ${r.restored.file} at ${groupDigits(r.restored.instructions)} instructions`,
+      `  restored from   ${from.path} at ${groupDigits(from.file.snapshot.state.instructions)} instructions`,
     );
-  const w = r.snapshot;
   if (w !== null) {
-    const kind = w.base === null ? 'snapshot' : `diff over ${w.base.slice(0, 12)}`;
+    const kind = w.base === null ? 'full' : `diff over ${w.base.slice(0, 12)}`;
     lines.push(
       `  snapshot        ${w.file} at ${groupDigits(w.instructions)} instructions (${kind}, ${groupDigits(w.pages)} pages, ${groupDigits(w.bytes)} bytes)`,
     );
