@@ -1,5 +1,5 @@
 /*
- * `nestvm run <guest>`: load a guest, run it to its end through the Machine, and report.
+ * `nestvm run [guest]`: load a guest, run it to its end through the Machine, and report.
  *
  * Guest console text goes to stdout as the guest produces it. At the end a summary goes to stderr
  * (so stdout stays exactly the guest's output and can be diffed), or, with --json, one JSON object
