@@ -19,11 +19,11 @@ const sample = (name: string) => samples().find((s) => s.name === name)!;
  * V3, which is Q3); the snapshot falls there; the rest moves the high half out into x2 / rbx.
  */
 const VECTOR: Record<(typeof ARCHES)[number], string> = {
-  x86_64: `mov rax, 0x1122334455667788\n movq xmm3, rax\n movlhps xmm3, xmm3\n movhlps xmm4, xmm3\n movq rbx, xmm4\n hlt`,
+  x86_64: `mov rax, 0x11223344556677\n movq xmm3, rax\n movlhps xmm3, xmm3\n movhlps xmm4, xmm3\n movq rbx, xmm4\n hlt`,
   arm64: `movz x1, #0x7788\n fmov d3, x1\n ins v3.d[1], x1\n mov x2, v3.d[1]\n movz x0, #0x8400, lsl #16\n orr x0, x0, #8\n hvc #0`,
 };
 const HIGH: Record<(typeof ARCHES)[number], { reg: string; value: number }> = {
-  x86_64: { reg: 'rbx', value: 0x1122334455667788 },
+  x86_64: { reg: 'rbx', value: 0x11223344556677 },
   arm64: { reg: 'x2', value: 0x7788 },
 };
 
