@@ -43,6 +43,21 @@ export * from './mmu/guest-walk/index.js';
 // The emulator: a Machine wires one guest, its vCPU, devices and the nested paging layer together.
 export { Machine, describeFault, fixedOffsetTranslator } from './emulator/machine.js';
 export type { MachineOptions, StopReason, TranslatorContext } from './emulator/machine.js';
+export {
+  GuestStateError,
+  VCPU_STATE,
+  type GuestState,
+  type SavedRegister,
+  type SavedDeviceState,
+} from './emulator/snapshot/guest-state.js';
+export { readGuestPage, writeGuestPage, isZeroPage, type PageHome } from './emulator/snapshot/guest-pages.js';
+export {
+  SnapshotError,
+  mergeDiff,
+  ramDigest,
+  takeDiffSnapshot,
+  type Snapshot,
+} from './emulator/snapshot/snapshot.js';
 export { NestedVm, HostMemoryError, DEFAULT_FORMAT, RAM_REGION } from './emulator/nested-vm.js';
 export {
   FAULT_STORM_LIMIT,

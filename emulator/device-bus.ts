@@ -15,7 +15,13 @@ import type { Arch } from './arch.js';
 import { DebugCon } from './devices/debugcon.js';
 import { DebugExit } from './devices/debug-exit.js';
 import { DMA_BASE_ARM64, DMA_BASE_X86, DmaEngine } from './devices/dma.js';
-import { allOnes, type DeviceHost, type MmioDevice, type PortDevice } from './devices/device.js';
+import {
+  allOnes,
+  type DeviceHost,
+  type MmioDevice,
+  type PortDevice,
+  type SavedDevice,
+} from './devices/device.js';
 import { Pl011 } from './devices/pl011.js';
 import { Uart16550 } from './devices/uart16550.js';
 import type { DeviceWindow } from './translator.js';
@@ -27,16 +33,22 @@ export class DeviceBus {
   private readonly ports = new Map<number, PortDevice>();
   /** MMIO devices, in aperture order. */
   readonly mmio: readonly MmioDevice[];
+  /** The devices that keep state between accesses (a snapshot's), in a fixed order. */
+  readonly saved: readonly SavedDevice[];
 
   constructor(arch: Arch, host: DeviceHost) {
     const mmio: MmioDevice[] = [];
+    const dma = new DmaEngine(host, arch === 'x86_64' ? DMA_BASE_X86 : DMA_BASE_ARM64);
     if (arch === 'x86_64') {
-      for (const dev of [new DebugCon(host), new Uart16550(host), new DebugExit(host)]) {
+      const uart = new Uart16550(host);
+      for (const dev of [new DebugCon(host), uart, new DebugExit(host)]) {
         for (const p of dev.ports) this.ports.set(p, dev);
       }
-      mmio.push(new DmaEngine(host, DMA_BASE_X86));
+      mmio.push(dma);
+      this.saved = [uart, dma];
     } else {
-      mmio.push(new Pl011(host), new DmaEngine(host, DMA_BASE_ARM64));
+      mmio.push(new Pl011(host), dma);
+      this.saved = [dma];
     }
     this.mmio = mmio;
   }

@@ -17,7 +17,7 @@
  * Invariant: a failure while wiring closes the engine it opened, so no engine is left behind.
  */
 import type { EventSink } from '../mmu/events.js';
-import { PROT_ALL } from '../mmu/prot.js';
+import { PROT_ALL, type AccessKind } from '../mmu/prot.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
 import type { Arch } from './arch.js';
 import type { DeviceBus } from './device-bus.js';
@@ -25,7 +25,7 @@ import type { DeviceHost } from './devices/device.js';
 import type { MachineEvent } from './events.js';
 import type { HostRam } from './machine-memory.js';
 import type { DeviceWindow } from './translator.js';
-import { UC_TLB_VIRTUAL } from './unicorn/constants.js';
+import { UC_MEM_FETCH, UC_MEM_WRITE, UC_TLB_VIRTUAL } from './unicorn/constants.js';
 import { Unicorn, type TlbFillHook } from './unicorn/unicorn.js';
 import type { VcpuArch, VcpuHost } from './vcpu.js';
 
@@ -91,3 +91,7 @@ export function enterTables(
   if (e.mustFlush) flushTlb();
   if (sink.enabled) sink.emit({ type: 'vcpu-enter', generation: e.generation, flushed: e.mustFlush });
 }
+
+/** Unicorn's access kinds (of a TLB fill) -> ours. */
+export const accessOf = (memType: number): AccessKind =>
+  memType === UC_MEM_FETCH ? 'exec' : memType === UC_MEM_WRITE ? 'write' : 'read';

@@ -3,7 +3,7 @@
  * about the layout. A caller that passes `translator` or `hostMemory` gets a Machine without the
  * nested layer (machine-memory.ts); everything else has a default stated here.
  */
-import { hpa, type Gpa } from '../mmu/addr.js';
+import { hpa, PAGE_SIZE, type Gpa } from '../mmu/addr.js';
 import type { EventSink } from '../mmu/events.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
 import type { PolicyName, ReclaimHook } from '../mmu/host/replacement-policy.js';
@@ -73,3 +73,13 @@ export const fixedOffsetTranslator = (ctx: TranslatorContext): Translator =>
   new FixedOffsetTranslator(ctx.ramBase, ctx.memBytes, hpa(0), ctx.windows);
 
 export const DEFAULT_SLICE_INSNS = 2_000_000;
+
+/** memBytes and sliceInsns as a Machine needs them (a RangeError otherwise). */
+export function checkSizes(memBytes: number, sliceInsns: number): void {
+  if (!Number.isSafeInteger(memBytes) || memBytes <= 0 || memBytes % PAGE_SIZE !== 0) {
+    throw new RangeError(`memBytes must be a positive multiple of ${PAGE_SIZE}, got ${memBytes}`);
+  }
+  if (!Number.isSafeInteger(sliceInsns) || sliceInsns <= 0) {
+    throw new RangeError(`sliceInsns must be a positive integer, got ${sliceInsns}`);
+  }
+}

@@ -39,7 +39,6 @@ import { nullSink, type AccessSite, type EventSink } from '../mmu/events.js';
 import type { GuestPaging } from '../mmu/guest-walk/guest-paging.js';
 import { InvariantError } from '../mmu/checks.js';
 import type { PinnedSinceRetire } from '../mmu/host/pinned-since-retire.js';
-import type { AccessKind } from '../mmu/prot.js';
 import { LAYOUT, type Arch } from './arch.js';
 import { MachineDebug, type DataAccess, type TrialStep } from './debug/machine-debug.js';
 import { isPause, watchPause, type DebugPause } from './debug/debug-pause.js';
@@ -48,11 +47,13 @@ import type { DeviceHost } from './devices/device.js';
 import type { MachineEvent } from './events.js';
 import type { GuestMemoryAccess } from './guest-memory.js';
 import type { GuestImage } from './image.js';
-import { enterTables, openEngine } from './machine-engine.js';
+import { accessOf, enterTables, openEngine } from './machine-engine.js';
 import { hostRam, loadImage, memoryPath, type HostRam } from './machine-memory.js';
-import { DEFAULT_SLICE_INSNS, type MachineOptions } from './machine-options.js';
+import { checkSizes, DEFAULT_SLICE_INSNS, type MachineOptions } from './machine-options.js';
 import type { NestedMmu } from './nested-mmu.js';
 import type { NestedVm } from './nested-vm.js';
+import { applyGuestState, captureGuestState, type GuestState } from './snapshot/guest-state.js';
+import { restoreSnapshot, takeSnapshot, type Snapshot } from './snapshot/snapshot.js';
 import { collectStats, type RunStats } from './run-stats.js';
 import {
   engineCause,
@@ -65,7 +66,7 @@ import {
 } from './stop-cause.js';
 import type { StopReason } from './stop-reason.js';
 import { isFault, type DeviceWindow, type Translator } from './translator.js';
-import { UC_MEM_FETCH, UC_MEM_WRITE } from './unicorn/constants.js';
+import { UC_MEM_FETCH } from './unicorn/constants.js';
 import { PC_REG, SNAPSHOT_REGS } from './unicorn/registers.js';
 import { exactU64, type TlbEntryOut, type Unicorn } from './unicorn/unicorn.js';
 import { arm64Vcpu } from './vcpu-arm64.js';
@@ -74,27 +75,9 @@ import { x86Vcpu } from './vcpu-x86.js';
 
 export type { StopReason } from './stop-reason.js';
 export { describeFault } from './stop-cause.js';
-export {
-  DEFAULT_SLICE_INSNS,
-  fixedOffsetTranslator,
-  type MachineOptions,
-  type TranslatorContext,
-} from './machine-options.js';
+export * from './machine-options.js';
 
 const VCPUS: Record<Arch, VcpuArch> = { x86_64: x86Vcpu, arm64: arm64Vcpu };
-
-/* Unicorn's access kinds -> ours. */
-const accessOf = (memType: number): AccessKind =>
-  memType === UC_MEM_FETCH ? 'exec' : memType === UC_MEM_WRITE ? 'write' : 'read';
-
-function checkSizes(memBytes: number, sliceInsns: number): void {
-  if (!Number.isSafeInteger(memBytes) || memBytes <= 0 || memBytes % PAGE_SIZE !== 0) {
-    throw new RangeError(`memBytes must be a positive multiple of ${PAGE_SIZE}, got ${memBytes}`);
-  }
-  if (!Number.isSafeInteger(sliceInsns) || sliceInsns <= 0) {
-    throw new RangeError(`sliceInsns must be a positive integer, got ${sliceInsns}`);
-  }
-}
 
 export class Machine {
   readonly arch: Arch;
@@ -366,6 +349,26 @@ export class Machine {
   /** Turn dirty tracking on or off; returns whether it is on (formats without hardware A/D stay off). */
   setDirtyTracking(on: boolean): boolean {
     return this.nested('dirty-tracking', on ? 'on' : 'off').vmspace.setDirtyTracking(on);
+  }
+
+  /** The guest apart from RAM now, or with `state` taken over (snapshot/guest-state.ts; between slices). */
+  guestState(state?: GuestState): GuestState {
+    const { arch, uc: vcpu, executed: instructions, consoleText: console, final } = this;
+    const parts = { arch, vcpu, devices: this.bus.saved, instructions, console, stopped: final !== null };
+    if (state === undefined) return captureGuestState(parts);
+    applyGuestState(state, parts);
+    [this.executed, this.consoleText] = [state.instructions, state.console];
+    this.debug.flushTlb();
+    return state;
+  }
+
+  /** The whole guest, RAM included, with no host layout in it (emulator/snapshot/snapshot.ts). */
+  snapshot(): Snapshot {
+    return takeSnapshot(this);
+  }
+  /** Continue from a snapshot of this architecture, whatever the host layout, format or host memory. */
+  restore(snapshot: Snapshot): void {
+    restoreSnapshot(this, snapshot);
   }
 
   close(): void {

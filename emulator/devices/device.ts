@@ -56,5 +56,18 @@ export interface MmioDevice {
   write(offset: number, size: number, value: number): void;
 }
 
+/**
+ * A device whose registers outlive one access, as a snapshot keeps them
+ * (emulator/snapshot/guest-state.ts): its state as unsigned 32-bit words, and the same words
+ * back. A device without one (debugcon, isa-debug-exit, PL011, PSCI, semihosting) holds nothing
+ * between accesses.
+ */
+export interface SavedDevice {
+  readonly name: string;
+  saveState(): number[];
+  /** Take the words saveState gave; false (nothing changed) when they cannot be this device's. */
+  loadState(words: readonly number[]): boolean;
+}
+
 /** All ones for an access of `size` bytes: what a read of an undecoded port returns. */
 export const allOnes = (size: number): number => (size >= 4 ? 0xffff_ffff : (1 << (size * 8)) - 1);

@@ -52,7 +52,7 @@
  * VmClient and releases them before OP's store completes; see dma-transfer.ts for the chain
  * and for the deferred dirtying of FILL.
  */
-import type { DeviceHost, MmioDevice } from './device.js';
+import type { DeviceHost, MmioDevice, SavedDevice } from './device.js';
 import { transfer, type DmaError, type DmaOp } from './dma-transfer.js';
 
 export const DMA_BASE_X86 = 0xfeb0_0000;
@@ -102,7 +102,7 @@ const TWO_32 = 2 ** 32;
 const GPA_LIMIT = 2 ** 48;
 const REGS = 11;
 
-export class DmaEngine implements MmioDevice {
+export class DmaEngine implements MmioDevice, SavedDevice {
   readonly name = 'nestvm-dma';
   readonly size = 0x1000;
   /* Register r is lo = regs[2r], hi = regs[2r + 1]. */
@@ -145,6 +145,17 @@ export class DmaEngine implements MmioDevice {
       this.regs[2 * r + (offset & 4 ? 1 : 0)] = value;
     }
     if (reg === DMA_REG.OP && (offset & 4) === 0) this.start(); // a store to OP's high half only sets it
+  }
+
+  /** The register file as words: register r is words 2r (low half) and 2r + 1 (high half). */
+  saveState(): number[] {
+    return Array.from(this.regs);
+  }
+
+  loadState(words: readonly number[]): boolean {
+    if (words.length !== this.regs.length) return false;
+    this.regs.set(words);
+    return true;
   }
 
   /** A register's value (test and TUI view); addresses stay below 2^53. */

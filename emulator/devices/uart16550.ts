@@ -12,13 +12,13 @@
  *
  * Nothing is ever received: guests that poll LSR bit 0 see no input.
  */
-import type { DeviceHost, PortDevice } from './device.js';
+import type { DeviceHost, PortDevice, SavedDevice } from './device.js';
 
 export const COM1 = 0x3f8;
 export const LSR_TX_EMPTY = 0x60;
 const DLAB = 0x80;
 
-export class Uart16550 implements PortDevice {
+export class Uart16550 implements PortDevice, SavedDevice {
   readonly name = 'uart16550';
   readonly ports = Array.from({ length: 8 }, (_, i) => COM1 + i);
   private lcr = 0x03;
@@ -28,6 +28,17 @@ export class Uart16550 implements PortDevice {
   private divisor = 1;
 
   constructor(private readonly host: DeviceHost) {}
+
+  /** [LCR, IER, MCR, SCR, divisor latch]. */
+  saveState(): number[] {
+    return [this.lcr, this.ier, this.mcr, this.scr, this.divisor];
+  }
+
+  loadState(words: readonly number[]): boolean {
+    if (words.length !== 5 || words.some((w) => w > 0xffff)) return false;
+    [this.lcr, this.ier, this.mcr, this.scr, this.divisor] = words;
+    return true;
+  }
 
   read(port: number, _size: number): number {
     switch (port - COM1) {

@@ -20,6 +20,7 @@ export class RegisterBlock {
     switch (s.kind) {
       case 'plain':
       case 'pstate-field':
+      case 'wide':
         return s.id;
       case 'msr':
         v.setUint32(0, s.msr, true);
@@ -37,6 +38,25 @@ export class RegisterBlock {
   /* Byte offset of the value inside the block. */
   private static valueAt(s: RegSpec): number {
     return s.kind === 'msr' ? 8 : s.kind === 'cp' ? 24 : 0;
+  }
+
+  /** The bytes of the value just read, as wide as the register (a copy; a pstate-field is masked). */
+  raw(s: RegSpec): Uint8Array {
+    if (s.kind === 'pstate-field') {
+      const out = new Uint8Array(8);
+      new DataView(out.buffer).setUint32(0, this.halves(s)[0], true);
+      return out;
+    }
+    const at = RegisterBlock.valueAt(s);
+    return this.bytes.slice(at, at + (s.kind === 'wide' ? s.bytes : 8));
+  }
+
+  /** Store raw value bytes to write (as wide as the register; shorter is zero-extended). */
+  storeRaw(s: RegSpec, value: Uint8Array): void {
+    const width = s.kind === 'wide' ? s.bytes : 8;
+    if (value.length > width)
+      throw new RangeError(`a register value of ${value.length} bytes is wider than ${width}`);
+    this.bytes.set(value, RegisterBlock.valueAt(s));
   }
 
   /* The low and high 32 bits of the value just read (a pstate-field keeps only its mask). */

@@ -11,6 +11,10 @@
  *   cp     arm64 system register reached by its encoding: id UC_ARM64_REG_CP_REG and a block
  *            +0 crn  +4 crm  +8 op0  +12 op1  +16 op2   (uint32 each)
  *            +24 uint64 val
+ *   wide   an id whose value is wider than 64 bits, `bytes` long at +0, little-endian: x86 XMM
+ *          (16), x87 ST (10), a uc_x86_mmr for GDTR/IDTR {uint16 selector; pad; uint64 base
+ *          at +8; uint32 limit at +16; uint32 flags at +20} (24); arm64 Q (16). Only the raw
+ *          accessors reach all of it (regReadRaw); regRead sees the low 64 bits.
  *
  * The ids are the C enum positions of the 2.1 headers (x86.h: RAX = 35 ... ; arm64.h: X0 = 199,
  * PC = 260, CP_REG = 290). Names are lower case as in the architecture manuals' assembler syntax
@@ -22,6 +26,7 @@ export type RegSpec =
   | { readonly kind: 'plain'; readonly id: number }
   | { readonly kind: 'msr'; readonly msr: number }
   | { readonly kind: 'pstate-field'; readonly id: number; readonly mask: number }
+  | { readonly kind: 'wide'; readonly id: number; readonly bytes: number }
   | {
       readonly kind: 'cp';
       readonly op0: number;
@@ -35,6 +40,7 @@ export const UC_X86_REG_MSR = 248;
 export const UC_ARM64_REG_CP_REG = 290;
 
 const plain = (id: number): RegSpec => ({ kind: 'plain', id });
+const wide = (id: number, bytes: number): RegSpec => ({ kind: 'wide', id, bytes });
 const cp = (op0: number, op1: number, crn: number, crm: number, op2: number): RegSpec => ({
   kind: 'cp',
   op0,
@@ -76,6 +82,16 @@ const X86: Record<string, RegSpec> = {
   cr3: plain(53),
   cr4: plain(54),
   efer: { kind: 'msr', msr: 0xc000_0080 },
+  fs_base: plain(250),
+  gs_base: plain(251),
+  mxcsr: plain(249),
+  fpcw: plain(246),
+  fpsw: plain(31),
+  fptag: plain(247),
+  gdtr: wide(243, 24),
+  idtr: wide(242, 24),
+  ...Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`xmm${i}`, wide(122 + i, 16)])),
+  ...Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`st${i}`, wide(114 + i, 10)])),
 };
 
 /* uc_arm64_reg positions (arm64.h, 2.1): X0..X28 = 199..227, X29 = 1, X30 = 2. */
@@ -95,6 +111,15 @@ const ARM64: Record<string, RegSpec> = (() => {
   r.far_el1 = plain(281);
   r.mair_el1 = plain(285);
   r.vbar_el1 = plain(287);
+  r.cpacr_el1 = plain(261);
+  r.tpidr_el0 = plain(262);
+  r.tpidrro_el0 = plain(263);
+  r.tpidr_el1 = plain(264);
+  r.sp_el0 = plain(270);
+  r.sp_el1 = plain(271);
+  r.fpcr = plain(291);
+  r.fpsr = plain(292);
+  for (let i = 0; i < 32; i++) r[`q${i}`] = wide(104 + i, 16);
   // No enum entry in 2.1: reached through CP_REG by (op0, op1, CRn, CRm, op2).
   r.sctlr_el1 = cp(3, 0, 1, 0, 0);
   r.tcr_el1 = cp(3, 0, 2, 0, 2);

@@ -201,14 +201,34 @@ export class Unicorn {
     this.live();
     const s = this.spec(name);
     if (s.kind === 'pstate-field') throw new RangeError(`register '${name}' is read-only`);
+    if (s.kind === 'wide') throw new RangeError(`register '${name}' is wider than 64 bits: regWriteRaw`);
     const id = this.block.select(s);
     this.block.store(s, value);
     this.check('uc_reg_write', this.api.uc_reg_write(this.uc, id, this.block.bytes));
   }
 
-  private readBlock(name: string): RegSpec {
+  /** A register's value as raw little-endian bytes, as wide as the register (XMM, Q: 16). */
+  regReadRaw(name: string): Uint8Array {
+    const s = this.readBlock(name, true);
+    return this.block.raw(s);
+  }
+
+  /** Write a register from raw little-endian bytes (regReadRaw's form). */
+  regWriteRaw(name: string, value: Uint8Array): void {
     this.live();
     const s = this.spec(name);
+    if (s.kind === 'pstate-field') throw new RangeError(`register '${name}' is read-only`);
+    const id = this.block.select(s);
+    this.block.storeRaw(s, value);
+    this.check('uc_reg_write', this.api.uc_reg_write(this.uc, id, this.block.bytes));
+  }
+
+  /* Read `name` into the block; a register wider than 64 bits only for the raw accessor. */
+  private readBlock(name: string, raw = false): RegSpec {
+    this.live();
+    const s = this.spec(name);
+    if (s.kind === 'wide' && !raw)
+      throw new RangeError(`register '${name}' is wider than 64 bits: regReadRaw`);
     const id = this.block.select(s);
     this.check('uc_reg_read', this.api.uc_reg_read(this.uc, id, this.block.bytes));
     return s;
