@@ -143,7 +143,11 @@ export function migrateText(r: MigrateReport): string {
     `  converged          ${r.converged ? 'yes' : r.precopy === 'max-rounds' ? 'no (max rounds)' : 'no'}`,
     `  instructions       ${n(ins.source)} on the source, ${n(ins.destination)} on the destination`,
   ];
-  if (r.exit !== null) lines.push(`  guest              ${r.exit.reason}, exit status ${r.exit.code}`);
+  const e = r.exit;
+  if (e !== null) {
+    lines.push(`  guest              ${e.reason}, exit status ${e.code}`);
+    if (e.reason !== 'halt' && e.reason !== 'exit' && e.message) lines.push(`nestvm: ${e.message}`);
+  }
   lines.push(...verdictLines(r));
   return lines.join('\n') + '\n';
 }
