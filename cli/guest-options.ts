@@ -107,12 +107,7 @@ export function withExecOptions<T>(
       requiresArg: true,
       coerce: (v: unknown) => parseCount('timeout', v),
     })
-    .option(formatFlag, {
-      describe:
-        'nested page-table entry format: Intel EPT, AMD nPT or arm64 stage-2 (default ept on x86_64, s2 on arm64)',
-      choices: FORMAT_NAMES,
-      requiresArg: true,
-    })
+    .option(formatFlag, formatOption())
     .option('host-mem', {
       describe:
         'host memory for guest RAM plus nested page tables (default --mem + 1M); squeeze it to see table stealing, down to the least in which every instruction can retire (nestvm names it when refusing less)',
@@ -132,22 +127,37 @@ export function withExecOptions<T>(
       requiresArg: true,
       default: 'clock' as PolicyName,
     })
-    .option('host-layout', {
-      describe:
-        'which host frame each guest page gets: scattered in a seeded order (gpa and hpa differ), or identity',
-      choices: HOST_LAYOUTS,
-      requiresArg: true,
-      default: 'scattered' as HostLayout,
-    })
-    .option('seed', {
-      describe:
+    .option('host-layout', hostLayoutOption())
+    .option(
+      'seed',
+      seedOption(
+        'seed',
         'seed of the scattered host layout and of --reclaim random: the same seed gives the same frames and victims',
-      type: 'string',
-      requiresArg: true,
-      default: String(DEFAULT_LAYOUT_SEED),
-      coerce: (v: unknown) => parseWhole('seed', v),
-    });
+      ),
+    );
 }
+
+/* The declarations of --format, --host-layout and --seed, shared with migrate's --dst-* twins. */
+
+export const formatOption = (
+  describe = 'nested page-table entry format: Intel EPT, AMD nPT or arm64 stage-2 (default ept on x86_64, s2 on arm64)',
+) => ({ describe, choices: FORMAT_NAMES, requiresArg: true });
+
+export const hostLayoutOption = (
+  describe = 'which host frame each guest page gets: scattered in a seeded order (gpa and hpa differ), or identity',
+) => ({ describe, choices: HOST_LAYOUTS, requiresArg: true, default: 'scattered' as HostLayout });
+
+export const seedOption = (
+  flag: string,
+  describe: string,
+  fallback: string | null = String(DEFAULT_LAYOUT_SEED),
+) => ({
+  describe,
+  type: 'string' as const,
+  requiresArg: true,
+  ...(fallback === null ? {} : { default: fallback }),
+  coerce: (v: unknown) => parseWhole(flag, v),
+});
 
 /** The Machine options the exec flags ask for (`formatFlag` as given to withExecOptions). */
 export function machineOptions(args: ExecArgs, formatFlag: 'format' | 'nested-format' = 'format') {

@@ -4,6 +4,7 @@ import { guestsCommand } from './guests.js';
 import { memCommand } from './mem.js';
 import type { CommandFactory } from './handle.js';
 import { labCommand } from './lab.js';
+import { migrateCommand } from './migrate.js';
 import { runCommand } from './run.js';
 import { setupCommand } from './setup.js';
 import { tuiCommand } from './tui.js';
@@ -17,6 +18,7 @@ export const commands: CommandFactory[] = [
   runCommand,
   tuiCommand,
   walkCommand,
+  migrateCommand,
   memCommand,
   xpCommand,
   disasmCommand,

@@ -1,0 +1,164 @@
+/*
+ * One live migration from start to end, over two Machines in one process standing for two hosts:
+ *
+ *   build     the source from the guest image; the destination from the same image without its
+ *             segments (its RAM holds only what the migration sends), with its own format, host
+ *             layout and seed: nothing of the source's host side crosses over
+ *   warm-up   the source runs `startAfter` instructions on its own
+ *   pre-copy  round by round while the source runs (precopy.ts)
+ *   hand-over stop-and-copy, the guest state, the RAM check (handover.ts)
+ *   finish    the destination runs the guest to its end
+ *   verify    an unmigrated run of the same guest with the source's options (the reference) must
+ *             print the same console and stop with the same reason, status and instruction count
+ *
+ * Each phase returns what the next needs; the Migration keeps only the Machines and the stepper,
+ * so the TUI can step the pre-copy slice by slice and draw between steps (`precopy.step()`), then
+ * call `complete()`. `run()` does all of it. Nothing reads a clock: the same guest and options give
+ * the same rounds, the same hand-over and the same result.
+ *
+ * Invariants: both Machines have the nested layer with fully backed RAM and the source tracks
+ * dirty pages (checked when built: an Error, which the CLI prevents by refusing such flags); the
+ * destination never runs before a hand-over whose RAM check passed; every Machine built here is
+ * closed by `close()`.
+ */
+import type { GuestImage } from '../image.js';
+import { Machine, type MachineOptions, type StopReason } from '../machine.js';
+import { handOver, transferGuestState, type Handover, type StateTransfer } from './handover.js';
+import { Precopy, type PrecopyEnd, type PrecopyOptions, type RoundRecord } from './precopy.js';
+import { assertBacked } from './ram-pages.js';
+
+export interface MigrationSetup extends PrecopyOptions {
+  readonly image: GuestImage;
+  readonly source: MachineOptions;
+  readonly destination: MachineOptions;
+  /** Instructions the source runs before round 0. */
+  readonly startAfter: number;
+  /** The state hand-over (default: Machine.guestState; a test may pass a broken one). */
+  readonly transfer?: StateTransfer;
+  /** Damage the destination's RAM after the copy (tests, --corrupt-page). */
+  readonly plant?: (dst: Machine) => void;
+}
+
+/** How the migrated guest compares with the unmigrated reference run. */
+export interface ReferenceCheck {
+  readonly console: boolean;
+  readonly exit: boolean;
+  readonly instructions: boolean;
+  /** The reference run's own figures, for messages. */
+  readonly stop: StopReason;
+  readonly totalInstructions: number;
+}
+
+export interface MigrationResult {
+  readonly rounds: readonly RoundRecord[];
+  /** Pages sent during the rounds plus the stop-and-copy. */
+  readonly totalSent: number;
+  /** 'converged' / 'max-rounds': handed over; 'source-stopped': the guest ended before it could be. */
+  readonly precopy: PrecopyEnd['kind'];
+  readonly converged: boolean;
+  /** The hand-over, or null when the guest stopped on the source first. */
+  readonly handover: Handover | null;
+  /** Guest instructions run on each side (the destination's count after the hand-over). */
+  readonly instructions: { readonly source: number; readonly destination: number };
+  /** How the guest stopped (on the destination, or on the source); null when the RAM check failed. */
+  readonly stop: StopReason | null;
+  /** Everything the guest printed, on either side. */
+  readonly console: string;
+  /** Null when the RAM check failed (nothing ran on the destination to compare). */
+  readonly reference: ReferenceCheck | null;
+}
+
+export class Migration {
+  readonly source: Machine;
+  readonly destination: Machine;
+  readonly precopy: Precopy;
+  private readonly built: Machine[] = [];
+
+  constructor(private readonly setup: MigrationSetup) {
+    this.source = this.machine(setup.image, setup.source);
+    this.destination = this.machine({ ...setup.image, segments: [] }, setup.destination);
+    assertBacked(this.source);
+    assertBacked(this.destination);
+    if (!this.source.setDirtyTracking(true))
+      throw new Error('migration: the source cannot track dirty pages');
+    this.precopy = new Precopy(this.source, this.destination, setup);
+  }
+
+  /** The source's warm-up: run `startAfter` instructions (a StopReason if the guest ended in it). */
+  warmUp(): StopReason | null {
+    let left = this.setup.startAfter;
+    while (left > 0) {
+      const before = this.source.instructions;
+      const stop = this.source.runSlice(Math.min(left, this.setup.sliceInsns));
+      if (stop !== null) return stop;
+      left -= this.source.instructions - before;
+    }
+    return null;
+  }
+
+  /** Warm-up, pre-copy, hand-over, the destination's run and the reference check. */
+  run(): MigrationResult {
+    const early = this.warmUp();
+    return this.complete(early === null ? this.precopy.run() : { kind: 'source-stopped', stop: early });
+  }
+
+  /** Everything after the pre-copy's end. */
+  complete(end: PrecopyEnd): MigrationResult {
+    if (end.kind === 'source-stopped') return this.result(end.kind, null, end.stop, this.source.console);
+    const h = handOver(
+      this.source,
+      this.destination,
+      end.remaining,
+      this.setup.transfer ?? transferGuestState,
+      this.setup.plant,
+    );
+    if (h.mismatch !== null) return this.result(end.kind, h, null, this.destination.console);
+    const stop = this.destination.run();
+    return this.result(end.kind, h, stop, this.destination.console);
+  }
+
+  close(): void {
+    for (const m of this.built) m.close();
+  }
+
+  private result(
+    kind: PrecopyEnd['kind'],
+    h: Handover | null,
+    stop: StopReason | null,
+    console: string,
+  ): MigrationResult {
+    const rounds = this.precopy.rounds;
+    const source = this.source.instructions;
+    const destination = h === null ? 0 : this.destination.instructions - h.destinationStart;
+    return {
+      rounds,
+      totalSent: rounds.reduce((n, r) => n + r.sent, 0) + (h?.stopAndCopy ?? this.precopy.sentInOpenRound),
+      precopy: kind,
+      converged: kind === 'converged',
+      handover: h,
+      instructions: { source, destination },
+      stop,
+      console,
+      reference: stop === null ? null : this.reference(stop, console, source + destination),
+    };
+  }
+
+  /* The unmigrated run, compared with the migrated guest. */
+  private reference(stop: StopReason, console: string, total: number): ReferenceCheck {
+    const ref = this.machine(this.setup.image, this.setup.source);
+    const refStop = ref.run();
+    return {
+      console: ref.console === console,
+      exit: refStop.reason === stop.reason && refStop.code === stop.code,
+      instructions: ref.instructions === total,
+      stop: refStop,
+      totalInstructions: ref.instructions,
+    };
+  }
+
+  private machine(image: GuestImage, opts: MachineOptions): Machine {
+    const m = new Machine(image, opts);
+    this.built.push(m);
+    return m;
+  }
+}
