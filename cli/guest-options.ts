@@ -10,6 +10,7 @@
  * (requireHostMinimum; the figure and its parts are in emulator/instruction-footprint.ts): below
  * it, the refusal names the minimum (exit 2).
  */
+import { DIRTY_LOG_MODES, type DirtyLogMode } from '../mmu/vm/ring-harvest.js';
 import type { Argv } from 'yargs';
 import { ARCHES, DEFAULT_GUEST_MEM, type Arch } from '../emulator/arch.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
@@ -51,6 +52,7 @@ export interface ExecArgs extends GuestArgs {
   'nested-format'?: FormatName;
   'host-mem'?: number;
   'dirty-tracking': boolean;
+  'dirty-log': DirtyLogMode;
   reclaim: PolicyName;
   'host-layout': HostLayout;
   seed: number;
@@ -120,6 +122,13 @@ export function withExecOptions<T>(
       type: 'boolean',
       default: true,
     })
+    .option('dirty-log', {
+      describe:
+        "how harvests find dirty pages: read the nested tables (bitmap), or a per-vCPU PML log drained into a dirty ring (ring, Intel PML's way)",
+      choices: DIRTY_LOG_MODES,
+      requiresArg: true,
+      default: 'bitmap' as DirtyLogMode,
+    })
     .option('reclaim', {
       describe:
         'replacement policy when --host-mem is below --mem: second chance over the nested Accessed bits, arrival order, or seeded random',
@@ -168,6 +177,7 @@ export function machineOptions(args: ExecArgs, formatFlag: 'format' | 'nested-fo
     format: (formatFlag === 'format' ? args.format : args['nested-format']) as FormatName | undefined,
     hostBytes: args['host-mem'],
     dirtyTracking: args['dirty-tracking'],
+    dirtyLog: args['dirty-log'],
     // below the least host memory in which every instruction can retire, refuse (exit 2)
     requireHostMinimum: true,
     reclaim: args.reclaim,

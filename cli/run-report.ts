@@ -85,6 +85,16 @@ export function nestedLines(r: Partial<RunStats>): string[] {
       `${n(r.holds.taken)} taken, ${n(r.holds.released)} released, ${n(r.holds.outstanding)} outstanding`,
     ),
     ...reclaimLines(r),
+    ...dirtyLogLines(r),
+  ];
+}
+
+/* The dirty log's row in ring mode (--json always has the key). */
+function dirtyLogLines(r: Partial<RunStats>): string[] {
+  const d = r.dirtyLog;
+  if (!d || d.mode !== 'ring') return [];
+  return [
+    `  ${'dirty log'.padEnd(15)} ring: ${n(d.pmlFullExits)} PML-full exits, ${n(d.ringEntries)} ring entries`,
   ];
 }
 

@@ -53,6 +53,7 @@ export function hostRam(
           format: opts.format,
           hostBytes: opts.hostBytes,
           dirtyTracking: opts.dirtyTracking,
+          dirtyLog: opts.dirtyLog,
           reclaim: opts.reclaim,
           reclaimHook: opts.reclaimHook,
           hostLayout: opts.hostLayout,

@@ -6,6 +6,7 @@
 import { hpa, PAGE_SIZE, type Gpa } from '../mmu/addr.js';
 import type { EventSink } from '../mmu/events.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
+import type { DirtyLogMode } from '../mmu/vm/ring-harvest.js';
 import type { PolicyName, ReclaimHook } from '../mmu/host/replacement-policy.js';
 import type { HostLayout } from '../mmu/host/reservoir.js';
 import type { Arch } from './arch.js';
@@ -36,6 +37,8 @@ export interface MachineOptions {
   readonly format?: FormatName;
   /** Dirty tracking in the nested tables (default on). */
   readonly dirtyTracking?: boolean;
+  /** How harvests find dirty pages: 'bitmap' (reading the tables, default) or 'ring' (PML-style). */
+  readonly dirtyLog?: DirtyLogMode;
   /**
    * Refuse host memory below the least in which every instruction can retire
    * (instruction-footprint.ts), as the CLI does: a HostMemoryError saying the figure. Without it a

@@ -19,7 +19,8 @@
  *                                   never granted, host memory exhausted); then translate again
  *       ──► the decoded leaf, or the fault value
  *     hit(leaf)                     set Accessed, and Dirty on a write (markAccessed: only when the
- *                                   format has hardware A/D, only when a bit changes); cache the
+ *                                   format has hardware A/D, only when a bit changes; a Dirty bit
+ *                                   set here goes into the vCPU's PML log in ring mode); cache the
  *                                   leaf's rights within the guest's, but withhold write while
  *                                   dirty tracking is on and the leaf is clean, so that the first
  *                                   write comes back as a write fill and sets Dirty
@@ -61,12 +62,14 @@ import {
   gpa as toGpa,
   hex,
   type Gpa,
+  type Hpa,
   type Gva,
   type Hfn,
   type Hpa,
 } from '../mmu/addr.js';
 import { InvariantError } from '../mmu/checks.js';
 import type { AccessSite, EventSink } from '../mmu/events.js';
+import { NOT_DIRTIED } from '../mmu/gpt/gpt.js';
 import { newTranslatedLeaf, type TranslatedLeaf } from '../mmu/gpt/gpt-walk.js';
 import type { GuestPaging, GuestPhysAccess, NestedMiss, WalkOk, Word64 } from '../mmu/guest-walk/index.js';
 import type { PinnedSinceRetire } from '../mmu/host/pinned-since-retire.js';
@@ -220,7 +223,7 @@ export class NestedMmu implements Translator {
 
   /* A present leaf that grants the access: set A/D as hardware would, pick the rights to cache. */
   private hit(leaf: TranslatedLeaf, access: AccessKind, guestProt: number): Translation {
-    this.space.gpt.markAccessed(leaf.pte, access === 'write');
+    this.markAccessed(leaf.pte, access === 'write');
     // leaf.dirty is the state before markAccessed: a read or fetch leaves it as it was.
     let prot = leaf.prot & guestProt;
     if (access !== 'write' && this.space.dirtyTracking && !leaf.dirty) prot &= ~PROT_WRITE;
@@ -228,6 +231,12 @@ export class NestedMmu implements Translator {
     out.hpa = hfnToHpa(leaf.frame);
     out.prot = prot;
     return out;
+  }
+
+  /* A/D as hardware sets them; a Dirty bit it sets goes into the vCPU's PML log (ring mode). */
+  private markAccessed(pte: Hpa, write: boolean): void {
+    const dirtied = this.space.gpt.markAccessed(pte, write);
+    if (dirtied !== NOT_DIRTIED) this.client.logDirty(dirtied);
   }
 
   /* The instruction behind the fill, when an event will say so (no sink: nothing is read). */
@@ -261,7 +270,7 @@ export class NestedMmu implements Translator {
     const leaf = this.tableLeaf;
     if (this.space.gpt.translate(page, access, leaf) < 0) return { kind: 'nested-miss', gpa: page, access };
     this.pin(leaf);
-    this.space.gpt.markAccessed(leaf.pte, access === 'write');
+    this.markAccessed(leaf.pte, access === 'write');
     return (hfnToHpa(leaf.frame) + pageOffset(g)) >>> 2;
   }
 

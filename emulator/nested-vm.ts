@@ -56,6 +56,7 @@ import type { VmClient } from '../mmu/vm/vm-client.js';
 import { Reclaimer } from '../mmu/vm/reclaim.js';
 import { VmObject } from '../mmu/vm/vm-object.js';
 import { Vmspace } from '../mmu/vm/vmspace.js';
+import type { DirtyLogMode } from '../mmu/vm/ring-harvest.js';
 import { LEAF_LEVEL } from '../mmu/gpt/gpt-geometry.js';
 import { subtree } from '../mmu/gpt/gpt-node.js';
 import type { Arch } from './arch.js';
@@ -128,6 +129,8 @@ export interface NestedVmOptions {
   /** Total host memory (guest RAM + page tables); default memBytes + DEFAULT_TABLE_ROOM. */
   readonly hostBytes?: number;
   readonly dirtyTracking?: boolean;
+  /** The dirty log's mode (default 'bitmap'; 'ring': PML logs and a dirty ring). */
+  readonly dirtyLog?: DirtyLogMode;
   /** Which host frame a guest page gets: 'scattered' by `seed` (default), or 'identity'. */
   readonly hostLayout?: HostLayout;
   readonly seed?: number;
@@ -226,6 +229,7 @@ export class NestedVm {
       pool: this.pool,
       sink,
       trackDirty: opts.dirtyTracking ?? true,
+      dirtyLog: opts.dirtyLog ?? 'bitmap',
     });
     this.reclaimer = new Reclaimer({
       space: this.vmspace,

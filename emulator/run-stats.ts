@@ -18,6 +18,8 @@ import type { HostFrames, NestedVm, ReclaimStats } from './nested-vm.js';
 export interface RunStats {
   format: string;
   dirtyTracking: boolean;
+  /** The dirty log's mode, its PML-full exits, and the entries logged (in the ring or still in a PML log; 0 and 0 for 'bitmap'). */
+  dirtyLog: { mode: string; pmlFullExits: number; ringEntries: number };
   faults: { read: number; write: number; exec: number; mmio: number; total: number };
   fills: number;
   adSets: { accessed: number; dirty: number };
@@ -68,12 +70,24 @@ function dirtyPages(vm: NestedVm): number {
   return n;
 }
 
+/* Pages the PML logs recorded: those that reached the ring, and those still waiting in a log. */
+function ringEntries(vm: NestedVm): number {
+  const log = vm.vmspace.ringLog;
+  if (log === null) return 0;
+  return vm.vmspace.clients().reduce((sum, c) => sum + (c.pml?.count ?? 0), log.ring.pushed);
+}
+
 export function collectStats(vm: NestedVm, mmu: NestedMmu): RunStats {
   const { multiMapped, tables } = scanFrames(vm);
   const holds = vm.vmspace.counters.holds;
   return {
     format: vm.format,
     dirtyTracking: vm.vmspace.dirtyTracking,
+    dirtyLog: {
+      mode: vm.vmspace.ringLog === null ? 'bitmap' : 'ring',
+      pmlFullExits: vm.vmspace.counters.pmlFullExits,
+      ringEntries: ringEntries(vm),
+    },
     faults: { ...mmu.counters.faults },
     fills: mmu.counters.fills,
     adSets: { ...vm.vmspace.gpt.adSets },

@@ -79,6 +79,8 @@ export type MmuEvent =
   | { type: 'hold'; client: number; gpa: number; prot: number; hfn: number }
   | { type: 'release'; client: number; gpa: number; dirty: boolean }
   | { type: 'harvest'; gpa: number; len: number; dirty: number }
+  // dirty log in ring mode: a vCPU's PML log filled up (a VM exit); its entries went to the dirty ring
+  | { type: 'pml-full'; client: number; entries: number }
   | { type: 'invalidate'; gpa: number; len: number }
   | { type: 'generation'; generation: number }
   | { type: 'client-state'; client: number; state: string }

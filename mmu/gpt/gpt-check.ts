@@ -43,6 +43,7 @@ export function checkGpt(gpt: Gpt): void {
     checkShape(node);
     checkRefs(gpt, node);
     if (node.level === LEAF_LEVEL) lost += checkLostDirty(node);
+    if (node.level === LEAF_LEVEL && node.lostCount > 0) checkHinted(node);
     if (!node.backed) {
       for (let c = node.child; c !== null; c = c.next)
         assert(!c.backed, 'gpt check: backed child of unbacked node');
@@ -149,6 +150,7 @@ function checkLeaves(gpt: Gpt, node: GptNode): number {
     if (gpt.format.isPresent(lo, hi)) {
       assert(isCovered(node, i), 'gpt check: leaf outside every populated region');
       if (gpt.format.isAccessed(lo, hi)) checkPathAccessed(gpt, node);
+      if (gpt.format.isDirty(lo, hi)) checkHinted(node);
       present++;
     } else {
       assert(lo === 0 && hi === 0, 'gpt check: non-present leaf entry is not zero');
@@ -156,6 +158,12 @@ function checkLeaves(gpt: Gpt, node: GptNode): number {
   }
   assert(gpt.pmap.leafCount(hfn(node.frame)) === present, 'gpt check: pmap leaf count != present leaves');
   return present;
+}
+
+/* A dirty leaf or a lost-dirty bit under `node`: it and every node above it carry the dirty hint. */
+function checkHinted(node: GptNode): void {
+  for (let n: GptNode | null = node; n !== null; n = n.parent)
+    assert(n.dirtyHint, 'gpt check: a dirty page lies below a table without the dirty hint');
 }
 
 /* A leaf with Accessed under `node`: with Accessed in pointers, every pointer down to node has it. */

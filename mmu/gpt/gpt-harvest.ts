@@ -12,10 +12,15 @@
  * reported too (their nodes keep a lost-dirty bitmap, see gpt-node.ts), whether or not the page is
  * mapped again now.
  *
- * The pass goes one leaf table at a time: a three-entry walk finds the table of each 2 MiB chunk in
- * host RAM (chunks without a table cost just that walk), then a tight loop reads the table's entries
- * straight from the Uint32Array. A clean entry costs one AND against the format's dirtyLoMask; only
- * entries with a dirty bit set pay for the format calls. Nothing is allocated.
+ * The pass descends the tree of bookkeeping nodes, and only into subtrees whose dirty hint is set
+ * (gpt-node.ts): Gpt.markAccessed sets the hint of a leaf table and of every table above it when it
+ * sets a Dirty bit there, and so does a lost-dirty record. A leaf table it visits is read straight
+ * from the Uint32Array in one tight loop; a clean entry costs one AND against the format's
+ * dirtyLoMask, and only entries with a dirty bit set pay for the format calls. A harvest clears the
+ * hint of each leaf table it read whole, and of each table above whose children are all clear, so
+ * the next harvest finds its way to the tables written since, and nothing else: its cost follows
+ * the tables holding dirty pages, not guest RAM (the hardware walk plays no part). Nothing is
+ * allocated.
  *
  * Invariants: the range is page-aligned and inside the address space; the bitmap has a bit for every
  * page of it; only leaves that were dirty change, and only in their Dirty state. The caller moves
@@ -27,9 +32,10 @@ import type { Gpa } from '../addr.js';
 import { assert } from '../checks.js';
 import { ATTR_WRITTEN } from '../host/page-attributes.js';
 import { newWords } from './entry-format.js';
-import { ENTRIES_PER_TABLE, SPAN, entryAddr } from './gpt-geometry.js';
+import { ENTRIES_PER_TABLE, LEAF_LEVEL, entryAddr } from './gpt-geometry.js';
+import type { GptNode } from './gpt-node.js';
 import { assertRange } from './gpt-tables.js';
-import { NO_ENTRY, leafTable } from './gpt-walk.js';
+import { NO_ENTRY } from './gpt-walk.js';
 import type { Gpt } from './gpt.js';
 
 const scratch = newWords();
@@ -37,17 +43,38 @@ const scratch = newWords();
 export function harvestDirty(gpt: Gpt, gpa: Gpa, len: number, bitmap: Uint8Array): number {
   assertRange(gpa, len, 'gpt harvestDirty');
   assert(bitmap.length * 8 >= len / PAGE_SIZE, 'gpt harvestDirty: bitmap too small');
-  const end = gpa + len;
-  const u32 = gpt.mem.u32;
-  const root = gpt.rootFrame;
-  let n = 0;
-  for (let at: number = gpa; at < end;) {
-    const stop = Math.min(end, at - (at % SPAN[2]) + SPAN[2]);
-    const lost = gpt.tables.takeLostDirty(at, stop);
-    const table = leafTable(u32, gpt.format, root, at);
-    if (table !== NO_ENTRY || lost !== null) n += harvestChunk(gpt, table, lost, at, stop, gpa, bitmap);
-    at = stop;
+  const root = gpt.tables.root;
+  return root.dirtyHint ? harvestNode(gpt, root, gpa, gpa + len, bitmap) : 0;
+}
+
+/** One page's harvest (Gpt.harvestPage): its leaf's Dirty state and its lost-dirty record. */
+export function harvestPage(gpt: Gpt, page: Gpa, origin: Gpa, bitmap: Uint8Array): number {
+  assertRange(page, PAGE_SIZE, 'gpt harvestPage');
+  const node = gpt.tables.findNode(page, LEAF_LEVEL);
+  if (node === null) return 0;
+  const to = page + PAGE_SIZE;
+  const lost = gpt.tables.takeLostDirtyOf(node, page, to);
+  return harvestChunk(gpt, node.backed ? node.frame : NO_ENTRY, lost, page, to, origin, bitmap);
+}
+
+/* The hinted subtree of `node`, clipped to [from, to); bit positions count from `from`. */
+function harvestNode(gpt: Gpt, node: GptNode, from: number, to: number, bitmap: Uint8Array): number {
+  const lo = Math.max(from, node.base);
+  const hi = Math.min(to, node.end);
+  if (node.level === LEAF_LEVEL) {
+    const lost = gpt.tables.takeLostDirtyOf(node, lo, hi);
+    const table = node.backed ? node.frame : NO_ENTRY;
+    const n = harvestChunk(gpt, table, lost, lo, hi, from, bitmap);
+    if (lo === node.base && hi === node.end) node.dirtyHint = false;
+    return n;
   }
+  let n = 0;
+  let hinted = false;
+  for (let c = node.child; c !== null; c = c.next) {
+    if (c.dirtyHint && c.end > lo && c.base < hi) n += harvestNode(gpt, c, from, to, bitmap);
+    hinted ||= c.dirtyHint;
+  }
+  node.dirtyHint = hinted;
   return n;
 }
 

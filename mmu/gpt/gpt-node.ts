@@ -26,6 +26,9 @@
  *  - a backed child has a backed parent; an unbacked node has only unbacked children.
  *  - the root is backed until the tree is freed, and has no parent; leaf-table nodes have no children.
  *  - lostDirty bits are a subset of cover bits, and lostCount is their number.
+ *  - dirtyHint is the harvest's summary: a leaf-table node with a dirty leaf or a lost-dirty bit
+ *    has it, and so does every node above one that has it. It may be set where nothing is dirty any
+ *    more (it is cleared only by a harvest that looked), never clear where something is.
  */
 
 import type { Hfn } from '../addr.js';
@@ -55,6 +58,8 @@ export class GptNode {
   readonly lostDirty: Uint32Array | null;
   /** Bits set in lostDirty. */
   lostCount = 0;
+  /** This subtree may hold a dirty leaf or a lost-dirty bit (see the essay): a harvest looks here. */
+  dirtyHint = false;
 
   constructor(
     readonly level: number,
@@ -185,6 +190,11 @@ export function takeLostDirty(node: GptNode, first: number, count: number, into:
 }
 
 export const lostDirtyCount = (node: GptNode): number => popcount(node.lostDirty!);
+
+/** Set the dirty hint of `node` and of every node above it (stops at the first that has it). */
+export function hintDirty(node: GptNode): void {
+  for (let n: GptNode | null = node; n !== null && !n.dirtyHint; n = n.parent) n.dirtyHint = true;
+}
 
 /** Every node under (and including) `node`, parents before children, in address order. */
 export function* subtree(node: GptNode): Generator<GptNode> {

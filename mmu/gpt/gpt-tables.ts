@@ -59,6 +59,7 @@ import {
   addChild,
   childAt,
   coverRange,
+  hintDirty,
   isCovered,
   markLostDirty,
   subtree,
@@ -206,6 +207,7 @@ export class GptTables {
   /** Record that the dirty leaf at page `index` of leaf node `node` was cleared behind our back. */
   noteLostDirty(node: GptNode, index: number): void {
     if (markLostDirty(node, index)) this.lostDirtyPages++;
+    hintDirty(node);
   }
 
   /**
@@ -215,7 +217,12 @@ export class GptTables {
   takeLostDirty(from: number, to: number): Uint32Array | null {
     if (this.lostDirtyPages === 0) return null;
     const leaf = this.findNode(from, LEAF_LEVEL);
-    if (leaf === null || leaf.lostCount === 0) return null;
+    return leaf === null ? null : this.takeLostDirtyOf(leaf, from, to);
+  }
+
+  /** takeLostDirty for [from, to) inside the table of leaf node `leaf`. */
+  takeLostDirtyOf(leaf: GptNode, from: number, to: number): Uint32Array | null {
+    if (leaf.lostCount === 0) return null;
     this.lostScratch.fill(0);
     const moved = takeLostDirty(
       leaf,

@@ -56,14 +56,18 @@ import { markPathAccessed } from './gpt-accessed.js';
 import { checkGpt } from './gpt-check.js';
 import { ENTRIES_PER_TABLE, GPA_LIMIT, LEAF_LEVEL, SPAN, entryAddr, indexOfPte } from './gpt-geometry.js';
 import { GptIter } from './gpt-iter.js';
-import { isCovered } from './gpt-node.js';
+import { hintDirty, isCovered } from './gpt-node.js';
+import type { GptNode } from './gpt-node.js';
 import { GptTables, assertRange } from './gpt-tables.js';
 import type { PopulateResult } from './gpt-tables.js';
-import { harvestDirty } from './gpt-harvest.js';
+import { harvestDirty, harvestPage } from './gpt-harvest.js';
 import { NO_ENTRY, describeWalk, leafSlot, translate, walk, walkAdvance } from './gpt-walk.js';
 import type { TranslatedLeaf } from './gpt-walk.js';
 import type { WalkPath, WalkStep } from './gpt-walk.js';
 import { PAGE_SIZE, pageAlignDown } from '../addr.js';
+
+/** markAccessed's answer when it did not set a Dirty bit. */
+export const NOT_DIRTIED = -1;
 
 /** Outcome of mapAt. */
 export type MapStatus =
@@ -288,12 +292,16 @@ export class Gpt implements TableOwner {
 
   /** Guest-physical address translated by the leaf slot at pte. */
   gpaOfPte(pte: Hpa): Gpa {
+    return (this.leafNodeOf(pte).base + indexOfPte(pte) * PAGE_SIZE) as Gpa;
+  }
+
+  private leafNodeOf(pte: number): GptNode {
     const node = this.tables.nodeOfFrame(pte >>> 12);
     assert(
       node !== undefined && node.level === LEAF_LEVEL,
       'gpt: PTE location is not in one of our leaf tables',
     );
-    return (node.base + indexOfPte(pte) * PAGE_SIZE) as Gpa;
+    return node;
   }
 
   /* ---- Accessed and Dirty ---- */
@@ -341,9 +349,10 @@ export class Gpt implements TableOwner {
   /**
    * The MMU "hardware" fill path: set Accessed, and Dirty on a write (only if the leaf grants
    * write), in the present leaf at pte, and Accessed in the table pointers above it where the
-   * format has one (gpt-accessed.ts). Writes only when something changes.
+   * format has one (gpt-accessed.ts). Writes only when something changes. Returns the page's
+   * address when this set its Dirty bit (what a PML log records), else NOT_DIRTIED.
    */
-  markAccessed(pte: Hpa, write: boolean): void {
+  markAccessed(pte: Hpa, write: boolean): Gpa | typeof NOT_DIRTIED {
     const f = this.format;
     const w = pte >>> 2;
     const lo = this.u32[w];
@@ -351,14 +360,18 @@ export class Gpt implements TableOwner {
     assert(f.isPresent(lo, hi), 'gpt markAccessed: leaf not present');
     if (write) f.setDirty(this.w, lo, hi);
     else f.setAccessed(this.w, lo, hi);
-    if (this.w.lo === lo && this.w.hi === hi) return;
+    if (this.w.lo === lo && this.w.hi === hi) return NOT_DIRTIED;
     this.pmap.updateLeaf(pte, this.w.lo, this.w.hi);
+    const node = this.leafNodeOf(pte);
+    const gpa = (node.base + indexOfPte(pte) * PAGE_SIZE) as Gpa;
+    const dirtied = f.isDirty(this.w.lo, this.w.hi) && !f.isDirty(lo, hi);
     const dirty = f.isDirty(this.w.lo, this.w.hi);
     if (dirty) this.adSets.dirty++;
     else this.adSets.accessed++;
-    const gpa = this.gpaOfPte(pte);
+    if (dirtied) hintDirty(node); // the harvest's summary (gpt-node.ts)
     markPathAccessed(this.u32, f, this.pmap, this.rootFrame, gpa, this.w);
     if (this.sink.enabled) this.sink.emit({ type: 'ad-set', gpa, accessed: true, dirty });
+    return dirtied ? gpa : NOT_DIRTIED;
   }
 
   /**
@@ -370,6 +383,15 @@ export class Gpt implements TableOwner {
     const n = harvestDirty(this, gpa, len, bitmap);
     this.sweep();
     return n;
+  }
+
+  /**
+   * harvestDirty for the one page at `page` (a ring-mode harvest visits only the pages its ring
+   * names): its bit is page - origin, counted in pages. Returns 1 when the page was dirty, else 0.
+   * A harvest calls it once per page, so it does not sweep: the caller runs checkInvariants after.
+   */
+  harvestPage(page: Gpa, origin: Gpa, bitmap: Uint8Array): number {
+    return harvestPage(this, page, origin, bitmap);
   }
 
   /* ---- TableOwner: called back by the host pmap and table pool ---- */

@@ -25,7 +25,12 @@
  *  - cache attributes (WIMG): memory type lives in each leaf (EPT bits 5:3, PAT bits, MemAttr); a
  *    host frame has no type of its own here, so none is kept per frame.
  *
- * Invariants: only the bits in ATTR_ALL are ever set; M set implies W set.
+ * `modified` counts the frames with M set, so that a dirty-log harvest can skip its pass over the
+ * frames' attributes when none is (the common case: M is set only when a dirty leaf is cleared
+ * without a harvest, and by a write hold's release).
+ *
+ * Invariants: only the bits in ATTR_ALL are ever set; M set implies W set; `modified` is the
+ * number of frames with M set.
  */
 
 import type { Hfn } from '../addr.js';
@@ -38,6 +43,8 @@ export const ATTR_ALL = ATTR_REFERENCED | ATTR_MODIFIED | ATTR_WRITTEN;
 
 export class PageAttributes {
   private readonly bits: Uint8Array;
+  /** Frames with M set. */
+  modified = 0;
 
   constructor(frameCount: number) {
     this.bits = new Uint8Array(frameCount);
@@ -49,11 +56,14 @@ export class PageAttributes {
 
   set(f: Hfn, mask: number): void {
     assert((mask & ~ATTR_ALL) === 0, 'page attributes: unknown bits');
+    const was = this.bits[f];
     this.bits[f] |= (mask & ATTR_MODIFIED) !== 0 ? mask | ATTR_WRITTEN : mask;
+    if ((was & ATTR_MODIFIED) === 0 && (mask & ATTR_MODIFIED) !== 0) this.modified++;
   }
 
   clear(f: Hfn, mask: number): void {
     assert((mask & ~ATTR_ALL) === 0, 'page attributes: unknown bits');
+    if ((this.bits[f] & mask & ATTR_MODIFIED) !== 0) this.modified--;
     this.bits[f] &= ~mask;
   }
 }

@@ -329,6 +329,11 @@ export class Pmap {
     return (this.attrs.get(f) & ATTR_REFERENCED) !== 0;
   }
 
+  /** Host frames whose modified attribute is set now. */
+  get modifiedFrames(): number {
+    return this.attrs.modified;
+  }
+
   isModified(f: Hfn): boolean {
     return (this.attrs.get(f) & ATTR_MODIFIED) !== 0;
   }

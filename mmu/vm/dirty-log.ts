@@ -21,11 +21,12 @@
  */
 
 import type { Gpa, Hfn } from '../addr.js';
-import { PAGE_SIZE, gpa as toGpa } from '../addr.js';
+import { PAGE_SIZE, pageAlignDown, gpa as toGpa } from '../addr.js';
 import type { Gpt } from '../gpt/gpt.js';
 import type { HostMemory } from '../host/host-memory.js';
 import { ATTR_MODIFIED } from '../host/page-attributes.js';
 import type { Pmap } from '../host/pmap.js';
+import type { DirtyRing } from './dirty-ring.js';
 import type { VmMapping } from './vm-mapping.js';
 import { objectOffset } from './vm-mapping.js';
 
@@ -66,6 +67,7 @@ function takeModified(
   len: number,
   bits: Uint8Array,
 ): void {
+  if (pmap.modifiedFrames === 0) return; // the common case: nothing to look for
   const end = gpa + len;
   for (const m of maps) {
     if (m.object.isMmio) continue;
@@ -76,6 +78,7 @@ function takeModified(
       pmap.clearAttributes(f, ATTR_MODIFIED);
       const i = (a - gpa) / PAGE_SIZE;
       bits[i >>> 3] |= 1 << (i & 7);
+      if (pmap.modifiedFrames === 0) return; // none left to find
     }
   }
 }
@@ -106,8 +109,16 @@ export function resetAccessedRange(gpt: Gpt, mem: HostMemory, pmap: Pmap, gpa: G
  * the page's PTE (if still there, for that frame) gets Accessed and Dirty as a hardware write
  * would set them. Returns whether the PTE was marked.
  */
-export function markWritten(gpt: Gpt, pmap: Pmap, tracking: boolean, gpa: Gpa, f: Hfn): boolean {
+export function markWritten(
+  gpt: Gpt,
+  pmap: Pmap,
+  tracking: boolean,
+  gpa: Gpa,
+  f: Hfn,
+  ring: DirtyRing | null,
+): boolean {
   pmap.setAttributes(f, ATTR_MODIFIED);
+  ring?.push(pageAlignDown(gpa)); // ring mode: the VMM's own write goes into the ring directly
   if (!tracking) return false;
   const leaf = gpt.lookup(gpa);
   if (leaf === null || leaf.frame !== f) return false;

@@ -43,6 +43,7 @@ import type { AccessSite, EventSink, MmuEvent } from '../events.js';
 import type { AccessKind, Prot } from '../prot.js';
 import { PROT_ALL, PROT_WRITE } from '../prot.js';
 import { PageHold } from './page-hold.js';
+import { PmlLog } from './pml-log.js';
 import type { VmCounters } from './vm-counters.js';
 import type { GatedClient } from './vm-generation.js';
 import type { VmObject } from './vm-object.js';
@@ -96,6 +97,8 @@ export class VmClient implements GatedClient {
   private kickFn: (() => void) | null = null;
   private invalFn: ((gpa: Gpa, len: number) => void) | null = null;
   private readonly held = new Set<PageHold>();
+  /** The PML log the fill hook writes (the vmspace's dirty log in 'ring' mode), else null. */
+  readonly pml: PmlLog | null;
 
   /** @internal made by Vmspace.createClient */
   constructor(
@@ -107,6 +110,7 @@ export class VmClient implements GatedClient {
     this.counters = space.counters;
     this.sink = space.sink;
     this.name = name ?? `client${id}`;
+    this.pml = space.ringLog !== null ? new PmlLog() : null;
     this.emitState();
   }
 
@@ -182,6 +186,15 @@ export class VmClient implements GatedClient {
   /* ---- data path: faults and holds ---- */
 
   /**
+   * The fill hook set the Dirty bit of `page` (Gpt.markAccessed answered it): in 'ring' mode the
+   * PML log records it, and a log that fills takes the PML-full exit (RingDirtyLog.pmlFull, ring-harvest.ts). No-op in
+   * 'bitmap' mode.
+   */
+  logDirty(page: Gpa): void {
+    if (this.pml !== null && this.space !== null && this.pml.append(page)) this.space.ringLog?.pmlFull(this);
+  }
+
+  /**
    * A nested page fault (ACTIVE around Vmspace.fault). A vCPU's fill hook may call it while ON_CPU:
    * the VM exit and re-entry, taken in place. `gva`, while the guest pages, is the guest-virtual
    * access that met the fault, and `site` the instruction behind it; they only go into the 'fault' event.
@@ -245,6 +258,7 @@ export class VmClient implements GatedClient {
       `client ${this.id}: destroyed while active or on CPU`,
     );
     this.setFlags(this.flags | CS_DESTROY);
+    this.space?.ringLog?.drain(this); // what it logged stays dirty after it goes
     if (this.space !== null) this.space.removeClient(this);
     this.space = null;
   }

@@ -26,6 +26,8 @@ export interface VmCounters {
   invalidations: number;
   /** ON_CPU clients asked to leave the guest. */
   kicks: number;
+  /** PML-full VM exits (dirty log in 'ring' mode: a vCPU's 512-entry log filled up). */
+  pmlFullExits: number;
   holds: { taken: number; released: number; outstanding: number };
 }
 
@@ -41,5 +43,6 @@ export const newCounters = (): VmCounters => ({
   generationBumps: 0,
   invalidations: 0,
   kicks: 0,
+  pmlFullExits: 0,
   holds: { taken: 0, released: 0, outstanding: 0 },
 });

@@ -27,6 +27,8 @@
  * translations and runs without it. The dirty log (harvestDirty) survives PTE loss to steals,
  * disconnects and Accessed resets through the frames' modified attribute: see dirty-log.ts.
  *
+ * The dirty log's modes (dirtyLog): 'bitmap' (default) reads the range's tables (gpt-harvest.ts),
+ * 'ring' only the pages the vCPUs' PML logs and the VMM's writes named (ring-harvest.ts).
  * Invariants (checkInvariants): the mappings are sorted and disjoint and keep their objects alive;
  * every present leaf lies inside a mapping and maps that mapping's frame with at least its rights;
  * residentCount = present leaves; the clients' outstanding holds add up to counters.holds. A page
@@ -49,6 +51,7 @@ import type { TablePool } from '../host/table-pool.js';
 import type { AccessKind, Prot } from '../prot.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE, accessProt } from '../prot.js';
 import { harvestRange, markWritten, resetAccessedRange } from './dirty-log.js';
+import { RingDirtyLog, type DirtyLogMode } from './ring-harvest.js';
 import { VmClient } from './vm-client.js';
 import { newCounters } from './vm-counters.js';
 import type { VmCounters } from './vm-counters.js';
@@ -70,6 +73,7 @@ export interface VmspaceOptions {
   trackDirty?: boolean;
   /** One past the highest guest-physical address that may be mapped (default 2^48). */
   limit?: number;
+  dirtyLog?: DirtyLogMode; // 'bitmap' (the default) or 'ring' (see the essay)
 }
 
 export class Vmspace {
@@ -79,6 +83,8 @@ export class Vmspace {
   readonly sink: EventSink<MmuEvent>;
   readonly limit: number;
   readonly counters: VmCounters = newCounters();
+  /** The PML logs' side of the dirty log in 'ring' mode, else null. */
+  readonly ringLog: RingDirtyLog | null;
   private readonly maps = new MappingList();
   private readonly restricted = new Map<number, Prot>(); // page -> rights kept (restrictPage)
   private readonly clientList: VmClient[] = [];
@@ -100,6 +106,7 @@ export class Vmspace {
     this.gen = new TableGeneration(this.clientList, this.counters, this.sink);
     this.gpt.onInvalidate = (gpa, len) => this.gen.tablesInvalidated(gpa, len);
     this.tracking = (opts.trackDirty ?? true) && this.gpt.canTrackDirty;
+    this.ringLog = opts.dirtyLog === 'ring' ? new RingDirtyLog(this.counters, this.sink) : null;
   }
 
   /* ---- state ---- */
@@ -178,6 +185,7 @@ export class Vmspace {
       object.reference();
       this.maps.insert({ object, gpa, len, offset, prot: rights });
       const r = this.gpt.populate(gpa, len);
+      this.ringLog?.mapped(this.pmap, this.maps, gpa, len);
       this.counters.maps++;
       if (this.sink.enabled) this.sink.emit({ type: 'vm-map', gpa, len, object: object.name, prot: rights });
       this.sweep();
@@ -357,7 +365,9 @@ export class Vmspace {
     assert(bitmap.length * 8 >= len / PAGE_SIZE, 'vmspace harvest: bitmap too small');
     if (!this.tracking) return DIRTY_TRACKING_OFF;
     return this.gen.change(() => {
-      const n = harvestRange(this.gpt, this.pmap, this.maps.overlapping(gpa, len), gpa, len, bitmap);
+      const n =
+        this.ringLog?.harvest(this.gpt, this.pmap, this.maps, this.clientList, gpa, len, bitmap) ??
+        harvestRange(this.gpt, this.pmap, this.maps.overlapping(gpa, len), gpa, len, bitmap);
       // a harvest that found a dirty page may have taken write from a cached translation
       if (n > 0) this.gen.noteRemoved(gpa, len);
       this.counters.harvests++;
@@ -396,7 +406,7 @@ export class Vmspace {
 
   /** @internal a write hold is released: mark its page dirty as a hardware write would. */
   markHeldDirty(gpa: Gpa, f: Hfn): boolean {
-    return markWritten(this.gpt, this.pmap, this.tracking, gpa, f);
+    return markWritten(this.gpt, this.pmap, this.tracking, gpa, f, this.ringLog?.ring ?? null);
   }
 
   /* ---- teardown and checks ---- */

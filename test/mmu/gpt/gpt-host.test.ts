@@ -118,7 +118,9 @@ describe.each(FORMAT_NAMES.map((n) => [n, FORMATS[n]] as [string, EntryFormat]))
     it('a dirty page cleared by disconnect or steal still reaches the next harvest', () => {
       const { gpt, guest, pmap, pool } = makeRig(fmt, { frames: 8 + 8, reserve: 0 });
       gpt.populate(gpa(0), 2 * MB2);
-      const dirty = (g: number): void => gpt.markAccessed(hpa(gpt.translate(gpa(g), 'write')), true);
+      const dirty = (g: number): void => {
+        gpt.markAccessed(hpa(gpt.translate(gpa(g), 'write')), true);
+      };
       gpt.mapAt(gpa(0x3000), guest[0], PROT_RW, 'wb');
       gpt.mapAt(gpa(MB2 + 0x1000), guest[1], PROT_RW, 'wb');
       gpt.mapAt(gpa(MB2 + 0x2000), guest[2], PROT_RW, 'wb');

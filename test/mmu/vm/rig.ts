@@ -13,6 +13,7 @@ import { Reservoir, type HostLayout } from '../../../mmu/host/reservoir.js';
 import { TablePool } from '../../../mmu/host/table-pool.js';
 import { VmObject } from '../../../mmu/vm/vm-object.js';
 import { Vmspace } from '../../../mmu/vm/vmspace.js';
+import type { DirtyLogMode } from '../../../mmu/vm/ring-harvest.js';
 
 export interface VmRig {
   mem: HostMemory;
@@ -42,6 +43,8 @@ export function makeVmRig(
     /** The reservoir's host layout and seed (default: scattered, seed 1). */
     layout?: HostLayout;
     seed?: number;
+    /** The dirty log's mode (default 'bitmap'). */
+    dirtyLog?: DirtyLogMode;
   } = {},
 ): VmRig {
   const mem = new HostMemory((opts.frames ?? 256) * 4096);
@@ -55,7 +58,15 @@ export function makeVmRig(
   });
   const pmap = new Pmap(mem, sink);
   const pool = new TablePool(frames, pmap, { reserve: opts.reserve ?? 0, sink });
-  const vms = new Vmspace({ format, mem, pmap, pool, sink, trackDirty: opts.trackDirty });
+  const vms = new Vmspace({
+    format,
+    mem,
+    pmap,
+    pool,
+    sink,
+    trackDirty: opts.trackDirty,
+    dirtyLog: opts.dirtyLog,
+  });
   return {
     mem,
     frames,

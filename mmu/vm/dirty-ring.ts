@@ -1,0 +1,99 @@
+/*
+ * The VMM's dirty ring: the guest-physical pages reported dirty since their last harvest, as the
+ * vCPUs' PML logs (pml-log.ts) and the VMM's own writes for devices (a write hold's release) hand
+ * them over. A ring-mode harvest (ring-harvest.ts) takes the entries of its range from here and
+ * looks at those pages only, so its cost follows the number of dirty pages, not guest RAM.
+ *
+ *   pages  Float64Array(capacity)   one page address per entry (a 48-bit gpa fits a double)
+ *   used   entries in use           in arrival order, possibly with repeats
+ *
+ * A page can arrive more than once between two harvests (its Dirty bit was cleared by an unmap, a
+ * steal or an Accessed reset and set again; a device wrote it twice). When the array fills, it is
+ * compacted first: sorted and each page kept once (native typed-array sort, no objects). Only when
+ * it is still more than half full does it grow, to twice the size. So it never holds more entries
+ * than twice the number of distinct pages reported, however long nobody harvests; KVM's fixed-size
+ * ring makes the vCPU exit to user space instead when it fills, which a ring that grows never needs.
+ *
+ * take(gpa, len) compacts the same way and then moves the range's entries, which are now contiguous
+ * and in address order, out into a scratch array it returns; the entries outside the range stay
+ * for a later harvest of theirs.
+ *
+ * Invariants: every entry is a page-aligned address; `pushed` counts every entry that ever arrived
+ * (the `ringEntries` figure of a run); nothing is allocated except when the array grows.
+ */
+
+import type { Gpa } from '../addr.js';
+import { PAGE_SIZE } from '../addr.js';
+import { assert } from '../checks.js';
+
+const INITIAL_CAPACITY = 1024;
+
+export class DirtyRing {
+  private pages = new Float64Array(INITIAL_CAPACITY);
+  private used = 0;
+  private taken = new Float64Array(INITIAL_CAPACITY);
+  /** Entries that reached the ring over its life (PML drains and device writes). */
+  pushed = 0;
+
+  /** Entries held now (repeats included until the next compaction). */
+  get length(): number {
+    return this.used;
+  }
+
+  push(page: Gpa): void {
+    assert(page % PAGE_SIZE === 0, 'dirty ring: a page address must be page-aligned');
+    if (this.used === this.pages.length) this.makeRoom();
+    this.pages[this.used++] = page;
+    this.pushed++;
+  }
+
+  /** Every page of `pages` (a drained PML log), in order. */
+  pushAll(pages: Float64Array): void {
+    for (let i = 0; i < pages.length; i++) this.push(pages[i] as Gpa);
+  }
+
+  /**
+   * Take the distinct pages of [gpa, gpa + len) out of the ring, in address order: a view on a
+   * scratch array, valid until the next take.
+   */
+  take(gpa: Gpa, len: number): Float64Array {
+    this.compact();
+    const lo = this.lowerBound(gpa);
+    const hi = this.lowerBound(gpa + len);
+    const n = hi - lo;
+    if (this.taken.length < n) this.taken = new Float64Array(Math.max(n, this.taken.length * 2));
+    this.taken.set(this.pages.subarray(lo, hi));
+    this.pages.copyWithin(lo, hi, this.used);
+    this.used -= n;
+    return this.taken.subarray(0, n);
+  }
+
+  /* Sort and drop repeats in place. */
+  private compact(): void {
+    const live = this.pages.subarray(0, this.used);
+    live.sort();
+    let out = 0;
+    for (let i = 0; i < live.length; i++) if (out === 0 || live[i] !== live[out - 1]) live[out++] = live[i];
+    this.used = out;
+  }
+
+  private makeRoom(): void {
+    this.compact();
+    if (this.used * 2 <= this.pages.length) return;
+    const bigger = new Float64Array(this.pages.length * 2);
+    bigger.set(this.pages.subarray(0, this.used));
+    this.pages = bigger;
+  }
+
+  /* First index of the (sorted, compacted) entries whose page is >= a. */
+  private lowerBound(a: number): number {
+    let lo = 0;
+    let hi = this.used;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.pages[mid] < a) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
