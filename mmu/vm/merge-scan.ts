@@ -3,8 +3,10 @@
  *
  * The host runs a pass every so often (the CLI's `--merge-interval`, in guest instructions); a
  * pass looks at the next K guest pages (`--merge-pages`) of the RAM ranges it was given, one VM
- * after the other, and wraps around. A page is looked at only when it has a frame of its own
- * (Vmspace.mergeCandidate: not shared yet, not watched, not held). Its content is hashed, and:
+ * after the other, and wraps around. Only a page that has a frame of its own is looked at and
+ * counts towards K (Vmspace.mergeCandidate: not shared yet, not watched, not held); pages that
+ * have no frame, or a shared one, are stepped over, and a pass never goes round more than once.
+ * A page looked at has its content hashed, and:
  *
  *   1. a shared frame with that hash and the same bytes (a full compare) exists (the stable set):
  *      the page joins it;
@@ -88,13 +90,18 @@ export class MergeScanner {
     assert(this.total > 0, 'merge scanner: nothing to scan');
   }
 
-  /** One pass over the next `pages` guest pages; returns how many pages joined a shared frame. */
+  /** One pass: look at the next `pages` candidates (one round at most); returns the pages that joined. */
   pass(pages: number): number {
     assert(Number.isSafeInteger(pages) && pages > 0, 'merge scanner: pages per pass must be positive');
     let merged = 0;
-    for (let i = 0; i < pages; i++) {
+    let looked = 0;
+    for (let i = 0; i < this.total && looked < pages; i++) {
       const [range, page] = this.at(this.cursor);
-      merged += this.visit(range, page);
+      const joined = this.visit(range, page);
+      if (joined >= 0) {
+        looked++;
+        merged += joined;
+      }
       if (++this.cursor === this.total) {
         this.cursor = 0;
         this.unstable.clear(); // a new round: what was seen may have changed
@@ -103,7 +110,7 @@ export class MergeScanner {
     this.counters.passes++;
     const c = this.shares.counters;
     if (this.sink.enabled)
-      this.sink.emit({ type: 'merge-pass', pages, merged, shared: c.shared, sharing: c.sharing });
+      this.sink.emit({ type: 'merge-pass', pages: looked, merged, shared: c.shared, sharing: c.sharing });
     return merged;
   }
 
@@ -114,11 +121,11 @@ export class MergeScanner {
     return [r, toGpa(this.ranges[r].gpa + i * PAGE_SIZE)];
   }
 
-  /* Look at one page (see the essay's three cases); returns the pages that joined. */
+  /* Look at one page (see the essay's three cases); the pages that joined, -1 for no candidate. */
   private visit(range: number, page: Gpa): number {
     const space = this.ranges[range].space;
     const f = space.mergeCandidate(page);
-    if (f === -1) return 0;
+    if (f === -1) return -1;
     this.counters.scanned++;
     const h = hashFrame(this.mem, f);
     const s = this.stableMatch(h, f);
