@@ -10,7 +10,7 @@
  * merge interval, and with merging on a slice is never longer than that interval. The order is
  * fixed and the counts are exact, so the same guests and options give the same run.
  *
- * What a merge changes in a VM's tables moves that VM's generation (Vmspace.mergePage), and its
+ * What a merge changes in a VM's tables moves that VM's generation (vmspace-merge.ts), and its
  * engine flushes its TLB when it next enters the tables. Who maps a frame is read from the frame's
  * PV list (whoMaps): each PTE location names its table, whose owner names the VM.
  *

@@ -182,19 +182,16 @@ export class NestedVm {
   constructor(readonly opts: NestedVmOptions) {
     const { memBytes } = opts;
     this.format = opts.format ?? DEFAULT_FORMAT[opts.arch];
-    const given = opts.host;
-    const hostBytes = given?.mem.bytes ?? opts.hostBytes ?? memBytes + DEFAULT_TABLE_ROOM;
+    const hostBytes = opts.host?.mem.bytes ?? opts.hostBytes ?? memBytes + DEFAULT_TABLE_ROOM;
+    this.sharedHost = opts.host !== undefined;
     // a shared host holds every guest page (sharedHost sizes it so); one's own may overcommit
-    const guestFrames =
-      given === undefined
-        ? guestFramesFor(memBytes, hostBytes, minGuestFrames(opts.arch))
-        : memBytes / PAGE_SIZE;
+    const guestFrames = this.sharedHost
+      ? memBytes / PAGE_SIZE
+      : guestFramesFor(memBytes, hostBytes, minGuestFrames(opts.arch));
     this.overcommitted = guestFrames < memBytes / PAGE_SIZE;
-    this.sharedHost = given !== undefined;
     const sink = opts.sink;
-    const host =
-      given ?? new NestedHost({ bytes: hostBytes, hostLayout: opts.hostLayout, seed: opts.seed, sink });
-    this.host = host;
+    const host = (this.host =
+      opts.host ?? new NestedHost({ bytes: hostBytes, hostLayout: opts.hostLayout, seed: opts.seed, sink }));
     this.mem = host.mem;
     this.frames = host.frames;
     this.pmap = host.pmap;

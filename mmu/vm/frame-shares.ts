@@ -5,7 +5,7 @@
  * A memory object's page normally owns its frame (vm-object.ts). A merged page does not: its frame
  * belongs to this book, which counts the pages that use it. Every nested leaf that maps a shared
  * frame withholds write, in every vmspace, so a guest write to it is a nested write fault and the
- * vmspace breaks the share (vmspace.ts, lookupMap): a fresh frame, a copy, a remap with full
+ * vmspace breaks the share (vmspace-merge.ts, sharedAccess): a fresh frame, a copy, a remap with full
  * rights, and the page leaves the book. The last page to leave gives the frame back to the
  * reservoir.
  *

@@ -4,7 +4,7 @@
  * The host runs a pass every so often (the CLI's `--merge-interval`, in guest instructions); a
  * pass looks at the next K guest pages (`--merge-pages`) of the RAM ranges it was given, one VM
  * after the other, and wraps around. Only a page that has a frame of its own is looked at and
- * counts towards K (Vmspace.mergeCandidate: not shared yet, not watched, not held); pages that
+ * counts towards K (mergeCandidate in vmspace-merge.ts: not shared yet, not watched, not held); pages that
  * have no frame, or a shared one, are stepped over, and a pass never goes round more than once.
  * A page looked at has its content hashed, and:
  *
@@ -15,10 +15,17 @@
  *      keeper, its frame is the shared one), and that frame enters the stable set;
  *   3. else the page is remembered in the unstable set under its hash.
  *
+ * Cases 2 and 3 need a steady page: one that held the same bytes (the same hash) when it was last
+ * looked at. A page that changed since is only noted, so that a page the guest keeps writing (a
+ * stack, a counter) is not merged only to have its share broken at once, as KSM does with its
+ * checksum. So a page is merged at its second look at the earliest, unless a shared frame with
+ * its bytes exists already.
+ *
  *   stable    hash -> shared frames        (pruned lazily: a frame no page shares any more is dropped)
  *   unstable  hash -> (space, page)        (emptied at every wrap: content may have changed since)
+ *   last      per range and page: the hash when last looked at (one 32-bit word per guest page)
  *
- * Joining is Vmspace.mergePage: a present leaf is rewritten to the shared frame without write
+ * Joining is mergePage (vmspace-merge.ts): a present leaf is rewritten to the shared frame without write
  * (the vmspace generation moves, so that VM's engine flushes), the page's own frame goes back to
  * the reservoir. The frame's PV head then lists PTEs of every VM that maps it (mmu/host/pv-head.ts),
  * and a guest write to it breaks the share (Vmspace.lookupMap). A hash is only a hint: two pages
@@ -35,6 +42,7 @@ import type { EventSink, MmuEvent } from '../events.js';
 import { nullSink } from '../events.js';
 import type { HostMemory } from '../host/host-memory.js';
 import type { FrameShares } from './frame-shares.js';
+import { mergeCandidate, mergePage } from './vmspace-merge.js';
 import type { Vmspace } from './vmspace.js';
 
 const WORDS = PAGE_SIZE / 4;
@@ -79,6 +87,9 @@ export class MergeScanner {
   private cursor = 0;
   private readonly stable = new Map<number, Hfn[]>();
   private readonly unstable = new Map<number, Seen>();
+  /* per range, per page: the hash at the last look (meaningful where seen[] is 1) */
+  private readonly last: Uint32Array[];
+  private readonly seen: Uint8Array[];
 
   constructor(
     private readonly ranges: readonly MergeRange[],
@@ -88,6 +99,8 @@ export class MergeScanner {
   ) {
     this.total = ranges.reduce((n, r) => n + r.pages, 0);
     assert(this.total > 0, 'merge scanner: nothing to scan');
+    this.last = ranges.map((r) => new Uint32Array(r.pages));
+    this.seen = ranges.map((r) => new Uint8Array(r.pages));
   }
 
   /** One pass: look at the next `pages` candidates (one round at most); returns the pages that joined. */
@@ -96,8 +109,8 @@ export class MergeScanner {
     let merged = 0;
     let looked = 0;
     for (let i = 0; i < this.total && looked < pages; i++) {
-      const [range, page] = this.at(this.cursor);
-      const joined = this.visit(range, page);
+      const [range, index] = this.at(this.cursor);
+      const joined = this.visit(range, index);
       if (joined >= 0) {
         looked++;
         merged += joined;
@@ -114,32 +127,42 @@ export class MergeScanner {
     return merged;
   }
 
-  /* The range and guest-physical page of scan position i. */
-  private at(i: number): [number, Gpa] {
+  /* The range and page index of scan position i. */
+  private at(i: number): [number, number] {
     let r = 0;
     while (i >= this.ranges[r].pages) i -= this.ranges[r++].pages;
-    return [r, toGpa(this.ranges[r].gpa + i * PAGE_SIZE)];
+    return [r, i];
+  }
+
+  /* Whether the page hashed to h at its last look too; notes h for the next one. */
+  private steady(range: number, index: number, h: number): boolean {
+    const same = this.seen[range][index] === 1 && this.last[range][index] === h;
+    this.seen[range][index] = 1;
+    this.last[range][index] = h;
+    return same;
   }
 
   /* Look at one page (see the essay's three cases); the pages that joined, -1 for no candidate. */
-  private visit(range: number, page: Gpa): number {
+  private visit(range: number, index: number): number {
     const space = this.ranges[range].space;
-    const f = space.mergeCandidate(page);
+    const page = toGpa(this.ranges[range].gpa + index * PAGE_SIZE);
+    const f = mergeCandidate(space, page);
     if (f === -1) return -1;
     this.counters.scanned++;
     const h = hashFrame(this.mem, f);
     const s = this.stableMatch(h, f);
     if (s !== -1) {
-      space.mergePage(page, s);
+      mergePage(space, page, s);
       return 1;
     }
+    if (!this.steady(range, index, h)) return 0; // changed since the last look: not yet
     const seen = this.unstable.get(h);
     if (seen !== undefined && !(seen.range === range && seen.page === page)) {
       const other = this.ranges[seen.range].space;
-      const g = other.mergeCandidate(seen.page);
+      const g = mergeCandidate(other, seen.page);
       if (g !== -1 && sameFrame(this.mem, f, g)) {
-        other.mergePage(seen.page, g); // the keeper: its frame is the shared one
-        space.mergePage(page, g);
+        mergePage(other, seen.page, g); // the keeper: its frame is the shared one
+        mergePage(space, page, g);
         this.unstable.delete(h);
         this.stableList(h).push(g);
         return 2;

@@ -17,11 +17,8 @@
  *                                                      { kind: 'mmio', hpa }  (device window)
  *                                                      { kind: 'exhausted' } (no table frame)
  *
- * The leaf gets the mapping's full rights, except on a merged page (frame-shares.ts): a page that
- * uses a shared frame is mapped without write, and a fault that needs write breaks the share
- * first (breakShare: the leaf to the shared frame goes, the page gets a copy of its own, and the
- * new leaf has the full rights). mergePage is the scanner's side (merge-scan.ts): the page's leaf,
- * if it has one, is rewritten to the shared frame without write. Dirty tracking does not take write away from the PTE:
+ * The leaf gets the mapping's full rights, but never write to a merged page's shared frame: a
+ * fault that needs write breaks the share first (vmspace-merge.ts). Dirty tracking does not take write away from the PTE:
  * it is the fill side that withholds write from what Unicorn caches while Dirty is clear, so the
  * first write comes back to the fill hook, which sets Dirty as hardware would.
  *
@@ -53,6 +50,7 @@ import type { TablePool } from '../host/table-pool.js';
 import type { AccessKind, Prot } from '../prot.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE, accessProt } from '../prot.js';
 import { harvestRange, markWritten, resetAccessedRange } from './dirty-log.js';
+import { sharedAccess } from './vmspace-merge.js';
 import { VmClient } from './vm-client.js';
 import { newCounters } from './vm-counters.js';
 import type { VmCounters } from './vm-counters.js';
@@ -293,10 +291,7 @@ export class Vmspace {
     const off = objectOffset(m, page);
     let frame = obj.frameAt(off); // a memory page's first need takes its frame
     let prot = m.prot;
-    if (frame !== -1 && obj.isSharedAt(off)) {
-      if ((need & PROT_WRITE) !== 0) frame = this.breakShare(page, obj, off);
-      else prot &= ~PROT_WRITE;
-    }
+    if (frame !== -1 && obj.isSharedAt(off)) ({ frame, prot } = sharedAccess(this, page, m, need));
     if (frame === -1) return { kind: 'exhausted', gpa: page };
     const st = this.gpt.mapAt(page, frame, prot, obj.memType);
     assert(st !== 'unpopulated', `vmspace: mapped page ${hex(page)} is not populated in the GPT`);
@@ -306,56 +301,6 @@ export class Vmspace {
     if (obj.isMmio)
       return { kind: 'mmio', gpa: page, hpa: (frame * PAGE_SIZE) as Hpa, object: obj, prot: m.prot, pte };
     return { kind: 'mapped', gpa: page, hfn: frame, prot: m.prot, pte };
-  }
-
-  /* ---- merged pages (frame-shares.ts, merge-scan.ts) ---- */
-
-  /*
-   * A write to a merged page: its read-only leaf goes (a removal: the generation moves, so no TLB
-   * keeps the shared frame for this page under another guest-virtual alias), and the page gets a
-   * frame of its own with a copy of the content. Returns that frame, or -1 when none is left.
-   */
-  private breakShare(page: Gpa, obj: VmObject, off: number): Hfn | -1 {
-    const from = obj.currentFrame(off);
-    if (this.gpt.unmap(page)) this.gen.tablesInvalidated(page, PAGE_SIZE);
-    const to = obj.unshareFrame(off, this.mem);
-    if (to !== -1 && this.sink.enabled) this.sink.emit({ type: 'merge-break', gpa: page, from, to });
-    return to;
-  }
-
-  /**
-   * The frame of `page` as the merge scanner may use it: a frame of its own (not shared), in a
-   * mergeable object, not watched by a debugger and not held by a device; else -1.
-   */
-  mergeCandidate(page: Gpa): Hfn | -1 {
-    const m = this.maps.find(page);
-    if (m === null || !m.object.mergeable || this.restricted.has(page)) return -1;
-    const off = objectOffset(m, page);
-    const f = m.object.currentFrame(off);
-    if (f === -1 || m.object.isSharedAt(off)) return -1;
-    for (const c of this.clientList) for (const h of c.holds()) if (h.hfn === f) return -1;
-    return f;
-  }
-
-  /**
-   * Merge: `page` (a mergeCandidate) uses the shared frame s from now on, s being its own frame
-   * when it is the first of its group (the keeper). An administrative change: a present leaf is
-   * cleared (the generation moves) and written again for s without write.
-   */
-  mergePage(page: Gpa, s: Hfn): void {
-    this.assertAlive();
-    const m = this.maps.find(page);
-    assert(m !== null && this.mergeCandidate(page) !== -1, `vmspace: ${hex(page)} cannot be merged`);
-    this.gen.change(() => {
-      const off = objectOffset(m, page);
-      const from = m.object.currentFrame(off);
-      const had = this.gpt.unmap(page);
-      if (had) this.gen.noteRemoved(page, PAGE_SIZE);
-      m.object.shareFrame(off, s);
-      if (had) this.gpt.mapAt(page, s, m.prot & ~PROT_WRITE, m.object.memType);
-      if (this.sink.enabled) this.sink.emit({ type: 'merge', gpa: page, from, to: s });
-      this.sweep();
-    });
   }
 
   /* ---- withheld rights: a debugger's watched pages ---- */

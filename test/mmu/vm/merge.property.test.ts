@@ -2,7 +2,8 @@
  * Same-page merging against a model, once per entry format. Two VMs of PAGES pages each share one
  * host; random reads and writes (a write fills the whole page with one of three bytes, so pages
  * often agree), scanner passes of random length and disconnects of shared frames run in any order.
- * Every page is written first (one of two bytes), so the first pass has much to merge.
+ * Every page is written first (one of two bytes) and two full passes follow (a page is merged at
+ * its second look), so the random steps start with much merged.
  * The model is, per VM and page, the byte the page holds (0 until written). After every step:
  *   - every page that has a frame holds exactly the model's bytes (a write to a merged page never
  *     shows in another page, a merge never changes what a page holds);
@@ -114,6 +115,7 @@ describe.each<FormatName>(['ept', 'npt', 's2'])('merging against a model on %s',
         init.forEach((byte, i) =>
           step(h, model, { op: 'write', vm: i % VMS, page: Math.floor(i / VMS), byte }),
         );
+        for (let round = 0; round < 2; round++) step(h, model, { op: 'pass', pages: VMS * PAGES });
         for (const o of ops) {
           step(h, model, o);
           checkAgainstModel(h, model);
