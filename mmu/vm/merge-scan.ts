@@ -65,12 +65,24 @@ export interface ScanCounters {
   scanned: number;
 }
 
-/** FNV-1a over the frame's 32-bit words. */
+/**
+ * A 32-bit hash of the frame's words, with MurmurHash3's block mix and finaliser (every word is
+ * multiplied, rotated and multiplied again before it joins the state, so pages that differ only
+ * in their high bits still differ in the hash; a plain FNV-1a over whole words does not).
+ */
 export function hashFrame(mem: HostMemory, f: Hfn): number {
   const u32 = mem.u32;
-  let h = 0x811c9dc5;
-  for (let i = f * WORDS, end = i + WORDS; i < end; i++) h = Math.imul(h ^ u32[i], 0x01000193);
-  return h >>> 0;
+  let h = 0x9747b28c;
+  for (let i = f * WORDS, end = i + WORDS; i < end; i++) {
+    let k = Math.imul(u32[i], 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+  }
+  h ^= PAGE_SIZE;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** Whether frames a and b hold the same bytes. */

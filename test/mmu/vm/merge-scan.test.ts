@@ -105,6 +105,18 @@ describe.each<FormatName>(['ept', 'npt', 's2'])('merging on %s', (format) => {
     h.check();
   });
 
+  it('hashes pages that differ only in some bits differently (a weak word hash would not)', () => {
+    const h = makeMergeHost(format, 1, 1);
+    const f = h.access(0, 0, 'write');
+    const seen = new Set<number>();
+    for (let c = 0; c < 512; c++)
+      for (const high of [0, 0x8000_0000, 0x0001_0000]) {
+        h.mem.u32.subarray(f * 1024, f * 1024 + 1024).fill(c + high);
+        seen.add(hashFrame(h.mem, f));
+      }
+    expect(seen.size).toBe(3 * 512);
+  });
+
   it('hashes are hints: a full compare decides', () => {
     const h = makeMergeHost(format, 1, 2);
     const a = h.access(0, 0, 'write');
