@@ -39,6 +39,8 @@ export * from './mmu/vm/vm-counters.js';
 export * from './mmu/vm/vmspace.js';
 export * from './mmu/vm/vm-client.js';
 export * from './mmu/vm/page-hold.js';
+export * from './mmu/vm/frame-shares.js';
+export * from './mmu/vm/merge-scan.js';
 export * from './mmu/guest-walk/index.js';
 // The emulator: a Machine wires one guest, its vCPU, devices and the nested paging layer together.
 export { Machine, describeFault, fixedOffsetTranslator } from './emulator/machine.js';
@@ -75,6 +77,10 @@ export {
   type HostMinimum,
 } from './emulator/instruction-footprint.js';
 export type { HostFrames } from './emulator/nested-vm.js';
+// Several Machines on one host, round-robin, with same-page merging between their slices.
+export { NestedHost, sharedHost } from './emulator/nested-host.js';
+export { HostRun, DEFAULT_MERGE_INTERVAL, DEFAULT_MERGE_PAGES } from './emulator/host-run.js';
+export type { MergeOptions, MergeStats, FrameMapper } from './emulator/host-run.js';
 export { NestedMmu } from './emulator/nested-mmu.js';
 export type { MmuCounters } from './emulator/nested-mmu.js';
 export { collectStats } from './emulator/run-stats.js';

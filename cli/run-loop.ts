@@ -127,7 +127,8 @@ function figures(machine: Machine, ms: number): StatusFigures {
   };
 }
 
-function interruptedStop(machine: Machine): InterruptedStop {
+/** The stop of a guest that Ctrl-C ended between slices. */
+export function interruptedStop(machine: Machine): InterruptedStop {
   const pc64 = machine.regs()[PC_REG[machine.arch]];
   return {
     reason: 'interrupted',

@@ -52,6 +52,7 @@ export function hostRam(
           memBytes,
           format: opts.format,
           hostBytes: opts.hostBytes,
+          host: opts.host,
           dirtyTracking: opts.dirtyTracking,
           dirtyLog: opts.dirtyLog,
           reclaim: opts.reclaim,

@@ -11,6 +11,7 @@ import type { PolicyName, ReclaimHook } from '../mmu/host/replacement-policy.js'
 import type { HostLayout } from '../mmu/host/reservoir.js';
 import type { Arch } from './arch.js';
 import type { MachineEvent } from './events.js';
+import type { NestedHost } from './nested-host.js';
 import { FixedOffsetTranslator, type DeviceWindow, type Translator } from './translator.js';
 
 export interface MachineOptions {
@@ -33,6 +34,11 @@ export interface MachineOptions {
    * use fixedOffsetTranslator: guest RAM at host-physical 0).
    */
   readonly translator?: (ctx: TranslatorContext) => Translator;
+  /**
+   * A host shared with other Machines (nested-host.ts, sharedHost): this Machine's NestedVm gets
+   * its own vmspace on it. Its host memory, layout and seed then replace hostBytes, hostLayout, seed.
+   */
+  readonly host?: NestedHost;
   /** Nested paging entry format (default: ept on x86-64, s2 on arm64). */
   readonly format?: FormatName;
   /** Dirty tracking in the nested tables (default on). */

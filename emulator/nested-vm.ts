@@ -20,6 +20,10 @@
  * touches three pages of 64 MiB uses three frames plus its tables. Which frame a page gets is the
  * host layout (mmu/host/reservoir.ts): scattered by a seed (the default), or identity.
  *
+ * The host side (host RAM, allocator, reservoir, pmap, table pool) is a NestedHost (nested-host.ts):
+ * this VM's own unless one is given, which several VMs then share; everything from the vmspace
+ * down (GPT, clients, reclaimer, the "ram" object) is this VM's.
+ *
  * Building emits one 'host-init' event with the counts, instead of one event per frame set aside.
  *
  * Host memory is guest RAM plus room for page tables: by default enough never to steal; a smaller
@@ -44,13 +48,13 @@ import { forEachPage } from '../mmu/page-pieces.js';
 import type { EventSink } from '../mmu/events.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
 import { FORMATS } from '../mmu/gpt/formats.js';
-import { FrameAllocator } from '../mmu/host/frame-allocator.js';
-import { HostMemory } from '../mmu/host/host-memory.js';
-import { Pmap } from '../mmu/host/pmap.js';
-import { Reservoir, type HostLayout } from '../mmu/host/reservoir.js';
-import { PinnedSinceRetire } from '../mmu/host/pinned-since-retire.js';
+import type { FrameAllocator } from '../mmu/host/frame-allocator.js';
+import type { HostMemory } from '../mmu/host/host-memory.js';
+import type { Pmap } from '../mmu/host/pmap.js';
+import type { HostLayout, Reservoir } from '../mmu/host/reservoir.js';
+import type { PinnedSinceRetire } from '../mmu/host/pinned-since-retire.js';
 import { makePolicy, type PolicyName, type ReclaimHook } from '../mmu/host/replacement-policy.js';
-import { TablePool } from '../mmu/host/table-pool.js';
+import type { TablePool } from '../mmu/host/table-pool.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE } from '../mmu/prot.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
 import { Reclaimer } from '../mmu/vm/reclaim.js';
@@ -62,23 +66,16 @@ import { subtree } from '../mmu/gpt/gpt-node.js';
 import type { Arch } from './arch.js';
 import { hostMinimum, instructionFootprint, minimumText, type HostMinimum } from './instruction-footprint.js';
 import type { MachineEvent } from './events.js';
+import { DEFAULT_TABLE_ROOM, HostMemoryError, NestedHost, TABLE_RESERVE } from './nested-host.js';
 
 export type { FormatName };
 
-/** Default host memory beyond guest RAM: 1 MiB of page-table room, far more than a guest needs. */
-export const DEFAULT_TABLE_ROOM = 1024 * 1024;
-
-/** The table pool's reserve: frames kept aside for page tables. */
-const TABLE_RESERVE = 4;
+export { DEFAULT_TABLE_ROOM, HostMemoryError } from './nested-host.js';
 
 /** Guest RAM is mapped in regions of this size (see ramRegions). */
 export const RAM_REGION = 1024 * 1024;
 
 export const DEFAULT_FORMAT: Record<Arch, FormatName> = { x86_64: 'ept', arm64: 's2' };
-
-export class HostMemoryError extends Error {
-  override name = 'HostMemoryError';
-}
 
 /**
  * Guest frames an overcommitted host keeps at least: 16, and never fewer than the pages one
@@ -128,6 +125,8 @@ export interface NestedVmOptions {
   readonly format?: FormatName;
   /** Total host memory (guest RAM + page tables); default memBytes + DEFAULT_TABLE_ROOM. */
   readonly hostBytes?: number;
+  /** A host shared with other VMs (nested-host.ts); given, hostBytes, hostLayout and seed are its. */
+  readonly host?: NestedHost;
   readonly dirtyTracking?: boolean;
   /** The dirty log's mode (default 'bitmap'; 'ring': PML logs and a dirty ring). */
   readonly dirtyLog?: DirtyLogMode;
@@ -187,37 +186,43 @@ export class NestedVm {
   readonly vcpuClient: VmClient;
   readonly deviceClient: VmClient;
   readonly reclaimer: Reclaimer;
+  /** The host this VM runs on: its own, or one that several VMs share (nested-host.ts). */
+  readonly host: NestedHost;
+  /** Whether the host was given (shared with other VMs) rather than built for this VM alone. */
+  readonly sharedHost: boolean;
   /** Guest RAM has fewer frames than pages (reclaim shares them); the tables then have all their room. */
   readonly overcommitted: boolean;
 
   constructor(readonly opts: NestedVmOptions) {
     const { memBytes } = opts;
     this.format = opts.format ?? DEFAULT_FORMAT[opts.arch];
-    const hostBytes = opts.hostBytes ?? memBytes + DEFAULT_TABLE_ROOM;
-    const guestFrames = guestFramesFor(memBytes, hostBytes, minGuestFrames(opts.arch));
+    const hostBytes = opts.host?.mem.bytes ?? opts.hostBytes ?? memBytes + DEFAULT_TABLE_ROOM;
+    this.sharedHost = opts.host !== undefined;
+    // a shared host holds every guest page (sharedHost sizes it so); one's own may overcommit
+    const guestFrames = this.sharedHost
+      ? memBytes / PAGE_SIZE
+      : guestFramesFor(memBytes, hostBytes, minGuestFrames(opts.arch));
     this.overcommitted = guestFrames < memBytes / PAGE_SIZE;
     const sink = opts.sink;
-    this.mem = new HostMemory(hostBytes);
-    // the buffer is brand new; the frames set aside while building are summed up in host-init
-    this.frames = new FrameAllocator(this.mem, undefined, { zeroed: true });
-    this.pmap = new Pmap(this.mem, sink);
-    this.reservoir = new Reservoir(this.frames, sink, { layout: opts.hostLayout, seed: opts.seed });
+    const host = (this.host =
+      opts.host ?? new NestedHost({ bytes: hostBytes, hostLayout: opts.hostLayout, seed: opts.seed, sink }));
+    this.mem = host.mem;
+    this.frames = host.frames;
+    this.pmap = host.pmap;
+    this.reservoir = host.reservoir;
     const ram = VmObject.memory(this.reservoir, memBytes, {
       name: 'ram',
       sink,
       pmap: this.pmap,
       frames: guestFrames,
+      shares: host.shares,
     });
     if (!(ram instanceof VmObject))
       throw new HostMemoryError(`host memory cannot hold ${memBytes} bytes of guest RAM`);
     this.ram = ram;
     // The vCPU's instruction in flight needs what it has filled: stealing that would livelock.
-    this.inFlight = new PinnedSinceRetire(this.mem.frameCount);
-    this.pool = new TablePool(this.frames, this.pmap, {
-      reserve: TABLE_RESERVE,
-      inFlight: this.inFlight,
-      sink,
-    });
+    this.inFlight = host.inFlight;
+    this.pool = host.tablePool();
     if (sink !== undefined) {
       if (sink.enabled) sink.emit(this.hostInit());
       this.frames.reportTo(sink); // every later allocation has its own event
@@ -356,6 +361,7 @@ export class NestedVm {
   /** Throw HostMemoryError (exit 2) when host memory is below hostMinimum() (call once devices are mapped). */
   refuseBelowMinimum(): void {
     if (this.overcommitted) return; // sized by guestFramesFor: all table room, the footprint's frames
+    if (this.sharedHost) return; // sized by sharedHost for every guest's RAM and tables
     const m = this.hostMinimum();
     if (this.mem.bytes < m.bytes)
       throw new HostMemoryError(minimumText(this.mem.bytes, this.opts.memBytes, m));

@@ -41,14 +41,19 @@ export interface RunStats {
   seed: number;
 }
 
-/** Frames mapped by more than one leaf, and table pages per level, from the pmap. */
+/**
+ * Frames mapped by more than one leaf (on the whole host, which other VMs may share), and this
+ * VM's table pages per level, from the pmap.
+ */
 function scanFrames(vm: NestedVm): { multiMapped: number; tables: Record<string, number> } {
   const tables: Record<string, number> = { '4': 0, '3': 0, '2': 0, '1': 0 };
+  const own = vm.vmspace.gpt.ownerId;
   let multiMapped = 0;
   for (let f = 0; f < vm.mem.frameCount; f++) {
     const frame = toHfn(f);
-    if (vm.pmap.isTable(frame)) tables[String(vm.pmap.descLevel(frame))]++;
-    else if (vm.pmap.mappingCount(frame) > 1) multiMapped++;
+    if (vm.pmap.isTable(frame)) {
+      if (vm.pmap.descOwner(frame) === own) tables[String(vm.pmap.descLevel(frame))]++;
+    } else if (vm.pmap.mappingCount(frame) > 1) multiMapped++;
   }
   return { multiMapped, tables };
 }

@@ -94,7 +94,12 @@ export type MmuEvent =
   // clean = dropped (its swap copy still true); gpa is -1 when no mapping shows the page
   | { type: 'evict'; hfn: number; object: string; page: number; gpa: number; dirty: boolean; policy: string }
   | { type: 'swap-out'; hfn: number; object: string; page: number; gpa: number }
-  | { type: 'swap-in'; hfn: number; object: string; page: number; gpa: number };
+  | { type: 'swap-in'; hfn: number; object: string; page: number; gpa: number }
+  // same-page merging (mmu/vm/merge-scan.ts): a page moved onto a shared frame, write withheld;
+  // a write broke a share (a copy in a frame of its own); one scanner pass over `pages` pages
+  | { type: 'merge'; gpa: number; from: number; to: number }
+  | { type: 'merge-break'; gpa: number; from: number; to: number }
+  | { type: 'merge-pass'; pages: number; merged: number; shared: number; sharing: number };
 
 export type MmuEventType = MmuEvent['type'];
 

@@ -9,6 +9,7 @@
  * runs under the gdb stub instead (cli/gdb/server.ts): gdb connects, breaks, steps and watches;
  * the run ends as the guest's does, or when gdb kills it. --snapshot-at writes a snapshot on the
  * way, and --restore starts from one (cli/snapshot-options.ts); the guest is then optional.
+ * Several guests (`run a.elf b.elf`), or --merge, run on one shared host instead (cli/run-multi.ts).
  */
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
@@ -33,14 +34,22 @@ import {
   type SnapshotWritten,
 } from '../snapshot-options.js';
 import { groupDigits } from '../count-text.js';
+import { parseCount } from '../parse.js';
+import { UsageError } from '../errors.js';
+import { runOnHost } from '../run-multi.js';
+import { DEFAULT_MERGE_INTERVAL, DEFAULT_MERGE_PAGES } from '../../emulator/host-run.js';
 
 interface RunArgs extends ExecArgs, GdbArgs, SnapshotArgs {
   json: boolean;
   trace?: string;
+  guests?: string[];
+  merge: boolean;
+  'merge-interval'?: number;
+  'merge-pages'?: number;
 }
 
 export const runCommand: CommandFactory = (ctx) => ({
-  command: 'run [guest]',
+  command: 'run [guest] [guests..]',
   describe: 'run a guest to its end and show what happened',
   builder: (y: Argv) =>
     withSnapshotOptions(withGdbOptions(withExecOptions(y, 'format', false)))
@@ -48,6 +57,35 @@ export const runCommand: CommandFactory = (ctx) => ({
         type: 'boolean',
         default: false,
         describe: 'print one JSON object (console, exit, instructions, ...) on stdout instead of streaming',
+      })
+      .positional('guests', {
+        describe:
+          'more guests: every guest runs on one shared host, round-robin, consoles tagged [vm0] [vm1] ...',
+        type: 'string',
+        array: true,
+      })
+      .option('merge', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'same-page merging across the guests (and within each): identical pages share one read-only host frame',
+      })
+      .option('merge-interval', {
+        type: 'string',
+        requiresArg: true,
+        describe: `with --merge: a scanner pass every N guest instructions, all guests together (default ${DEFAULT_MERGE_INTERVAL})`,
+        coerce: (v: unknown) => parseCount('merge-interval', v),
+      })
+      .option('merge-pages', {
+        type: 'string',
+        requiresArg: true,
+        describe: `with --merge: guest pages with a frame of their own that one pass looks at (default ${DEFAULT_MERGE_PAGES})`,
+        coerce: (v: unknown) => parseCount('merge-pages', v),
+      })
+      .check((a: Record<string, unknown>) => {
+        for (const flag of ['merge-interval', 'merge-pages'])
+          if (a[flag] !== undefined && a.merge !== true) throw new UsageError(`--${flag} needs --merge`);
+        return true;
       })
       .option('trace', {
         type: 'string',
@@ -58,6 +96,7 @@ export const runCommand: CommandFactory = (ctx) => ({
       .example('$0 run guests/arm64/loop.s --trace run.jsonl', 'record the event stream')
       .example('$0 run guests/x86_64/hello.s', 'print a greeting through the port 0xE9 console')
       .example('$0 run guests/arm64/loop.s --max-insns 1e6 --json', 'stop after a million instructions')
+      .example('$0 run c-hello c-hello --merge', 'two guests on one host, identical pages merged')
       .example(
         '$0 run guests/x86_64/paging.s --gdb 1234 --gdb-wait',
         'debug it: gdb-multiarch -ex "target remote :1234"',
@@ -69,6 +108,13 @@ export const runCommand: CommandFactory = (ctx) => ({
 
 /* Load, run to the end (under the gdb stub with --gdb), report. */
 async function runGuest(ctx: CliContext, args: Args<RunArgs>): Promise<void> {
+  const more = args.guests ?? [];
+  if (more.length > 0 || args.merge) {
+    if (args.guest === undefined) throw new UsageError('run needs a guest');
+    if (args.restore !== undefined || args['snapshot-at'] !== undefined)
+      throw new UsageError('--restore and --snapshot-at take one guest, not several or --merge');
+    return runShared(ctx, [args.guest, ...more], args);
+  }
   const from = restorePoint(args);
   const image =
     from?.image ?? (await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem }));
@@ -145,4 +191,20 @@ function snapshotText(from: RestorePoint | null, w: SnapshotWritten | null): str
     );
   }
   return lines.map((l) => l + '\n').join('');
+}
+
+/* Several guests, or --merge: one shared host (cli/run-multi.ts). */
+async function runShared(ctx: CliContext, paths: string[], args: Args<RunArgs>): Promise<void> {
+  const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
+  const merge = args.merge
+    ? {
+        interval: args['merge-interval'] ?? DEFAULT_MERGE_INTERVAL,
+        pages: args['merge-pages'] ?? DEFAULT_MERGE_PAGES,
+      }
+    : null;
+  try {
+    await runOnHost(ctx, paths, args, merge, trace);
+  } finally {
+    trace?.close();
+  }
 }

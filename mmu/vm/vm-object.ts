@@ -27,6 +27,12 @@
  * back to the reservoir, and pageEvicted() forgets it here -- and every page that gets a frame is
  * handed to the pager (pageIn), which fills it from the swap store if the page was swapped out.
  *
+ * Merged pages (frame-shares.ts, merge-scan.ts). An object made with a FrameShares book lets the
+ * merge scanner move a page onto a frame several pages share (shareFrame: the page's own frame
+ * goes back to the reservoir unless it is the shared one), and lets a write break the share again
+ * (unshareFrame: a fresh frame with a copy of the content). A shared frame is the book's, not the
+ * page's: it is no reclaim candidate, and freeing the object leaves it to the book.
+ *
  * Reference counting (the seed's rules, single-threaded): an object starts with one reference,
  * owned by whoever made it. Every vmspace mapping of it takes a reference of its own, and so does
  * every page hold that outlives the unmapping of its region. release() drops one; the last release
@@ -36,8 +42,8 @@
  *
  * Invariants: refcount >= 0, and a freed object (refcount 0) is never referenced, released or
  * asked for a frame again (asserts); frameAt(off) and currentFrame(off) are defined exactly for
- * 0 <= off < size; a page's frame, once taken, does not change while the object lives;
- * backedPages = pages that have a frame.
+ * 0 <= off < size; a page's frame, once taken, changes only by eviction, shareFrame or
+ * unshareFrame; backedPages = pages that have a frame.
  */
 
 import type { Hfn, Hpa } from '../addr.js';
@@ -45,9 +51,11 @@ import { PAGE_SIZE, hex } from '../addr.js';
 import { assert } from '../checks.js';
 import type { EventSink, MmuEvent } from '../events.js';
 import { nullSink } from '../events.js';
+import type { HostMemory } from '../host/host-memory.js';
 import type { Pmap } from '../host/pmap.js';
 import type { Reservoir } from '../host/reservoir.js';
 import type { MemType } from '../prot.js';
+import type { FrameShares } from './frame-shares.js';
 
 /** frames[i] of a page that has no host frame yet. */
 const NO_FRAME = 0xffff_ffff;
@@ -65,6 +73,8 @@ export interface MemoryObjectOptions extends VmObjectOptions {
   pmap?: Pmap;
   /** Frames to reserve when fewer than the pages (overcommit: attach a pager); default all. */
   frames?: number;
+  /** The host's book of shared frames: given, the merge scanner may merge this object's pages. */
+  shares?: FrameShares;
 }
 
 /** What an overcommitted object asks of its pager (mmu/vm/reclaim.ts's Reclaimer). */
@@ -96,6 +106,7 @@ export class VmObject {
   private pager: ObjectPager | null = null;
   private pagerId = -1;
   private readonly sink: EventSink<MmuEvent>;
+  private readonly shares: FrameShares | null;
   /* memory: the frame of each page (NO_FRAME until first needed); mmio: null */
   private frames: Uint32Array | null;
 
@@ -115,6 +126,7 @@ export class VmObject {
     this.frames = home === null ? null : new Uint32Array(this.pages).fill(NO_FRAME);
     this.name = opts.name ?? (home !== null ? `mem@f${home[0]}` : `mmio@${hex(apertureFrame * PAGE_SIZE)}`);
     this.sink = opts.sink ?? nullSink;
+    this.shares = (opts as MemoryObjectOptions).shares ?? null;
   }
 
   /** Guest RAM of `size` bytes (a positive multiple of PAGE_SIZE), reserved in the reservoir. */
@@ -229,6 +241,66 @@ export class VmObject {
     return f === NO_FRAME ? -1 : (f as Hfn);
   }
 
+  /** Whether the page at `off` uses a shared frame now (merged, write withheld everywhere). */
+  isSharedAt(off: number): boolean {
+    return this.shares !== null && this.shares.isShared(this.currentFrame(off));
+  }
+
+  /** Whether this object's pages may be merged (it was made with the host's FrameShares). */
+  get mergeable(): boolean {
+    return this.shares !== null && this.frames !== null;
+  }
+
+  /**
+   * Merge: the page at `off` (which has a frame, not shared, mapped by no PTE now) uses the shared
+   * frame s from now on. Its own frame is s itself (the keeper's), or goes back to the reservoir,
+   * its referenced/modified attributes carried over to s first (the dirty log keeps the write).
+   */
+  shareFrame(off: number, s: Hfn): void {
+    const page = this.pageOf(off);
+    const frames = this.frames;
+    const shares = this.shares;
+    assert(frames !== null && shares !== null, `vm object ${this.name}: not mergeable`);
+    const f = frames[page] as Hfn;
+    assert(
+      f !== NO_FRAME && !shares.isShared(f),
+      `vm object ${this.name}: merging a page without its own frame`,
+    );
+    assert(f === s || shares.isShared(s), `vm object ${this.name}: merging onto a frame that is not shared`);
+    this.pager?.forget(f);
+    if (f !== s) {
+      if (this.pmap !== null) {
+        this.pmap.setAttributes(s, this.pmap.attributes(f));
+        this.pmap.clearAttributes(f);
+      }
+      this.reservoir!.give(f);
+      frames[page] = s;
+    }
+    shares.join(s);
+  }
+
+  /**
+   * Break the share of the page at `off` (mapped by no PTE now): a fresh frame gets a copy of the
+   * shared one and is the page's own from now on; the page leaves the book. -1 when no frame is
+   * left for it (overcommitted and nothing may be evicted).
+   */
+  unshareFrame(off: number, mem: HostMemory): Hfn | -1 {
+    const page = this.pageOf(off);
+    const frames = this.frames!;
+    const shares = this.shares!;
+    const s = frames[page] as Hfn;
+    assert(shares.isShared(s), `vm object ${this.name}: breaking a share of a page that has none`);
+    let got = this.reservoir!.take(-1);
+    while (got === -1 && this.pager?.evictOne()) got = this.reservoir!.take(-1);
+    if (got === -1) return -1;
+    mem.frameBytes(got).set(mem.frameBytes(s));
+    frames[page] = got;
+    this.pager?.pageIn(this.pagerId, page, got);
+    shares.leave(s);
+    shares.counters.cowBreaks++;
+    return got;
+  }
+
   /** Frames of a memory object, in page order, -1 for a page without one (a copy; for display and tests). */
   frameList(): number[] {
     return this.frames === null ? [] : Array.from(this.frames, (f) => (f === NO_FRAME ? -1 : f));
@@ -246,6 +318,10 @@ export class VmObject {
       for (let i = 0; i < frames.length; i++) {
         const f = frames[i] as Hfn;
         if (f === NO_FRAME) continue;
+        if (this.shares?.isShared(f)) {
+          this.shares.leave(f); // the book's frame: the last page to leave gives it back
+          continue;
+        }
         this.pager?.forget(f);
         this.pmap?.clearAttributes(f);
         this.reservoir!.give(f);

@@ -3,7 +3,8 @@
  * NESTVM_CHECKS=full after every mutation:
  *
  *  - every present leaf inside a mapping maps the frame its object holds for that page, with at
- *    least the mapping's rights, less what a debugger withheld on the page (restrictPage);
+ *    least the mapping's rights, less what a debugger withheld on the page (restrictPage) and
+ *    less write on a merged page (a shared frame: frame-shares.ts), which never grants write;
  *  - no present leaf lies outside every mapping (their count is the vmspace's residentCount);
  *  - the hold counters agree (taken - released = outstanding), and the clients hold no more
  *    pages than are counted outstanding.
@@ -13,7 +14,7 @@ import { assert } from '../checks.js';
 import type { Gpt } from '../gpt/gpt.js';
 import type { HostMemory } from '../host/host-memory.js';
 import type { Prot } from '../prot.js';
-import { PROT_ALL } from '../prot.js';
+import { PROT_ALL, PROT_WRITE } from '../prot.js';
 import type { VmClient } from './vm-client.js';
 import type { VmCounters } from './vm-counters.js';
 import { objectOffset, type MappingList } from './vm-mapping.js';
@@ -44,7 +45,13 @@ export function checkMappings(v: VmspaceParts): void {
         f.frameOf(lo, hi) === m.object.currentFrame(objectOffset(m, it.gpa)),
         `vmspace: leaf at ${hex(it.gpa)} maps a frame that is not its object's`,
       );
-      const want = m.prot & (v.restricted.get(it.gpa) ?? PROT_ALL);
+      const off = objectOffset(m, it.gpa);
+      const shared = m.object.isSharedAt(off);
+      const want = m.prot & (v.restricted.get(it.gpa) ?? PROT_ALL) & (shared ? ~PROT_WRITE : PROT_ALL);
+      assert(
+        !shared || (f.protOf(lo, hi) & PROT_WRITE) === 0,
+        `vmspace: merged page ${hex(it.gpa)} is writable`,
+      );
       assert(
         (f.protOf(lo, hi) & want) === want,
         `vmspace: leaf at ${hex(it.gpa)} lacks its mapping's rights`,

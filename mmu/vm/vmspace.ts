@@ -17,7 +17,8 @@
  *                                                      { kind: 'mmio', hpa }  (device window)
  *                                                      { kind: 'exhausted' } (no table frame)
  *
- * The leaf gets the mapping's full rights. Dirty tracking does not take write away from the PTE:
+ * The leaf gets the mapping's full rights, but never write to a merged page's shared frame: a
+ * fault that needs write breaks the share first (vmspace-merge.ts). Dirty tracking does not take write away from the PTE:
  * it is the fill side that withholds write from what Unicorn caches while Dirty is clear, so the
  * first write comes back to the fill hook, which sets Dirty as hardware would.
  *
@@ -52,6 +53,7 @@ import type { AccessKind, Prot } from '../prot.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE, accessProt } from '../prot.js';
 import { harvestRange, markWritten, resetAccessedRange } from './dirty-log.js';
 import { RingDirtyLog, type DirtyLogMode } from './ring-harvest.js';
+import { sharedAccess } from './vmspace-merge.js';
 import { VmClient } from './vm-client.js';
 import { newCounters } from './vm-counters.js';
 import type { VmCounters } from './vm-counters.js';
@@ -294,9 +296,12 @@ export class Vmspace {
     if (m === null) return { kind: 'nomap', gpa: page };
     if ((m.prot & need) !== need) return { kind: 'rights', gpa: page, prot: m.prot };
     const obj = m.object;
-    const frame = obj.frameAt(objectOffset(m, page)); // a memory page's first need takes its frame
+    const off = objectOffset(m, page);
+    let frame = obj.frameAt(off); // a memory page's first need takes its frame
+    let prot = m.prot;
+    if (frame !== -1 && obj.isSharedAt(off)) ({ frame, prot } = sharedAccess(this, page, m, need));
     if (frame === -1) return { kind: 'exhausted', gpa: page };
-    const st = this.gpt.mapAt(page, frame, m.prot, obj.memType);
+    const st = this.gpt.mapAt(page, frame, prot, obj.memType);
     assert(st !== 'unpopulated', `vmspace: mapped page ${hex(page)} is not populated in the GPT`);
     if (st === 'exhausted') return { kind: 'exhausted', gpa: page };
     const pte = this.gpt.leafPte(page) as Hpa;

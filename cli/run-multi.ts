@@ -1,0 +1,92 @@
+/*
+ * `nestvm run a.elf b.elf ...` (and `run --merge`): several guests on one host, round-robin by
+ * slices (emulator/host-run.ts), each with its own vmspace and GPT over one host RAM, pmap, table
+ * pool and reservoir; with --merge, the same-page merge scanner between slices.
+ *
+ * Every guest gets the same options (--mem, --format, --max-insns, ...); --host-mem is the whole
+ * host's (default: each guest's RAM plus 1 MiB of table room). Each guest's console goes to stdout
+ * as it is produced, every line tagged `[vm0] `, `[vm1] ` ... in command-line order, so the
+ * consoles stay apart; --json prints one object instead (cli/host-report.ts) with each console
+ * whole. The exit status is the first non-zero guest status in command-line order. Ctrl-C stops
+ * every guest between slices (status 130). --gdb debugs one guest only (refused here, exit 2).
+ */
+import type { GuestImage } from '../emulator/image.js';
+import { loadGuest } from '../emulator/loaders/index.js';
+import { Machine } from '../emulator/machine.js';
+import { HostRun, type MergeOptions } from '../emulator/host-run.js';
+import { sharedHost } from '../emulator/nested-host.js';
+import type { MachineEvent } from '../emulator/events.js';
+import type { CliContext } from './context.js';
+import { UsageError } from './errors.js';
+import { machineOptions, type ExecArgs } from './guest-options.js';
+import { hostReport, hostSummaryText } from './host-report.js';
+import { EXIT_INTERRUPTED, interruptedStop, withSigint, type RunEnd } from './run-loop.js';
+import type { TraceWriter } from './trace-writer.js';
+
+export interface MultiArgs extends ExecArgs {
+  json: boolean;
+  gdb?: unknown;
+}
+
+/** Tags every line of one guest's console output with `[vmN] ` (a line may come in pieces). */
+export function consoleTagger(tag: string, write: (text: string) => void): (text: string) => void {
+  let atLineStart = true;
+  return (text) => {
+    let out = '';
+    for (const piece of text.split(/(?<=\n)/)) {
+      if (piece === '') continue;
+      if (atLineStart) out += tag;
+      out += piece;
+      atLineStart = piece.endsWith('\n');
+    }
+    write(out);
+  };
+}
+
+/** Run every guest on one host to its end, and report. */
+export async function runOnHost(
+  ctx: CliContext,
+  paths: readonly string[],
+  args: MultiArgs,
+  merge: MergeOptions | null,
+  trace: TraceWriter<MachineEvent> | undefined,
+): Promise<void> {
+  if (args.gdb !== undefined)
+    throw new UsageError('--gdb debugs one guest: give one guest and no --merge to debug it');
+  const images: GuestImage[] = [];
+  for (const p of paths)
+    images.push(await loadGuest(p, { arch: args.arch, load: args.load, memBytes: args.mem }));
+  const opts = machineOptions(args);
+  const host = sharedHost(images.length, args.mem, {
+    hostBytes: args['host-mem'],
+    hostLayout: args['host-layout'],
+    seed: args.seed,
+    sink: trace,
+  });
+  const machines: Machine[] = [];
+  try {
+    for (const [i, image] of images.entries()) {
+      const onConsole = args.json ? undefined : consoleTagger(`[vm${i}] `, (t) => ctx.stdout.write(t));
+      machines.push(new Machine(image, { ...opts, host, sink: trace, onConsole }));
+    }
+    const run = new HostRun(host, machines, merge, trace);
+    trace?.open();
+    let interrupted = false;
+    await withSigint(
+      () => (interrupted = true),
+      async () => {
+        while (!run.done && !interrupted) {
+          run.slice();
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      },
+    );
+    const stops: RunEnd[] = machines.map((m, i) => run.stops[i] ?? interruptedStop(m));
+    const report = hostReport(images, run, stops, merge !== null);
+    if (args.json) ctx.stdout.write(JSON.stringify(report) + '\n');
+    else ctx.stderr.write(hostSummaryText(report));
+    ctx.status = interrupted ? EXIT_INTERRUPTED : report.host.exit.code;
+  } finally {
+    for (const m of machines) m.close();
+  }
+}

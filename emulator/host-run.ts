@@ -1,0 +1,138 @@
+/*
+ * Several guests on one host: Machines that share a NestedHost (nested-host.ts), run round-robin
+ * by slices, with the same-page merge scanner (mmu/vm/merge-scan.ts) between slices.
+ *
+ *   round:  vm0.runSlice(q)  [merge pass?]  vm1.runSlice(q)  [merge pass?]  ...   (stopped VMs skipped)
+ *
+ * Each Machine runs its slices exactly as it does alone (its own engine over the one host RAM,
+ * its own vmspace, GPT and clients); only who runs next is decided here. A merge pass runs after a
+ * slice whenever the instructions of all guests together have passed the next multiple of the
+ * merge interval, and with merging on a slice is never longer than that interval. The order is
+ * fixed and the counts are exact, so the same guests and options give the same run.
+ *
+ * What a merge changes in a VM's tables moves that VM's generation (vmspace-merge.ts), and its
+ * engine flushes its TLB when it next enters the tables. Who maps a frame is read from the frame's
+ * PV list (whoMaps): each PTE location names its table, whose owner names the VM.
+ *
+ * Invariants: a Machine that has stopped is never run again; every Machine runs on `host`.
+ */
+import { hfn, gpa as toGpa, type Hfn } from '../mmu/addr.js';
+import type { EventSink, MmuEvent } from '../mmu/events.js';
+import { MergeScanner, type ScanCounters } from '../mmu/vm/merge-scan.js';
+import type { Prot } from '../mmu/prot.js';
+import { LAYOUT } from './arch.js';
+import type { Machine } from './machine.js';
+import type { NestedHost } from './nested-host.js';
+import type { StopReason } from './stop-reason.js';
+
+/** Merging: a pass every `interval` guest instructions (all guests together), `pages` pages each. */
+export interface MergeOptions {
+  readonly interval: number;
+  readonly pages: number;
+}
+
+export const DEFAULT_MERGE_INTERVAL = 100_000;
+export const DEFAULT_MERGE_PAGES = 1024;
+
+/** The `merge` figures of a run (`run --json`). */
+export interface MergeStats extends ScanCounters {
+  /** Frames shared now. */
+  shared: number;
+  /** Guest pages that use a shared frame now. */
+  sharing: number;
+  /** Frames the merges give back now: sharing - shared. */
+  framesSaved: number;
+  /** Pages that joined a shared frame, since the start. */
+  merges: number;
+  /** Writes that broke a share, since the start. */
+  cowBreaks: number;
+}
+
+/** One PTE that maps a host frame: the VM, the page it translates, where the entry is, its rights. */
+export interface FrameMapper {
+  vm: number;
+  gpa: number;
+  pte: number;
+  prot: Prot;
+}
+
+export class HostRun {
+  readonly stops: (StopReason | null)[];
+  readonly scanner: MergeScanner | null;
+  private next = 0;
+  private nextPass: number;
+
+  constructor(
+    readonly host: NestedHost,
+    readonly machines: readonly Machine[],
+    private readonly merge: MergeOptions | null,
+    sink?: EventSink<MmuEvent>,
+  ) {
+    this.stops = machines.map(() => null);
+    this.scanner =
+      merge === null
+        ? null
+        : new MergeScanner(
+            machines.map((m) => ({
+              space: m.vm!.vmspace,
+              gpa: toGpa(LAYOUT[m.arch].ramBase),
+              pages: m.memBytes / 4096,
+            })),
+            host.shares,
+            host.mem,
+            sink,
+          );
+    this.nextPass = merge?.interval ?? Infinity;
+  }
+
+  get done(): boolean {
+    return this.stops.every((s) => s !== null);
+  }
+
+  /** Instructions of all guests together. */
+  get instructions(): number {
+    return this.machines.reduce((n, m) => n + m.instructions, 0);
+  }
+
+  /** Run the next guest that has not stopped for one slice (and a merge pass when one is due). */
+  slice(): void {
+    const n = this.machines.length;
+    for (let k = 0; k < n && this.stops[this.next] !== null; k++) this.next = (this.next + 1) % n;
+    const i = this.next;
+    if (this.stops[i] !== null) return;
+    const m = this.machines[i];
+    this.stops[i] = this.merge === null ? m.runSlice() : m.runSlice(this.merge.interval);
+    this.next = (i + 1) % n;
+    if (this.scanner !== null && this.instructions >= this.nextPass) {
+      this.scanner.pass(this.merge!.pages);
+      while (this.nextPass <= this.instructions) this.nextPass += this.merge!.interval;
+    }
+  }
+
+  /** The merge figures now (zeros without merging). */
+  mergeStats(): MergeStats {
+    const c = this.host.shares.counters;
+    const scan = this.scanner?.counters ?? { passes: 0, scanned: 0 };
+    return { ...c, framesSaved: this.host.shares.framesSaved, ...scan };
+  }
+
+  /** Every PTE that maps host frame f, from f's PV list, with the VM that owns it. */
+  whoMaps(f: Hfn): FrameMapper[] {
+    const out: FrameMapper[] = [];
+    this.host.pmap.forEachMapping(f, (pte) => {
+      const owner = this.host.pmap.descOwner(hfn(pte >>> 12));
+      const vm = this.machines.findIndex((m) => m.vm?.vmspace.gpt.ownerId === owner);
+      const gpt = this.machines[vm].vm!.vmspace.gpt;
+      out.push({ vm, gpa: gpt.gpaOfPte(pte), pte, prot: gpt.protAt(pte) });
+    });
+    return out;
+  }
+
+  /** Frames mapped by more than one PTE now, most-mapped first (ties: lower frame first). */
+  multiMapped(): Hfn[] {
+    const out: Hfn[] = [];
+    const { pmap, mem } = this.host;
+    for (let f = 0; f < mem.frameCount; f++) if (pmap.mappingCount(hfn(f)) > 1) out.push(hfn(f));
+    return out.sort((a, b) => pmap.mappingCount(b) - pmap.mappingCount(a) || a - b);
+  }
+}
