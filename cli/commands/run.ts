@@ -11,6 +11,7 @@
  */
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
+import { counterChoice } from '../../emulator/unicorn/block-shim.js';
 import { Machine } from '../../emulator/machine.js';
 import { handle, type Args, type CommandFactory } from './handle.js';
 import type { CliContext } from '../context.js';
@@ -70,6 +71,7 @@ async function runGuest(ctx: CliContext, args: Args<RunArgs>): Promise<void> {
       sink: trace,
       onConsole: args.json ? undefined : onConsole,
     });
+    if (args.verbose) ctx.stderr.write(`nestvm: counting instructions with ${counterChoice().why}\n`);
     try {
       let interrupted = false;
       const gdb =
