@@ -32,6 +32,8 @@ export interface MachineOptions {
    * use fixedOffsetTranslator: guest RAM at host-physical 0).
    */
   readonly translator?: (ctx: TranslatorContext) => Translator;
+  /** The instruction counter (default: NESTVM_COUNTER, else the default; emulator/unicorn/block-shim.ts). */
+  readonly counter?: 'hook' | 'block';
   /** Nested paging entry format (default: ept on x86-64, s2 on arm64). */
   readonly format?: FormatName;
   /** Dirty tracking in the nested tables (default on). */

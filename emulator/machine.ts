@@ -169,11 +169,11 @@ export class Machine {
     this.memory = path.memory;
     if (opts.requireHostMinimum) this.vm?.refuseBelowMinimum();
     loadImage(image, this.ramBase, this.memBytes, path);
-    this.uc = this.engine(image, deviceHost);
+    this.uc = this.engine(image, deviceHost, opts.counter);
     this.debug = new MachineDebug(this.uc, this.vm, () => this.guestPaging(), this.ending);
   }
 
-  private engine(image: GuestImage, deviceHost: DeviceHost): Unicorn {
+  private engine(image: GuestImage, deviceHost: DeviceHost, counter: MachineOptions['counter']): Unicorn {
     const uc = openEngine({
       arch: image.arch,
       ram: this.ram,
@@ -186,6 +186,7 @@ export class Machine {
       fetchWord: (va) => this.memory.word32(va),
       entry: image.entry,
       stackTop: this.ramBase + this.memBytes,
+      counter,
     });
     this.ucOpen = true;
     this.vm?.vcpuClient.setKick(() => {

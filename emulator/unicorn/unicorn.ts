@@ -98,7 +98,10 @@ export type { MmioRead, MmioWrite } from './memory-map.js';
 export interface OpenOptions {
   /** Force the slow exact fallback counter (tests check that the counters agree). */
   readonly jsCounting?: boolean;
-  /** 'hook' forces Unicorn's count; otherwise block-shim.ts's counterChoice decides. */
+  /**
+   * 'hook' forces Unicorn's count; 'block' the block counter where set-up built it; unset,
+   * NESTVM_COUNTER and the default decide (block-shim.ts).
+   */
   readonly counter?: CounterKind;
 }
 
@@ -145,7 +148,8 @@ export class Unicorn {
     const offset = jsCounting ? null : counterOffset(lib);
     const counter = offset === null ? null : new InsnCounter(uc, offset);
     this.runCount = new RunCount(counter, access, this.hookTable);
-    const choice = jsCounting || opts.counter === 'hook' ? null : counterChoice();
+    const env = opts.counter === 'block' ? { ...process.env, NESTVM_COUNTER: 'block' } : process.env;
+    const choice = jsCounting || opts.counter === 'hook' ? null : counterChoice(env);
     this.blocks = choice?.shim == null ? null : new BlockCount(choice.shim, this.api, uc, arch === 'arm64');
   }
 
