@@ -1,6 +1,7 @@
 /*
  * What `nestvm setup` (`nestvm doctor`) reports once set-up has run: which Unicorn the binding
- * loads, and from where; koffi, Ink (checked against the version the live view's patches are
+ * loads, and from where; the instruction counter engines use (the block counter set-up built, or
+ * Unicorn's count hook, and why); koffi, Ink (checked against the version the live view's patches are
  * written for) and Node; and the terminal the live view would draw on (is stdout
  * a terminal, TERM, its size, colour and NO_COLOR, tmux on PATH and whether this shell is inside
  * it). `setupReport` gathers the facts into one plain object, which is also the `--json` output;
@@ -11,6 +12,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import koffi from 'koffi';
+import { counterChoice, type CounterKind } from '../emulator/unicorn/block-shim.js';
 import { librarySource, loadLibraryAt } from '../emulator/unicorn/library.js';
 import { INK_PATCHED_VERSION, inkVersionNote, installedInkVersion } from './tui/ink-version.js';
 
@@ -25,6 +27,8 @@ export interface TerminalProbe {
 export interface SetupReport {
   unicorn: { version: string; path: string; from: 'env' | 'record' | 'system'; record?: string };
   koffi: { version: string };
+  /** Which instruction counter engines use (emulator/unicorn/block-shim.ts), and why. */
+  counter: { kind: CounterKind; why: string };
   /** The Ink the live view loads, and whether its fast paths are written for that version. */
   ink: { version: string | null; patched: boolean };
   node: { version: string; platform: string; arch: string };
@@ -84,11 +88,17 @@ export function setupReport(out: TerminalProbe, env: NodeJS.ProcessEnv, cacheDir
   return {
     unicorn: { version: lib.version, path: lib.path, from: source.from, record: source.record },
     koffi: { version: (koffi as unknown as { version: string }).version },
+    counter: counterReport(env),
     ink: inkReport(installedInkVersion()),
     node: { version: process.versions.node, platform: process.platform, arch: process.arch },
     cacheDir,
     terminal: terminalReport(out, env),
   };
+}
+
+function counterReport(env: NodeJS.ProcessEnv): SetupReport['counter'] {
+  const c = counterChoice(env);
+  return { kind: c.kind, why: c.why };
 }
 
 export function inkReport(version: string | null): SetupReport['ink'] {
@@ -126,6 +136,7 @@ export function setupText(r: SetupReport): string {
     `  unicorn   ${r.unicorn.version} at ${r.unicorn.path}`,
     `            ${FROM_TEXT[r.unicorn.from](r.unicorn)}`,
     `  koffi     ${r.koffi.version}`,
+    `  counter   ${r.counter.why}`,
     `  ink       ${inkLine(r.ink)}`,
     `  node      ${r.node.version} (${r.node.platform} ${r.node.arch})`,
     `  cache     ${r.cacheDir}`,

@@ -42,10 +42,11 @@ export interface EngineWiring {
   readonly fetchWord: (va: number) => number | null;
   readonly entry: number;
   readonly stackTop: number;
+  readonly counter?: 'hook' | 'block';
 }
 
 export function openEngine(w: EngineWiring): Unicorn {
-  const uc = Unicorn.open(w.arch);
+  const uc = Unicorn.open(w.arch, undefined, { counter: w.counter });
   try {
     uc.setTlbMode(UC_TLB_VIRTUAL);
     uc.useNoExits();

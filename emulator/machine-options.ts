@@ -39,6 +39,8 @@ export interface MachineOptions {
    * its own vmspace on it. Its host memory, layout and seed then replace hostBytes, hostLayout, seed.
    */
   readonly host?: NestedHost;
+  /** The instruction counter (default: NESTVM_COUNTER, else the default; emulator/unicorn/block-shim.ts). */
+  readonly counter?: 'hook' | 'block';
   /** Nested paging entry format (default: ept on x86-64, s2 on arm64). */
   readonly format?: FormatName;
   /** Dirty tracking in the nested tables (default on). */

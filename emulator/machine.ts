@@ -152,11 +152,11 @@ export class Machine {
     this.memory = path.memory;
     if (opts.requireHostMinimum) this.vm?.refuseBelowMinimum();
     loadImage(image, this.ramBase, this.memBytes, path);
-    this.uc = this.engine(image, deviceHost);
+    this.uc = this.engine(image, deviceHost, opts.counter);
     this.debug = new MachineDebug(this.arch, this.uc, this.vm, () => this.guestPaging(), this.ending);
   }
 
-  private engine(image: GuestImage, deviceHost: DeviceHost): Unicorn {
+  private engine(image: GuestImage, deviceHost: DeviceHost, counter: MachineOptions['counter']): Unicorn {
     const uc = openEngine({
       arch: image.arch,
       ram: this.ram,
@@ -169,6 +169,7 @@ export class Machine {
       fetchWord: (va) => this.memory.word32(va),
       entry: image.entry,
       stackTop: this.ramBase + this.memBytes,
+      counter,
     });
     this.ucOpen = true;
     this.vm?.vcpuClient.setKick(() => {
@@ -186,6 +187,11 @@ export class Machine {
   /** Everything the guest has printed so far. */
   get console(): string {
     return this.consoleText;
+  }
+
+  /** Which instruction counter the engine counts with (emulator/unicorn/block-shim.ts). */
+  get counter(): 'hook' | 'block' {
+    return this.uc.counter;
   }
 
   /** TLB fills so far (misses of Unicorn's TLB that reached the translator). */
@@ -232,18 +238,20 @@ export class Machine {
     const began = performance.now();
     try {
       err = this.uc.emuStart(this.pc(), 0, 0, budget);
-      ran = this.uc.instructionsLastRun(this.ending.stoppedInside);
+      ran = this.uc.instructionsLastRun(this.ending.stoppedInside, this.ending.cutShort);
     } finally {
       this.vm?.vcpuClient.tableExit();
       this.runMs += performance.now() - began;
     }
     const { requested, fault: fillFault } = this.ending;
     const paused = this.ending.paused ?? watchPause(fillFault);
-    // A kick from inside an instruction left the engine's count one high (SliceEnd.cutShort),
-    // unless that instruction then faulted: a faulting instruction counts.
-    if (this.ending.cutShort && fillFault === null && ran > 0) ran--;
+    // Unicorn's count hook only (the block counter has neither quirk, block-count.ts):
+    const perInsn = this.uc.countsEachInstruction;
+    // a kick from inside an instruction left the engine's count one high (SliceEnd.cutShort),
+    // unless that instruction then faulted: a faulting instruction counts;
+    if (perInsn && this.ending.cutShort && fillFault === null && ran > 0) ran--;
     // a trapped instruction did not run, but the engine's counter had counted it (breakpoints.ts)
-    if (paused !== null) ran--;
+    if (perInsn && paused !== null) ran--;
     this.inFlight?.endSlice(ran > 0);
     this.executed += ran;
     if (this.sink.enabled) this.sink.emit({ type: 'vcpu-exit', instructions: ran, kicked: this.kicked });
@@ -256,7 +264,9 @@ export class Machine {
     if (err !== 0) {
       // A refused fill ends the run with an error. (A refused fill WITHOUT an error was a probe,
       // e.g. for a cache-maintenance instruction, that the engine survived: not a fault.)
-      if (fillFault !== null) return this.finish(faultCause(fillFault), fillFault.pc);
+      // (the block counter leaves no per-instruction pc for the fill to read: the engine restores
+      // the faulting instruction's pc as the run ends)
+      if (fillFault !== null) return this.finish(faultCause(fillFault), perInsn ? fillFault.pc : undefined);
       return this.finish(engineCause(err, (e) => this.uc.strerror(e)));
     }
     // A kick (an administrative change took translations away mid-slice) is not the guest's end:

@@ -5,6 +5,10 @@
 #   2. Unicorn >= 2.1 (NESTVM_LIBUNICORN, else a system libunicorn.so.2 >= 2.1, else Debian trixie's
 #      libunicorn2t64 fetched with a private apt configuration inside the cache folder and unpacked
 #      there); the library's path is recorded in <cache>/libunicorn.path, where the binding looks
+#   2b. the block counter (emulator/unicorn/block-counter.c), built with the system's C compiler
+#      (`cc`, or $CC) against that library into <cache>/block-counter/ and recorded in
+#      <cache>/block-counter.path; without a compiler, or if the build fails, the record is removed
+#      and nestvm counts with Unicorn's count hook (a note, not an error)
 #   3. tmux and gdb-multiarch when called as `setup.sh test` (the TUI's end-to-end test needs a
 #      real terminal, the gdb stub's a real gdb)
 #   4. the TypeScript build (incremental), then the bundled executable (scripts/bundle-cli.mjs:
@@ -101,6 +105,30 @@ resolve_unicorn() {
   say "using Unicorn $v from $(shown "$lib")"
 }
 resolve_unicorn
+
+# ---- 2b. the block counter (optional: without it, Unicorn's count hook counts) ---------------
+build_counter() {
+  local src="$root/emulator/unicorn/block-counter.c" out="$cache/block-counter" lib cc="${CC:-cc}"
+  lib="$(cat "$cache/libunicorn.path")"
+  [ -r "$src" ] || return 0
+  if ! command -v "$cc" >/dev/null 2>&1; then
+    rm -f "$cache/block-counter.path"
+    say "no C compiler ($cc): counting with Unicorn's count hook (install cc for the faster block counter)"
+    return 0
+  fi
+  local so="$out/libnestvm-block-counter.so" stamp
+  stamp="$(sha256sum "$src" | cut -d' ' -f1) $lib"
+  if [ -f "$so" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ] && [ -f "$cache/block-counter.path" ]; then return 0; fi
+  mkdir -p "$out"
+  if "$cc" -O2 -shared -fPIC -o "$so.tmp" "$src" "$lib" -Wl,-rpath,"$(dirname "$lib")" 2>"$out/build.log"; then
+    mv "$so.tmp" "$so"; echo "$stamp" > "$out/stamp"; echo "$so" > "$cache/block-counter.path"
+    say "built the block counter into $(shown "$so")"
+  else
+    rm -f "$so.tmp" "$cache/block-counter.path"
+    say "the block counter did not build (see $(shown "$out/build.log")): counting with Unicorn's count hook"
+  fi
+}
+build_counter
 
 # ---- 3. tmux and gdb-multiarch, for the end-to-end tests (only when called as `setup.sh test`) ----
 [ "$only_unicorn" = 1 ] && exit 0

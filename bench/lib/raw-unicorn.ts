@@ -46,7 +46,7 @@ function rawEngine(
   const base = LAYOUT[img.arch].ramBase;
   const ram = new ArrayBuffer(memBytes);
   for (const s of img.segments) new Uint8Array(ram).set(s.data, s.gpa - base);
-  const uc = Unicorn.open(img.arch);
+  const uc = Unicorn.open(img.arch, undefined, { counter: 'hook' }); // Unicorn's count, whatever NESTVM_COUNTER says
   if (onFill !== undefined) {
     uc.setTlbMode(UC_TLB_VIRTUAL);
     uc.hookTlbFill((va, _type, entry) => {

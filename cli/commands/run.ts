@@ -13,6 +13,7 @@
  */
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
+import { counterChoice } from '../../emulator/unicorn/block-shim.js';
 import { Machine } from '../../emulator/machine.js';
 import { ramDigest } from '../../emulator/snapshot/snapshot.js';
 import { handle, type Args, type CommandFactory } from './handle.js';
@@ -133,6 +134,7 @@ async function runGuest(ctx: CliContext, args: Args<RunArgs>): Promise<void> {
       sink: trace,
       onConsole: args.json ? undefined : onConsole,
     });
+    if (args.verbose) ctx.stderr.write(`nestvm: counting instructions with ${counterChoice().why}\n`);
     try {
       if (from !== null) machine.restore(from.file.snapshot);
       const snap = snapshotPauses(args, machine, from?.file.guest ?? args.guest);

@@ -20,6 +20,8 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, sep } from 'node:path';
 
 export const RECORD_FILE = 'libunicorn.path';
+/** The record of the block counter's shared object, built by set-up beside Unicorn (block-shim.ts). */
+export const COUNTER_RECORD_FILE = 'block-counter.path';
 
 /** The per-user cache folder, or null when neither XDG_CACHE_HOME nor HOME says where it is. */
 export function userCacheDir(env: NodeJS.ProcessEnv): string | null {
@@ -40,9 +42,9 @@ export function setupCacheDir(env: NodeJS.ProcessEnv, root: string): string | nu
 }
 
 /** The record files the binding reads, in order: the clone's, then the user's. */
-export function recordFiles(env: NodeJS.ProcessEnv, root: string): string[] {
+export function recordFiles(env: NodeJS.ProcessEnv, root: string, name = RECORD_FILE): string[] {
   const user = userCacheDir(env);
-  return [join(root, '.cache', RECORD_FILE), ...(user === null ? [] : [join(user, RECORD_FILE)])];
+  return [join(root, '.cache', name), ...(user === null ? [] : [join(user, name)])];
 }
 
 export interface Recorded {
@@ -52,9 +54,9 @@ export interface Recorded {
   readonly record: string;
 }
 
-/** The first non-empty record, or null. */
-export function readRecord(env: NodeJS.ProcessEnv, root: string): Recorded | null {
-  for (const record of recordFiles(env, root)) {
+/** The first non-empty record (of Unicorn, or of the file `name`), or null. */
+export function readRecord(env: NodeJS.ProcessEnv, root: string, name = RECORD_FILE): Recorded | null {
+  for (const record of recordFiles(env, root, name)) {
     try {
       const library = readFileSync(record, 'utf8').trim();
       if (library !== '') return { library, record };

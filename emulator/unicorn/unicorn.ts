@@ -70,12 +70,14 @@ import {
   type OutHook,
   type TlbFillHook,
 } from './hook-table.js';
+import { BlockCount } from './block-count.js';
+import { counterChoice, type CounterKind } from './block-shim.js';
 import { InsnCounter, counterOffset } from './insn-counter.js';
 import { tuneMalloc } from './malloc-tuning.js';
 import { library, type LoadedLibrary, type UcApi } from './library.js';
 import { MemoryMap, type MmioRead, type MmioWrite } from './memory-map.js';
 import { RegisterBlock } from './register-block.js';
-import { REGISTERS, type RegSpec } from './registers.js';
+import { PC_REG, REGISTERS, type RegSpec } from './registers.js';
 import { RunCount } from './run-count.js';
 
 export { exactU64, u64 } from './hook-table.js';
@@ -91,6 +93,17 @@ export type {
   TlbFillHook,
 } from './hook-table.js';
 export type { MmioRead, MmioWrite } from './memory-map.js';
+
+/** How Unicorn.open opens an engine. */
+export interface OpenOptions {
+  /** Force the slow exact fallback counter (tests check that the counters agree). */
+  readonly jsCounting?: boolean;
+  /**
+   * 'hook' forces Unicorn's count; 'block' the block counter where set-up built it; unset,
+   * NESTVM_COUNTER and the default decide (block-shim.ts).
+   */
+  readonly counter?: CounterKind;
+}
 
 /** A copy of the vCPU's registers (Unicorn.saveRegisters). */
 export interface SavedRegisters {
@@ -109,8 +122,11 @@ export class Unicorn {
   private readonly regs: Readonly<Record<string, RegSpec>>;
   private readonly block = new RegisterBlock();
   private readonly runCount: RunCount;
+  /* The block counter, when this engine counts with it (else null: Unicorn's count hook). */
+  private readonly blocks: BlockCount | null;
 
-  private constructor(arch: Arch, lib: LoadedLibrary, uc: unknown, jsCounting: boolean) {
+  private constructor(arch: Arch, lib: LoadedLibrary, uc: unknown, opts: OpenOptions) {
+    const jsCounting = opts.jsCounting === true;
     this.arch = arch;
     this.library = lib;
     this.api = lib.api;
@@ -132,13 +148,16 @@ export class Unicorn {
     const offset = jsCounting ? null : counterOffset(lib);
     const counter = offset === null ? null : new InsnCounter(uc, offset);
     this.runCount = new RunCount(counter, access, this.hookTable);
+    const env = opts.counter === 'block' ? { ...process.env, NESTVM_COUNTER: 'block' } : process.env;
+    const choice = jsCounting || opts.counter === 'hook' ? null : counterChoice(env);
+    this.blocks = choice?.shim == null ? null : new BlockCount(choice.shim, this.api, uc, arch === 'arm64');
   }
 
   /**
    * Open an engine for x86-64 (64-bit mode) or arm64. `jsCounting` forces the slow exact
    * fallback counter (tests use it to check that both counters agree).
    */
-  static open(arch: Arch, lib: LoadedLibrary = library(), opts: { jsCounting?: boolean } = {}): Unicorn {
+  static open(arch: Arch, lib: LoadedLibrary = library(), opts: OpenOptions = {}): Unicorn {
     tuneMalloc();
     const out: unknown[] = [null];
     const err =
@@ -146,7 +165,12 @@ export class Unicorn {
         ? lib.api.uc_open(UC_ARCH_X86, UC_MODE_64, out)
         : lib.api.uc_open(UC_ARCH_ARM64, UC_MODE_ARM, out);
     if (err !== 0) throw new UnicornError('uc_open', err, lib.api.uc_strerror(err) as string);
-    return new Unicorn(arch, lib, out[0], opts.jsCounting === true);
+    try {
+      return new Unicorn(arch, lib, out[0], opts);
+    } catch (e) {
+      lib.api.uc_close(out[0]);
+      throw e;
+    }
   }
 
   /** uc_strerror's text for an error code. */
@@ -156,7 +180,21 @@ export class Unicorn {
 
   /** True when exact counts come from the engine counter (false: the slow JS-hook fallback). */
   get fastCounting(): boolean {
-    return this.runCount.fast;
+    return this.blocks !== null || this.runCount.fast;
+  }
+
+  /** Which counter this engine counts with (block-shim.ts). */
+  get counter(): CounterKind {
+    return this.blocks === null ? 'hook' : 'block';
+  }
+
+  /**
+   * True when runs are counted by a hook before every instruction (Unicorn's count), whose two
+   * measured quirks the Machine corrects (a stop from inside an instruction counts the next one;
+   * a debugger's trapped instruction is counted). The block counter has neither.
+   */
+  get countsEachInstruction(): boolean {
+    return this.blocks === null;
   }
 
   close(): void {
@@ -164,6 +202,7 @@ export class Unicorn {
     this.closed = true;
     this.api.uc_close(this.uc);
     // Only now can Unicorn no longer call a trampoline or touch pinned memory.
+    this.blocks?.release();
     this.hookTable.release();
     this.memoryMap.release();
     this.uc = null;
@@ -292,6 +331,7 @@ export class Unicorn {
   /** Drop translated code blocks covering [begin, end) (guest-virtual). */
   removeCache(begin: number, end: number): void {
     this.live();
+    this.blocks?.forget();
     this.check(
       'uc_ctl(TB_REMOVE_CACHE)',
       this.api.uc_ctl(this.uc, ctlWrite(UC_CTL_TB_REMOVE_CACHE, 2), 'uint64_t', begin, 'uint64_t', end),
@@ -301,6 +341,7 @@ export class Unicorn {
   /** Drop all translated code blocks. */
   flushTb(): void {
     this.live();
+    this.blocks?.forget();
     this.check('uc_ctl(TB_FLUSH)', this.api.uc_ctl(this.uc, ctlWrite(UC_CTL_TB_FLUSH, 0)));
   }
 
@@ -347,7 +388,12 @@ export class Unicorn {
 
   /** UC_HOOK_INTR: guest exceptions and interrupts (Unicorn never delivers them to the guest). */
   hookIntr(fn: IntrHook): HookHandle {
-    return this.hookTable.intr(fn);
+    const blocks = this.blocks;
+    if (blocks === null) return this.hookTable.intr(fn);
+    return this.hookTable.intr((n) => {
+      blocks.noteException();
+      fn(n);
+    });
   }
 
   /** x86 IN: returns the value read from the port. */
@@ -399,8 +445,17 @@ export class Unicorn {
   emuStart(begin: number, until: number, timeoutUs: number, count: number): number {
     this.live();
     this.hookTable.clearError();
-    const engineCount = this.runCount.begin(count);
-    const err = this.api.uc_emu_start(this.uc, begin, until, timeoutUs, engineCount) as number;
+    const once = (at: number, n: number) => this.api.uc_emu_start(this.uc, at, until, timeoutUs, n) as number;
+    const err =
+      this.blocks !== null && count > 0
+        ? this.blocks.run(
+            begin,
+            count,
+            (at) => once(at, 0),
+            () => this.pcNow(),
+            (b, e) => this.removeCache(b, e),
+          )
+        : once(begin, this.runCount.begin(count));
     const pending = this.hookTable.takeError();
     if (pending !== null) throw pending;
     return err;
@@ -413,9 +468,16 @@ export class Unicorn {
    * the counter is one high (measured and pinned by the tests); stops requested from the
    * interrupt hook, faults and hlt are counted exactly.
    */
-  instructionsLastRun(stoppedInsideInstruction = false): number {
+  instructionsLastRun(stoppedInsideInstruction = false, cutShort = false): number {
     this.live();
+    if (this.blocks !== null) {
+      return this.blocks.lastRun({ inside: stoppedInsideInstruction || cutShort }, this.pcNow());
+    }
     return this.runCount.lastRun(stoppedInsideInstruction);
+  }
+
+  private pcNow(): number {
+    return this.regRead(PC_REG[this.arch]);
   }
 
   /**
@@ -423,17 +485,18 @@ export class Unicorn {
    * instruction stamp): a typed-array load, no call into the engine. Low 32 bits of the count.
    */
   instructionsBegunNow(): number {
-    return this.runCount.begunNow();
+    return this.blocks !== null ? this.blocks.begunNow() : this.runCount.begunNow();
   }
 
   /** True when the last run used up its budget (the counter went one past it). */
   budgetExhaustedLastRun(): boolean {
-    return this.runCount.budgetExhausted();
+    return this.blocks !== null ? this.blocks.budgetExhausted() : this.runCount.budgetExhausted();
   }
 
   /** Ask a running emulation to stop at the next instruction boundary (from inside a hook). */
   emuStop(): void {
     this.live();
+    this.blocks?.noteStop();
     this.check('uc_emu_stop', this.api.uc_emu_stop(this.uc));
   }
 

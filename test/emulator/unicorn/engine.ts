@@ -24,6 +24,7 @@ export async function engine(
   source: string,
   opts: {
     jsCounting?: boolean;
+    counter?: 'hook' | 'block';
     virtualTlb?: boolean;
     /** Rights to grant for a fill (default: `perms` for the page, else all). */
     grant?: (va: number, memType: number) => number;
@@ -33,7 +34,7 @@ export async function engine(
   const entry = LAYOUT[arch].defaultLoad;
   const ram = new ArrayBuffer(16 * MiB);
   new Uint8Array(ram).set(await code(arch, source, entry), entry - base);
-  const uc = Unicorn.open(arch, undefined, { jsCounting: opts.jsCounting });
+  const uc = Unicorn.open(arch, undefined, { jsCounting: opts.jsCounting, counter: opts.counter });
   const fills: Fill[] = [];
   const perms = new Map<number, number>();
   if (opts.virtualTlb === false) {
