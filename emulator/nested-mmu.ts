@@ -65,7 +65,6 @@ import {
   type Hpa,
   type Gva,
   type Hfn,
-  type Hpa,
 } from '../mmu/addr.js';
 import { InvariantError } from '../mmu/checks.js';
 import type { AccessSite, EventSink } from '../mmu/events.js';

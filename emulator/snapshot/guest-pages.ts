@@ -50,8 +50,9 @@ export function readGuestPage(vm: NestedVm, g: Gpa, out: Uint8Array): PageHome |
     out.set(vm.mem.frameBytes(f));
     return 'frame';
   }
-  if (vm.reclaimer.isSwapped(vm.ram.pagerIndex, page)) {
-    vm.reclaimer.store.peek(vm.ram.pagerIndex, page, out);
+  const swapped = vm.reclaimer.swappedContent(vm.ram.pagerIndex, page);
+  if (swapped !== null) {
+    out.set(swapped);
     return 'swap';
   }
   out.fill(0);

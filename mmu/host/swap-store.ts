@@ -71,17 +71,11 @@ export class SwapStore {
 
   /** Copy the held page out into `dst` (PAGE_SIZE bytes); the copy stays. False when none is held. */
   get(object: number, page: number, dst: Uint8Array): boolean {
-    if (!this.peek(object, page, dst)) return false;
-    this.reads++;
-    return true;
-  }
-
-  /** get() without counting a read: a snapshot or a debugger looking, not the guest swapping in. */
-  peek(object: number, page: number, dst: Uint8Array): boolean {
     assert(dst.length === PAGE_SIZE, 'swap store: a page is PAGE_SIZE bytes');
-    const s = this.keys.get(key(object, page));
-    if (s === undefined) return false;
-    dst.set(this.view(s));
+    const held = this.peek(object, page);
+    if (held === null) return false;
+    dst.set(held);
+    this.reads++;
     return true;
   }
 
