@@ -79,6 +79,28 @@ describe('run --snapshot-at, --restore', () => {
     }
   });
 
+  it('a restored run writes back the same bytes: the snapshot it takes at once, and the diff it takes later', async () => {
+    await runJson(
+      '--restore',
+      file('base.nvs'),
+      '--snapshot-at',
+      '100000',
+      '--snapshot-file',
+      file('again.nvs'),
+    );
+    expect(readFileSync(file('again.nvs')).equals(readFileSync(file('base.nvs')))).toBe(true);
+    const flags = [
+      '--snapshot-at',
+      '250000',
+      '--snapshot-file',
+      file('diff2.nvs'),
+      '--diff-from',
+      file('base.nvs'),
+    ];
+    await runJson('--restore', file('base.nvs'), '--host-mem', '1M', ...flags);
+    expect(readFileSync(file('diff2.nvs')).equals(readFileSync(file('diff.nvs')))).toBe(true);
+  });
+
   it('streams only what the guest prints after the restore, and names the snapshot in the summary', async () => {
     const r = await runCli('run', guest, '--restore', file('base.nvs'));
     expect(r.status).toBe(0);
