@@ -53,11 +53,19 @@ export {
 export { readGuestPage, writeGuestPage, isZeroPage, type PageHome } from './emulator/snapshot/guest-pages.js';
 export {
   SnapshotError,
+  dirtySince,
   mergeDiff,
   ramDigest,
   takeDiffSnapshot,
   type Snapshot,
 } from './emulator/snapshot/snapshot.js';
+export {
+  SNAPSHOT_VERSION,
+  SnapshotFileError,
+  decodeSnapshot,
+  encodeSnapshot,
+  type SnapshotFile,
+} from './emulator/snapshot/snapshot-file.js';
 export { NestedVm, HostMemoryError, DEFAULT_FORMAT, RAM_REGION } from './emulator/nested-vm.js';
 export {
   FAULT_STORM_LIMIT,

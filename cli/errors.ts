@@ -27,6 +27,9 @@ const BY_NAME: Record<string, number> = {
   UnicornVersionError: EXIT.environment,
   UnicornLoadError: EXIT.environment,
   HostMemoryError: EXIT.usage,
+  SnapshotError: EXIT.usage,
+  SnapshotFileError: EXIT.usage,
+  GuestStateError: EXIT.usage,
 };
 
 export function exitCodeFor(err: unknown): number {

@@ -56,12 +56,13 @@ export interface ExecArgs extends GuestArgs {
   seed: number;
 }
 
-export function withGuestOptions<T>(y: Argv<T>) {
+/** The guest options; `demandGuest` false leaves the positional to the command's own check (run --restore). */
+export function withGuestOptions<T>(y: Argv<T>, demandGuest = true) {
   return y
     .positional('guest', {
       describe: 'guest program: ELF64 executable, raw binary (with --arch), or assembly source (.s/.asm)',
       type: 'string',
-      demandOption: true,
+      demandOption: demandGuest,
     })
     .option('arch', {
       describe: 'guest architecture (needed for raw binaries; otherwise taken from the file)',
@@ -87,8 +88,12 @@ export function withGuestOptions<T>(y: Argv<T>) {
  * The nested entry format is --format everywhere but in `xp`, whose --format says how to print the
  * bytes (as in the issue that asked for it); there it is --nested-format (`formatFlag`).
  */
-export function withExecOptions<T>(y: Argv<T>, formatFlag: 'format' | 'nested-format' = 'format') {
-  return withGuestOptions(y)
+export function withExecOptions<T>(
+  y: Argv<T>,
+  formatFlag: 'format' | 'nested-format' = 'format',
+  demandGuest = true,
+) {
+  return withGuestOptions(y, demandGuest)
     .option('max-insns', {
       describe: 'stop the guest after this many instructions (exit status 6)',
       type: 'string',

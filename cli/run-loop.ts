@@ -11,9 +11,10 @@
  *     and the command prints no JSON; the caller decides that (statusLineWanted).
  *
  * Only the clock decides when the status is drawn; the slices, and so the instruction counts and
- * the events, are the same as Machine.run's.
+ * the events, are the same as Machine.run's, except where the caller asks for a pause at a count
+ * (a snapshot): the slice before it is cut to end there, which changes no count (slice sizes never do).
  */
-import type { Machine } from '../emulator/machine.js';
+import { DEFAULT_SLICE_INSNS, type Machine } from '../emulator/machine.js';
 import type { StopReason } from '../emulator/stop-reason.js';
 import { PC_REG } from '../emulator/unicorn/registers.js';
 import type { Output } from './context.js';
@@ -82,6 +83,8 @@ export interface RunLoopOptions {
   /** Set by the SIGINT handler; checked between slices. */
   readonly interrupted: () => boolean;
   readonly now?: () => number;
+  /** Counts, ascending, at which to act between slices (a snapshot): the slices end exactly there. */
+  readonly pauses?: readonly { readonly at: number; readonly action: () => void }[];
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -91,9 +94,11 @@ export async function runSlices(machine: Machine, o: RunLoopOptions): Promise<Ru
   const now = o.now ?? (() => performance.now());
   const began = now();
   let drawn = began + STATUS_AFTER_MS - STATUS_EVERY_MS;
+  const pauses = [...(o.pauses ?? [])];
   try {
     for (;;) {
-      const stop = machine.runSlice();
+      while (pauses.length > 0 && pauses[0].at === machine.instructions) pauses.shift()!.action();
+      const stop = machine.runSlice(pauses.length > 0 ? budgetTo(machine, pauses[0].at) : undefined);
       if (stop !== null) return stop;
       await turn();
       if (o.interrupted()) return interruptedStop(machine);
@@ -107,6 +112,10 @@ export async function runSlices(machine: Machine, o: RunLoopOptions): Promise<Ru
     o.status?.clear();
   }
 }
+
+/* A slice that ends at `at` at the latest (the Machine's own slice size otherwise). */
+const budgetTo = (machine: Machine, at: number): number =>
+  Math.min(DEFAULT_SLICE_INSNS, at - machine.instructions);
 
 function figures(machine: Machine, ms: number): StatusFigures {
   const s = machine.stats();

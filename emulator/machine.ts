@@ -353,8 +353,8 @@ export class Machine {
 
   /** The guest apart from RAM now, or with `state` taken over (snapshot/guest-state.ts; between slices). */
   guestState(state?: GuestState): GuestState {
-    const { arch, uc: vcpu, executed: instructions, consoleText: console, final } = this;
-    const parts = { arch, vcpu, devices: this.bus.saved, instructions, console, stopped: final !== null };
+    const { arch, uc: vcpu, executed: instructions, consoleText: console, final, fillCount } = this;
+    const parts = { arch, vcpu, devices: this.bus.saved, instructions, console, final, fillCount };
     if (state === undefined) return captureGuestState(parts);
     applyGuestState(state, parts);
     [this.executed, this.consoleText] = [state.instructions, state.console];

@@ -1,5 +1,5 @@
 /*
- * `nestvm run <guest>`: load a guest, run it to its end through the Machine, and report.
+ * `nestvm run [guest]`: load a guest, run it to its end through the Machine, and report.
  *
  * Guest console text goes to stdout as the guest produces it. At the end a summary goes to stderr
  * (so stdout stays exactly the guest's output and can be diffed), or, with --json, one JSON object
@@ -7,11 +7,13 @@
  * Ctrl-C stops the guest between slices; the summary is printed and the status is 130. On a
  * terminal a long run shows a live status line on stderr (cli/run-loop.ts). With --gdb the guest
  * runs under the gdb stub instead (cli/gdb/server.ts): gdb connects, breaks, steps and watches;
- * the run ends as the guest's does, or when gdb kills it.
+ * the run ends as the guest's does, or when gdb kills it. --snapshot-at writes a snapshot on the
+ * way, and --restore starts from one (cli/snapshot-options.ts); the guest is then optional.
  */
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
 import { Machine } from '../../emulator/machine.js';
+import { ramDigest } from '../../emulator/snapshot/snapshot.js';
 import { handle, type Args, type CommandFactory } from './handle.js';
 import type { CliContext } from '../context.js';
 import type { MachineEvent } from '../../emulator/events.js';
@@ -21,17 +23,27 @@ import { runReport, summaryText } from '../run-report.js';
 import { runSlices, StatusLine, statusLineWanted, withSigint, type RunEnd } from '../run-loop.js';
 import { gdbListen, withGdbOptions, type GdbArgs } from '../gdb/gdb-options.js';
 import { GdbServer } from '../gdb/server.js';
+import { EXIT } from '../exit-codes.js';
+import {
+  restorePoint,
+  snapshotPauses,
+  withSnapshotOptions,
+  type RestorePoint,
+  type SnapshotArgs,
+  type SnapshotWritten,
+} from '../snapshot-options.js';
+import { groupDigits } from '../count-text.js';
 
-interface RunArgs extends ExecArgs, GdbArgs {
+interface RunArgs extends ExecArgs, GdbArgs, SnapshotArgs {
   json: boolean;
   trace?: string;
 }
 
 export const runCommand: CommandFactory = (ctx) => ({
-  command: 'run <guest>',
+  command: 'run [guest]',
   describe: 'run a guest to its end and show what happened',
   builder: (y: Argv) =>
-    withGdbOptions(withExecOptions(y))
+    withSnapshotOptions(withGdbOptions(withExecOptions(y, 'format', false)))
       .option('json', {
         type: 'boolean',
         default: false,
@@ -49,13 +61,17 @@ export const runCommand: CommandFactory = (ctx) => ({
       .example(
         '$0 run guests/x86_64/paging.s --gdb 1234 --gdb-wait',
         'debug it: gdb-multiarch -ex "target remote :1234"',
-      ),
+      )
+      .example('$0 run loop-arm64 --snapshot-at 1e6 --snapshot-file loop.nvs', 'snapshot it on the way')
+      .example('$0 run --restore loop.nvs --format s2 --host-layout identity', 'and continue from there'),
   handler: handle<RunArgs>((args) => runGuest(ctx, args)),
 });
 
 /* Load, run to the end (under the gdb stub with --gdb), report. */
 async function runGuest(ctx: CliContext, args: Args<RunArgs>): Promise<void> {
-  const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
+  const from = restorePoint(args);
+  const image =
+    from?.image ?? (await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem }));
   const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
   const listen = gdbListen(args);
   const status =
@@ -67,10 +83,13 @@ async function runGuest(ctx: CliContext, args: Args<RunArgs>): Promise<void> {
   try {
     const machine = new Machine(image, {
       ...machineOptions(args),
+      ...(from === null ? {} : { memBytes: from.file.snapshot.memBytes }),
       sink: trace,
       onConsole: args.json ? undefined : onConsole,
     });
     try {
+      if (from !== null) machine.restore(from.file.snapshot);
+      const snap = snapshotPauses(args, machine, from?.file.guest ?? args.guest);
       let interrupted = false;
       const gdb =
         listen === null
@@ -79,16 +98,51 @@ async function runGuest(ctx: CliContext, args: Args<RunArgs>): Promise<void> {
       trace?.open(); // only now, with every option accepted and the stub listening: a refused run leaves no file
       const stop: RunEnd = await withSigint(
         () => (interrupted = true),
-        () => gdb?.serve() ?? runSlices(machine, { status, interrupted: () => interrupted }),
+        () =>
+          gdb?.serve() ?? runSlices(machine, { status, interrupted: () => interrupted, pauses: snap.pauses }),
       );
-      const report = runReport(image, machine, stop);
+      const snapped = from !== null || args['snapshot-at'] !== undefined;
+      const report = {
+        ...runReport(image, machine, stop),
+        ...(snapped && { ...snapshotKeys(from, snap.written()), ramDigest: ramDigest(machine) }),
+      };
       if (args.json) ctx.stdout.write(JSON.stringify(report) + '\n');
-      else ctx.stderr.write(summaryText(report));
+      else ctx.stderr.write(summaryText(report) + (snapped ? snapshotText(from, snap.written()) : ''));
       ctx.status = stop.code;
+      if (args['snapshot-at'] !== undefined && snap.written() === null) {
+        ctx.stderr.write(
+          `nestvm: the guest stopped before --snapshot-at ${args['snapshot-at']}: no snapshot written\n`,
+        );
+        ctx.status = EXIT.usage;
+      }
     } finally {
       machine.close();
     }
   } finally {
     trace?.close();
   }
+}
+
+/* run's --json keys for snapshots: `restored` (where the run began) and `snapshot` (what it wrote). */
+function snapshotKeys(from: RestorePoint | null, written: SnapshotWritten | null) {
+  const restored =
+    from === null
+      ? undefined
+      : { file: from.path, instructions: from.file.snapshot.state.instructions, id: from.file.id };
+  return { ...(restored && { restored }), snapshot: written };
+}
+
+function snapshotText(from: RestorePoint | null, w: SnapshotWritten | null): string {
+  const lines: string[] = [];
+  if (from !== null)
+    lines.push(
+      `  restored from   ${from.path} at ${groupDigits(from.file.snapshot.state.instructions)} instructions`,
+    );
+  if (w !== null) {
+    const kind = w.base === null ? 'full' : `diff over ${w.base.slice(0, 12)}`;
+    lines.push(
+      `  snapshot        ${w.file} at ${groupDigits(w.instructions)} instructions (${kind}, ${groupDigits(w.pages)} pages, ${groupDigits(w.bytes)} bytes)`,
+    );
+  }
+  return lines.map((l) => l + '\n').join('');
 }

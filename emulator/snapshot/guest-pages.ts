@@ -60,6 +60,7 @@ export function readGuestPage(vm: NestedVm, g: Gpa, out: Uint8Array): PageHome |
 
 /** True when every byte of `bytes` is zero. */
 export function isZeroPage(bytes: Uint8Array): boolean {
+  if (bytes.byteOffset % 4 !== 0 || bytes.length % 4 !== 0) return bytes.every((b) => b === 0);
   const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
   for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
   return true;

@@ -73,8 +73,10 @@ export interface GuestStateParts {
   readonly devices: readonly SavedDevice[];
   readonly instructions: number;
   readonly console: string;
-  /** The guest has stopped: its state is no longer one to take or to replace. */
-  readonly stopped: boolean;
+  /** The Machine's stop reason once the guest has stopped (its state is then no longer one to take or replace). */
+  readonly final: object | null;
+  /** TLB fills so far: none means the engine never translated code, so there is none to drop. */
+  readonly fillCount: number;
 }
 
 export class GuestStateError extends Error {
@@ -106,7 +108,7 @@ export const VCPU_STATE: Record<Arch, readonly string[]> = {
 
 /** The guest's state now (between slices): registers, devices, count and console. */
 export function captureGuestState(parts: GuestStateParts): GuestState {
-  if (parts.stopped) throw new GuestStateError('the guest has stopped: there is no state to take');
+  if (parts.final !== null) throw new GuestStateError('the guest has stopped: there is no state to take');
   return {
     arch: parts.arch,
     instructions: parts.instructions,
@@ -118,7 +120,7 @@ export function captureGuestState(parts: GuestStateParts): GuestState {
 
 /** Check that `state` can be this machine's; a GuestStateError saying why not. */
 function checkFits(state: GuestState, parts: GuestStateParts): void {
-  if (parts.stopped) throw new GuestStateError('the guest has stopped: it cannot take a state');
+  if (parts.final !== null) throw new GuestStateError('the guest has stopped: it cannot take a state');
   if (state.arch !== parts.arch)
     throw new GuestStateError(`the state is of an ${state.arch} guest, the machine is ${parts.arch}`);
   const want = VCPU_STATE[parts.arch];
@@ -134,7 +136,7 @@ function checkFits(state: GuestState, parts: GuestStateParts): void {
 
 /**
  * Put `state` into the machine's vCPU and devices (the Machine takes the count and the console
- * itself, and flushes its TLB), and drop the translated code. Throws GuestStateError, having
+ * itself, and flushes its TLB), and drop the engine's translated code if it has any. Throws GuestStateError, having
  * changed nothing, when it cannot be this machine's.
  */
 export function applyGuestState(state: GuestState, parts: GuestStateParts): void {
@@ -150,7 +152,9 @@ export function applyGuestState(state: GuestState, parts: GuestStateParts): void
     if (sameBytes(parts.vcpu.regReadRaw(r.name), r.value)) continue; // see the essay
     parts.vcpu.regWriteRaw(r.name, r.value);
   }
-  parts.vcpu.flushTb();
+  // Code the engine translated before may be stale now; dropping it all costs seconds in Unicorn
+  // 2.1.1 (uc_ctl TB_FLUSH), so only an engine that ever translated code (filled its TLB) pays.
+  if (parts.fillCount > 0) parts.vcpu.flushTb();
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

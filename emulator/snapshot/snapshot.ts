@@ -114,6 +114,26 @@ export function takeDiffSnapshot(machine: Machine, baseId: string, dirty: Uint8A
   return { ...s, base: baseId };
 }
 
+/**
+ * The pages written since `base` was taken, ORed into `dirty` (harvestDirty's layout), which the
+ * caller keeps from one call to the next (each call harvests, so it also clears the log): the
+ * dirty log's pages, and on an overcommitted host also every page whose content differs from
+ * base's, because an eviction takes a page's Dirty state with its frame (the frame's attributes
+ * are wiped when it goes back, mmu/vm/reclaim.ts) and the log alone could miss it.
+ */
+export function dirtySince(machine: Machine, base: Snapshot, dirty: Uint8Array): Uint8Array {
+  const { bitmap } = machine.harvestDirty();
+  bitmap.forEach((b, i) => (dirty[i] |= b));
+  const vm = nestedOf(machine, 'a diff');
+  if (!vm.overcommitted) return dirty;
+  const buf = new Uint8Array(PAGE_SIZE);
+  for (let p = 0; p < machine.memBytes / PAGE_SIZE; p++) {
+    readGuestPage(vm, toGpa(vm.opts.ramBase + p * PAGE_SIZE), buf);
+    if (!Buffer.from(buf.buffer).equals(pageOf(base, p))) dirty[p >>> 3] |= 1 << (p & 7);
+  }
+  return dirty;
+}
+
 /** The content of page `p` as the snapshot has it (zeros when left out), a view or a fresh zero page. */
 export function pageOf(s: Snapshot, p: number): Uint8Array {
   const i = findPage(s.pages, p);

@@ -33,9 +33,9 @@
  *
  * Methods only the tests call. The Machine, its vCPUs and the raw-Unicorn benchmark baseline use
  * open, close, strerror, the register methods, mapPtr, mmioMap, setTlbMode, useNoExits, flushTlb, the TLB-fill,
- * interrupt and port hooks, emuStart, emuStop, instructionsLastRun and budgetExhaustedLastRun.
+ * interrupt and port hooks, emuStart, emuStop, instructionsLastRun, budgetExhaustedLastRun and flushTb.
  * The rest is called only from test/emulator/unicorn/: map, unmap, memRead, memWrite,
- * removeCache, flushTb, hookBlock, hookMemUnmapped, hookInsnInvalid, hookDel, fastCounting and
+ * removeCache, hookBlock, hookMemUnmapped, hookInsnInvalid, hookDel, fastCounting and
  * open's jsCounting option (the code hook is also the slow counter's own, run-count.ts). They stay because
  * those tests use them to pin what nestvm relies on in the engine: that a mapped buffer is the
  * engine's memory (no copy) and stays pinned until its exact region is unmapped, that code,
@@ -171,9 +171,10 @@ export class Unicorn {
 
   // ---- registers -------------------------------------------------------------------------
 
-  private spec(name: string): RegSpec {
+  private spec(name: string, raw = false): RegSpec {
     const s = this.regs[name];
     if (s === undefined) throw new RangeError(`no ${this.arch} register named '${name}'`);
+    if (s.kind === 'wide' && !raw) throw new RangeError(`'${name}' is wider than 64 bits (regReadRaw)`);
     return s;
   }
 
@@ -198,37 +199,32 @@ export class Unicorn {
   }
 
   regWrite(name: string, value: number | bigint): void {
-    this.live();
-    const s = this.spec(name);
-    if (s.kind === 'pstate-field') throw new RangeError(`register '${name}' is read-only`);
-    if (s.kind === 'wide') throw new RangeError(`register '${name}' is wider than 64 bits: regWriteRaw`);
-    const id = this.block.select(s);
-    this.block.store(s, value);
-    this.check('uc_reg_write', this.api.uc_reg_write(this.uc, id, this.block.bytes));
+    this.writeBlock(name, false, (s) => this.block.store(s, value));
   }
 
   /** A register's value as raw little-endian bytes, as wide as the register (XMM, Q: 16). */
   regReadRaw(name: string): Uint8Array {
-    const s = this.readBlock(name, true);
-    return this.block.raw(s);
+    return this.block.raw(this.readBlock(name, true));
   }
 
   /** Write a register from raw little-endian bytes (regReadRaw's form). */
   regWriteRaw(name: string, value: Uint8Array): void {
+    this.writeBlock(name, true, (s) => this.block.storeRaw(s, value));
+  }
+
+  /* Write `name` from the block `store` fills; a register wider than 64 bits only raw. */
+  private writeBlock(name: string, raw: boolean, store: (s: RegSpec) => void): void {
     this.live();
-    const s = this.spec(name);
+    const s = this.spec(name, raw);
     if (s.kind === 'pstate-field') throw new RangeError(`register '${name}' is read-only`);
     const id = this.block.select(s);
-    this.block.storeRaw(s, value);
+    store(s);
     this.check('uc_reg_write', this.api.uc_reg_write(this.uc, id, this.block.bytes));
   }
 
-  /* Read `name` into the block; a register wider than 64 bits only for the raw accessor. */
   private readBlock(name: string, raw = false): RegSpec {
     this.live();
-    const s = this.spec(name);
-    if (s.kind === 'wide' && !raw)
-      throw new RangeError(`register '${name}' is wider than 64 bits: regReadRaw`);
+    const s = this.spec(name, raw);
     const id = this.block.select(s);
     this.check('uc_reg_read', this.api.uc_reg_read(this.uc, id, this.block.bytes));
     return s;

@@ -75,6 +75,10 @@ describe('an option that takes a value needs one', () => {
     '--trace',
     '--seed',
     '--host-layout',
+    '--snapshot-at',
+    '--snapshot-file',
+    '--restore',
+    '--diff-from',
   ])('%s with no value is a usage error', (flag) =>
     refused(['run', HELLO, flag], new RegExp(`Not enough arguments following: ${flag.slice(2)}`)),
   );

@@ -8,13 +8,40 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GuestStateError, VCPU_STATE } from '../../../emulator/snapshot/guest-state.js';
 import { readGuestPage, writeGuestPage } from '../../../emulator/snapshot/guest-pages.js';
 import { PAGE_SIZE, gpa } from '../../../mmu/addr.js';
-import { ARCHES, closeAll, loadSample, machine, samples } from '../nested/nested-harness.js';
+import { ARCHES, asmGuest, closeAll, loadSample, machine, reg, samples } from '../nested/nested-harness.js';
 
 afterEach(closeAll);
 
 const sample = (name: string) => samples().find((s) => s.name === name)!;
 
+/*
+ * Three instructions fill a vector register's two halves from a general one (x86-64: XMM3; arm64:
+ * V3, which is Q3); the snapshot falls there; the rest moves the high half out into x2 / rbx.
+ */
+const VECTOR: Record<(typeof ARCHES)[number], string> = {
+  x86_64: `mov rax, 0x11223344556677\n movq xmm3, rax\n movlhps xmm3, xmm3\n movhlps xmm4, xmm3\n movq rbx, xmm4\n hlt`,
+  arm64: `movz x1, #0x7788\n fmov d3, x1\n ins v3.d[1], x1\n mov x2, v3.d[1]\n movz x0, #0x8400, lsl #16\n orr x0, x0, #8\n hvc #0`,
+};
+const HIGH: Record<(typeof ARCHES)[number], { reg: string; value: number }> = {
+  x86_64: { reg: 'rbx', value: 0x11223344556677 },
+  arm64: { reg: 'x2', value: 0x7788 },
+};
+
 describe.each(ARCHES)('%s', (arch) => {
+  it('a vector register crosses a snapshot whole (both halves)', async () => {
+    const img = await asmGuest(arch, VECTOR[arch]);
+    const a = machine(img);
+    expect(a.runSlice(3)).toBeNull();
+    const q = a.guestState().registers.find((r) => r.name === (arch === 'x86_64' ? 'xmm3' : 'q3'))!;
+    expect(q.value.length).toBe(16);
+    const b = machine(img, { hostLayout: 'identity' });
+    b.restore(a.snapshot());
+    a.close();
+    b.run();
+    const want = HIGH[arch];
+    expect(reg(b, { x86_64: want.reg, arm64: want.reg })).toBe(want.value);
+  });
+
   it('a captured state applied to a fresh machine reads back the same; with RAM, both run on alike', async () => {
     const img = await loadSample(sample(`paging-${arch}`));
     const a = machine(img, { sliceInsns: 1000 });
