@@ -122,6 +122,8 @@ describe('nestvm migrate', () => {
     [['--dst-format', 'pae'], /dst-format/],
     [['--dst-seed', 'x'], /--dst-seed: 'x' is not a whole number/],
     [['--no-dirty-tracking'], /migrate needs the dirty log/],
+    [['--bandwidth', '8', '--bandwidth', '9'], /--bandwidth was given 2 times/],
+    [['--dst-seed'], /Not enough arguments following: dst-seed/],
     [['--max-insns', '1000'], /do not apply to migrate/],
     [['--host-mem', '2M', '--mem', '4M'], /needs guest RAM fully backed/],
     [['--corrupt-page', '0x1000000'], /--corrupt-page: 0x1000000 is not in guest RAM/],
