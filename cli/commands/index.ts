@@ -1,4 +1,5 @@
 // The command list, in the order `nestvm --help` shows them.
+import { dirtyRateCommand } from './dirty-rate.js';
 import { disasmCommand } from './disasm.js';
 import { guestsCommand } from './guests.js';
 import { memCommand } from './mem.js';
@@ -19,6 +20,7 @@ export const commands: CommandFactory[] = [
   walkCommand,
   memCommand,
   xpCommand,
+  dirtyRateCommand,
   disasmCommand,
   guestsCommand,
   labCommand,
