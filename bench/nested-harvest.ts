@@ -24,6 +24,7 @@ import type { Arch } from '../emulator/arch.js';
 import type { GuestImage } from '../emulator/image.js';
 import { loadGuestBytes } from '../emulator/loaders/index.js';
 import { Machine } from '../emulator/machine.js';
+import { tableRoomFor } from '../emulator/nested-vm.js';
 import { packagePath } from '../emulator/package-root.js';
 import { gpa } from '../mmu/addr.js';
 import type { FormatName } from '../mmu/gpt/entry-format.js';
@@ -81,7 +82,9 @@ interface Figures {
 }
 
 function measure(img: GuestImage, mem: number, format: FormatName, dirtyLog: DirtyLogMode): Figures {
-  const m = new Machine(img, { memBytes: mem, format, sliceInsns: SLICE, dirtyLog });
+  // room for every page table of guest RAM (the default 1 MiB of table room runs out above 512 MiB)
+  const hostBytes = mem + tableRoomFor(mem);
+  const m = new Machine(img, { memBytes: mem, hostBytes, format, sliceInsns: SLICE, dirtyLog });
   slice(m); // past the banner
   populateAll(m);
   let busy = 0;

@@ -86,6 +86,14 @@ export function withGuestOptions<T>(y: Argv<T>, demandGuest = true) {
     });
 }
 
+const DIRTY_LOG_OPTION = {
+  describe:
+    "how harvests find dirty pages: read the nested tables (bitmap), or a per-vCPU PML log drained into a dirty ring (ring, Intel PML's way)",
+  choices: DIRTY_LOG_MODES,
+  requiresArg: true,
+  default: 'bitmap' as DirtyLogMode,
+} as const;
+
 /*
  * The nested entry format is --format everywhere but in `xp`, whose --format says how to print the
  * bytes (as in the issue that asked for it); there it is --nested-format (`formatFlag`).
@@ -122,13 +130,7 @@ export function withExecOptions<T>(
       type: 'boolean',
       default: true,
     })
-    .option('dirty-log', {
-      describe:
-        "how harvests find dirty pages: read the nested tables (bitmap), or a per-vCPU PML log drained into a dirty ring (ring, Intel PML's way)",
-      choices: DIRTY_LOG_MODES,
-      requiresArg: true,
-      default: 'bitmap' as DirtyLogMode,
-    })
+    .option('dirty-log', DIRTY_LOG_OPTION)
     .option('reclaim', {
       describe:
         'replacement policy when --host-mem is below --mem: second chance over the nested Accessed bits, arrival order, or seeded random',

@@ -1,4 +1,5 @@
 // The command list, in the order `nestvm --help` shows them.
+import { dirtyRateCommand } from './dirty-rate.js';
 import { disasmCommand } from './disasm.js';
 import { guestsCommand } from './guests.js';
 import { memCommand } from './mem.js';
@@ -21,6 +22,7 @@ export const commands: CommandFactory[] = [
   migrateCommand,
   memCommand,
   xpCommand,
+  dirtyRateCommand,
   disasmCommand,
   guestsCommand,
   labCommand,

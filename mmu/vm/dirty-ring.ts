@@ -14,9 +14,11 @@
  * than twice the number of distinct pages reported, however long nobody harvests; KVM's fixed-size
  * ring makes the vCPU exit to user space instead when it fills, which a ring that grows never needs.
  *
- * take(gpa, len) compacts the same way and then moves the range's entries, which are now contiguous
- * and in address order, out into a scratch array it returns; the entries outside the range stay
- * for a later harvest of theirs.
+ * take(gpa, len) moves the range's entries out into a scratch array it returns, in arrival order
+ * and with their repeats (the harvest reads each page's state and clears it, so a repeat finds
+ * nothing left and costs one look); the entries outside the range stay, in order, for a later
+ * harvest of theirs. It does not sort: one pass over the entries, so a harvest's cost is linear in
+ * what the ring holds.
  *
  * Invariants: every entry is a page-aligned address; `pushed` counts every entry that ever arrived
  * (the `ringEntries` figure of a run); nothing is allocated except when the array grows.
@@ -47,24 +49,30 @@ export class DirtyRing {
     this.pushed++;
   }
 
-  /** Every page of `pages` (a drained PML log), in order. */
+  /** Every page of `pages` (a drained PML log, page-aligned by construction), in order. */
   pushAll(pages: Float64Array): void {
-    for (let i = 0; i < pages.length; i++) this.push(pages[i] as Gpa);
+    while (this.used + pages.length > this.pages.length) this.makeRoom(pages.length);
+    this.pages.set(pages, this.used);
+    this.used += pages.length;
+    this.pushed += pages.length;
   }
 
   /**
-   * Take the distinct pages of [gpa, gpa + len) out of the ring, in address order: a view on a
-   * scratch array, valid until the next take.
+   * Take the pages of [gpa, gpa + len) out of the ring, in arrival order (repeats included): a view
+   * on a scratch array, valid until the next take.
    */
   take(gpa: Gpa, len: number): Float64Array {
-    this.compact();
-    const lo = this.lowerBound(gpa);
-    const hi = this.lowerBound(gpa + len);
-    const n = hi - lo;
-    if (this.taken.length < n) this.taken = new Float64Array(Math.max(n, this.taken.length * 2));
-    this.taken.set(this.pages.subarray(lo, hi));
-    this.pages.copyWithin(lo, hi, this.used);
-    this.used -= n;
+    if (this.taken.length < this.used)
+      this.taken = new Float64Array(Math.max(this.used, this.taken.length * 2));
+    const end = gpa + len;
+    let n = 0;
+    let kept = 0;
+    for (let i = 0; i < this.used; i++) {
+      const p = this.pages[i];
+      if (p >= gpa && p < end) this.taken[n++] = p;
+      else this.pages[kept++] = p;
+    }
+    this.used = kept;
     return this.taken.subarray(0, n);
   }
 
@@ -77,23 +85,11 @@ export class DirtyRing {
     this.used = out;
   }
 
-  private makeRoom(): void {
+  private makeRoom(more = 1): void {
     this.compact();
-    if (this.used * 2 <= this.pages.length) return;
-    const bigger = new Float64Array(this.pages.length * 2);
+    if ((this.used + more) * 2 <= this.pages.length) return;
+    const bigger = new Float64Array(Math.max(this.pages.length * 2, (this.used + more) * 2));
     bigger.set(this.pages.subarray(0, this.used));
     this.pages = bigger;
-  }
-
-  /* First index of the (sorted, compacted) entries whose page is >= a. */
-  private lowerBound(a: number): number {
-    let lo = 0;
-    let hi = this.used;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.pages[mid] < a) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 }

@@ -2,7 +2,7 @@
  * The ring-mode harvest: the dirty log read from the dirty ring (dirty-ring.ts) instead of the
  * whole range, as a VMM with Intel PML reads the pages its vCPUs logged.
  *
- *   every vCPU's PML log ──drain──► dirty ring ──take(range)──► pages, sorted, each once
+ *   every vCPU's PML log ──drain──► dirty ring ──take(range)──► the range's pages, as they came
  *   each page:  modified attribute of its current frame (taken)      ┐ the same three sources as
  *               its leaf's Dirty state (cleared: write-protect / D)  │ the bitmap harvest
  *               its lost-dirty record (taken)                        ┘ (dirty-log.ts)
