@@ -98,7 +98,7 @@ export function sharedHost(
     throw new HostMemoryError(`--host-mem ${bytes} is not a whole number of 4 KiB pages`);
   if (bytes < least)
     throw new HostMemoryError(
-      `--host-mem ${bytes} is too small for ${count} guests of ${memBytes} bytes: several guests do not overcommit yet (give at least ${least})`,
+      `--host-mem ${bytes} is too small for ${count} guest${count === 1 ? '' : 's'} of ${memBytes} bytes: a shared host (several guests, or --merge) does not overcommit yet (give at least ${least})`,
     );
   return new NestedHost({ ...opts, bytes });
 }
