@@ -234,24 +234,17 @@ export class Machine {
     this.kicked = false;
     enterTables(this.vm?.vcpuClient, () => this.debug.flushTlb(), this.sink); // the debugger's TLB record too
     let err: number;
-    let ran: number;
     const began = performance.now();
     try {
       err = this.uc.emuStart(this.pc(), 0, 0, budget);
-      ran = this.uc.instructionsLastRun(this.ending.stoppedInside, this.ending.cutShort);
     } finally {
       this.vm?.vcpuClient.tableExit();
       this.runMs += performance.now() - began;
     }
     const { requested, fault: fillFault } = this.ending;
     const paused = this.ending.paused ?? watchPause(fillFault);
-    // Unicorn's count hook only (the block counter has neither quirk, block-count.ts):
-    const perInsn = this.uc.countsEachInstruction;
-    // a kick from inside an instruction left the engine's count one high (SliceEnd.cutShort),
-    // unless that instruction then faulted: a faulting instruction counts;
-    if (perInsn && this.ending.cutShort && fillFault === null && ran > 0) ran--;
-    // a trapped instruction did not run, but the engine's counter had counted it (breakpoints.ts)
-    if (perInsn && paused !== null) ran--;
+    // (corrected for a kick from inside an instruction, SliceEnd.cutShort, and a debugger's trap)
+    const ran = this.uc.instructionsLastSlice(this.ending, fillFault !== null, paused !== null);
     this.inFlight?.endSlice(ran > 0);
     this.executed += ran;
     if (this.sink.enabled) this.sink.emit({ type: 'vcpu-exit', instructions: ran, kicked: this.kicked });
@@ -264,9 +257,9 @@ export class Machine {
     if (err !== 0) {
       // A refused fill ends the run with an error. (A refused fill WITHOUT an error was a probe,
       // e.g. for a cache-maintenance instruction, that the engine survived: not a fault.)
-      // (the block counter leaves no per-instruction pc for the fill to read: the engine restores
-      // the faulting instruction's pc as the run ends)
-      if (fillFault !== null) return this.finish(faultCause(fillFault), perInsn ? fillFault.pc : undefined);
+      // (the block counter's fills see a stale pc: the pc the engine restored is the fault's)
+      const pc = this.uc.counter === 'hook' ? fillFault?.pc : undefined;
+      if (fillFault !== null) return this.finish(faultCause(fillFault), pc);
       return this.finish(engineCause(err, (e) => this.uc.strerror(e)));
     }
     // A kick (an administrative change took translations away mid-slice) is not the guest's end:

@@ -25,6 +25,17 @@ import { COUNTER_RECORD_FILE, readRecord } from './library-cache.js';
 
 export type CounterKind = 'hook' | 'block';
 
+/** How Unicorn.open opens an engine (unicorn.ts). */
+export interface OpenOptions {
+  /** Force the slow exact fallback counter (tests check that the counters agree). */
+  readonly jsCounting?: boolean;
+  /**
+   * 'hook' forces Unicorn's count; 'block' the block counter where set-up built it; unset,
+   * NESTVM_COUNTER and the default decide (block-shim.ts).
+   */
+  readonly counter?: CounterKind;
+}
+
 /*
  * The default while the block counter is not exact in every case (see block-count.ts: stops
  * asked for from inside an instruction, and the instruction stamps of fills).

@@ -1,7 +1,8 @@
 /*
- * How many instructions one run of an engine began: the engine's own counter (insn-counter.ts)
- * when its place in the engine is known, else a JS code hook that counts every instruction
- * (exact, slow).
+ * How many instructions one run of an engine began: the block counter (block-count.ts) when the
+ * engine counts with it; else Unicorn's count hook, read from the engine's own counter
+ * (insn-counter.ts) when its place in the engine is known, else a JS code hook that counts every
+ * instruction (exact, slow).
  *
  * Invariants:
  *
@@ -14,11 +15,35 @@
  *    calibrated layout is wrong and InvariantError is thrown).
  *
  *  - The JS counting hook is added once, at the first budgeted run that needs it, and stays.
+ *
+ *  - A Machine slice's count (sliceCount) corrects the count hook's two measured quirks: a stop
+ *    (a kick) from inside an instruction counts the next one too, unless the instruction then
+ *    faulted; a debugger's trapped instruction did not run but was counted (breakpoints.ts). The
+ *    block counter has neither.
  */
 import { assert } from '../../mmu/checks.js';
+import type { BlockCount } from './block-count.js';
+import type { CounterKind } from './block-shim.js';
 import type { EngineAccess } from './engine-access.js';
 import type { HookHandle, HookTable } from './hook-table.js';
 import type { InsnCounter } from './insn-counter.js';
+
+/** How a Machine slice ended, as its hooks saw it (emulator/stop-cause.ts's SliceEnd). */
+export interface SliceEnd {
+  /** A stop was asked for from inside an instruction (port I/O, MMIO). */
+  readonly stoppedInside: boolean;
+  /** A kick came from inside an instruction. */
+  readonly cutShort: boolean;
+}
+
+/** How one engine run is started: from `at`, with Unicorn's count `n` (0: none). */
+export type StartRun = (at: number, n: number) => number;
+
+/** What the block counter's tail needs of the engine: the pc, and dropping a range's translations. */
+export interface EngineControl {
+  readonly pc: () => number;
+  readonly drop: (begin: number, end: number) => void;
+}
 
 function interpret(raw: number, budget: number, inside: boolean): number {
   if (raw > budget) return budget;
@@ -35,11 +60,46 @@ export class RunCount {
     private readonly counter: InsnCounter | null,
     private readonly engine: EngineAccess,
     private readonly hooks: HookTable,
+    /** The block counter, when the engine counts with it. */
+    readonly blocks: BlockCount | null,
+    private readonly control: EngineControl,
   ) {}
 
-  /** True when counts come from the engine counter (false: the JS-hook fallback). */
+  /** True when counts come from the block or the engine counter (false: the JS-hook fallback). */
   get fast(): boolean {
-    return this.counter !== null;
+    return this.blocks !== null || this.counter !== null;
+  }
+
+  get kind(): CounterKind {
+    return this.blocks === null ? 'hook' : 'block';
+  }
+
+  /** One budgeted run (count 0: none): through the block counter, or with Unicorn's count. */
+  start(begin: number, count: number, once: StartRun): number {
+    const { pc, drop } = this.control;
+    if (this.blocks !== null && count > 0)
+      return this.blocks.run(begin, count, (at) => once(at, 0), pc, drop);
+    return once(begin, this.begin(count));
+  }
+
+  /** An exception hook that also tells the block counter the instruction at the stop pc began. */
+  watchingExceptions(fn: (intno: number) => void): (intno: number) => void {
+    const blocks = this.blocks;
+    if (blocks === null) return fn;
+    return (n) => {
+      blocks.noteException();
+      fn(n);
+    };
+  }
+
+  /** A Machine slice's count, corrected as the essay says. */
+  sliceCount(end: SliceEnd, faulted: boolean, paused: boolean): number {
+    if (this.blocks !== null)
+      return this.blocks.lastRun({ inside: end.stoppedInside || end.cutShort }, this.control.pc);
+    let ran = this.lastRun(end.stoppedInside);
+    if (end.cutShort && !faulted && ran > 0) ran--;
+    if (paused) ran--;
+    return ran;
   }
 
   /** Arm for a run of at most `count` instructions (0: no limit); returns the count for uc_emu_start. */
@@ -64,6 +124,8 @@ export class RunCount {
 
   /** Instructions begun by the last run (see Unicorn.instructionsLastRun). */
   lastRun(stoppedInsideInstruction: boolean): number {
+    if (this.blocks !== null)
+      return this.blocks.lastRun({ inside: stoppedInsideInstruction }, this.control.pc);
     if (this.lastBudget <= 0)
       throw new RangeError('instructionsLastRun: the last run had no instruction budget');
     if (this.counter === null) return interpret(this.jsCount, this.lastBudget, stoppedInsideInstruction);
@@ -77,11 +139,13 @@ export class RunCount {
 
   /** Instructions begun so far by the run in progress (low 32 bits; no BigInt). */
   begunNow(): number {
+    if (this.blocks !== null) return this.blocks.begunNow();
     return this.counter === null ? this.jsCount : this.counter.readLow();
   }
 
   /** True when the last run used up its budget (the counter went one past it). */
   budgetExhausted(): boolean {
+    if (this.blocks !== null) return this.blocks.budgetExhausted();
     const raw = this.counter === null ? this.jsCount : this.counter.read();
     return raw === this.lastBudget + 1;
   }

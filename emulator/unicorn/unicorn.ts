@@ -20,9 +20,8 @@
  *    instruction) and is returned as a number for the caller to turn into a stop reason.
  *
  *  - Instruction counts. emuStart(count = N) runs at most N instructions and
- *    instructionsLastRun() says exactly how many began (run-count.ts): from the engine's own
- *    counter, or, if that counter cannot be located, from a JS code hook (exact, slow;
- *    `fastCounting` tells which).
+ *    instructionsLastRun() says exactly how many began (run-count.ts): from the block counter
+ *    (block-count.ts, opt-in), the engine's own counter, or a JS code hook (exact, slow).
  *
  *  - Native memory. An engine's memory goes back to the system at close(): the first open fixes
  *    glibc's mmap threshold (malloc-tuning.ts), without which every engine left half a MiB of
@@ -31,18 +30,12 @@
  * Register access goes by name (registers.ts); regRead() returns a number (exact below 2^53),
  * regRead64() a bigint for full-width reads off the hot path.
  *
- * Methods only the tests call. The Machine, its vCPUs and the raw-Unicorn benchmark baseline use
- * open, close, strerror, the register methods, mapPtr, mmioMap, setTlbMode, useNoExits, flushTlb, the TLB-fill,
- * interrupt and port hooks, emuStart, emuStop, instructionsLastRun, budgetExhaustedLastRun and flushTb.
- * The rest is called only from test/emulator/unicorn/: map, unmap, memRead, memWrite,
- * removeCache, hookBlock, hookMemUnmapped, hookInsnInvalid, hookDel, fastCounting and
- * open's jsCounting option (the code hook is also the slow counter's own, run-count.ts). They stay because
- * those tests use them to pin what nestvm relies on in the engine: that a mapped buffer is the
- * engine's memory (no copy) and stays pinned until its exact region is unmapped, that code,
- * block, unmapped-memory and invalid-instruction hooks fire where expected, that translated code
- * survives a host-side patch until removeCache, that a deleted hook stays silent, and that the
- * engine counter and the JS fallback count alike. Each is one checked uc_* call, and nothing on
- * the run path depends on them.
+ * Methods only the tests call: map, unmap, memRead, memWrite, hookBlock, hookMemUnmapped,
+ * hookInsnInvalid, hookDel, fastCounting and open's jsCounting option (flushTb serves a restore,
+ * removeCache the block counter). They pin what nestvm relies on in the engine (a mapped buffer is
+ * the engine's memory and stays pinned until its exact region is unmapped; code, block,
+ * unmapped-memory and invalid-instruction hooks fire where expected; translated code survives a
+ * host-side patch until removeCache; a deleted hook stays silent; the counters count alike).
  */
 import type { Arch } from '../arch.js';
 import {
@@ -70,15 +63,15 @@ import {
   type OutHook,
   type TlbFillHook,
 } from './hook-table.js';
-import { BlockCount } from './block-count.js';
-import { counterChoice, type CounterKind } from './block-shim.js';
+import { blockCountFor } from './block-count.js';
+import type { CounterKind, OpenOptions } from './block-shim.js';
 import { InsnCounter, counterOffset } from './insn-counter.js';
 import { tuneMalloc } from './malloc-tuning.js';
 import { library, type LoadedLibrary, type UcApi } from './library.js';
 import { MemoryMap, type MmioRead, type MmioWrite } from './memory-map.js';
 import { RegisterBlock } from './register-block.js';
 import { PC_REG, REGISTERS, type RegSpec } from './registers.js';
-import { RunCount } from './run-count.js';
+import { RunCount, type SliceEnd } from './run-count.js';
 
 export { exactU64, u64 } from './hook-table.js';
 export type {
@@ -93,17 +86,6 @@ export type {
   TlbFillHook,
 } from './hook-table.js';
 export type { MmioRead, MmioWrite } from './memory-map.js';
-
-/** How Unicorn.open opens an engine. */
-export interface OpenOptions {
-  /** Force the slow exact fallback counter (tests check that the counters agree). */
-  readonly jsCounting?: boolean;
-  /**
-   * 'hook' forces Unicorn's count; 'block' the block counter where set-up built it; unset,
-   * NESTVM_COUNTER and the default decide (block-shim.ts).
-   */
-  readonly counter?: CounterKind;
-}
 
 /** A copy of the vCPU's registers (Unicorn.saveRegisters). */
 export interface SavedRegisters {
@@ -122,11 +104,8 @@ export class Unicorn {
   private readonly regs: Readonly<Record<string, RegSpec>>;
   private readonly block = new RegisterBlock();
   private readonly runCount: RunCount;
-  /* The block counter, when this engine counts with it (else null: Unicorn's count hook). */
-  private readonly blocks: BlockCount | null;
 
   private constructor(arch: Arch, lib: LoadedLibrary, uc: unknown, opts: OpenOptions) {
-    const jsCounting = opts.jsCounting === true;
     this.arch = arch;
     this.library = lib;
     this.api = lib.api;
@@ -145,12 +124,14 @@ export class Unicorn {
     };
     this.hookTable = new HookTable(access);
     this.memoryMap = new MemoryMap(access, this.hookTable);
-    const offset = jsCounting ? null : counterOffset(lib);
+    const offset = opts.jsCounting === true ? null : counterOffset(lib);
     const counter = offset === null ? null : new InsnCounter(uc, offset);
-    this.runCount = new RunCount(counter, access, this.hookTable);
-    const env = opts.counter === 'block' ? { ...process.env, NESTVM_COUNTER: 'block' } : process.env;
-    const choice = jsCounting || opts.counter === 'hook' ? null : counterChoice(env);
-    this.blocks = choice?.shim == null ? null : new BlockCount(choice.shim, this.api, uc, arch === 'arm64');
+    const control = {
+      pc: () => this.regRead(PC_REG[this.arch]),
+      drop: (b: number, e: number) => this.removeCache(b, e),
+    };
+    const blocks = blockCountFor(this.api, uc, arch === 'arm64', opts);
+    this.runCount = new RunCount(counter, access, this.hookTable, blocks, control);
   }
 
   /**
@@ -165,12 +146,7 @@ export class Unicorn {
         ? lib.api.uc_open(UC_ARCH_X86, UC_MODE_64, out)
         : lib.api.uc_open(UC_ARCH_ARM64, UC_MODE_ARM, out);
     if (err !== 0) throw new UnicornError('uc_open', err, lib.api.uc_strerror(err) as string);
-    try {
-      return new Unicorn(arch, lib, out[0], opts);
-    } catch (e) {
-      lib.api.uc_close(out[0]);
-      throw e;
-    }
+    return new Unicorn(arch, lib, out[0], opts);
   }
 
   /** uc_strerror's text for an error code. */
@@ -180,21 +156,12 @@ export class Unicorn {
 
   /** True when exact counts come from the engine counter (false: the slow JS-hook fallback). */
   get fastCounting(): boolean {
-    return this.blocks !== null || this.runCount.fast;
+    return this.runCount.fast;
   }
 
   /** Which counter this engine counts with (block-shim.ts). */
   get counter(): CounterKind {
-    return this.blocks === null ? 'hook' : 'block';
-  }
-
-  /**
-   * True when runs are counted by a hook before every instruction (Unicorn's count), whose two
-   * measured quirks the Machine corrects (a stop from inside an instruction counts the next one;
-   * a debugger's trapped instruction is counted). The block counter has neither.
-   */
-  get countsEachInstruction(): boolean {
-    return this.blocks === null;
+    return this.runCount.kind;
   }
 
   close(): void {
@@ -202,7 +169,7 @@ export class Unicorn {
     this.closed = true;
     this.api.uc_close(this.uc);
     // Only now can Unicorn no longer call a trampoline or touch pinned memory.
-    this.blocks?.release();
+    this.runCount.blocks?.release();
     this.hookTable.release();
     this.memoryMap.release();
     this.uc = null;
@@ -331,7 +298,7 @@ export class Unicorn {
   /** Drop translated code blocks covering [begin, end) (guest-virtual). */
   removeCache(begin: number, end: number): void {
     this.live();
-    this.blocks?.forget();
+    this.runCount.blocks?.forget();
     this.check(
       'uc_ctl(TB_REMOVE_CACHE)',
       this.api.uc_ctl(this.uc, ctlWrite(UC_CTL_TB_REMOVE_CACHE, 2), 'uint64_t', begin, 'uint64_t', end),
@@ -341,7 +308,7 @@ export class Unicorn {
   /** Drop all translated code blocks. */
   flushTb(): void {
     this.live();
-    this.blocks?.forget();
+    this.runCount.blocks?.forget();
     this.check('uc_ctl(TB_FLUSH)', this.api.uc_ctl(this.uc, ctlWrite(UC_CTL_TB_FLUSH, 0)));
   }
 
@@ -388,12 +355,7 @@ export class Unicorn {
 
   /** UC_HOOK_INTR: guest exceptions and interrupts (Unicorn never delivers them to the guest). */
   hookIntr(fn: IntrHook): HookHandle {
-    const blocks = this.blocks;
-    if (blocks === null) return this.hookTable.intr(fn);
-    return this.hookTable.intr((n) => {
-      blocks.noteException();
-      fn(n);
-    });
+    return this.hookTable.intr(this.runCount.watchingExceptions(fn));
   }
 
   /** x86 IN: returns the value read from the port. */
@@ -446,16 +408,7 @@ export class Unicorn {
     this.live();
     this.hookTable.clearError();
     const once = (at: number, n: number) => this.api.uc_emu_start(this.uc, at, until, timeoutUs, n) as number;
-    const err =
-      this.blocks !== null && count > 0
-        ? this.blocks.run(
-            begin,
-            count,
-            (at) => once(at, 0),
-            () => this.pcNow(),
-            (b, e) => this.removeCache(b, e),
-          )
-        : once(begin, this.runCount.begin(count));
+    const err = this.runCount.start(begin, count, once);
     const pending = this.hookTable.takeError();
     if (pending !== null) throw pending;
     return err;
@@ -468,16 +421,15 @@ export class Unicorn {
    * the counter is one high (measured and pinned by the tests); stops requested from the
    * interrupt hook, faults and hlt are counted exactly.
    */
-  instructionsLastRun(stoppedInsideInstruction = false, cutShort = false): number {
+  instructionsLastRun(stoppedInsideInstruction = false): number {
     this.live();
-    if (this.blocks !== null) {
-      return this.blocks.lastRun({ inside: stoppedInsideInstruction || cutShort }, this.pcNow());
-    }
     return this.runCount.lastRun(stoppedInsideInstruction);
   }
 
-  private pcNow(): number {
-    return this.regRead(PC_REG[this.arch]);
+  /** A Machine slice's count: instructionsLastRun with the count hook's quirks corrected (run-count.ts). */
+  instructionsLastSlice(end: SliceEnd, faulted: boolean, paused: boolean): number {
+    this.live();
+    return this.runCount.sliceCount(end, faulted, paused);
   }
 
   /**
@@ -485,18 +437,18 @@ export class Unicorn {
    * instruction stamp): a typed-array load, no call into the engine. Low 32 bits of the count.
    */
   instructionsBegunNow(): number {
-    return this.blocks !== null ? this.blocks.begunNow() : this.runCount.begunNow();
+    return this.runCount.begunNow();
   }
 
   /** True when the last run used up its budget (the counter went one past it). */
   budgetExhaustedLastRun(): boolean {
-    return this.blocks !== null ? this.blocks.budgetExhausted() : this.runCount.budgetExhausted();
+    return this.runCount.budgetExhausted();
   }
 
   /** Ask a running emulation to stop at the next instruction boundary (from inside a hook). */
   emuStop(): void {
     this.live();
-    this.blocks?.noteStop();
+    this.runCount.blocks?.noteStop();
     this.check('uc_emu_stop', this.api.uc_emu_stop(this.uc));
   }
 
