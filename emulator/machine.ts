@@ -177,9 +177,8 @@ export class Machine {
       this.ending.kicked(this.dataFill);
       uc.emuStop();
     });
-    // An evicted frame is about to hold another page: no TLB entry may still reach it, not even
-    // for the rest of this slice (a kick only ends the slice), so flush now, inside the fill
-    // (through the debugger's view, so its record of the TLB is flushed with it).
+    // An evicted frame is about to hold another page: no TLB entry may still reach it, even for the
+    // rest of this slice, so flush now, inside the fill (the debugger's TLB record with it).
     if (this.vm) this.vm.reclaimer.recycled = () => this.debug.flushTlb();
     return uc;
   }
@@ -243,8 +242,7 @@ export class Machine {
     }
     const { requested, fault: fillFault } = this.ending;
     const paused = this.ending.paused ?? watchPause(fillFault);
-    // (corrected for a kick from inside an instruction, SliceEnd.cutShort, and a debugger's trap)
-    const ran = this.uc.instructionsLastSlice(this.ending, fillFault !== null, paused !== null);
+    const ran = this.uc.instructionsLastSlice(this.ending, fillFault !== null, paused !== null); // corrected
     this.inFlight?.endSlice(ran > 0);
     this.executed += ran;
     if (this.sink.enabled) this.sink.emit({ type: 'vcpu-exit', instructions: ran, kicked: this.kicked });
@@ -262,8 +260,7 @@ export class Machine {
       if (fillFault !== null) return this.finish(faultCause(fillFault), pc);
       return this.finish(engineCause(err, (e) => this.uc.strerror(e)));
     }
-    // A kick (an administrative change took translations away mid-slice) is not the guest's end:
-    // the next slice flushes the TLB at table enter and carries on.
+    // A kick (translations taken away mid-slice) is not the end: the next slice flushes and goes on.
     if (!this.uc.budgetExhaustedLastRun() && !this.kicked) return this.finish(this.vcpu.earlyEnd(this.uc));
     const after = limitCause(this.limits, this.executed, this.runMs);
     return after === null ? null : this.finish(after);
@@ -401,9 +398,8 @@ export class Machine {
       this.ending.fault ??= { fault: r, pc: this.pc64(), va: exactU64(raw) };
       return false;
     }
-    // The address keeps its offset in the page: Unicorn masks it with its OWN target page size,
-    // which for arm64 in Unicorn 2.1.1 is 1 KiB (uc_ctl cannot change it there), so a 4 KiB guest
-    // page is filled a quarter at a time and each quarter must land on its own quarter of the frame.
+    // The address keeps its offset in the page: Unicorn 2.1.1 fills arm64 in 1 KiB pieces (its own
+    // target page size), and each quarter of a 4 KiB page must land on its quarter of the frame.
     entry.paddr = r.hpa + (va % PAGE_SIZE);
     entry.perms = r.prot;
     this.debug.granted(va, r.hpa, r.prot, accessOf(memType));

@@ -30,12 +30,10 @@
  * Register access goes by name (registers.ts); regRead() returns a number (exact below 2^53),
  * regRead64() a bigint for full-width reads off the hot path.
  *
- * Methods only the tests call: map, unmap, memRead, memWrite, hookBlock, hookMemUnmapped,
- * hookInsnInvalid, hookDel, fastCounting and open's jsCounting option (flushTb serves a restore,
- * removeCache the block counter). They pin what nestvm relies on in the engine (a mapped buffer is
- * the engine's memory and stays pinned until its exact region is unmapped; code, block,
- * unmapped-memory and invalid-instruction hooks fire where expected; translated code survives a
- * host-side patch until removeCache; a deleted hook stays silent; the counters count alike).
+ * Only the tests call map, unmap, memRead, memWrite, hookBlock, hookMemUnmapped, hookInsnInvalid,
+ * hookDel, fastCounting and open's jsCounting: they pin what nestvm relies on in the engine (mapped
+ * buffers are its memory, pinned until unmapped; hooks fire where expected; translated code
+ * outlives a host-side patch until removeCache, which the block counter uses; flushTb serves a restore).
  */
 import type { Arch } from '../arch.js';
 import {
@@ -175,8 +173,6 @@ export class Unicorn {
     this.uc = null;
   }
 
-  // ---- registers -------------------------------------------------------------------------
-
   private spec(name: string, raw = false): RegSpec {
     const s = this.regs[name];
     if (s === undefined) throw new RangeError(`no ${this.arch} register named '${name}'`);
@@ -235,8 +231,6 @@ export class Unicorn {
     return s;
   }
 
-  // ---- memory ----------------------------------------------------------------------------
-
   /** Map caller-owned memory at host-physical `address`; the buffer is pinned until unmap/close. */
   mapPtr(address: number, memory: ArrayBuffer, perms: number, size = memory.byteLength): void {
     this.memoryMap.mapPtr(address, memory, perms, size);
@@ -269,8 +263,6 @@ export class Unicorn {
     this.live();
     this.check('uc_mem_write', this.api.uc_mem_write(this.uc, address, bytes, bytes.length));
   }
-
-  // ---- control ---------------------------------------------------------------------------
 
   /** UC_TLB_CPU (0): the guest MMU of the CPU model; UC_TLB_VIRTUAL (1): ask the fill hook. */
   setTlbMode(mode: number): void {
@@ -341,8 +333,6 @@ export class Unicorn {
     return { restore, free };
   }
 
-  // ---- hooks (hook-table.ts) -------------------------------------------------------------
-
   /**
    * UC_HOOK_TLB_FILL: called on every miss of the engine's TLB in virtual-TLB mode. `vaddr` is
    * aligned to the ENGINE's target page, which is 4 KiB on x86-64 but 1 KiB on arm64 in Unicorn
@@ -397,8 +387,6 @@ export class Unicorn {
     this.hookTable.del(h);
   }
 
-  // ---- running ---------------------------------------------------------------------------
-
   /**
    * Run from `begin` until `until` (ignored after useNoExits(); otherwise a real address, 0 too), `timeoutUs` microseconds (0: none) or `count`
    * instructions (0: no limit). Returns the uc_err code (0 = OK); a hook that threw is rethrown.
@@ -451,8 +439,6 @@ export class Unicorn {
     this.runCount.blocks?.noteStop();
     this.check('uc_emu_stop', this.api.uc_emu_stop(this.uc));
   }
-
-  // ---- helpers ---------------------------------------------------------------------------
 
   private live(): void {
     if (this.closed) throw new UnicornClosedError(`the ${this.arch} Unicorn engine is closed`);
