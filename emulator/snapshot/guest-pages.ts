@@ -86,6 +86,6 @@ export function writeGuestPage(vm: NestedVm, g: Gpa, bytes: Uint8Array): boolean
     if (f === -1) return false;
   }
   vm.mem.frameBytes(f).set(bytes);
-  vm.reclaimer.store.drop(id, page);
+  if (id !== -1) vm.reclaimer.store.drop(id, page); // -1: no pager, so no swap copy to forget
   return true;
 }
