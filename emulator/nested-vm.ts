@@ -223,10 +223,7 @@ export class NestedVm {
     // The vCPU's instruction in flight needs what it has filled: stealing that would livelock.
     this.inFlight = host.inFlight;
     this.pool = host.tablePool();
-    if (sink !== undefined) {
-      if (sink.enabled) sink.emit(this.hostInit());
-      this.frames.reportTo(sink); // every later allocation has its own event
-    }
+    if (sink !== undefined) this.reportHostInit(sink);
     this.vmspace = new Vmspace({
       format: FORMATS[this.format],
       mem: this.mem,
@@ -245,8 +242,7 @@ export class NestedVm {
       source: { give: (f) => this.reservoir.give(f) },
       sink,
     });
-    // what the instruction in flight has filled is no more a victim than a table to steal
-    this.reclaimer.exclude = (f) => this.inFlight.has(f);
+    this.reclaimer.exclude = (f) => this.inFlight.has(f); // in flight: no more a victim than a table
     // Only an overcommitted host ever evicts (the reservoir runs dry only with fewer frames than
     // pages); elsewhere a page's first frame skips the pager's bookkeeping (measured: about a tenth
     // of a nested fault's cost, bench/README.md).
@@ -254,6 +250,12 @@ export class NestedVm {
     for (const r of this.ramRegions()) this.mapRam(r.gpa);
     this.vcpuClient = this.vmspace.createClient('vcpu0');
     this.deviceClient = this.vmspace.createClient('devices');
+  }
+
+  /* The one host-init event, then every later allocation as its own event. */
+  private reportHostInit(sink: NonNullable<NestedVmOptions['sink']>): void {
+    if (sink.enabled) sink.emit(this.hostInit());
+    this.frames.reportTo(sink);
   }
 
   /** One byte per page of guest RAM: 1 where the page is swapped out (a view: do not keep it). */

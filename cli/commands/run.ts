@@ -109,13 +109,7 @@ export const runCommand: CommandFactory = (ctx) => ({
 
 /* Load, run to the end (under the gdb stub with --gdb), report. */
 async function runGuest(ctx: CliContext, args: Args<RunArgs>): Promise<void> {
-  const more = args.guests ?? [];
-  if (more.length > 0 || args.merge) {
-    if (args.guest === undefined) throw new UsageError('run needs a guest');
-    if (args.restore !== undefined || args['snapshot-at'] !== undefined)
-      throw new UsageError('--restore and --snapshot-at take one guest, not several or --merge');
-    return runShared(ctx, [args.guest, ...more], args);
-  }
+  if ((args.guests ?? []).length > 0 || args.merge) return runShared(ctx, sharedGuests(args), args);
   const from = restorePoint(args);
   const image =
     from?.image ?? (await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem }));
@@ -193,6 +187,14 @@ function snapshotText(from: RestorePoint | null, w: SnapshotWritten | null): str
     );
   }
   return lines.map((l) => l + '\n').join('');
+}
+
+/* The guests of a shared-host run; a snapshot option there is refused (it takes one guest). */
+function sharedGuests(args: Args<RunArgs>): string[] {
+  if (args.guest === undefined) throw new UsageError('run needs a guest');
+  if (args.restore !== undefined || args['snapshot-at'] !== undefined)
+    throw new UsageError('--restore and --snapshot-at take one guest, not several or --merge');
+  return [args.guest, ...(args.guests ?? [])];
 }
 
 /* Several guests, or --merge: one shared host (cli/run-multi.ts). */

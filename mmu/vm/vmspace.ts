@@ -442,14 +442,7 @@ export class Vmspace {
   }
 
   private checkMappings(): void {
-    checkMappings({
-      maps: this.maps,
-      gpt: this.gpt,
-      mem: this.mem,
-      restricted: this.restricted,
-      resident: this.residentCount,
-      clients: this.clientList,
-      holds: this.counters.holds,
-    });
+    const { maps, gpt, mem, restricted, clientList: clients, residentCount: resident } = this;
+    checkMappings({ maps, gpt, mem, restricted, resident, clients, holds: this.counters.holds });
   }
 }
