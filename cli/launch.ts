@@ -2,7 +2,8 @@
 /*
  * The launcher of the bundled `nestvm` executable, with a compile cache for the bundle.
  *
- * scripts/bundle-cli.mjs builds this file into dist/cli/nestvm.cjs (package.json `bin`; a CommonJS
+ * scripts/bundle-cli.mjs builds this file into dist/cli/nestvm.cjs (started by package.json's `bin`,
+ * the shell command dist/cli/nestvm from cli/nestvm.sh, which says why; a CommonJS
  * file, as Node starts one sooner than an ES module) and the whole CLI, from cli/bin.ts, into one
  * CommonJS script, dist/bundle/cli.cjs (NESTVM_BUNDLE below). Node 20 has no compile
  * cache of its own (`module.enableCompileCache` is 22.1 and later), and compiling the CLI's few
@@ -108,7 +109,20 @@ function writeCache(file: string, script: Script): void {
   }
 }
 
+/**
+ * Puts back the user's NODE_EXTRA_CA_CERTS, which the `nestvm` shell command (cli/nestvm.sh) moved
+ * aside so that Node would not build a certificate store at start: the processes nestvm starts get
+ * the environment the user gave it.
+ */
+function restoreCaCertsVariable(env: NodeJS.ProcessEnv): void {
+  const kept = env.NESTVM_NODE_EXTRA_CA_CERTS;
+  if (kept === undefined) return;
+  env.NODE_EXTRA_CA_CERTS = kept;
+  delete env.NESTVM_NODE_EXTRA_CA_CERTS;
+}
+
 function launch(): void {
+  restoreCaCertsVariable(process.env);
   const bundle = fileURLToPath(new URL(NESTVM_BUNDLE.path, import.meta.url));
   if (process.sourceMapsEnabled) {
     // Node maps stack traces only for code its own loader compiled: no cache, then.

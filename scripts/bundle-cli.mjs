@@ -1,4 +1,5 @@
-// Bundles the `nestvm` executable (package.json `bin`, dist/cli/nestvm.cjs), after `tsc -p
+// Bundles the `nestvm` executable (package.json `bin`, dist/cli/nestvm, a shell command that starts
+// dist/cli/nestvm.cjs), after `tsc -p
 // tsconfig.build.json` has type-checked and built dist/ (`npm run build` runs both, and so does
 // scripts/setup.sh).
 //
@@ -46,7 +47,7 @@
 //
 // Run: node scripts/bundle-cli.mjs   (from the package root)
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -63,6 +64,8 @@ const LAZY_BUILTINS = ['assert', 'child_process', 'crypto', 'fs/promises', 'read
 
 const BUNDLE = 'dist/bundle/cli.cjs';
 const LAUNCHER = 'dist/cli/nestvm.cjs';
+// package.json's `bin`: a shell command that starts the launcher (cli/nestvm.sh says why).
+const COMMAND = 'dist/cli/nestvm';
 // What `node dist/cli/bin.js` (the README's way in a clone, and the tests') runs once bundled.
 const SHIM = 'dist/cli/bin.js';
 const ESM = 'nestvm-esm';
@@ -254,7 +257,7 @@ const external = Object.keys(manifest.dependencies ?? {})
   .filter((name) => !BUNDLED.has(name))
   .flatMap((name) => [name, `${name}/*`]);
 
-if (manifest.bin?.nestvm !== LAUNCHER)
+if (manifest.bin?.nestvm !== COMMAND)
   throw new Error('package.json bin moved: update scripts/bundle-cli.mjs');
 
 const common = {
@@ -315,6 +318,8 @@ const launcher = await build({
   },
 });
 for (const out of launcher.outputFiles) writeFileSync(out.path, out.text, { mode: 0o755 });
+copyFileSync('cli/nestvm.sh', COMMAND);
+chmodSync(COMMAND, 0o755);
 writeFileSync(
   SHIM,
   `#!/usr/bin/env node\n// The bundled executable is ${basename(LAUNCHER)}, beside this file.\nimport './${basename(LAUNCHER)}';\n`,
@@ -322,4 +327,6 @@ writeFileSync(
     mode: 0o755,
   },
 );
-process.stdout.write(`bundle-cli: ${LAUNCHER} (launcher), ${BUNDLE} (${hash}), ${SHIM}\n`);
+process.stdout.write(
+  `bundle-cli: ${COMMAND} (command), ${LAUNCHER} (launcher), ${BUNDLE} (${hash}), ${SHIM}\n`,
+);

@@ -158,7 +158,7 @@ fi
 # or removed since then is newer); the stamp is taken before the build, so an edit during it counts.
 stamp="$cache/build.stamp"
 inputs=(mmu emulator cli labs index.ts package.json package-lock.json tsconfig.json tsconfig.build.json scripts/bundle-cli.mjs)
-if [ -f "$stamp" ] && [ -f dist/index.js ] && [ -f dist/cli/nestvm.cjs ] &&
+if [ -f "$stamp" ] && [ -f dist/index.js ] && [ -f dist/cli/nestvm ] &&
    [ -z "$(find "${inputs[@]}" -newer "$stamp" -print -quit 2>/dev/null)" ]; then
   exit 0
 fi
