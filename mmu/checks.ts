@@ -18,6 +18,14 @@ export function assert(cond: unknown, what: string): asserts cond {
   if (!cond) throw new InvariantError(what);
 }
 
+/**
+ * Throws InvariantError. For sweeps that test millions of conditions: `if (!ok) broken(`...`)`
+ * builds its message only when the check fails, where `assert(ok, `...`)` builds it every time.
+ */
+export function broken(what: string): never {
+  throw new InvariantError(what);
+}
+
 let full = typeof process !== 'undefined' && process.env?.NESTVM_CHECKS === 'full';
 
 export const fullChecks = (): boolean => full;

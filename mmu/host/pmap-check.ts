@@ -19,7 +19,7 @@
  */
 
 import type { Hfn } from '../addr.js';
-import { assert } from '../checks.js';
+import { assert, broken } from '../checks.js';
 import type { FrameAllocator } from './frame-allocator.js';
 import { PTES_PER_FRAME } from './installed-entries.js';
 import type { Pmap } from './pmap.js';
@@ -32,14 +32,12 @@ export function checkPmap(p: Pmap, frames?: FrameAllocator): void {
   const pveMark = new Uint8Array(pool.next.length);
   const seen = new Uint32Array(entries.leafBits.length);
   const onPte = (pte: number): void => {
-    assert(pte % 8 === 0 && pte < mem.bytes, `pmap check: PV holds a bad PTE location ${pte}`);
+    if (!(pte % 8 === 0 && pte < mem.bytes)) broken(`pmap check: PV holds a bad PTE location ${pte}`);
     const i = pte >>> 3;
     const bit = 1 << (i & 31);
-    assert(
-      (entries.leafBits[i >>> 5] & bit) !== 0,
-      `pmap check: PV holds ${pte}, which is not an installed leaf`,
-    );
-    assert((seen[i >>> 5] & bit) === 0, `pmap check: PTE ${pte} is on two PV lists`);
+    if ((entries.leafBits[i >>> 5] & bit) === 0)
+      broken(`pmap check: PV holds ${pte}, which is not an installed leaf`);
+    if ((seen[i >>> 5] & bit) !== 0) broken(`pmap check: PTE ${pte} is on two PV lists`);
     seen[i >>> 5] |= bit;
   };
   const tablesBy = new Array<number>(ledger.tableFrames.length).fill(0);
@@ -50,30 +48,26 @@ export function checkPmap(p: Pmap, frames?: FrameAllocator): void {
     pvTotal += heads.checkHead(f, pveMark, onPte);
     if (heads.kind[f] === HEAD_TABLE) {
       const o = desc.owner[f];
-      assert(o !== NO_OWNER && p.isOwner(o), `pmap check: table ${f} has no registered owner`);
+      if (!(o !== NO_OWNER && p.isOwner(o))) broken(`pmap check: table ${f} has no registered owner`);
       checkTableFrame(p, f);
       tablesBy[o]++;
       leavesBy[o] += entries.leaves[f];
       leafTotal += entries.leaves[f];
       if (frames)
-        assert(frames.purpose(f) === 'table', `pmap check: table ${f} is not an allocated table frame`);
+        if (frames.purpose(f) !== 'table') broken(`pmap check: table ${f} is not an allocated table frame`);
     } else {
-      assert(
-        desc.owner[f] === NO_OWNER && desc.refs[f] === 0,
-        `pmap check: frame ${f} has a stale descriptor`,
-      );
-      assert(
-        entries.leaves[f] === 0 && entries.ptrs[f] === 0,
-        `pmap check: frame ${f} holds entries but is no table`,
-      );
+      if (!(desc.owner[f] === NO_OWNER && desc.refs[f] === 0))
+        broken(`pmap check: frame ${f} has a stale descriptor`);
+      if (!(entries.leaves[f] === 0 && entries.ptrs[f] === 0))
+        broken(`pmap check: frame ${f} holds entries but is no table`);
       if (frames && heads.count[f] > 0)
-        assert(frames.isAllocated(f), `pmap check: free frame ${f} is still mapped`);
+        if (!frames.isAllocated(f)) broken(`pmap check: free frame ${f} is still mapped`);
     }
   }
   assert(pvTotal + p.unmanagedLeaves === leafTotal, 'pmap check: PV mappings disagree with installed leaves');
   for (let o = 1; o < ledger.tableFrames.length; o++) {
-    assert(ledger.tableFrames[o] === tablesBy[o], `pmap check: ledger table frames of owner ${o}`);
-    assert(ledger.mappedEntries[o] === leavesBy[o], `pmap check: ledger mapped entries of owner ${o}`);
+    if (ledger.tableFrames[o] !== tablesBy[o]) broken(`pmap check: ledger table frames of owner ${o}`);
+    if (ledger.mappedEntries[o] !== leavesBy[o]) broken(`pmap check: ledger mapped entries of owner ${o}`);
   }
   let used = 0;
   for (let e = 0; e < pveMark.length; e++) if (pveMark[e] === 1) used++;
@@ -85,11 +79,9 @@ export function checkPmap(p: Pmap, frames?: FrameAllocator): void {
 function checkTableFrame(p: Pmap, t: Hfn): void {
   const { mem, entries } = p;
   const [l, ptr, both] = entries.recount(t);
-  assert(both === 0, `pmap check: table ${t} has an entry that is both leaf and pointer`);
-  assert(
-    l === entries.leaves[t] && ptr === entries.ptrs[t],
-    `pmap check: table ${t} counts disagree with bits`,
-  );
+  if (both !== 0) broken(`pmap check: table ${t} has an entry that is both leaf and pointer`);
+  if (!(l === entries.leaves[t] && ptr === entries.ptrs[t]))
+    broken(`pmap check: table ${t} counts disagree with bits`);
   const w0 = t * (PTES_PER_FRAME * 2);
   for (let i = 0; i < PTES_PER_FRAME; i++) {
     const nonzero = (mem.u32[w0 + 2 * i] | mem.u32[w0 + 2 * i + 1]) !== 0;
@@ -97,9 +89,9 @@ function checkTableFrame(p: Pmap, t: Hfn): void {
     const installed =
       (entries.leafBits[pte >>> 8] & (1 << ((pte >>> 3) & 31))) !== 0 ||
       (entries.ptrBits[pte >>> 8] & (1 << ((pte >>> 3) & 31))) !== 0;
-    assert(
-      nonzero === installed,
-      `pmap check: entry ${pte} is ${nonzero ? 'non-zero' : 'zero'} but ${installed ? '' : 'not '}installed`,
-    );
+    if (nonzero !== installed)
+      broken(
+        `pmap check: entry ${pte} is ${nonzero ? 'non-zero' : 'zero'} but ${installed ? '' : 'not '}installed`,
+      );
   }
 }

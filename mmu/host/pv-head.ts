@@ -30,7 +30,7 @@
  */
 
 import type { Hfn, Hpa } from '../addr.js';
-import { assert } from '../checks.js';
+import { assert, broken } from '../checks.js';
 import type { EventSink, MmuEvent, PvHeadKind } from '../events.js';
 import { nullSink } from '../events.js';
 import { PV_NIL } from './pv-pool.js';
@@ -213,31 +213,31 @@ export class PvHeads {
   checkHead(f: Hfn, pveMark: Uint8Array, onPte: (pte: number) => void): number {
     const k = this.kind[f];
     if (k === HEAD_EMPTY || k === HEAD_TABLE) {
-      assert(this.count[f] === 0, `pv: frame ${f} is ${KIND_NAMES[k]} but count is ${this.count[f]}`);
+      if (this.count[f] !== 0) broken(`pv: frame ${f} is ${KIND_NAMES[k]} but count is ${this.count[f]}`);
       return 0;
     }
     if (k === HEAD_SINGLE) {
-      assert(this.count[f] === 1, `pv: frame ${f} is single but count is ${this.count[f]}`);
+      if (this.count[f] !== 1) broken(`pv: frame ${f} is single but count is ${this.count[f]}`);
       onPte(this.val[f]);
       return 1;
     }
-    assert(k === HEAD_LIST, `pv: frame ${f} has a bad head kind ${k}`);
+    if (k !== HEAD_LIST) broken(`pv: frame ${f} has a bad head kind ${k}`);
     const pool = this.pool;
     let n = 0;
     for (let e = this.val[f], first = true; e !== PV_NIL; e = pool.next[e], first = false) {
-      assert(pveMark[e] === 0, `pv: entry ${e} of frame ${f} is on two lists or loops`);
+      if (pveMark[e] !== 0) broken(`pv: entry ${e} of frame ${f} is on two lists or loops`);
       pveMark[e] = 1;
       const a = pool.slots[2 * e];
       const b = pool.slots[2 * e + 1];
       const held = (a !== PV_NIL ? 1 : 0) + (b !== PV_NIL ? 1 : 0);
-      assert(held > 0, `pv: empty entry on frame ${f}'s list`);
-      assert(first || held === 2, `pv: half-full entry past the first on frame ${f}'s list`);
+      if (held <= 0) broken(`pv: empty entry on frame ${f}'s list`);
+      if (!(first || held === 2)) broken(`pv: half-full entry past the first on frame ${f}'s list`);
       if (a !== PV_NIL) onPte(a);
       if (b !== PV_NIL) onPte(b);
       n += held;
     }
-    assert(n >= 2, `pv: frame ${f} is a list with ${n} mappings`);
-    assert(n === this.count[f], `pv: frame ${f} count ${this.count[f]} but list holds ${n}`);
+    if (n < 2) broken(`pv: frame ${f} is a list with ${n} mappings`);
+    if (n !== this.count[f]) broken(`pv: frame ${f} count ${this.count[f]} but list holds ${n}`);
     return n;
   }
 }

@@ -30,7 +30,7 @@
  * Alloc and free are O(1) amortised (a spill walks one batch every `batch` frees).
  */
 
-import { assert } from '../checks.js';
+import { assert, broken } from '../checks.js';
 import type { EventSink, MmuEvent } from '../events.js';
 import { nullSink } from '../events.js';
 
@@ -266,13 +266,13 @@ export class PvPool {
     const walk = (head: number, expect: number, where: string): void => {
       let n = 0;
       for (let e = head; e !== PV_NIL; e = this.next[e]) {
-        assert(e < this.carved, `pv pool: ${where} list holds an uncarved entry`);
-        assert(mark[e] === 0, `pv pool: entry ${e} on ${where} list is also in use or listed twice`);
+        if (e >= this.carved) broken(`pv pool: ${where} list holds an uncarved entry`);
+        if (mark[e] !== 0) broken(`pv pool: entry ${e} on ${where} list is also in use or listed twice`);
         mark[e] = 2;
         n++;
-        assert(n <= this.carved, `pv pool: cycle in ${where} list`);
+        if (n > this.carved) broken(`pv pool: cycle in ${where} list`);
       }
-      assert(n === expect, `pv pool: ${where} count ${expect} but list holds ${n}`);
+      if (n !== expect) broken(`pv pool: ${where} count ${expect} but list holds ${n}`);
       free += n;
     };
     for (let c = 0; c < this.cpuHead.length; c++) walk(this.cpuHead[c], this.cpuCount[c], 'cpu');

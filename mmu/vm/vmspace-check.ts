@@ -10,7 +10,7 @@
  *    pages than are counted outstanding.
  */
 import { hex } from '../addr.js';
-import { assert } from '../checks.js';
+import { assert, broken } from '../checks.js';
 import type { Gpt } from '../gpt/gpt.js';
 import type { HostMemory } from '../host/host-memory.js';
 import type { Prot } from '../prot.js';
@@ -41,21 +41,15 @@ export function checkMappings(v: VmspaceParts): void {
       const hi = u32[(it.pte >>> 2) + 1];
       if (!f.isPresent(lo, hi)) continue;
       present++;
-      assert(
-        f.frameOf(lo, hi) === m.object.currentFrame(objectOffset(m, it.gpa)),
-        `vmspace: leaf at ${hex(it.gpa)} maps a frame that is not its object's`,
-      );
+      if (f.frameOf(lo, hi) !== m.object.currentFrame(objectOffset(m, it.gpa)))
+        broken(`vmspace: leaf at ${hex(it.gpa)} maps a frame that is not its object's`);
       const off = objectOffset(m, it.gpa);
       const shared = m.object.isSharedAt(off);
       const want = m.prot & (v.restricted.get(it.gpa) ?? PROT_ALL) & (shared ? ~PROT_WRITE : PROT_ALL);
-      assert(
-        !shared || (f.protOf(lo, hi) & PROT_WRITE) === 0,
-        `vmspace: merged page ${hex(it.gpa)} is writable`,
-      );
-      assert(
-        (f.protOf(lo, hi) & want) === want,
-        `vmspace: leaf at ${hex(it.gpa)} lacks its mapping's rights`,
-      );
+      if (shared && (f.protOf(lo, hi) & PROT_WRITE) !== 0)
+        broken(`vmspace: merged page ${hex(it.gpa)} is writable`);
+      if ((f.protOf(lo, hi) & want) !== want)
+        broken(`vmspace: leaf at ${hex(it.gpa)} lacks its mapping's rights`);
     }
   }
   assert(present === v.resident, 'vmspace: a present leaf lies outside every mapping');
