@@ -76,6 +76,11 @@ describe('lab precopy', { timeout: 120_000 }, () => {
       dir: () => loopMutant('round < opts.maxRounds;', ';'),
       fails: ['non-convergent'],
     },
+    {
+      bug: 'no pre-copy at all: every page goes in the stop-and-copy',
+      dir: () => loopMutant('round < opts.maxRounds;', 'round < 0;'),
+      fails: ['stop-and-copy', 'non-convergent'],
+    },
   ];
   for (const m of MUTANTS)
     it(`mutant "${m.bug}" fails ${m.fails.join(', ')}`, async () => {
