@@ -25,71 +25,97 @@ import { LAYOUT, Machine, pageHash, readGuestPage, writeGuestPage } from 'nestvm
 const PAGE = 4096;
 
 class Link {
+  // Private: the student's code holds the link, and must reach the destination only through send.
+  #src;
+  #dst;
+  #opts;
+  #boundSlices;
+  #start;
+  #ramBase;
+  #pages;
+  #sent;
+  #stopAndCopy;
+  #stoppedAt;
+  #state;
+
   constructor(src, dst, opts, boundSlices) {
-    Object.assign(this, { src, dst, opts, boundSlices });
-    this.start = src.instructions;
-    this.ramBase = LAYOUT[src.arch].ramBase;
-    this.pages = src.memBytes / PAGE;
-    this.sent = 0;
-    this.stopAndCopy = 0;
-    this.stoppedAt = null;
-    this.state = null;
+    [this.#src, this.#dst, this.#opts, this.#boundSlices] = [src, dst, opts, boundSlices];
+    this.#start = src.instructions;
+    this.#ramBase = LAYOUT[src.arch].ramBase;
+    this.#pages = src.memBytes / PAGE;
+    this.#sent = 0;
+    this.#stopAndCopy = 0;
+    this.#stoppedAt = null;
+    this.#state = null;
   }
 
-  slices() {
-    return Math.floor((this.src.instructions - this.start) / this.opts.sliceInsns);
+  /** What the link measured, for the grader: pages sent, in the stop-and-copy, when it stopped, whether handed over. */
+  measured() {
+    return {
+      sent: this.#sent,
+      stopAndCopy: this.#stopAndCopy,
+      stoppedAt: this.#stoppedAt,
+      handedOver: this.#state !== null,
+    };
   }
 
-  checkSourceStill() {
-    if (this.stoppedAt !== null && this.src.instructions !== this.stoppedAt)
+  #slices() {
+    return Math.floor((this.#src.instructions - this.#start) / this.#opts.sliceInsns);
+  }
+
+  #checkSourceStill() {
+    if (this.#stoppedAt !== null && this.#src.instructions !== this.#stoppedAt)
       throw new Error('the source ran after link.stopSource(): a stopped guest must stay stopped');
   }
 
   send(page, bytes) {
-    if (this.state !== null) throw new Error('link.send after link.handOver: the migration is over');
-    if (!Number.isInteger(page) || page < 0 || page >= this.pages)
-      throw new Error(`link.send: ${page} is not a page of guest RAM (0 to ${this.pages - 1})`);
+    if (this.#state !== null) throw new Error('link.send after link.handOver: the migration is over');
+    if (!Number.isInteger(page) || page < 0 || page >= this.#pages)
+      throw new Error(`link.send: ${page} is not a page of guest RAM (0 to ${this.#pages - 1})`);
     if (!(bytes instanceof Uint8Array) || bytes.length !== PAGE)
       throw new Error('link.send: bytes must be a Uint8Array of 4096 bytes');
-    this.checkSourceStill();
-    if (this.stoppedAt === null) this.checkCredit();
-    if (!writeGuestPage(this.dst.vm, this.ramBase + page * PAGE, bytes))
+    this.#checkSourceStill();
+    if (this.#stoppedAt === null) this.#checkCredit();
+    if (!writeGuestPage(this.#dst.vm, this.#ramBase + page * PAGE, bytes))
       throw new Error(`link.send: the destination has no frame for page ${page}`);
-    this.sent++;
-    if (this.stoppedAt !== null) this.stopAndCopy++;
+    this.#sent++;
+    if (this.#stoppedAt !== null) this.#stopAndCopy++;
   }
 
-  checkCredit() {
-    const slices = this.slices();
-    if (slices > this.boundSlices)
+  #checkCredit() {
+    const slices = this.#slices();
+    if (slices > this.#boundSlices)
       throw new Error(
         `stopped by the grader: the pre-copy ran ${slices} slices without a hand-over ` +
-          `(more than ${this.boundSlices}); a loop must stop after opts.maxRounds (${this.opts.maxRounds}) rounds`,
+          `(more than ${this.#boundSlices}); a loop must stop after opts.maxRounds (${this.#opts.maxRounds}) rounds`,
       );
-    const credit = this.opts.bandwidth * (1 + slices);
-    if (this.sent + 1 > credit)
+    const credit = this.#opts.bandwidth * (1 + slices);
+    if (this.#sent + 1 > credit)
       throw new Error(
-        `link.send: the link carries ${this.opts.bandwidth} pages per slice, and ${this.sent} ` +
+        `link.send: the link carries ${this.#opts.bandwidth} pages per slice, and ${this.#sent} ` +
           `went in ${slices} slices: run the source (src.runSlice()) or call link.stopSource() first`,
       );
   }
 
   stopSource() {
-    if (this.stoppedAt === null) this.stoppedAt = this.src.instructions;
+    if (this.#stoppedAt === null) this.#stoppedAt = this.#src.instructions;
   }
 
   handOver(state) {
-    if (this.state !== null) throw new Error('link.handOver was called twice');
-    if (this.stoppedAt === null) throw new Error('link.handOver before link.stopSource()');
-    this.checkSourceStill();
+    if (this.#state !== null) throw new Error('link.handOver was called twice');
+    if (this.#stoppedAt === null) throw new Error('link.handOver before link.stopSource()');
+    this.#checkSourceStill();
     if (state === null || typeof state !== 'object' || !Array.isArray(state.registers))
       throw new Error('link.handOver: pass the state Machine.guestState() returns');
-    const own = this.dst.guestState().devices;
+    const own = this.#dst.guestState().devices;
     const devices = own.map((d) => (state.devices ?? []).find((s) => s?.name === d.name) ?? d);
-    this.dst.guestState({ ...state, devices });
-    this.state = state;
+    this.#dst.guestState({ ...state, devices });
+    this.#state = state;
   }
 }
+
+// The student's code holds a link: it can neither replace its methods nor reach its fields.
+Object.freeze(Link.prototype);
 
 function warmUp(src, left, slice) {
   while (left > 0) {
@@ -148,9 +174,10 @@ export async function run(fn, image, kase, limits) {
     warmUp(src, kase.startAfter, slice);
     const populated = populatedPages(src);
     const perRound = Math.ceil(populated / kase.link.bandwidth) + 1;
-    const link = new Link(src, dst, { ...kase.link }, 2 * kase.link.maxRounds * perRound + 10);
+    const link = Object.freeze(new Link(src, dst, { ...kase.link }, 2 * kase.link.maxRounds * perRound + 10));
     const report = reportOf(await fn(src, link, { ...kase.link }));
-    if (link.state === null) {
+    const measured = link.measured();
+    if (!measured.handedOver) {
       const stop = src.runSlice(1); // a guest that stopped answers its stop again
       throw new Error(
         stop === null
@@ -162,9 +189,9 @@ export async function run(fn, image, kase, limits) {
     const stop = dst.run();
     return {
       report,
-      sent: link.sent,
-      stopAndCopy: link.stopAndCopy,
-      atInstructions: link.stoppedAt,
+      sent: measured.sent,
+      stopAndCopy: measured.stopAndCopy,
+      atInstructions: measured.stoppedAt,
       hashes: atHandOver,
       console: dst.console,
       stop: { reason: stop.reason, code: stop.code },
