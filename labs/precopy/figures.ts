@@ -46,7 +46,12 @@ export interface CaseFigures {
   readonly console: string;
   readonly stop: { readonly reason: string; readonly code: number };
   readonly instructions: number;
-  readonly engine: { readonly totalSent: number; readonly stopAndCopy: number; readonly rounds: number };
+  readonly engine: {
+    readonly totalSent: number;
+    readonly stopAndCopy: number;
+    /** Each round as "sent/dirtied", for messages. */
+    readonly rounds: readonly string[];
+  };
 }
 
 /** What the harness brings back for one case (see harness.mjs). */
@@ -103,7 +108,11 @@ async function caseFigures(c: GuestCase): Promise<CaseFigures> {
     return {
       image,
       ...plain,
-      engine: { totalSent, stopAndCopy: end.remaining.length, rounds: rounds.length },
+      engine: {
+        totalSent,
+        stopAndCopy: end.remaining.length,
+        rounds: rounds.map((r) => `${r.sent}/${r.dirtied}`),
+      },
     };
   } finally {
     m.close();

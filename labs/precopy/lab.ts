@@ -90,15 +90,25 @@ function ramProblem({ c, fig, run }: Seen): string | null {
   );
 }
 
-const sentProblem = ({ fig, run }: Seen): string | null =>
-  run.sent <= bound(fig.engine.totalSent, SENT_SLACK)
-    ? null
-    : `sent ${run.sent} pages in all; nestvm's pre-copy sends ${fig.engine.totalSent}, the bound is ${bound(fig.engine.totalSent, SENT_SLACK)}`;
+/* Both loops' rounds, "sent/dirtied" each, to show where the pages went. */
+function roundsText({ fig, run }: Seen): string {
+  const mine = run.report.rounds?.map((r) => `${r.sent}/${r.dirtied}`).join(' ') ?? 'none reported';
+  return ` (rounds as sent/dirtied: yours ${mine}; nestvm's ${fig.engine.rounds.join(' ')})`;
+}
 
-const stopProblem = ({ fig, run }: Seen): string | null =>
-  run.stopAndCopy <= bound(fig.engine.stopAndCopy, STOP_SLACK)
-    ? null
-    : `sent ${run.stopAndCopy} pages with the guest stopped; nestvm's pre-copy ${fig.engine.stopAndCopy}, the bound is ${bound(fig.engine.stopAndCopy, STOP_SLACK)}`;
+function sentProblem(s: Seen): string | null {
+  const { fig, run } = s;
+  const max = bound(fig.engine.totalSent, SENT_SLACK);
+  if (run.sent <= max) return null;
+  return `sent ${run.sent} pages in all; nestvm's pre-copy sends ${fig.engine.totalSent}, the bound is ${max}${roundsText(s)}`;
+}
+
+function stopProblem(s: Seen): string | null {
+  const { fig, run } = s;
+  const max = bound(fig.engine.stopAndCopy, STOP_SLACK);
+  if (run.stopAndCopy <= max) return null;
+  return `sent ${run.stopAndCopy} pages with the guest stopped; nestvm's pre-copy ${fig.engine.stopAndCopy}, the bound is ${max}${roundsText(s)}`;
+}
 
 function runawayProblem(s: Seen): string | null {
   const { c, run } = s;
