@@ -1,14 +1,20 @@
 /*
  * Lab `precopy`: the reference loop gets full marks for more than one seed, the untouched
  * skeleton nothing (the stated share: 0 of 60), each planted mutant fails exactly the checks named
- * for its bug, the link enforces its bandwidth, and the seeded guests play the roles the handout
- * gives them (checked against nestvm's own pre-copy).
+ * for its bug, the link enforces its bandwidth, the reference's rounds are nestvm's own pre-copy's
+ * page for page (so the bounds are relative to what the reference does), and the seeded guests
+ * play the roles the handout gives them.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fullChecks, setFullChecks } from '../../../mmu/checks.js';
+import { runBatch } from '../../../labs/framework/child-call.js';
 import { gradeLab, type Grade } from '../../../labs/framework/grader.js';
+import { rngFor } from '../../../labs/framework/seeded-rng.js';
 import { precopyParams } from '../../../labs/precopy/cases.js';
+import { gradedFor, type StudentRun } from '../../../labs/precopy/figures.js';
 import { precopyLab } from '../../../labs/precopy/lab.js';
+import { fullChecks, setFullChecks } from '../../../mmu/checks.js';
 import { folderWith, mutant, reference, skeleton, solutionText } from '../submission.js';
 
 // NESTVM_CHECKS=full is off here, in the grader and in its child: its sweeps after every map would
@@ -102,6 +108,36 @@ describe('lab precopy', { timeout: 120_000 }, () => {
     expect(g.checks[0].reason).toMatch(
       /^link\.send: the link carries 32 pages per slice, and 32 went in 0 slices/,
     );
+  });
+
+  it("the reference's link figures are nestvm's own pre-copy's, page for page", async () => {
+    const dir = reference(precopyLab, SEED);
+    const graded = await gradedFor({
+      params: precopyParams(SEED),
+      seed: SEED,
+      dir,
+      rng: rngFor(SEED, 'figures'),
+      readText: (f) => readFileSync(join(dir, f), 'utf8'),
+      call: (file, exportName, argLists, opts) =>
+        runBatch({
+          module: join(dir, file),
+          exportName,
+          argLists,
+          timeLimitMs: 20_000,
+          memoryMb: 256,
+          harness: opts?.harness,
+        }),
+    })!;
+    expect(graded.batch.kind).toBe('done');
+    if (graded.batch.kind !== 'done') return;
+    graded.batch.outcomes.forEach((o, i) => {
+      const run = o.value as StudentRun;
+      const fig = graded.figures[i];
+      expect(run.sent).toBe(fig.engine.totalSent);
+      expect(run.stopAndCopy).toBe(fig.engine.stopAndCopy);
+      expect(run.report.rounds!.map((r) => `${r.sent}/${r.dirtied}`)).toEqual(fig.engine.rounds);
+    });
+    expect(graded.figures[1].engine.rounds.length).toBeGreaterThan(2); // trickle: the set shrinks over rounds
   });
 
   it('the seeded guests play their roles: three converge, the runaway never does', () => {
