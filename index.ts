@@ -68,6 +68,10 @@ export {
   encodeSnapshot,
   type SnapshotFile,
 } from './emulator/snapshot/snapshot-file.js';
+// Live migration (`nestvm migrate`): the pre-copy engine, and a page's hash as its RAM check takes it.
+export { Migration, type MigrationSetup, type MigrationResult } from './emulator/migration/migration.js';
+export type { PrecopyEnd, PrecopyOptions, RoundRecord } from './emulator/migration/precopy.js';
+export { pageHash } from './emulator/migration/ram-pages.js';
 export { NestedVm, HostMemoryError, DEFAULT_FORMAT, RAM_REGION } from './emulator/nested-vm.js';
 export {
   FAULT_STORM_LIMIT,

@@ -8,9 +8,17 @@
 set -eu
 cd "$(dirname "$0")"
 CC=${CC:-gcc}
-$CC -m64 -O2 -ffreestanding -fno-builtin -nostdlib -nostartfiles -static -fno-pie -no-pie \
-  -fno-stack-protector -fno-asynchronous-unwind-tables -mgeneral-regs-only -mno-red-zone \
-  -fcf-protection=none -Wall -Wextra -Werror \
-  -Wl,-T,../c-hello/link.ld -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack \
-  -I../c-hello -o c-writer.elf ../c-hello/crt0.S ../../c-writer/main.c
-echo "built $(pwd)/c-writer.elf"
+# Two builds of main.c: c-writer.elf, and c-writer-lab.elf with -DWRITER_PARAMS (its sizes, rate
+# and seed in .data for the precopy lab to patch; see main.c).
+build() {
+  OUT=$1
+  DEFS=$2
+  $CC $DEFS -m64 -O2 -ffreestanding -fno-builtin -nostdlib -nostartfiles -static -fno-pie -no-pie \
+    -fno-stack-protector -fno-asynchronous-unwind-tables -mgeneral-regs-only -mno-red-zone \
+    -fcf-protection=none -Wall -Wextra -Werror \
+    -Wl,-T,../c-hello/link.ld -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack \
+    -I../c-hello -o "$OUT" ../c-hello/crt0.S ../../c-writer/main.c
+  echo "built $(pwd)/$OUT"
+}
+build c-writer.elf ""
+build c-writer-lab.elf -DWRITER_PARAMS
