@@ -104,9 +104,14 @@ export class HostRun {
     const i = this.next;
     if (this.stops[i] !== null) return;
     const m = this.machines[i];
-    this.stops[i] = this.merge === null ? m.runSlice() : m.runSlice(this.merge.interval);
-    this.next = (i + 1) % n;
     const merger = this.merge?.merger ?? this.scanner;
+    const before = m.instructions;
+    const run = () => (this.merge === null ? m.runSlice() : m.runSlice(this.merge.interval));
+    this.stops[i] = run();
+    // A slice that a kick ended before anything retired (a write that broke a share, in its fault)
+    // goes on at once: a merge pass in between would merge the page again before the write lands.
+    if (this.stops[i] === null && m.instructions === before && merger != null) this.stops[i] = run();
+    this.next = (i + 1) % n;
     if (merger != null && this.instructions >= this.nextPass) {
       merger.pass(this.merge!.pages);
       while (this.nextPass <= this.instructions) this.nextPass += this.merge!.interval;
