@@ -107,6 +107,17 @@ export function guestSource(p: MergeParams, s: Scenario, seed: number, vm: numbe
     'settle:',
     '        dec     ecx',
     '        jnz     settle',
+    ...randomWrites(p),
+    ...checksumAndPrint(total),
+    'label:  .asciz  "buffer checksum 0x"',
+    'digits: .ascii  "0123456789abcdef"',
+    '',
+  ].join('\n');
+}
+
+/* p.writes seeded writes (the VM's own stream in r13) into same pages, a spin after each. */
+function randomWrites(p: MergeParams): string[] {
+  return [
     `        mov     r14d, ${p.writes}`,
     'write_one:',
     '        mov     rax, r13',
@@ -128,11 +139,7 @@ export function guestSource(p: MergeParams, s: Scenario, seed: number, vm: numbe
     '        jnz     gap',
     '        dec     r14d',
     '        jnz     write_one',
-    ...checksumAndPrint(total),
-    'label:  .asciz  "buffer checksum 0x"',
-    'digits: .ascii  "0123456789abcdef"',
-    '',
-  ].join('\n');
+  ];
 }
 
 function checksumAndPrint(total: number): string[] {
