@@ -41,6 +41,8 @@ export * from './mmu/vm/vm-client.js';
 export * from './mmu/vm/page-hold.js';
 export * from './mmu/vm/frame-shares.js';
 export * from './mmu/vm/merge-scan.js';
+export * from './mmu/vm/page-merger.js';
+export * from './mmu/vm/merge-kit.js';
 export * from './mmu/guest-walk/index.js';
 // The emulator: a Machine wires one guest, its vCPU, devices and the nested paging layer together.
 export { Machine, describeFault, fixedOffsetTranslator } from './emulator/machine.js';

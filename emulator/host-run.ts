@@ -19,6 +19,7 @@
 import { hfn, gpa as toGpa, type Hfn } from '../mmu/addr.js';
 import type { EventSink, MmuEvent } from '../mmu/events.js';
 import { MergeScanner, type ScanCounters } from '../mmu/vm/merge-scan.js';
+import type { PageMerger } from '../mmu/vm/page-merger.js';
 import type { Prot } from '../mmu/prot.js';
 import { LAYOUT } from './arch.js';
 import type { Machine } from './machine.js';
@@ -29,6 +30,8 @@ import type { StopReason } from './stop-reason.js';
 export interface MergeOptions {
   readonly interval: number;
   readonly pages: number;
+  /** Who merges (mmu/vm/page-merger.ts): default the built-in scanner; the `merge` lab passes its own. */
+  readonly merger?: PageMerger;
 }
 
 export const DEFAULT_MERGE_INTERVAL = 100_000;
@@ -70,7 +73,7 @@ export class HostRun {
   ) {
     this.stops = machines.map(() => null);
     this.scanner =
-      merge === null
+      merge === null || merge.merger !== undefined
         ? null
         : new MergeScanner(
             machines.map((m) => ({
@@ -101,10 +104,16 @@ export class HostRun {
     const i = this.next;
     if (this.stops[i] !== null) return;
     const m = this.machines[i];
-    this.stops[i] = this.merge === null ? m.runSlice() : m.runSlice(this.merge.interval);
+    const merger = this.merge?.merger ?? this.scanner;
+    const before = m.instructions;
+    const run = () => (this.merge === null ? m.runSlice() : m.runSlice(this.merge.interval));
+    this.stops[i] = run();
+    // A slice that a kick ended before anything retired (a write that broke a share, in its fault)
+    // goes on at once: a merge pass in between would merge the page again before the write lands.
+    if (this.stops[i] === null && m.instructions === before && merger != null) this.stops[i] = run();
     this.next = (i + 1) % n;
-    if (this.scanner !== null && this.instructions >= this.nextPass) {
-      this.scanner.pass(this.merge!.pages);
+    if (merger != null && this.instructions >= this.nextPass) {
+      merger.pass(this.merge!.pages);
       while (this.nextPass <= this.instructions) this.nextPass += this.merge!.interval;
     }
   }

@@ -42,6 +42,7 @@ import type { EventSink, MmuEvent } from '../events.js';
 import { nullSink } from '../events.js';
 import type { HostMemory } from '../host/host-memory.js';
 import type { FrameShares } from './frame-shares.js';
+import type { PageMerger } from './page-merger.js';
 import { mergeCandidate, mergePage } from './vmspace-merge.js';
 import type { Vmspace } from './vmspace.js';
 
@@ -93,7 +94,7 @@ export function sameFrame(mem: HostMemory, a: Hfn, b: Hfn): boolean {
   return true;
 }
 
-export class MergeScanner {
+export class MergeScanner implements PageMerger {
   readonly counters: ScanCounters = { passes: 0, scanned: 0 };
   private readonly total: number;
   private cursor = 0;

@@ -53,13 +53,13 @@ import type { AccessKind, Prot } from '../prot.js';
 import { PROT_ALL, PROT_READ, PROT_WRITE, accessProt } from '../prot.js';
 import { harvestRange, markWritten, resetAccessedRange } from './dirty-log.js';
 import { RingDirtyLog, type DirtyLogMode } from './ring-harvest.js';
+import type { ShareBreaker } from './page-merger.js';
 import { sharedAccess } from './vmspace-merge.js';
 import { VmClient } from './vm-client.js';
 import { newCounters } from './vm-counters.js';
 import type { VmCounters } from './vm-counters.js';
 import { TableGeneration } from './vm-generation.js';
-import { MappingList, objectOffset } from './vm-mapping.js';
-import type { VmMapping } from './vm-mapping.js';
+import { MappingList, objectOffset, type VmMapping } from './vm-mapping.js';
 import type { VmObject } from './vm-object.js';
 import { DIRTY_TRACKING_OFF } from './vm-results.js';
 import { checkMappings } from './vmspace-check.js';
@@ -87,6 +87,7 @@ export class Vmspace {
   readonly counters: VmCounters = newCounters();
   /** The PML logs' side of the dirty log in 'ring' mode, else null. */
   readonly ringLog: RingDirtyLog | null;
+  shareBreaker: ShareBreaker | null = null; // the fault on a merged page (page-merger.ts); null: built-in
   private readonly maps = new MappingList();
   private readonly restricted = new Map<number, Prot>(); // page -> rights kept (restrictPage)
   private readonly clientList: VmClient[] = [];
@@ -299,7 +300,8 @@ export class Vmspace {
     const off = objectOffset(m, page);
     let frame = obj.frameAt(off); // a memory page's first need takes its frame
     let prot = m.prot;
-    if (frame !== -1 && obj.isSharedAt(off)) ({ frame, prot } = sharedAccess(this, page, m, need));
+    const breaker = this.shareBreaker ?? sharedAccess;
+    if (frame !== -1 && obj.isSharedAt(off)) ({ frame, prot } = breaker(this, page, m, need));
     if (frame === -1) return { kind: 'exhausted', gpa: page };
     const st = this.gpt.mapAt(page, frame, prot, obj.memType);
     assert(st !== 'unpopulated', `vmspace: mapped page ${hex(page)} is not populated in the GPT`);
