@@ -53,6 +53,7 @@ typedef struct {
 } nestvm_uc_tb;
 
 int uc_emu_stop(uc_engine *uc);
+int uc_reg_write(uc_engine *uc, int regid, const void *value);
 int uc_ctl(uc_engine *uc, int control, ...);
 int uc_hook_add(uc_engine *uc, size_t *hh, int type, void *callback, void *user_data,
                 uint64_t begin, uint64_t end, ...);
@@ -60,6 +61,9 @@ int uc_hook_add(uc_engine *uc, size_t *hh, int type, void *callback, void *user_
 /* UC_CTL_TB_REQUEST_CACHE (8), two arguments, read and write: type | nargs << 26 | rw << 30. */
 #define REQUEST_CACHE (8 | (2 << 26) | (3u << 30))
 #define CACHE_SLOTS 8192u
+/* UC_X86_REG_RIP and UC_ARM64_REG_PC. */
+#define X86_RIP 41
+#define ARM64_PC 260
 
 enum { DONE, BUDGET, LAST_START, LAST_ICOUNT, REFUSED, REFUSED_START, REFUSED_ICOUNT,
        REFUSED_SIZE, TAIL, TAIL_BUDGET, ARM64, MISSES, LAST_SIZE, PENDING, WORDS };
@@ -116,17 +120,32 @@ void nestvm_counter_edge(uc_engine *uc, nestvm_uc_tb *cur, nestvm_uc_tb *prev, v
   remember(ud, cur);
 }
 
+/*
+ * Stop before the block at `address`, none of it run. The engine puts the pc back to a block's
+ * start when it leaves a block at its stop check, but only while no code hook is listed (a
+ * debugger's breakpoint, or the tail's hook, which stays listed until the end of the next run):
+ * otherwise the pc is whatever the last synced instruction left, often a block long past. Writing
+ * the pc here tells the engine that the hook has set it (its "quit request"), and it is kept.
+ */
+static void stop_before(counter *c, uc_engine *uc, uint64_t address) {
+  uc_reg_write(uc, c->w[ARM64] ? ARM64_PC : X86_RIP, &address);
+  uc_emu_stop(uc);
+}
+
 /* UC_HOOK_BLOCK: enter the block if it fits the budget, else stop before it. */
 void nestvm_counter_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud) {
   counter *c = ud;
-  if (c->w[PENDING]) return;
+  if (c->w[PENDING]) {
+    stop_before(c, uc, address);
+    return;
+  }
   uint64_t n = icount_of(c, uc, address, size);
   if (c->w[DONE] + n > c->w[BUDGET]) {
     c->w[REFUSED] = 1;
     c->w[REFUSED_START] = address;
     c->w[REFUSED_ICOUNT] = n;
     c->w[REFUSED_SIZE] = size;
-    uc_emu_stop(uc);
+    stop_before(c, uc, address);
     return;
   }
   c->w[DONE] += n;
