@@ -164,7 +164,6 @@ export class BlockCount {
     this.tailFrom = -1;
     for (const i of [W.done, W.refused, W.pending, W.tail, W.lastIcount]) this.set(i, 0);
     this.set(W.budget, budget);
-    if (!this.arm64) this.forget();
     this.err = this.engine(() => start(begin));
     const done = this.get(W.done);
     if (this.err !== 0 || !this.refusedOnly() || done >= budget) return this.err;
@@ -178,11 +177,11 @@ export class BlockCount {
     const e = this.shim.attachTail(this.uc, this.rec, at, end - 1, out) as number;
     if (e !== 0) throw new Error(`block counter: uc_hook_add failed (${e})`);
     try {
-      removeCache(at, end);
+      removeCache(at, end); // retranslated with the tail's hook
       this.err = this.engine(() => start(pc()));
     } finally {
       this.api.uc_hook_del(this.uc, out[0]);
-      removeCache(at, end);
+      removeCache(at, end); // and back without it (measured: faster than leaving it to uc_hook_del)
     }
     return this.err;
   }

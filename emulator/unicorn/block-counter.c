@@ -32,11 +32,13 @@
  *                        more (the block it is called for will not run: the stop check follows)
  *
  * The icount cache (x86-64 only) is direct-mapped, CACHE_SLOTS entries keyed by (address,
- * size): a hit needs both to match. The engine reports every block it translates (while a run is
- * under way) to an UC_HOOK_EDGE_GENERATED callback here, which stores the new block's count, so a
- * block retranslated after the guest rewrote its code, or after a TB flush, is never counted by a
- * stale entry. nestvm_counter_forget() empties the cache; TypeScript calls it before every run (a
- * run's first block is translated before any edge exists) and on every TB flush or remove-cache.
+ * size): a hit needs both to match, in the current epoch. The engine reports every block it
+ * translates to an UC_HOOK_EDGE_GENERATED callback here (after the first block an engine ever
+ * runs, every new block has an edge from the last one run, in this run or an earlier one), which
+ * stores the new block's count, so a block retranslated after the guest rewrote its code, or
+ * after a TB flush, is never counted by a stale entry; the first block of all is a miss, looked
+ * up. nestvm_counter_forget() empties the cache in O(1) (a new epoch); TypeScript calls it on
+ * every TB flush or remove-cache.
  *
  * Invariant: no callback here allocates, and nothing here outlives the engine it is armed for
  * (the record is freed by nestvm_counter_free after uc_close).
@@ -70,20 +72,26 @@ enum { DONE, BUDGET, LAST_START, LAST_ICOUNT, REFUSED, REFUSED_START, REFUSED_IC
 
 typedef struct {
   uint64_t w[WORDS];
-  uint64_t key[CACHE_SLOTS]; /* address, or ~0 for an empty slot */
+  uint32_t epoch;             /* a slot holds an entry only while its epoch is this one */
+  uint64_t key[CACHE_SLOTS];  /* address */
   uint32_t size[CACHE_SLOTS];
   uint32_t icount[CACHE_SLOTS];
+  uint32_t slot_epoch[CACHE_SLOTS];
 } counter;
 
+/* Empty the cache in O(1): a new epoch (all slots are wiped only when the epoch wraps). */
 void nestvm_counter_forget(counter *c) {
-  memset(c->key, 0xff, sizeof c->key);
+  if (++c->epoch == 0) {
+    memset(c->slot_epoch, 0, sizeof c->slot_epoch);
+    c->epoch = 1;
+  }
 }
 
 counter *nestvm_counter_new(int arm64) {
   counter *c = calloc(1, sizeof *c);
   if (c == NULL) return NULL;
   c->w[ARM64] = arm64 ? 1 : 0;
-  nestvm_counter_forget(c);
+  c->epoch = 1; /* calloc left every slot at epoch 0: empty */
   return c;
 }
 
@@ -100,12 +108,14 @@ static void remember(counter *c, const nestvm_uc_tb *tb) {
   c->key[slot] = tb->pc;
   c->size[slot] = tb->size;
   c->icount[slot] = tb->icount;
+  c->slot_epoch[slot] = c->epoch;
 }
 
 static uint64_t icount_of(counter *c, uc_engine *uc, uint64_t address, uint32_t size) {
   if (c->w[ARM64]) return size / 4;
   uint32_t slot = slot_of(address);
-  if (c->key[slot] == address && c->size[slot] == size) return c->icount[slot];
+  if (c->key[slot] == address && c->size[slot] == size && c->slot_epoch[slot] == c->epoch)
+    return c->icount[slot];
   nestvm_uc_tb tb;
   c->w[MISSES]++;
   if (uc_ctl(uc, REQUEST_CACHE, address, &tb) != 0 || tb.size != size) return 0;
