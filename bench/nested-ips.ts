@@ -9,6 +9,8 @@
  *                  skipped, and said so, where set-up built none)
  *   raw, counted   raw Unicorn: its own TLB (UC_TLB_CPU), guest RAM mapped directly at its
  *                  guest-physical addresses, no fill hook, the same counted slices
+ *   raw block      the same raw engine counted by the block counter: what the counter costs on
+ *                  its own, without the Machine's fill path
  *   raw, free      the raw engine in one uc_emu_start with no count (its rate uses the count the
  *                  Machine measured on this deterministic guest)
  *
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
       let counted: Figure | null = null;
       let n: Figure | null = null;
       let b: Figure | null = null;
+      let rb: Figure | null = null;
       let free: Figure | null = null;
       for (let round = 0; round < ROUNDS; round++) {
         counted = faster(counted, rawCounted(img, MEM));
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
           b = faster(b, machineFigure(img, { memBytes: MEM, format, counter: 'block' }));
           if (b.insns !== n.insns)
             throw new Error(`${arch}: the block counter counted ${b.insns}, the hook ${n.insns}`);
+          rb = faster(rb, rawCounted(img, MEM, 'block'));
         }
         free = faster(free, rawFree(img, MEM, n.insns));
       }
@@ -76,7 +80,10 @@ async function main(): Promise<void> {
         `${arch.padEnd(7)} ${format.padEnd(4)} ${n.insns.toLocaleString('en-US').padStart(11)} insns | MIPS: nestvm ${mips(n)}` +
           `  raw counted ${mips(counted)}  raw free ${mips(free)} | nestvm/raw counted ${(counted.ms / n.ms).toFixed(3)}` +
           `  nestvm/raw free ${(free.ms / n.ms).toFixed(3)}` +
-          (b === null ? '' : ` | block: MIPS ${mips(b)}  block/raw free ${(free.ms / b.ms).toFixed(3)}`),
+          (b === null || rb === null
+            ? ''
+            : ` | block: MIPS ${mips(b)}  block/raw free ${(free.ms / b.ms).toFixed(3)}` +
+              `  raw block ${mips(rb)}  raw block/raw free ${(free.ms / rb.ms).toFixed(3)}`),
       );
     }
   }

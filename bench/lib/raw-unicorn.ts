@@ -18,6 +18,7 @@ import { DEFAULT_SLICE_INSNS, Machine, type MachineOptions } from '../../emulato
 import { UC_PROT_ALL, UC_TLB_VIRTUAL } from '../../emulator/unicorn/constants.js';
 import { PC_REG } from '../../emulator/unicorn/registers.js';
 import { Unicorn } from '../../emulator/unicorn/unicorn.js';
+import type { CounterKind } from '../../emulator/unicorn/block-shim.js';
 
 export interface Figure {
   readonly ms: number;
@@ -42,11 +43,12 @@ function rawEngine(
   img: GuestImage,
   memBytes: number,
   onFill?: () => void,
+  counter: CounterKind = 'hook',
 ): { uc: Unicorn; stopped: () => boolean } {
   const base = LAYOUT[img.arch].ramBase;
   const ram = new ArrayBuffer(memBytes);
   for (const s of img.segments) new Uint8Array(ram).set(s.data, s.gpa - base);
-  const uc = Unicorn.open(img.arch, undefined, { counter: 'hook' }); // Unicorn's count, whatever NESTVM_COUNTER says
+  const uc = Unicorn.open(img.arch, undefined, { counter }); // Unicorn's count unless asked, whatever NESTVM_COUNTER says
   if (onFill !== undefined) {
     uc.setTlbMode(UC_TLB_VIRTUAL);
     uc.hookTlbFill((va, _type, entry) => {
@@ -79,8 +81,9 @@ function rawEngine(
   return { uc, stopped: () => stopped };
 }
 
-export function rawCounted(img: GuestImage, memBytes: number): Figure {
-  const { uc, stopped } = rawEngine(img, memBytes);
+/** The raw engine in counted slices; `counter` 'block': the block counter's own cost, without the Machine's. */
+export function rawCounted(img: GuestImage, memBytes: number, counter: CounterKind = 'hook'): Figure {
+  const { uc, stopped } = rawEngine(img, memBytes, undefined, counter);
   let insns = 0;
   const t0 = now();
   for (;;) {

@@ -28,13 +28,22 @@
  *
  * Not exact (why the block counter is not the default, DEFAULT_COUNTER in block-shim.ts): a stop
  * asked for from inside an instruction (port I/O, MMIO, a kick from a data fill) lets the rest of
- * that block run, because nothing between a block's instructions checks for a stop; the count is
- * then what ran (all of L), which is more than the count hook reports. And during a run the
- * count is known per block, not per instruction (begunNow). And a bug not yet found: on x86-64
- * with small slices (997 instructions; `npm run sweep:counter`) the loop guest's state drifts
- * from the count hook's once it reaches its port I/O code, while each slice's count still agrees
- * (a suspect: Unicorn keeps a deleted tail hook in its list until the next run, and with a code
- * hook listed it does not restore the pc of a block stopped before its start).
+ * that block run. The mechanism: uc_emu_stop only raises the engine's exit request, and translated
+ * code tests it at a block's start and, after each instruction, only where a code hook is
+ * compiled in (Unicorn's count is such a hook, so the count-hook path stops right after the
+ * instruction); a block translated without a code hook runs to its end first. The count is then
+ * what ran (all of L), and so is the guest's state: memtouch's `out 0xf4; hlt` also runs the hlt.
+ * Exactness there needs the engine to stop inside the block, that is, a code hook compiled into
+ * every block holding a port access before its end, known before the block first runs (the exit
+ * port is written once); that needs an x86 decoder and is not done. And during a run the count
+ * is known per block, not per instruction (begunNow).
+ *
+ * The pc after a stop before a block. The engine puts the pc back to a block's start when it
+ * leaves at the block's stop check only while no code hook is listed at all, and a deleted hook
+ * stays listed until the end of the next run: after every tail, the next slice's stop before a
+ * block left the pc at a stale value, and that slice began blocks over again (the x86-64 drift at
+ * 997-instruction slices). block-counter.c writes the pc itself there (stop_before), which the
+ * engine then keeps whatever hooks are listed (a debugger's breakpoint too).
  *
  * Record words as block-counter.c lays them out; each is read as two 32-bit halves (no BigInt).
  */
@@ -155,7 +164,6 @@ export class BlockCount {
     this.tailFrom = -1;
     for (const i of [W.done, W.refused, W.pending, W.tail, W.lastIcount]) this.set(i, 0);
     this.set(W.budget, budget);
-    if (!this.arm64) this.forget();
     this.err = this.engine(() => start(begin));
     const done = this.get(W.done);
     if (this.err !== 0 || !this.refusedOnly() || done >= budget) return this.err;
@@ -169,11 +177,11 @@ export class BlockCount {
     const e = this.shim.attachTail(this.uc, this.rec, at, end - 1, out) as number;
     if (e !== 0) throw new Error(`block counter: uc_hook_add failed (${e})`);
     try {
-      removeCache(at, end);
+      removeCache(at, end); // retranslated with the tail's hook
       this.err = this.engine(() => start(pc()));
     } finally {
       this.api.uc_hook_del(this.uc, out[0]);
-      removeCache(at, end);
+      removeCache(at, end); // and back without it (measured: faster than leaving it to uc_hook_del)
     }
     return this.err;
   }

@@ -32,11 +32,13 @@
  *                        more (the block it is called for will not run: the stop check follows)
  *
  * The icount cache (x86-64 only) is direct-mapped, CACHE_SLOTS entries keyed by (address,
- * size): a hit needs both to match. The engine reports every block it translates (while a run is
- * under way) to an UC_HOOK_EDGE_GENERATED callback here, which stores the new block's count, so a
- * block retranslated after the guest rewrote its code, or after a TB flush, is never counted by a
- * stale entry. nestvm_counter_forget() empties the cache; TypeScript calls it before every run (a
- * run's first block is translated before any edge exists) and on every TB flush or remove-cache.
+ * size): a hit needs both to match, in the current epoch. The engine reports every block it
+ * translates to an UC_HOOK_EDGE_GENERATED callback here (after the first block an engine ever
+ * runs, every new block has an edge from the last one run, in this run or an earlier one), which
+ * stores the new block's count, so a block retranslated after the guest rewrote its code, or
+ * after a TB flush, is never counted by a stale entry; the first block of all is a miss, looked
+ * up. nestvm_counter_forget() empties the cache in O(1) (a new epoch); TypeScript calls it on
+ * every TB flush or remove-cache.
  *
  * Invariant: no callback here allocates, and nothing here outlives the engine it is armed for
  * (the record is freed by nestvm_counter_free after uc_close).
@@ -53,6 +55,7 @@ typedef struct {
 } nestvm_uc_tb;
 
 int uc_emu_stop(uc_engine *uc);
+int uc_reg_write(uc_engine *uc, int regid, const void *value);
 int uc_ctl(uc_engine *uc, int control, ...);
 int uc_hook_add(uc_engine *uc, size_t *hh, int type, void *callback, void *user_data,
                 uint64_t begin, uint64_t end, ...);
@@ -60,26 +63,35 @@ int uc_hook_add(uc_engine *uc, size_t *hh, int type, void *callback, void *user_
 /* UC_CTL_TB_REQUEST_CACHE (8), two arguments, read and write: type | nargs << 26 | rw << 30. */
 #define REQUEST_CACHE (8 | (2 << 26) | (3u << 30))
 #define CACHE_SLOTS 8192u
+/* UC_X86_REG_RIP and UC_ARM64_REG_PC. */
+#define X86_RIP 41
+#define ARM64_PC 260
 
 enum { DONE, BUDGET, LAST_START, LAST_ICOUNT, REFUSED, REFUSED_START, REFUSED_ICOUNT,
        REFUSED_SIZE, TAIL, TAIL_BUDGET, ARM64, MISSES, LAST_SIZE, PENDING, WORDS };
 
 typedef struct {
   uint64_t w[WORDS];
-  uint64_t key[CACHE_SLOTS]; /* address, or ~0 for an empty slot */
+  uint32_t epoch;             /* a slot holds an entry only while its epoch is this one */
+  uint64_t key[CACHE_SLOTS];  /* address */
   uint32_t size[CACHE_SLOTS];
   uint32_t icount[CACHE_SLOTS];
+  uint32_t slot_epoch[CACHE_SLOTS];
 } counter;
 
+/* Empty the cache in O(1): a new epoch (all slots are wiped only when the epoch wraps). */
 void nestvm_counter_forget(counter *c) {
-  memset(c->key, 0xff, sizeof c->key);
+  if (++c->epoch == 0) {
+    memset(c->slot_epoch, 0, sizeof c->slot_epoch);
+    c->epoch = 1;
+  }
 }
 
 counter *nestvm_counter_new(int arm64) {
   counter *c = calloc(1, sizeof *c);
   if (c == NULL) return NULL;
   c->w[ARM64] = arm64 ? 1 : 0;
-  nestvm_counter_forget(c);
+  c->epoch = 1; /* calloc left every slot at epoch 0: empty */
   return c;
 }
 
@@ -96,12 +108,14 @@ static void remember(counter *c, const nestvm_uc_tb *tb) {
   c->key[slot] = tb->pc;
   c->size[slot] = tb->size;
   c->icount[slot] = tb->icount;
+  c->slot_epoch[slot] = c->epoch;
 }
 
 static uint64_t icount_of(counter *c, uc_engine *uc, uint64_t address, uint32_t size) {
   if (c->w[ARM64]) return size / 4;
   uint32_t slot = slot_of(address);
-  if (c->key[slot] == address && c->size[slot] == size) return c->icount[slot];
+  if (c->key[slot] == address && c->size[slot] == size && c->slot_epoch[slot] == c->epoch)
+    return c->icount[slot];
   nestvm_uc_tb tb;
   c->w[MISSES]++;
   if (uc_ctl(uc, REQUEST_CACHE, address, &tb) != 0 || tb.size != size) return 0;
@@ -116,17 +130,32 @@ void nestvm_counter_edge(uc_engine *uc, nestvm_uc_tb *cur, nestvm_uc_tb *prev, v
   remember(ud, cur);
 }
 
+/*
+ * Stop before the block at `address`, none of it run. The engine puts the pc back to a block's
+ * start when it leaves a block at its stop check, but only while no code hook is listed (a
+ * debugger's breakpoint, or the tail's hook, which stays listed until the end of the next run):
+ * otherwise the pc is whatever the last synced instruction left, often a block long past. Writing
+ * the pc here tells the engine that the hook has set it (its "quit request"), and it is kept.
+ */
+static void stop_before(counter *c, uc_engine *uc, uint64_t address) {
+  uc_reg_write(uc, c->w[ARM64] ? ARM64_PC : X86_RIP, &address);
+  uc_emu_stop(uc);
+}
+
 /* UC_HOOK_BLOCK: enter the block if it fits the budget, else stop before it. */
 void nestvm_counter_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud) {
   counter *c = ud;
-  if (c->w[PENDING]) return;
+  if (c->w[PENDING]) {
+    stop_before(c, uc, address);
+    return;
+  }
   uint64_t n = icount_of(c, uc, address, size);
   if (c->w[DONE] + n > c->w[BUDGET]) {
     c->w[REFUSED] = 1;
     c->w[REFUSED_START] = address;
     c->w[REFUSED_ICOUNT] = n;
     c->w[REFUSED_SIZE] = size;
-    uc_emu_stop(uc);
+    stop_before(c, uc, address);
     return;
   }
   c->w[DONE] += n;
