@@ -19,6 +19,14 @@ export * from './mmu/host/ledger.js';
 export * from './mmu/host/pmap.js';
 export * from './mmu/host/table-pool.js';
 export * from './mmu/host/pinned-since-retire.js';
+export { POLICY_NAMES } from './mmu/host/replacement-policy.js';
+export type {
+  PolicyName,
+  ReclaimAnswer,
+  ReclaimCandidate,
+  ReclaimHook,
+} from './mmu/host/replacement-policy.js';
+export type { ReclaimCounters, WriteBackOverrides } from './mmu/vm/reclaim.js';
 export * from './mmu/gpt/entry-format.js';
 export { ept } from './mmu/gpt/ept.js';
 export { npt } from './mmu/gpt/npt.js';
@@ -68,7 +76,7 @@ export {
   encodeSnapshot,
   type SnapshotFile,
 } from './emulator/snapshot/snapshot-file.js';
-export { NestedVm, HostMemoryError, DEFAULT_FORMAT, RAM_REGION } from './emulator/nested-vm.js';
+export { NestedVm, HostMemoryError, DEFAULT_FORMAT, RAM_REGION, tableRoomFor } from './emulator/nested-vm.js';
 export {
   FAULT_STORM_LIMIT,
   hostMinimum,
