@@ -29,7 +29,16 @@ import {
   type Verdict,
 } from '../framework/lab-api.js';
 import { paramsText, reclaimParams, type GuestName, type GuestParams } from './guests.js';
-import { jobText, jobsFor, replay, yardstick, type Job, type Run, type Yardstick } from './squeeze.js';
+import {
+  jobText,
+  jobsFor,
+  replay,
+  squeezedJob,
+  yardstick,
+  type Job,
+  type Run,
+  type Yardstick,
+} from './squeeze.js';
 
 const HOME = packagePath('labs', 'reclaim');
 const HARNESS = join(HOME, 'harness.mjs');
@@ -63,7 +72,13 @@ function gradedRuns(ctx: Ctx): Promise<Graded[] | string> {
 }
 
 async function gradeRuns(ctx: Ctx): Promise<Graded[] | string> {
-  const jobs = jobsFor(ctx.params);
+  const jobs: Job[] = [];
+  const wants: Yardstick[] = [];
+  for (const job of jobsFor(ctx.params)) {
+    const want = await yardstick(job);
+    jobs.push(squeezedJob(job, want.plain));
+    wants.push(want);
+  }
   const outcome = await ctx.call(
     FILE,
     'createPolicy',
@@ -74,9 +89,8 @@ async function gradeRuns(ctx: Ctx): Promise<Graded[] | string> {
   const out: Graded[] = [];
   for (const [i, job] of jobs.entries()) {
     const o = outcome.outcomes[i];
-    const want = await yardstick(job);
     const log = (o.value as { log?: unknown } | undefined)?.log;
-    out.push({ job, want, run: o.ok ? await replay(job, log) : `${o.error} (policy.js)` });
+    out.push({ job, want: wants[i], run: o.ok ? await replay(job, log) : `${o.error} (policy.js)` });
   }
   return out;
 }
@@ -88,6 +102,8 @@ const lost = (r: Run) =>
 function runProblem(g: Graded): string | null {
   const r = g.run;
   if (typeof r === 'string') return `${jobText(g.job)}: ${r}`;
+  if (r.stop.startsWith('limit'))
+    return `${jobText(g.job)}: the guest ran past the ${g.want.plain.insns} instructions it takes unsqueezed without halting${lost(r)}`;
   if (r.stop !== 'halt') return `${jobText(g.job)}: the guest stopped with ${r.stop}${lost(r)}`;
   if (r.console !== g.want.plain.console)
     return `${jobText(g.job)}: the console is ${JSON.stringify(r.console)}, expected ${JSON.stringify(g.want.plain.console)}${lost(r)}`;

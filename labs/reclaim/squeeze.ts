@@ -31,8 +31,11 @@ import { GUEST_MEM, GUEST_NAMES, guestSource, type GuestName, type GuestParams }
 export const OVERCOMMITS = [2, 4] as const;
 export type Overcommit = (typeof OVERCOMMITS)[number];
 const FORMAT_AT: Record<Overcommit, FormatName> = { 2: 'ept', 4: 'npt' };
-const MAX_INSNS = 1_000_000; // the guests need under 100,000; a policy that lost code runs into it
-const TIMEOUT_MS = 10_000;
+/* The plain run's bound (the guests need under 100,000); a squeezed run gets exactly its count. */
+const MAX_INSNS = 1_000_000;
+/** Instructions a squeezed run may go past the plain run's count (it needs none: the same guest). */
+const INSN_MARGIN = 1_000;
+const TIMEOUT_MS = 20_000;
 
 /** One squeezed run as plain data (what the graded child gets, too). */
 export interface Job {
@@ -48,6 +51,8 @@ export interface Job {
 
 export interface Run {
   readonly console: string;
+  /** Instructions run (a squeezed run that is right runs exactly the plain run's). */
+  readonly insns: number;
   /** 'halt' when the guest ended as it should, else how it stopped. */
   readonly stop: string;
   readonly major: number;
@@ -107,6 +112,7 @@ async function runJob(job: Job, policy: Policy): Promise<Run> {
     const rc = m.vm!.reclaimer;
     return {
       console: m.console,
+      insns: m.instructions,
       stop: stop.reason === 'halt' ? 'halt' : `${stop.reason}${stop.message ? `: ${stop.message}` : ''}`,
       major: rc.counters.swapIns,
       evictions: rc.counters.evictions,
@@ -137,6 +143,12 @@ function replayHook(log: readonly number[]): ReclaimHook {
     return { victim: v, writeBack: wb === 1 };
   };
 }
+
+/**
+ * The job as a squeezed run gets it: limited to the plain run's instructions (and a margin), so a
+ * policy that lost a page of code stops soon, not after a long run through garbage.
+ */
+export const squeezedJob = (job: Job, plain: Run): Job => ({ ...job, maxInsns: plain.insns + INSN_MARGIN });
 
 /** The student's run, played back from its log; a string when the log does not replay. */
 export async function replay(job: Job, log: unknown): Promise<Run | string> {
