@@ -76,7 +76,14 @@ export {
   encodeSnapshot,
   type SnapshotFile,
 } from './emulator/snapshot/snapshot-file.js';
-export { NestedVm, HostMemoryError, DEFAULT_FORMAT, RAM_REGION, tableRoomFor } from './emulator/nested-vm.js';
+export {
+  NestedVm,
+  HostMemoryError,
+  DEFAULT_FORMAT,
+  RAM_REGION,
+  minGuestFrames,
+  tableRoomFor,
+} from './emulator/nested-vm.js';
 export {
   FAULT_STORM_LIMIT,
   hostMinimum,

@@ -187,8 +187,9 @@ export function guestSource(name: GuestName, p: GuestParams): GuestSource {
  * The seed's sizes. The ranges keep every guest's point: the stream is five to six times the hot
  * set, so that fifo, which loses each hot page once per cycle through the frames, takes more
  * major faults than clock, and more than the share allowed at one squeeze at least; the hot sets
- * fit at 4x with room to spare; the loop is more than twice the frames at 2x. All buffers stay
- * below GUEST_MEM (test/labs/reclaim checks these for several seeds).
+ * fit at 4x with room to spare; the loop is more than twice the frames at 2x. Every guest touches
+ * over 100 pages, so that at 4x reclaim still has more than the frames it keeps at least
+ * (minGuestFrames). All buffers stay below GUEST_MEM (test/labs/reclaim checks these).
  */
 export function reclaimParams(seed: number): GuestParams {
   const r = rngFor(seed, 'reclaim/guests');
@@ -196,7 +197,7 @@ export function reclaimParams(seed: number): GuestParams {
   return {
     hotscan: { hot, scan: hot * 5 + r.int(hot), chunk: 8, rounds: r.range(64, 96) },
     skewed: { hot: r.range(24, 40), pages: r.range(160, 240), steps: 3000, seed: r.range(1, 2 ** 31) },
-    loop: { pages: r.range(80, 120), rounds: 6 },
+    loop: { pages: r.range(110, 140), rounds: 6 },
   };
 }
 

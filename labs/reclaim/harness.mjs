@@ -12,7 +12,7 @@
 //
 // The student's module exports createPolicy(): it returns choose(candidates, ctl), which answers
 // { victim, writeBack }. A thrown error, or an answer of another shape, ends the run with the
-// message, which the grader shows.
+// message, which the grader shows. A run stopped by its wall-clock limit says so (timedOut).
 import { Machine, loadGuestBytes } from 'nestvm';
 
 const shapeProblem = (a, n) => {
@@ -54,8 +54,9 @@ export async function run(createPolicy, job) {
     timeoutMs: job.timeoutMs,
     reclaimHook: hook,
   });
+  let stop;
   try {
-    machine.run();
+    stop = machine.run();
   } catch (err) {
     // the engine wraps what the hook threw (HookError, the original as its cause): say the
     // student's own error as it was written
@@ -64,5 +65,6 @@ export async function run(createPolicy, job) {
   } finally {
     machine.close();
   }
-  return { log };
+  // a wall-clock stop does not replay (the grader's run has its own clock): say it instead
+  return { log, timedOut: stop.reason === 'timeout' };
 }

@@ -89,8 +89,13 @@ async function gradeRuns(ctx: Ctx): Promise<Graded[] | string> {
   const out: Graded[] = [];
   for (const [i, job] of jobs.entries()) {
     const o = outcome.outcomes[i];
-    const log = (o.value as { log?: unknown } | undefined)?.log;
-    out.push({ job, want: wants[i], run: o.ok ? await replay(job, log) : `${o.error} (policy.js)` });
+    const value = o.value as { log?: unknown; timedOut?: unknown } | undefined;
+    const run = !o.ok
+      ? `${o.error} (policy.js)`
+      : value?.timedOut === true
+        ? `the run did not end within ${job.timeoutMs / 1000} s: the policy is too slow`
+        : await replay(job, value?.log);
+    out.push({ job, want: wants[i], run });
   }
   return out;
 }

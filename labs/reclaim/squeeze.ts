@@ -21,6 +21,7 @@
 import {
   Machine,
   loadGuestBytes,
+  minGuestFrames,
   tableRoomFor,
   type FormatName,
   type GuestImage,
@@ -64,6 +65,14 @@ export interface Run {
 
 export const jobText = (j: Job): string => `${j.name} at ${j.over}x`;
 
+/* Frames for guest pages at an overcommit; the seeds' sizes keep it above reclaim's least. */
+function guestFrames(touched: number, over: Overcommit): number {
+  const frames = Math.ceil(touched / over);
+  if (frames < minGuestFrames('x86_64'))
+    throw new Error(`reclaim lab: ${touched} pages at ${over}x leave reclaim too few frames`);
+  return frames;
+}
+
 export function jobsFor(p: GuestParams): Job[] {
   return GUEST_NAMES.flatMap((name) => {
     const g = guestSource(name, p);
@@ -72,7 +81,7 @@ export function jobsFor(p: GuestParams): Job[] {
       over,
       source: g.source,
       memBytes: GUEST_MEM,
-      hostBytes: tableRoomFor(GUEST_MEM) + Math.ceil(g.touched / over) * 4096,
+      hostBytes: tableRoomFor(GUEST_MEM) + guestFrames(g.touched, over) * 4096,
       format: FORMAT_AT[over],
       maxInsns: MAX_INSNS,
       timeoutMs: TIMEOUT_MS,

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullChecks, setFullChecks } from '../../../mmu/checks.js';
 import { gradeLab, type Grade } from '../../../labs/framework/grader.js';
-import { reclaimParams } from '../../../labs/reclaim/guests.js';
+import { GUEST_MEM, GUEST_NAMES, guestSource, reclaimParams } from '../../../labs/reclaim/guests.js';
 import { faultLimit, reclaimLab } from '../../../labs/reclaim/lab.js';
 import { jobsFor, replay, yardstick } from '../../../labs/reclaim/squeeze.js';
 import { mutant, reference, skeleton } from '../submission.js';
@@ -94,6 +94,16 @@ describe('lab reclaim', { timeout: 120_000 }, () => {
       const g = await grade(policyMutant(m.from, m.to));
       expect(failed(g)).toEqual(m.fails);
     });
+
+  it('every seed gives guests that fit guest RAM and squeezes that reclaim accepts', () => {
+    for (let seed = 0; seed < 500; seed++) {
+      const p = reclaimParams(seed);
+      for (const name of GUEST_NAMES)
+        expect(0x20_0000 + guestSource(name, p).touched * 4096).toBeLessThan(GUEST_MEM);
+      expect(() => jobsFor(p)).not.toThrow();
+    }
+    expect(() => jobsFor({ ...reclaimParams(0), loop: { pages: 60, rounds: 6 } })).toThrow(/too few frames/);
+  });
 
   it('a decision log that does not fit its run is refused, not graded', async () => {
     const job = jobsFor(reclaimParams(SEED))[0];
