@@ -1,11 +1,11 @@
 /*
  * Lab `reclaim`: the reference clock gets full marks for two seeds, the untouched skeleton
  * nothing (stated share: at most 10%) with the TODO on every line, each planted mutant fails the
- * checks named for its bug, a decision log that does not fit its run is refused, and for every
- * seed tried the guests keep their point (clock beats fifo, by more than the share at one
- * squeeze at least). NESTVM_CHECKS=full is off here, in this process and in the graded child:
- * its sweeps after every eviction would make each grade take minutes; the reclaim suites under
- * test/mmu and test/emulator/nested run them.
+ * checks named for its bug, an answer of another shape is named, a decision log that does not
+ * fit its run is refused, and for every seed tried the guests keep their point (clock beats
+ * fifo, by more than the share at one squeeze at least). NESTVM_CHECKS=full is off here, in this
+ * process and in the graded child: its sweeps after every eviction would make each grade take
+ * minutes; the reclaim suites under test/mmu and test/emulator/nested run them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullChecks, setFullChecks } from '../../../mmu/checks.js';
@@ -103,6 +103,15 @@ describe('lab reclaim', { timeout: 120_000 }, () => {
       expect(() => jobsFor(p)).not.toThrow();
     }
     expect(() => jobsFor({ ...reclaimParams(0), loop: { pages: 60, rounds: 6 } })).toThrow(/too few frames/);
+  });
+
+  it('an answer of another shape fails every check with what was wrong', async () => {
+    const g = await grade(policyMutant('return { victim: i, writeBack: c.dirty };', 'return i;'));
+    expect(g.score).toBe(0);
+    for (const c of g.checks)
+      expect(c.reason).toMatch(
+        /^\w+ at 2x: choose answered \d+: want \{ victim, writeBack \} \(policy\.js\)$/,
+      );
   });
 
   it('a decision log that does not fit its run is refused, not graded', async () => {
