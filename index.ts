@@ -19,6 +19,14 @@ export * from './mmu/host/ledger.js';
 export * from './mmu/host/pmap.js';
 export * from './mmu/host/table-pool.js';
 export * from './mmu/host/pinned-since-retire.js';
+export { POLICY_NAMES } from './mmu/host/replacement-policy.js';
+export type {
+  PolicyName,
+  ReclaimAnswer,
+  ReclaimCandidate,
+  ReclaimHook,
+} from './mmu/host/replacement-policy.js';
+export type { ReclaimCounters, WriteBackOverrides } from './mmu/vm/reclaim.js';
 export * from './mmu/gpt/entry-format.js';
 export { ept } from './mmu/gpt/ept.js';
 export { npt } from './mmu/gpt/npt.js';
@@ -74,7 +82,14 @@ export {
 export { Migration, type MigrationSetup, type MigrationResult } from './emulator/migration/migration.js';
 export type { PrecopyEnd, PrecopyOptions, RoundRecord } from './emulator/migration/precopy.js';
 export { pageHash } from './emulator/migration/ram-pages.js';
-export { NestedVm, HostMemoryError, DEFAULT_FORMAT, RAM_REGION } from './emulator/nested-vm.js';
+export {
+  NestedVm,
+  HostMemoryError,
+  DEFAULT_FORMAT,
+  RAM_REGION,
+  minGuestFrames,
+  tableRoomFor,
+} from './emulator/nested-vm.js';
 export {
   FAULT_STORM_LIMIT,
   hostMinimum,

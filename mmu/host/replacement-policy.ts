@@ -15,6 +15,10 @@
  *   clock   second chance (clock-policy.ts): clear Accessed on the first pass, evict on the second.
  *   script  a library hook: given the eligible candidates oldest first, with their Accessed and
  *           Dirty state, it answers the index of the victim (and may clear Accessed bits itself).
+ *           It may also answer { victim, writeBack }: then it, not the Dirty state, decides whether
+ *           the victim's content is written to the swap store (decide(); a coursework policy
+ *           shows there that it uses the Dirty bit, and a wrong word costs a needless write or
+ *           the page's content).
  *
  * Invariants: choose answers a member that is eligible, or -1 only when no member is eligible; it
  * never changes membership (the reclaimer forgets the victim once it is gone).
@@ -46,6 +50,11 @@ export interface ReplacementPolicy {
   forget(f: Hfn): void;
   /** A victim among the eligible members, or -1 when none is eligible. */
   choose(state: FrameState): Hfn | -1;
+  /**
+   * A policy that also decides write-back (the script's `{ victim, writeBack }`): the victim as
+   * choose() gives it, and its word on writing the content back (absent: the Dirty state decides).
+   */
+  decide?(state: FrameState): Decision;
   /** The frame the next choice starts from (clock's hand; fifo's oldest), or -1. */
   readonly hand: Hfn | -1;
   readonly members: ResidentRing;
@@ -65,13 +74,25 @@ export interface ReclaimCandidate {
 }
 
 /**
+ * What a script answers: the index of the victim (the reclaimer then writes its content back when
+ * it is dirty), or the index and whether to write the content back.
+ */
+export type ReclaimAnswer = number | { readonly victim: number; readonly writeBack: boolean };
+
+/**
  * A script's policy: answer the index (into `candidates`, oldest first) of the page to evict. It
  * may call clearAccessed(i) on the others, as a clock would.
  */
 export type ReclaimHook = (
   candidates: readonly ReclaimCandidate[],
   ctl: { clearAccessed(index: number): void },
-) => number;
+) => ReclaimAnswer;
+
+/** A victim, and the policy's own word on writing its content back (undefined: none given). */
+export interface Decision {
+  readonly victim: Hfn | -1;
+  readonly writeBack?: boolean;
+}
 
 /* What fifo, random and the script share: the resident ring in arrival order, the oldest first. */
 abstract class RingPolicy implements ReplacementPolicy {
@@ -130,8 +151,11 @@ class ScriptPolicy extends RingPolicy {
     super(frameCount);
   }
   choose(state: FrameState): Hfn | -1 {
+    return this.decide(state).victim;
+  }
+  decide(state: FrameState): Decision {
     const frames = this.members.inOrder().filter((f) => state.eligible(f));
-    if (frames.length === 0) return -1;
+    if (frames.length === 0) return { victim: -1 };
     const candidates = frames.map((hfn) => ({
       hfn,
       ...state.describe(hfn),
@@ -143,10 +167,14 @@ class ScriptPolicy extends RingPolicy {
         if (Number.isInteger(i) && i >= 0 && i < frames.length) state.clearAccessed(frames[i]);
       },
     };
-    const k = this.hook(candidates, ctl);
+    const answer = this.hook(candidates, ctl);
+    const k = typeof answer === 'object' && answer !== null ? answer.victim : answer;
     if (!Number.isInteger(k) || k < 0 || k >= frames.length)
       throw new RangeError(`reclaim hook answered ${String(k)}: want an index below ${frames.length}`);
-    return frames[k];
+    if (typeof answer !== 'object') return { victim: frames[k] };
+    if (typeof answer.writeBack !== 'boolean')
+      throw new TypeError(`reclaim hook answered writeBack ${String(answer.writeBack)}: want true or false`);
+    return { victim: frames[k], writeBack: answer.writeBack };
   }
 }
 

@@ -16,6 +16,10 @@
  *     o is told p lost its frame; f's attributes are wiped and f goes back to the allocator
  *     recycled(f)              the emulator flushes its TLB now, before f holds another page
  *
+ *     a script policy that answers { victim, writeBack } decides the write itself: a write of a
+ *     clean page is a needless swap-out, and a dirty page dropped loses what was written since
+ *     its copy (it comes back stale, or as zeros without a copy); `overrides` counts both
+ *
  *   pageIn(o, p, f)   a fresh zeroed frame f for page p: the store's copy is read into it if there
  *                     is one (a swap-in: the fault was a major one), and kept, so that while the page
  *                     is not written again its next eviction is a clean drop
@@ -72,6 +76,14 @@ export interface Victim {
   dirty: boolean;
 }
 
+/** Times a policy's own write-back word went against the Dirty state (script policies only). */
+export interface WriteBackOverrides {
+  /** A clean page written to the store all the same. */
+  cleanWriteBacks: number;
+  /** A dirty page dropped without its write: its content since its copy is lost. */
+  dirtyDrops: number;
+}
+
 export interface ReclaimerOptions {
   readonly space: Vmspace;
   readonly policy: ReplacementPolicy;
@@ -87,6 +99,7 @@ export class Reclaimer {
   readonly store: SwapStore;
   readonly policy: ReplacementPolicy;
   readonly counters: ReclaimCounters = { evictions: 0, swapOuts: 0, swapIns: 0, cleanDrops: 0 };
+  readonly overrides: WriteBackOverrides = { cleanWriteBacks: 0, dirtyDrops: 0 };
   /**
    * Frames that may not be evicted now besides the pinned ones: forward progress plugs its set of
    * the frames the current instruction has filled since it last retired in here (`has`).
@@ -175,10 +188,11 @@ export class Reclaimer {
    * goes back to the source). False when no resident frame may go now.
    */
   evictOne(): boolean {
-    const v = this.policy.choose(this.state);
+    const p = this.policy;
+    const d = p.decide === undefined ? { victim: p.choose(this.state) } : p.decide(this.state);
     this.publishAccessedClears();
-    if (v === -1) return false;
-    this.evict(v);
+    if (d.victim === -1) return false;
+    this.evict(d.victim, d.writeBack);
     return true;
   }
 
@@ -244,8 +258,11 @@ export class Reclaimer {
 
   /* ---- eviction ---- */
 
-  /** Take frame f from its page: disconnect it, keep its content if needed, give it back. */
-  evict(f: Hfn): void {
+  /**
+   * Take frame f from its page: disconnect it, keep its content if needed (or as `writeBack`, a
+   * policy's own word, says), give it back.
+   */
+  evict(f: Hfn, writeBack?: boolean): void {
     const id = this.ownerObj[f];
     assert(id !== NO_OBJECT, 'reclaim: evicting a frame that holds no page');
     const page = this.ownerPage[f];
@@ -253,13 +270,18 @@ export class Reclaimer {
     const gpa = this.gpaOf(id, page);
     this.space.pmap.disconnect(f); // the GPT reports what it cleared: the generation moves on
     const dirty = this.dirty(f);
-    if (dirty) {
+    if (writeBack ?? dirty) {
       this.store.put(id, page, this.space.mem.frameBytes(f));
       this.counters.swapOuts++;
+      if (!dirty) this.overrides.cleanWriteBacks++;
       if (this.sink.enabled) this.sink.emit({ type: 'swap-out', hfn: f, object: obj.name, page, gpa });
-    } else this.counters.cleanDrops++;
+    } else {
+      this.counters.cleanDrops++;
+      if (dirty) this.overrides.dirtyDrops++;
+    }
     this.counters.evictions++;
-    this.swapped[id]![page] = 1;
+    // a page dropped with no copy at all (only a policy's wrong word does that) comes back as zeros
+    this.swapped[id]![page] = this.store.has(id, page) ? 1 : 0;
     this.forget(f);
     obj.pageEvicted(page);
     this.space.pmap.clearAttributes(f, ATTR_ALL);

@@ -101,6 +101,24 @@ describe('reclaim seen from outside', () => {
     expect(sawDirty).toBe(true);
   });
 
+  it('a hook that decides write-back: a clean page written is counted, a dirty page dropped is lost', async () => {
+    const img = await pattern('x86_64', 0, SMALL);
+    const always = (writeBack: boolean) => {
+      const m = machine(img, { hostBytes: HOST, reclaimHook: () => ({ victim: 0, writeBack }) });
+      m.run();
+      return { console: m.console, rc: m.vm!.reclaimer };
+    };
+    const writes = always(true);
+    expect(writes.console).toBe(await unsqueezed('x86_64', 0, SMALL));
+    expect(writes.rc.overrides.cleanWriteBacks).toBeGreaterThan(0);
+    expect(writes.rc.counters.cleanDrops).toBe(0);
+    expect(writes.rc.store.writes).toBe(writes.rc.counters.swapOuts);
+    const drops = always(false);
+    expect(drops.console).not.toBe(await unsqueezed('x86_64', 0, SMALL)); // lost code or data
+    expect(drops.rc.overrides.dirtyDrops).toBeGreaterThan(0);
+    expect(drops.rc.counters.swapOuts).toBe(0);
+  });
+
   it('a hook that answers nonsense is an error, not a wrong eviction', async () => {
     const img = await pattern('x86_64', 0, SMALL);
     const m = machine(img, { hostBytes: HOST, reclaimHook: () => -1 });

@@ -209,6 +209,22 @@ describe('replacement policies against models', () => {
     expect(() => bad.choose(s)).toThrow(/reclaim hook answered 7.5/);
   });
 
+  it("script: an answer { victim, writeBack } is the policy's word on writing back; a bad one throws", () => {
+    const s = new ModelState();
+    let answer: unknown = { victim: 1, writeBack: false };
+    const p = makePolicy('fifo', FRAMES, { hook: () => answer as never });
+    for (const f of [4, 6, 3]) p.admit(f as Hfn);
+    expect(p.decide!(s)).toEqual({ victim: 6, writeBack: false });
+    answer = 2;
+    expect(p.decide!(s)).toEqual({ victim: 3 });
+    expect(p.choose(s)).toBe(3);
+    answer = { victim: 0, writeBack: 'yes' };
+    expect(() => p.decide!(s)).toThrow(/reclaim hook answered writeBack yes/);
+    answer = { victim: 3, writeBack: true };
+    expect(() => p.decide!(s)).toThrow(/reclaim hook answered 3: want an index below 3/);
+    expect(makePolicy('clock', FRAMES).decide).toBeUndefined();
+  });
+
   it('ring: join before a member, leave the head, k-th member', () => {
     const r = new ResidentRing(8);
     r.join(3 as Hfn);
