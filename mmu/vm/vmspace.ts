@@ -58,8 +58,7 @@ import { VmClient } from './vm-client.js';
 import { newCounters } from './vm-counters.js';
 import type { VmCounters } from './vm-counters.js';
 import { TableGeneration } from './vm-generation.js';
-import { MappingList, objectOffset } from './vm-mapping.js';
-import type { VmMapping } from './vm-mapping.js';
+import { MappingList, objectOffset, type VmMapping } from './vm-mapping.js';
 import type { VmObject } from './vm-object.js';
 import { DIRTY_TRACKING_OFF } from './vm-results.js';
 import { checkMappings } from './vmspace-check.js';
@@ -76,6 +75,7 @@ export interface VmspaceOptions {
   /** One past the highest guest-physical address that may be mapped (default 2^48). */
   limit?: number;
   dirtyLog?: DirtyLogMode; // 'bitmap' (the default) or 'ring' (see the essay)
+  vmId?: number; // which VM of its host (0 for a host of one), named in merge and reclaim events
 }
 
 export class Vmspace {
@@ -84,6 +84,7 @@ export class Vmspace {
   readonly pmap: Pmap;
   readonly sink: EventSink<MmuEvent>;
   readonly limit: number;
+  readonly vmId: number; // see VmspaceOptions
   readonly counters: VmCounters = newCounters();
   /** The PML logs' side of the dirty log in 'ring' mode, else null. */
   readonly ringLog: RingDirtyLog | null;
@@ -100,6 +101,7 @@ export class Vmspace {
     this.pmap = opts.pmap;
     this.sink = opts.sink ?? nullSink;
     this.limit = opts.limit ?? GPA_LIMIT;
+    this.vmId = opts.vmId ?? 0;
     assert(
       this.limit > 0 && this.limit % PAGE_SIZE === 0 && this.limit <= GPA_LIMIT,
       'vmspace: limit must be a page multiple within the guest-physical space',

@@ -55,10 +55,7 @@ describe('run with several guests', () => {
   it.each([
     [['run', 'hello', '--merge-interval', '5'], '--merge-interval needs --merge'],
     [['run', 'hello', 'hello', '--gdb', '0'], '--gdb debugs one guest'],
-    [
-      ['run', 'hello', 'hello', '--host-mem', '20M'],
-      'a shared host (several guests, or --merge) does not overcommit yet',
-    ],
+    [['run', 'hello', 'hello', '--host-mem', '100K'], 'is too small for 2 guests of 16777216 bytes'],
   ])('refuses %j in one line (exit 2)', async (argv, text) => {
     const r = await runCli(...argv);
     expect(r.status).toBe(2);
