@@ -108,6 +108,11 @@ export class NestedHost {
     this.spaces.push(space);
   }
 
+  /** The vmspaces of the host's VMs, in build order (index = VM id). */
+  get vms(): readonly Vmspace[] {
+    return this.spaces;
+  }
+
   /** Whether a client of a VM other than `space` holds frame f (a device reading a shared page). */
   heldElsewhere(space: Vmspace, f: number): boolean {
     for (const s of this.spaces)
