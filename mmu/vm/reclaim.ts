@@ -59,6 +59,8 @@ export interface FrameSink {
 export interface PagedObject {
   readonly name: string;
   readonly pages: number;
+  /** The object the vmspace maps, when this is a stand-in for it (where its pages are: gpaOf). */
+  readonly source?: unknown;
   /** Page `page` no longer has a frame (its content is in the store, or clean there). */
   pageEvicted(page: number): void;
 }
@@ -410,7 +412,7 @@ export class Reclaimer {
 
   /* Where page `page` of object `id` is mapped (the first mapping that covers it), or -1. */
   private gpaOf(id: number, page: number): Gpa | -1 {
-    const obj = this.objects[id];
+    const obj = this.objects[id]?.source ?? this.objects[id];
     const off = page * PAGE_SIZE;
     for (const m of this.space.mappings())
       if ((m.object as unknown) === obj && off >= m.offset && off < m.offset + m.len)

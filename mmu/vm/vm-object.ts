@@ -89,7 +89,7 @@ export interface MemoryObjectOptions extends VmObjectOptions {
 
 /** What an overcommitted object asks of its pager (mmu/vm/reclaim.ts's Reclaimer). */
 export interface ObjectPager {
-  register(obj: { name: string; pages: number; pageEvicted(page: number): void }): number;
+  register(obj: { name: string; pages: number; source: unknown; pageEvicted(page: number): void }): number;
   unregister(id: number): void;
   /** Free one frame by evicting some page; false when none may go. */
   evictOne(): boolean;
@@ -224,6 +224,7 @@ export class VmObject {
     this.pagerId = pager.register({
       name: this.name,
       pages: this.pages,
+      source: this,
       pageEvicted: (page) => {
         assert(this.frames![page] !== NO_FRAME, `vm object ${this.name}: evicted page had no frame`);
         this.frames![page] = NO_FRAME;

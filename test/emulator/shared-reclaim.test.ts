@@ -46,7 +46,7 @@ describe('two merged guests on an overcommitted host', () => {
     expect(alone.run().code).toBe(0);
     const expected = alone.console;
     alone.close();
-    const checked: { ptes: number; vms: number[]; left: number }[] = [];
+    const checked: { gpa: number; ptes: number; vms: number[]; left: number }[] = [];
     const machines: Machine[] = [];
     const sink: EventSink<MachineEvent> = {
       enabled: true,
@@ -54,7 +54,12 @@ describe('two merged guests on an overcommitted host', () => {
         if (e.type !== 'evict-shared' || checked.length >= 6) return;
         const left = machines.reduce((n, m) => n + leavesMapping(m, LAYOUT.x86_64.ramBase, e.hfn), 0);
         host.pmap.checkInvariants(host.frames); // the pmap's own sweep: PV lists agree with every PTE
-        checked.push({ ptes: e.ptes, vms: e.vms, left: left + host.pmap.mappingCount(hfn(e.hfn)) });
+        checked.push({
+          gpa: e.gpa,
+          ptes: e.ptes,
+          vms: e.vms,
+          left: left + host.pmap.mappingCount(hfn(e.hfn)),
+        });
       },
     };
     const host = sharedHost(2, MEM, { hostBytes: HOST, sink });
@@ -68,6 +73,7 @@ describe('two merged guests on an overcommitted host', () => {
       for (const m of machines) expect(m.vm!.reclaimer.counters.evictions).toBeGreaterThan(0);
       expect(checked.length).toBeGreaterThan(0);
       expect(checked.every((c) => c.left === 0)).toBe(true);
+      expect(checked.every((c) => c.gpa >= LAYOUT.x86_64.ramBase)).toBe(true); // the keeper's page
       expect(checked.some((c) => new Set(c.vms).size === 2)).toBe(true); // a frame both VMs used
       host.shares.checkInvariants();
       for (const m of machines) m.vm!.reclaimer.checkInvariants();
