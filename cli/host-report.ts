@@ -4,16 +4,18 @@
  *
  *   { guests: [ <one guest's report, as run-report.ts makes it>, ... ],
  *     host:   { guests, instructions, exit: {code}, hostFrames, pv: {conversions, multiMapped} },
- *     merge:  { shared, sharing, cowBreaks, framesSaved, merges, passes, scanned, frames: [...] } }
+ *     merge:  { shared, sharing, cowBreaks, framesSaved, merges, passes, scanned, frames: [...],
+ *               sharedFrames: [ { hfn, pages, vms: [...], mappers: [ {vm, gpa, pte, prot} ] } ] } }
  *
  * Each guest's report has its own console, exit, instructions and vmspace figures; the host's
  * figures (frames in use, PV lists) are the same in every guest's report and are summed up once
  * in `host`. `merge.frames` answers "who maps frame X?" for the most-mapped frames, from their PV
- * lists. The exit status is the first non-zero guest status, in command-line order (0 when every
+ * lists; `merge.sharedFrames` lists every shared frame at the end, the VM of each page that uses it,
+ * and each PTE that maps it (VM, guest-physical page, entry location, rights). The exit status is the first non-zero guest status, in command-line order (0 when every
  * guest's is 0). Key names are a contract (README, "Several guests on one host"): add, never rename.
  */
 import type { GuestImage } from '../emulator/image.js';
-import type { FrameMapper, HostRun, MergeStats } from '../emulator/host-run.js';
+import type { FrameMapper, HostRun, MergeStats, SharedFrame } from '../emulator/host-run.js';
 import type { HostFrames } from '../emulator/nested-vm.js';
 import { groupDigits } from './count-text.js';
 import type { RunEnd } from './run-loop.js';
@@ -31,7 +33,8 @@ export interface HostReport {
     hostFrames: HostFrames;
     pv: { conversions: number; multiMapped: number };
   };
-  merge: (MergeStats & { frames: { hfn: number; mappers: FrameMapper[] }[] }) | null;
+  merge:
+    (MergeStats & { frames: { hfn: number; mappers: FrameMapper[] }[]; sharedFrames: SharedFrame[] }) | null;
 }
 
 /** The first non-zero status in guest order, or 0. */
@@ -57,7 +60,7 @@ export function hostReport(
       hostFrames: run.machines[0].vm!.hostFrames(),
       pv: { conversions: run.host.pmap.heads.conversions, multiMapped: multi.length },
     },
-    merge: merging ? { ...run.mergeStats(), frames } : null,
+    merge: merging ? { ...run.mergeStats(), frames, sharedFrames: run.sharedFrames() } : null,
   };
 }
 

@@ -4,7 +4,8 @@
  * pool and reservoir; with --merge, the same-page merge scanner between slices.
  *
  * Every guest gets the same options (--mem, --format, --max-insns, ...); --host-mem is the whole
- * host's (default: each guest's RAM plus 1 MiB of table room). Each guest's console goes to stdout
+ * host's (default: each guest's RAM plus 1 MiB of table room); less than every guest's RAM
+ * overcommits, each guest reclaiming within its even share (emulator/nested-host.ts). Each guest's console goes to stdout
  * as it is produced, every line tagged `[vm0] `, `[vm1] ` ... in command-line order, so the
  * consoles stay apart; --json prints one object instead (cli/host-report.ts) with each console
  * whole. The exit status is the first non-zero guest status in command-line order. Ctrl-C stops
@@ -15,6 +16,7 @@ import { loadGuest } from '../emulator/loaders/index.js';
 import { Machine } from '../emulator/machine.js';
 import { HostRun, type MergeOptions } from '../emulator/host-run.js';
 import { sharedHost } from '../emulator/nested-host.js';
+import { minGuestFrames } from '../emulator/nested-vm.js';
 import type { MachineEvent } from '../emulator/events.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
@@ -62,6 +64,7 @@ export async function runOnHost(
     hostLayout: args['host-layout'],
     seed: args.seed,
     sink: trace,
+    leastGuestFrames: Math.max(...images.map((img) => minGuestFrames(img.arch))),
   });
   const machines: Machine[] = [];
   try {

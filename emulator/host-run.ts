@@ -12,7 +12,8 @@
  *
  * What a merge changes in a VM's tables moves that VM's generation (vmspace-merge.ts), and its
  * engine flushes its TLB when it next enters the tables. Who maps a frame is read from the frame's
- * PV list (whoMaps): each PTE location names its table, whose owner names the VM.
+ * PV list (mmu/vm/frame-mappers.ts): each PTE location names its table, whose owner names the VM;
+ * sharedFrames lists every merged frame with the VMs of its pages and its PTEs.
  *
  * Invariants: a Machine that has stopped is never run again; every Machine runs on `host`.
  */
@@ -20,7 +21,7 @@ import { hfn, gpa as toGpa, type Hfn } from '../mmu/addr.js';
 import type { EventSink, MmuEvent } from '../mmu/events.js';
 import { MergeScanner, type ScanCounters } from '../mmu/vm/merge-scan.js';
 import type { PageMerger } from '../mmu/vm/page-merger.js';
-import type { Prot } from '../mmu/prot.js';
+import { whoMaps, type FrameMapper } from '../mmu/vm/frame-mappers.js';
 import { LAYOUT } from './arch.js';
 import type { Machine } from './machine.js';
 import type { NestedHost } from './nested-host.js';
@@ -51,12 +52,14 @@ export interface MergeStats extends ScanCounters {
   cowBreaks: number;
 }
 
-/** One PTE that maps a host frame: the VM, the page it translates, where the entry is, its rights. */
-export interface FrameMapper {
-  vm: number;
-  gpa: number;
-  pte: number;
-  prot: Prot;
+export type { FrameMapper } from '../mmu/vm/frame-mappers.js';
+
+/** A shared (merged) frame: the pages that use it, the VM of each, and the PTEs that map it now. */
+export interface SharedFrame {
+  hfn: number;
+  pages: number;
+  vms: number[];
+  mappers: FrameMapper[];
 }
 
 export class HostRun {
@@ -127,13 +130,22 @@ export class HostRun {
 
   /** Every PTE that maps host frame f, from f's PV list, with the VM that owns it. */
   whoMaps(f: Hfn): FrameMapper[] {
-    const out: FrameMapper[] = [];
-    this.host.pmap.forEachMapping(f, (pte) => {
-      const owner = this.host.pmap.descOwner(hfn(pte >>> 12));
-      const vm = this.machines.findIndex((m) => m.vm?.vmspace.gpt.ownerId === owner);
-      const gpt = this.machines[vm].vm!.vmspace.gpt;
-      out.push({ vm, gpa: gpt.gpaOfPte(pte), pte, prot: gpt.protAt(pte) });
-    });
+    return whoMaps(
+      this.host.pmap,
+      this.machines.map((m) => m.vm!.vmspace),
+      f,
+    );
+  }
+
+  /** Every shared frame now, in frame order, with its users and the PTEs that map it. */
+  sharedFrames(): SharedFrame[] {
+    const { shares, mem } = this.host;
+    const out: SharedFrame[] = [];
+    for (let f = 0; f < mem.frameCount; f++) {
+      if (!shares.isShared(hfn(f))) continue;
+      const vms = shares.usersOf(hfn(f)).map((u) => u.owner.vm);
+      out.push({ hfn: f, pages: vms.length, vms, mappers: this.whoMaps(hfn(f)) });
+    }
     return out;
   }
 

@@ -19,8 +19,16 @@
  * host of one VM takes its frames in the same order as before hosts could be shared: the same
  * seed gives the same frames, and the same trace.
  *
- * Several VMs do not overcommit yet: a shared host must hold every guest's RAM besides the tables
- * (sharedHost refuses less with a HostMemoryError, exit 2).
+ * Overcommit with several VMs: a shared host smaller than every guest's RAM besides the tables
+ * splits what is left after each VM's table room (tableRoomFor) evenly: each VM's RAM reserves
+ * guestFrames frames and keeps to that quota (mmu/vm/vm-object.ts), evicting its own pages through
+ * its own reclaimer, so no guest takes the frames another needs and the same guests give the same
+ * run. A shared frame (same-page merging) is its keeper's candidate; its eviction reaches every PTE
+ * of every VM through the PV list (mmu/vm/reclaim.ts). Below `least` guest frames a VM (the
+ * frames one instruction may touch) sharedHost refuses with a HostMemoryError (exit 2).
+ *
+ * The host also knows its VMs' vmspaces (addVm, in build order: the index is the VM id), so that
+ * reclaim can see a hold that another VM's device keeps on a shared frame.
  */
 import { PAGE_SIZE } from '../mmu/addr.js';
 import type { EventSink } from '../mmu/events.js';
@@ -31,6 +39,7 @@ import { Pmap } from '../mmu/host/pmap.js';
 import { Reservoir, type HostLayout } from '../mmu/host/reservoir.js';
 import { TablePool } from '../mmu/host/table-pool.js';
 import { FrameShares } from '../mmu/vm/frame-shares.js';
+import type { Vmspace } from '../mmu/vm/vmspace.js';
 import type { MachineEvent } from './events.js';
 
 /** Default host memory beyond guest RAM: 1 MiB of page-table room, far more than a guest needs. */
@@ -43,9 +52,22 @@ export class HostMemoryError extends Error {
   override name = 'HostMemoryError';
 }
 
+/*
+ * Frames for the nested tables that map all of one VM's guest RAM and its device windows, with
+ * the pool's reserve: one leaf table per 2 MiB, one L2 per 1 GiB, the root and an L3, and a leaf,
+ * L2 and L3 for each of up to four device windows elsewhere in the address space.
+ */
+export function tableRoomFor(memBytes: number): number {
+  const leaves = Math.ceil(memBytes / (2 * 1024 * 1024));
+  const dirs = Math.ceil(memBytes / 2 ** 30);
+  return (leaves + dirs + 2 + 4 * 3 + TABLE_RESERVE) * PAGE_SIZE;
+}
+
 export interface NestedHostOptions {
   /** Host RAM in bytes (whole pages). */
   readonly bytes: number;
+  /** Frames each VM's guest RAM gets when fewer than its pages (an overcommitted shared host). */
+  readonly guestFrames?: number;
   /** Which host frame a guest page gets: 'scattered' by `seed` (default), or 'identity'. */
   readonly hostLayout?: HostLayout;
   readonly seed?: number;
@@ -60,7 +82,10 @@ export class NestedHost {
   readonly shares: FrameShares;
   /** What the running vCPU's instruction in flight has filled: no steal or eviction may take it. */
   readonly inFlight: PinnedSinceRetire;
+  /** Frames each VM's guest RAM reserves (its quota), or null: a frame for every page. */
+  readonly guestFrames: number | null;
   private pool: TablePool | null = null;
+  private readonly spaces: Vmspace[] = [];
 
   constructor(private readonly opts: NestedHostOptions) {
     this.mem = new HostMemory(opts.bytes);
@@ -70,6 +95,29 @@ export class NestedHost {
     this.reservoir = new Reservoir(this.frames, opts.sink, { layout: opts.hostLayout, seed: opts.seed });
     this.shares = new FrameShares(this.mem.frameCount, this.reservoir);
     this.inFlight = new PinnedSinceRetire(this.mem.frameCount);
+    this.guestFrames = opts.guestFrames ?? null;
+  }
+
+  /** The id the next VM built on this host gets: its index in build order. */
+  get nextVmId(): number {
+    return this.spaces.length;
+  }
+
+  /** A VM built on this host (its vmspace has vmId nextVmId). */
+  addVm(space: Vmspace): void {
+    this.spaces.push(space);
+  }
+
+  /** The vmspaces of the host's VMs, in build order (index = VM id). */
+  get vms(): readonly Vmspace[] {
+    return this.spaces;
+  }
+
+  /** Whether a client of a VM other than `space` holds frame f (a device reading a shared page). */
+  heldElsewhere(space: Vmspace, f: number): boolean {
+    for (const s of this.spaces)
+      if (s !== space) for (const c of s.clients()) for (const h of c.holds()) if (h.hfn === f) return true;
+    return false;
   }
 
   /** The table pool, made at the first call (after the first VM set its guest RAM aside). */
@@ -83,22 +131,31 @@ export class NestedHost {
   }
 }
 
+export interface SharedHostOptions extends Omit<NestedHostOptions, 'bytes' | 'guestFrames'> {
+  readonly hostBytes?: number;
+  /** Guest frames a VM needs at least when overcommitted (default 16). */
+  readonly leastGuestFrames?: number;
+}
+
 /**
  * One host for `count` VMs of `memBytes` of guest RAM each: `hostBytes` in all (default each VM's
- * RAM and DEFAULT_TABLE_ROOM), which must hold every guest's RAM besides room for tables.
+ * RAM and DEFAULT_TABLE_ROOM). Less than every guest's RAM besides room for tables overcommits:
+ * each VM gets an even share of what its tables leave (see the essay).
  */
-export function sharedHost(
-  count: number,
-  memBytes: number,
-  opts: Omit<NestedHostOptions, 'bytes'> & { readonly hostBytes?: number },
-): NestedHost {
+export function sharedHost(count: number, memBytes: number, opts: SharedHostOptions): NestedHost {
   const bytes = opts.hostBytes ?? count * (memBytes + DEFAULT_TABLE_ROOM);
-  const least = count * memBytes + (TABLE_RESERVE + count) * PAGE_SIZE;
   if (bytes % PAGE_SIZE !== 0)
     throw new HostMemoryError(`--host-mem ${bytes} is not a whole number of 4 KiB pages`);
-  if (bytes < least)
+  const { leastGuestFrames, hostBytes: _, ...rest } = opts;
+  if (bytes >= count * memBytes + (TABLE_RESERVE + count) * PAGE_SIZE)
+    return new NestedHost({ ...rest, bytes });
+  const least = leastGuestFrames ?? 16;
+  const guestFrames = Math.floor((bytes - count * tableRoomFor(memBytes)) / PAGE_SIZE / count);
+  if (guestFrames < least) {
+    const minimum = count * (tableRoomFor(memBytes) + least * PAGE_SIZE);
     throw new HostMemoryError(
-      `--host-mem ${bytes} is too small for ${count} guest${count === 1 ? '' : 's'} of ${memBytes} bytes: a shared host (several guests, or --merge) does not overcommit yet (give at least ${least})`,
+      `--host-mem ${bytes} is too small for ${count} guest${count === 1 ? '' : 's'} of ${memBytes} bytes: each needs ${tableRoomFor(memBytes)} bytes of page tables and at least ${least} frames (try ${minimum})`,
     );
-  return new NestedHost({ ...opts, bytes });
+  }
+  return new NestedHost({ ...rest, bytes, guestFrames: Math.min(guestFrames, memBytes / PAGE_SIZE) });
 }

@@ -66,11 +66,17 @@ import { subtree } from '../mmu/gpt/gpt-node.js';
 import type { Arch } from './arch.js';
 import { hostMinimum, instructionFootprint, minimumText, type HostMinimum } from './instruction-footprint.js';
 import type { MachineEvent } from './events.js';
-import { DEFAULT_TABLE_ROOM, HostMemoryError, NestedHost, TABLE_RESERVE } from './nested-host.js';
+import {
+  DEFAULT_TABLE_ROOM,
+  HostMemoryError,
+  NestedHost,
+  TABLE_RESERVE,
+  tableRoomFor,
+} from './nested-host.js';
 
 export type { FormatName };
 
-export { DEFAULT_TABLE_ROOM, HostMemoryError } from './nested-host.js';
+export { DEFAULT_TABLE_ROOM, HostMemoryError, tableRoomFor } from './nested-host.js';
 
 /** Guest RAM is mapped in regions of this size (see ramRegions). */
 export const RAM_REGION = 1024 * 1024;
@@ -86,17 +92,6 @@ export const MIN_GUEST_FRAMES = 16;
 
 export function minGuestFrames(arch: Arch): number {
   return Math.max(MIN_GUEST_FRAMES, instructionFootprint(arch).pages);
-}
-
-/*
- * Frames for the nested tables that map all of guest RAM and the device windows, with the pool's
- * reserve: one leaf table per 2 MiB, one L2 per 1 GiB, the root and an L3, and a leaf, L2 and L3
- * for each of up to four device windows elsewhere in the address space.
- */
-export function tableRoomFor(memBytes: number): number {
-  const leaves = Math.ceil(memBytes / (2 * 1024 * 1024));
-  const dirs = Math.ceil(memBytes / 2 ** 30);
-  return (leaves + dirs + 2 + 4 * 3 + TABLE_RESERVE) * PAGE_SIZE;
 }
 
 /**
@@ -198,9 +193,9 @@ export class NestedVm {
     this.format = opts.format ?? DEFAULT_FORMAT[opts.arch];
     const hostBytes = opts.host?.mem.bytes ?? opts.hostBytes ?? memBytes + DEFAULT_TABLE_ROOM;
     this.sharedHost = opts.host !== undefined;
-    // a shared host holds every guest page (sharedHost sizes it so); one's own may overcommit
+    // a shared host gives each VM its share (sharedHost sizes it); one's own may overcommit
     const guestFrames = this.sharedHost
-      ? memBytes / PAGE_SIZE
+      ? (opts.host!.guestFrames ?? memBytes / PAGE_SIZE)
       : guestFramesFor(memBytes, hostBytes, minGuestFrames(opts.arch));
     this.overcommitted = guestFrames < memBytes / PAGE_SIZE;
     const sink = opts.sink;
@@ -216,6 +211,8 @@ export class NestedVm {
       pmap: this.pmap,
       frames: guestFrames,
       shares: host.shares,
+      vm: host.nextVmId,
+      quota: this.sharedHost && this.overcommitted,
     });
     if (!(ram instanceof VmObject))
       throw new HostMemoryError(`host memory cannot hold ${memBytes} bytes of guest RAM`);
@@ -232,17 +229,10 @@ export class NestedVm {
       sink,
       trackDirty: opts.dirtyTracking ?? true,
       dirtyLog: opts.dirtyLog ?? 'bitmap',
+      vmId: host.nextVmId,
     });
-    this.reclaimer = new Reclaimer({
-      space: this.vmspace,
-      policy: makePolicy(opts.reclaim ?? 'clock', this.mem.frameCount, {
-        seed: opts.seed,
-        hook: opts.reclaimHook,
-      }),
-      source: { give: (f) => this.reservoir.give(f) },
-      sink,
-    });
-    this.reclaimer.exclude = (f) => this.inFlight.has(f); // in flight: no more a victim than a table
+    host.addVm(this.vmspace);
+    this.reclaimer = this.makeReclaimer();
     // Only an overcommitted host ever evicts (the reservoir runs dry only with fewer frames than
     // pages); elsewhere a page's first frame skips the pager's bookkeeping (measured: about a tenth
     // of a nested fault's cost, bench/README.md).
@@ -250,6 +240,24 @@ export class NestedVm {
     for (const r of this.ramRegions()) this.mapRam(r.gpa);
     this.vcpuClient = this.vmspace.createClient('vcpu0');
     this.deviceClient = this.vmspace.createClient('devices');
+  }
+
+  /* This VM's reclaimer: its own policy and swap store, over the host's frames and shares. */
+  private makeReclaimer(): Reclaimer {
+    const { opts, host, vmspace: space } = this;
+    const r = new Reclaimer({
+      space,
+      policy: makePolicy(opts.reclaim ?? 'clock', this.mem.frameCount, {
+        seed: opts.seed,
+        hook: opts.reclaimHook,
+      }),
+      source: { give: (f) => this.reservoir.give(f) },
+      sink: opts.sink,
+      shares: host.shares,
+      heldElsewhere: (f) => host.heldElsewhere(space, f),
+    });
+    r.exclude = (f) => this.inFlight.has(f); // in flight: no more a victim than a table
+    return r;
   }
 
   /* The one host-init event, then every later allocation as its own event. */

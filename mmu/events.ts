@@ -97,8 +97,9 @@ export type MmuEvent =
   | { type: 'swap-in'; hfn: number; object: string; page: number; gpa: number }
   // same-page merging (mmu/vm/merge-scan.ts): a page moved onto a shared frame, write withheld;
   // a write broke a share (a copy in a frame of its own); one scanner pass over `pages` pages
-  | { type: 'merge'; gpa: number; from: number; to: number }
-  | { type: 'merge-break'; gpa: number; from: number; to: number }
+  | { type: 'merge'; vm: number; gpa: number; from: number; to: number }
+  | { type: 'merge-break'; vm: number; gpa: number; from: number; to: number }
+  | { type: 'evict-shared'; vm: number; hfn: number; gpa: number; pages: number; ptes: number; vms: number[] }
   | { type: 'merge-pass'; pages: number; merged: number; shared: number; sharing: number };
 
 export type MmuEventType = MmuEvent['type'];

@@ -1,7 +1,8 @@
 /*
  * Host frames pane (pure): the host-physical frame behind the selected guest page, as the host
  * pmap sees it: its PV head kind (empty, single, list, or "this frame is a page table"), every
- * PTE location that maps it, its attribute flags; then the pool counters of the pmap (PV entries)
+ * PTE location that maps it with the VM, page and rights of that PTE (from the PV list; a merged
+ * frame's PTEs name several VMs, and a "shared" line names the VM of every page that uses it), its attribute flags; then the pool counters of the pmap (PV entries)
  * and of the page-table-page pool, and, on an overcommitted host, reclaim's lines: the policy, where its hand is (clock's next
  * look; fifo's oldest page), the last victims (gpa, and * for one that was swapped out rather
  * than dropped clean), evictions and swap-ins. A frame mapped from more PTEs than fit ends with "+N more".
@@ -44,6 +45,12 @@ export function reclaimTexts(r: ReclaimInfo): string[] {
   ];
 }
 
+const rights = (p: number) => `${p & 1 ? 'r' : '-'}${p & 2 ? 'w' : '-'}${p & 4 ? 'x' : '-'}`;
+
+/* A PTE's VM, the page it maps and its rights, as the PV list tells them ("" when unknown). */
+const mapperText = (m?: { vm: number; gpa: number; prot: number }) =>
+  m === undefined ? '' : `  vm${m.vm} ${addr(m.gpa)} ${rights(m.prot)}`;
+
 /** The pane's lines at `width` columns, every one wrapped rather than cut, in at most `room` lines. */
 export function framesLines(snap: TuiSnapshot, room: number, width: number): string[] {
   // counters are "name value" pairs two spaces apart: wrapping keeps each pair on one line
@@ -69,11 +76,14 @@ export function framesLines(snap: TuiSnapshot, room: number, width: number): str
     `gpa ${addr(sel.gpa)} -> hfn ${shortHex(f.hfn)} (hpa ${addr(f.hfn * PAGE_SIZE)})`,
     `PV head: ${HEAD_TEXT[f.headKind]}`,
     `attrs: ${f.attrs.length ? f.attrs.join(' ') : 'none'}`,
+    ...(f.sharedBy
+      ? [`shared (merged) by ${f.sharedBy.length} pages: ${f.sharedBy.map((v) => `vm${v}`).join(' ')}`]
+      : []),
     `mapped by ${f.ptes.length} PTE${f.ptes.length === 1 ? '' : 's'}:`,
   ]);
   const left = room - head.length - tail.length;
   const fits = f.ptes.length <= left ? f.ptes.length : Math.max(0, left - 1);
-  for (const pte of f.ptes.slice(0, fits)) head.push(`  PTE @ ${addr(pte)}`);
+  f.ptes.slice(0, fits).forEach((pte, i) => head.push(`  PTE @ ${addr(pte)}${mapperText(f.mappers?.[i])}`));
   if (fits < f.ptes.length) head.push(`  +${f.ptes.length - fits} more`);
   return [...head, ...tail];
 }

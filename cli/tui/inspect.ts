@@ -18,6 +18,8 @@ import type { NestedVm } from '../../emulator/nested-vm.js';
 import type { Gpa, Hfn } from '../../mmu/addr.js';
 import { ATTR_MODIFIED, ATTR_REFERENCED, ATTR_WRITTEN } from '../../mmu/host/page-attributes.js';
 import type { Pmap } from '../../mmu/host/pmap.js';
+import { whoMaps } from '../../mmu/vm/frame-mappers.js';
+import type { NestedHost } from '../../emulator/nested-host.js';
 import type { PvPoolStats } from '../../mmu/host/pv-pool.js';
 import type { TablePoolStats } from '../../mmu/host/table-pool.js';
 import type { PageHold } from '../../mmu/vm/page-hold.js';
@@ -56,13 +58,18 @@ export function clientInfo(c: VmClient): ClientInfo {
   };
 }
 
-export function frameInfo(pmap: Pmap, f: Hfn): FrameInfo {
+export function frameInfo(pmap: Pmap, f: Hfn, host?: NestedHost): FrameInfo {
   const bits = pmap.attributes(f);
   const attrs: string[] = [];
   if (bits & ATTR_REFERENCED) attrs.push('referenced');
   if (bits & ATTR_MODIFIED) attrs.push('modified');
   if (bits & ATTR_WRITTEN) attrs.push('written');
-  return { hfn: f, headKind: pmap.headKind(f), ptes: pmap.mappings(f), attrs };
+  const info = { hfn: f, headKind: pmap.headKind(f), ptes: pmap.mappings(f), attrs };
+  if (host === undefined || pmap.headKind(f) === 'table') return info;
+  // who maps it, from its PV list, each PTE with its VM; and, when merged, who uses it
+  const mappers = whoMaps(pmap, host.vms, f).map(({ vm, gpa, prot }) => ({ vm, gpa, prot }));
+  if (!host.shares.isShared(f)) return { ...info, mappers };
+  return { ...info, mappers, sharedBy: host.shares.usersOf(f).map((u) => u.owner.vm) };
 }
 
 export function poolInfo(

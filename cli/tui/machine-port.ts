@@ -188,7 +188,7 @@ export class MachineTuiPort implements MachinePort {
 
   frameOf(page: Gpa): FrameInfo | null {
     const f = this.machine.frameOf(page);
-    return f === null ? null : frameInfo(this.vm.pmap, toHfn(f));
+    return f === null ? null : frameInfo(this.vm.pmap, toHfn(f), this.vm.host);
   }
 
   clients(): ClientInfo[] {

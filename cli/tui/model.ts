@@ -276,6 +276,10 @@ export interface FrameInfo {
   readonly ptes: readonly Hpa[];
   /** Frame attribute flags that are set, e.g. ["referenced", "modified"]. */
   readonly attrs: readonly string[];
+  /** Per PTE (the order of `ptes`): its VM, the page it maps and its rights (from the PV list). */
+  readonly mappers?: readonly { readonly vm: number; readonly gpa: number; readonly prot: number }[];
+  /** Pages that use the frame when it is shared (same-page merging), with the VM of each. */
+  readonly sharedBy?: readonly number[];
 }
 
 export interface SelectionInfo {

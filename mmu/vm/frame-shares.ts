@@ -16,14 +16,25 @@
  *   leave(f)   a page stops using f            (a write broke the share, or the object was freed);
  *              at 0 the frame goes back to the reservoir
  *
- * A shared frame is nobody's reclaim candidate: the pages that join forget it from their pager, so
- * an eviction never has to find every object page that uses it (mmu/vm/reclaim.ts). A disconnect of
- * a shared frame (pmap.disconnect) still reaches every PTE in every VM through its PV list; the
- * pages keep their frame and fault it back in read-only.
+ * The book also lists who uses each shared frame (users[f]: object page by object page, the keeper
+ * first), because not every such page has a PTE now: a page merged while unmapped uses the frame
+ * without appearing on its PV list. The keeper is the frame's one reclaim candidate (its pager
+ * keeps it from before the merge); the pages that join forget their own frames. When the keeper
+ * leaves, the next user adopts the candidacy (candidate(page, f, true)), so a shared frame stays
+ * evictable for as long as it is shared.
+ *
+ *   evict(f, bytes)  reclaim chose f (reclaim.ts): the caller has disconnected every PTE of f in
+ *                    every VM through the PV list; each user keeps `bytes` as its swap copy and
+ *                    loses the frame (a later touch swaps its own copy in: the share is undone),
+ *                    and f leaves the book. The caller gives f back.
+ *
+ * A disconnect alone (pmap.disconnect, the TUI's) reaches every PTE too, but the pages keep the
+ * frame and fault it back in read-only.
  *
  * Counters (the `merge` key of `run --json`): shared = frames in the book now; sharing = pages
  * using them; saved = sharing - shared (frames the merges give back, net); merges and cowBreaks
- * count since the start. Invariants (checkInvariants): shared and sharing agree with sharers[].
+ * count since the start. Invariants (checkInvariants): shared and sharing agree with sharers[], and
+ * users[f] lists exactly sharers[f] pages.
  */
 import type { Hfn } from '../addr.js';
 import { assert } from '../checks.js';
@@ -40,8 +51,28 @@ export interface MergeCounters {
   cowBreaks: number;
 }
 
+/** An object's side of a page that uses a shared frame (vm-object.ts implements it). */
+export interface SharedPageOwner {
+  readonly name: string;
+  /** The VM whose guest memory the object is (its vmspace's vmId). */
+  readonly vm: number;
+  /** Whether the object's pages can be swapped out (it has a pager). */
+  pageable(): boolean;
+  /** The page's share is evicted: keep `bytes` as its swap copy, forget the frame. */
+  sharedEvicted(page: number, bytes: Uint8Array): void;
+  /** f becomes (true) or stops being (false) the page's reclaim candidate. */
+  candidate(page: number, f: Hfn, on: boolean): void;
+}
+
+/** One page that uses a shared frame. */
+export interface SharedUser {
+  readonly owner: SharedPageOwner;
+  readonly page: number;
+}
+
 export class FrameShares {
   readonly sharers: Uint32Array;
+  private readonly users = new Map<number, SharedUser[]>();
   readonly counters: MergeCounters = { shared: 0, sharing: 0, merges: 0, cowBreaks: 0 };
 
   constructor(
@@ -60,21 +91,62 @@ export class FrameShares {
     return this.counters.sharing - this.counters.shared;
   }
 
-  /** One more page uses f. */
-  join(f: Hfn): void {
-    if (this.sharers[f]++ === 0) this.counters.shared++;
+  /** One more page uses f (the first is the keeper: f is its own frame and its candidate). */
+  join(f: Hfn, user: SharedUser): void {
+    if (this.sharers[f]++ === 0) {
+      this.counters.shared++;
+      this.users.set(f, []);
+    }
+    this.users.get(f)!.push(user);
     this.counters.sharing++;
     this.counters.merges++;
   }
 
-  /** One page fewer uses f; the last one gives f back to the reservoir (true then). */
-  leave(f: Hfn): boolean {
+  /** The pages that use f now, keeper first (empty when f is not shared). */
+  usersOf(f: Hfn): readonly SharedUser[] {
+    return this.users.get(f) ?? [];
+  }
+
+  /**
+   * One page fewer uses f; the last one gives f back to the reservoir (true then). A leaving
+   * keeper drops its candidacy and the next user adopts it.
+   */
+  leave(f: Hfn, owner: SharedPageOwner, page: number): boolean {
     assert(this.sharers[f] > 0, 'frame shares: leaving a frame that is not shared');
+    const list = this.users.get(f)!;
+    const i = list.findIndex((u) => u.owner === owner && u.page === page);
+    assert(i >= 0, 'frame shares: the page does not use this frame');
+    list.splice(i, 1);
+    if (i === 0) {
+      owner.candidate(page, f, false);
+      if (list.length > 0) list[0].owner.candidate(list[0].page, f, true);
+    }
     this.counters.sharing--;
     if (--this.sharers[f] > 0) return false;
+    this.users.delete(f);
     this.counters.shared--;
     this.reservoir.give(f);
     return true;
+  }
+
+  /** Whether reclaim may evict f: every user can be swapped out. */
+  evictable(f: Hfn): boolean {
+    return this.usersOf(f).every((u) => u.owner.pageable());
+  }
+
+  /**
+   * Reclaim evicts shared frame f (see the essay): every user keeps `bytes` and loses f, and f
+   * leaves the book without going back to the reservoir (the caller gives it). Returns the users.
+   */
+  evict(f: Hfn, bytes: Uint8Array): readonly SharedUser[] {
+    const list = this.users.get(f);
+    assert(list !== undefined && this.evictable(f), 'frame shares: evicting a frame that cannot go');
+    for (const u of list) u.owner.sharedEvicted(u.page, bytes);
+    this.users.delete(f);
+    this.counters.sharing -= list.length;
+    this.counters.shared--;
+    this.sharers[f] = 0;
+    return list;
   }
 
   /** Full sweep: the counters agree with the per-frame counts. */
@@ -85,6 +157,7 @@ export class FrameShares {
       if (this.sharers[f] === 0) continue;
       shared++;
       sharing += this.sharers[f];
+      assert(this.users.get(f)?.length === this.sharers[f], `frame shares: frame ${f}'s users are off`);
       assert(this.reservoir.isInUse(f as Hfn), `frame shares: shared frame ${f} is not in use`);
     }
     assert(shared === this.counters.shared, 'frame shares: shared count is off');

@@ -32,19 +32,26 @@
  * forward progress's frames the current instruction has filled since it last retired) or held by a
  * client (a device is reading or writing its bytes).
  *
+ * A shared frame (frame-shares.ts: same-page merging) is its keeper's reclaimer's candidate, aged
+ * by this VM's PTEs only. Chosen (only when every user can be swapped out and no client of any VM
+ * holds it, `heldElsewhere`), it goes as a whole (evictShared): pmap.disconnect clears every PTE
+ * that maps it, in every VM, through its PV list (every vmspace's generation moves), every page
+ * that uses it keeps its own swap copy (keepCopy) and loses it; a later touch swaps the copy in.
+ *
  * Invariants (checkInvariants): the policy's members are exactly the frames with an owner here;
  * each such frame is allocated; a swapped-out page has a copy in the store and no frame; the
  * counters add up (evictions = swapOuts + cleanDrops).
  */
 
 import type { Gpa, Hfn, Hpa } from '../addr.js';
-import { PAGE_SIZE, gpa as toGpa } from '../addr.js';
+import { PAGE_SIZE, hfn, gpa as toGpa } from '../addr.js';
 import { assert } from '../checks.js';
 import type { EventSink, MmuEvent } from '../events.js';
 import { nullSink } from '../events.js';
 import { ATTR_ALL, ATTR_MODIFIED, ATTR_REFERENCED, ATTR_WRITTEN } from '../host/page-attributes.js';
 import type { FrameState, ReplacementPolicy } from '../host/replacement-policy.js';
 import { SwapStore } from '../host/swap-store.js';
+import type { FrameShares } from './frame-shares.js';
 import type { Vmspace } from './vmspace.js';
 
 /** Where an evicted page's frame goes back to (the reservoir), free for the page that needs it. */
@@ -56,6 +63,8 @@ export interface FrameSink {
 export interface PagedObject {
   readonly name: string;
   readonly pages: number;
+  /** The object the vmspace maps, when this is a stand-in for it (where its pages are: gpaOf). */
+  readonly source?: unknown;
   /** Page `page` no longer has a frame (its content is in the store, or clean there). */
   pageEvicted(page: number): void;
 }
@@ -90,6 +99,10 @@ export interface ReclaimerOptions {
   readonly source: FrameSink;
   readonly sink?: EventSink<MmuEvent>;
   readonly store?: SwapStore;
+  /** The host's book of shared frames (same-page merging). */
+  readonly shares?: FrameShares;
+  /** Whether a client of another VM holds f (a shared frame can be held there). */
+  readonly heldElsewhere?: (f: Hfn) => boolean;
 }
 
 const NO_OBJECT = -1;
@@ -110,6 +123,8 @@ export class Reclaimer {
   private readonly space: Vmspace;
   private readonly source: FrameSink;
   private readonly sink: EventSink<MmuEvent>;
+  private readonly shares: FrameShares | null;
+  private readonly heldElsewhere: (f: Hfn) => boolean;
   private readonly objects: (PagedObject | undefined)[] = [];
   /* per object: 1 where the page is swapped out (content in the store, no frame) */
   private readonly swapped: (Uint8Array | undefined)[] = [];
@@ -127,12 +142,15 @@ export class Reclaimer {
     this.source = opts.source;
     this.sink = opts.sink ?? nullSink;
     this.store = opts.store ?? new SwapStore();
+    this.shares = opts.shares ?? null;
+    this.heldElsewhere = opts.heldElsewhere ?? (() => false);
     const n = opts.space.mem.frameCount;
     this.ownerObj = new Int32Array(n).fill(NO_OBJECT);
     this.ownerPage = new Uint32Array(n);
     this.pinned = new Uint8Array(n);
     this.state = {
-      eligible: (f) => this.pinned[f] === 0 && !(this.exclude?.(f) ?? false) && !this.isHeld(f),
+      eligible: (f) =>
+        this.pinned[f] === 0 && !(this.exclude?.(f) ?? false) && !this.isHeld(f) && this.sharedMayGo(f),
       accessed: (f) => this.accessed(f),
       clearAccessed: (f) => this.clearAccessed(f),
       dirty: (f) => this.dirty(f),
@@ -238,6 +256,20 @@ export class Reclaimer {
     this.policy.forget(f);
   }
 
+  /** Page `page` of object `id` is swapped out as `bytes` (its shared frame went: evictShared). */
+  keepCopy(id: number, page: number, bytes: Uint8Array): void {
+    this.store.put(id, page, bytes);
+    this.swapped[id]![page] = 1;
+  }
+
+  /** Page `page` of object `id` uses frame f (a shared frame whose keeper left): a candidate now. */
+  adopt(id: number, page: number, f: Hfn): void {
+    assert(this.ownerObj[f] === NO_OBJECT, 'reclaim: adopting a frame that holds a page here');
+    this.ownerObj[f] = id;
+    this.ownerPage[f] = page;
+    this.policy.admit(f);
+  }
+
   /** Keep f from being chosen until unpin (forward progress: the current instruction needs it). */
   pin(f: Hfn): void {
     this.pinned[f] = 1;
@@ -265,6 +297,7 @@ export class Reclaimer {
   evict(f: Hfn, writeBack?: boolean): void {
     const id = this.ownerObj[f];
     assert(id !== NO_OBJECT, 'reclaim: evicting a frame that holds no page');
+    if (this.shares?.isShared(f)) return this.evictShared(f);
     const page = this.ownerPage[f];
     const obj = this.objects[id]!;
     const gpa = this.gpaOf(id, page);
@@ -292,6 +325,45 @@ export class Reclaimer {
       this.sink.emit({ type: 'evict', hfn: f, object: obj.name, page, gpa, dirty, policy: this.policy.name });
   }
 
+  /* A shared frame goes as a whole (see the essay); its content is always kept. */
+  private evictShared(f: Hfn): void {
+    const page = this.ownerPage[f];
+    const obj = this.objects[this.ownerObj[f]]!;
+    const gpa = this.gpaOf(this.ownerObj[f], page);
+    const ptes = this.space.pmap.disconnect(f);
+    this.forget(f);
+    const users = this.shares!.evict(f, this.space.mem.frameBytes(f));
+    this.counters.evictions++;
+    this.counters.swapOuts++;
+    this.space.pmap.clearAttributes(f, ATTR_ALL);
+    this.recycled?.(f);
+    this.source.give(f);
+    this.remember({ hfn: f, gpa, object: obj.name, page, dirty: true });
+    if (this.sink.enabled) {
+      const vms = users.map((u) => u.owner.vm);
+      this.sink.emit({
+        type: 'evict-shared',
+        vm: this.space.vmId,
+        hfn: f,
+        gpa,
+        pages: users.length,
+        ptes,
+        vms,
+      });
+    }
+  }
+
+  /* A frame that is not shared, or a shared one every user can give up and nobody holds. */
+  private sharedMayGo(f: Hfn): boolean {
+    const s = this.shares;
+    return s === null || !s.isShared(f) || (s.evictable(f) && !this.heldElsewhere(f));
+  }
+
+  /* Whether the PTE at pte is one of this VM's (a shared frame's PV list names other VMs' too). */
+  private ours(pte: number): boolean {
+    return this.space.pmap.descOwner(hfn(pte >>> 12)) === this.space.gpt.ownerId;
+  }
+
   private remember(v: Victim): void {
     this.victims.push(v);
     if (this.victims.length > RECENT_VICTIMS) this.victims.shift();
@@ -305,7 +377,7 @@ export class Reclaimer {
     const u32 = this.space.mem.u32;
     let a = false;
     this.space.pmap.forEachMapping(f, (pte) => {
-      if (fmt.isAccessed(u32[pte >>> 2], u32[(pte >>> 2) + 1])) a = true;
+      if (this.ours(pte) && fmt.isAccessed(u32[pte >>> 2], u32[(pte >>> 2) + 1])) a = true;
     });
     return a;
   }
@@ -332,6 +404,7 @@ export class Reclaimer {
     const gpt = this.space.gpt;
     pmap.clearAttributes(f, ATTR_REFERENCED);
     for (const pte of pmap.mappings(f)) {
+      if (!this.ours(pte)) continue;
       const g = gpt.gpaOfPte(pte as Hpa);
       if (gpt.isDirty(g)) pmap.setAttributes(f, ATTR_MODIFIED);
       if (!gpt.resetAccessed(g)) continue;
@@ -361,7 +434,7 @@ export class Reclaimer {
 
   /* Where page `page` of object `id` is mapped (the first mapping that covers it), or -1. */
   private gpaOf(id: number, page: number): Gpa | -1 {
-    const obj = this.objects[id];
+    const obj = this.objects[id]?.source ?? this.objects[id];
     const off = page * PAGE_SIZE;
     for (const m of this.space.mappings())
       if ((m.object as unknown) === obj && off >= m.offset && off < m.offset + m.len)

@@ -31,7 +31,13 @@
  * merge scanner move a page onto a frame several pages share (shareFrame: the page's own frame
  * goes back to the reservoir unless it is the shared one), and lets a write break the share again
  * (unshareFrame: a fresh frame with a copy of the content). A shared frame is the book's, not the
- * page's: it is no reclaim candidate, and freeing the object leaves it to the book.
+ * page's: freeing the object leaves it to the book. It stays the keeper's reclaim candidate, and
+ * an eviction of it reaches every page that uses it (sharedEvicted: each keeps a swap copy).
+ *
+ * Quota (a host several overcommitted VMs share, nested-host.ts): an object made with `quota` never
+ * has more pages with a frame than it reserved; at its quota a page first has the pager evict one
+ * of the object's own. Every frame in use is used by at least one page, so the reservoir then
+ * never runs dry under any object, and no VM can take the frames another one needs.
  *
  * Reference counting (the seed's rules, single-threaded): an object starts with one reference,
  * owned by whoever made it. Every vmspace mapping of it takes a reference of its own, and so does
@@ -55,7 +61,7 @@ import type { HostMemory } from '../host/host-memory.js';
 import type { Pmap } from '../host/pmap.js';
 import type { Reservoir } from '../host/reservoir.js';
 import type { MemType } from '../prot.js';
-import type { FrameShares } from './frame-shares.js';
+import type { FrameShares, SharedPageOwner } from './frame-shares.js';
 
 /** frames[i] of a page that has no host frame yet. */
 const NO_FRAME = 0xffff_ffff;
@@ -75,11 +81,15 @@ export interface MemoryObjectOptions extends VmObjectOptions {
   frames?: number;
   /** The host's book of shared frames: given, the merge scanner may merge this object's pages. */
   shares?: FrameShares;
+  /** The VM whose guest memory this is (events and reports; default 0). */
+  vm?: number;
+  /** Never more pages with a frame than frames reserved (see the essay); needs a pager. */
+  quota?: boolean;
 }
 
 /** What an overcommitted object asks of its pager (mmu/vm/reclaim.ts's Reclaimer). */
 export interface ObjectPager {
-  register(obj: { name: string; pages: number; pageEvicted(page: number): void }): number;
+  register(obj: { name: string; pages: number; source: unknown; pageEvicted(page: number): void }): number;
   unregister(id: number): void;
   /** Free one frame by evicting some page; false when none may go. */
   evictOne(): boolean;
@@ -87,6 +97,10 @@ export interface ObjectPager {
   pageIn(id: number, page: number, f: Hfn): void;
   /** The object gives frame f back itself. */
   forget(f: Hfn): void;
+  /** Page `page` of object `id` is swapped out with content `bytes` (its shared frame was evicted). */
+  keepCopy(id: number, page: number, bytes: Uint8Array): void;
+  /** Page `page` of object `id` uses frame f, which becomes its candidate (a shared frame's keeper). */
+  adopt(id: number, page: number, f: Hfn): void;
 }
 
 /** A memory object could not be made: the reservoir had too few frames. */
@@ -107,6 +121,9 @@ export class VmObject {
   private pagerId = -1;
   private readonly sink: EventSink<MmuEvent>;
   private readonly shares: FrameShares | null;
+  private readonly quota: boolean;
+  /* this object as the book of shared frames sees it */
+  private readonly sharer: SharedPageOwner;
   /* memory: the frame of each page (NO_FRAME until first needed); mmio: null */
   private frames: Uint32Array | null;
 
@@ -127,6 +144,18 @@ export class VmObject {
     this.name = opts.name ?? (home !== null ? `mem@f${home[0]}` : `mmio@${hex(apertureFrame * PAGE_SIZE)}`);
     this.sink = opts.sink ?? nullSink;
     this.shares = (opts as MemoryObjectOptions).shares ?? null;
+    this.quota = (opts as MemoryObjectOptions).quota ?? false;
+    this.sharer = {
+      name: this.name,
+      vm: (opts as MemoryObjectOptions).vm ?? 0,
+      pageable: () => this.pager !== null,
+      sharedEvicted: (page, bytes) => this.sharedEvicted(page, bytes),
+      candidate: (page, f, on) => {
+        if (this.pager === null) return;
+        if (on) this.pager.adopt(this.pagerId, page, f);
+        else this.pager.forget(f);
+      },
+    };
   }
 
   /** Guest RAM of `size` bytes (a positive multiple of PAGE_SIZE), reserved in the reservoir. */
@@ -195,6 +224,7 @@ export class VmObject {
     this.pagerId = pager.register({
       name: this.name,
       pages: this.pages,
+      source: this,
       pageEvicted: (page) => {
         assert(this.frames![page] !== NO_FRAME, `vm object ${this.name}: evicted page had no frame`);
         this.frames![page] = NO_FRAME;
@@ -224,6 +254,7 @@ export class VmObject {
     const f = frames[page];
     if (f !== NO_FRAME) return f as Hfn;
     const hint = page < this.home!.length ? this.home![page] : -1;
+    while (this.quota && this.backed >= this.home!.length) if (!this.pager?.evictOne()) return -1;
     let got = this.reservoir!.take(hint);
     while (got === -1 && this.pager?.evictOne()) got = this.reservoir!.take(hint);
     if (got === -1) return -1;
@@ -267,8 +298,8 @@ export class VmObject {
       `vm object ${this.name}: merging a page without its own frame`,
     );
     assert(f === s || shares.isShared(s), `vm object ${this.name}: merging onto a frame that is not shared`);
-    this.pager?.forget(f);
     if (f !== s) {
+      this.pager?.forget(f); // the keeper's frame stays its candidate (frame-shares.ts)
       if (this.pmap !== null) {
         this.pmap.setAttributes(s, this.pmap.attributes(f));
         this.pmap.clearAttributes(f);
@@ -276,7 +307,7 @@ export class VmObject {
       this.reservoir!.give(f);
       frames[page] = s;
     }
-    shares.join(s);
+    shares.join(s, { owner: this.sharer, page });
   }
 
   /**
@@ -296,9 +327,17 @@ export class VmObject {
     mem.frameBytes(got).set(mem.frameBytes(s));
     frames[page] = got;
     this.pager?.pageIn(this.pagerId, page, got);
-    shares.leave(s);
+    shares.leave(s, this.sharer, page);
     shares.counters.cowBreaks++;
     return got;
+  }
+
+  /* Reclaim evicted the shared frame of the page: its content goes to the store, the frame goes. */
+  private sharedEvicted(page: number, bytes: Uint8Array): void {
+    assert(this.shares!.isShared(this.frames![page] as Hfn), `vm object ${this.name}: page is not shared`);
+    this.pager!.keepCopy(this.pagerId, page, bytes);
+    this.frames![page] = NO_FRAME;
+    this.backed--;
   }
 
   /** Frames of a memory object, in page order, -1 for a page without one (a copy; for display and tests). */
@@ -319,7 +358,7 @@ export class VmObject {
         const f = frames[i] as Hfn;
         if (f === NO_FRAME) continue;
         if (this.shares?.isShared(f)) {
-          this.shares.leave(f); // the book's frame: the last page to leave gives it back
+          this.shares.leave(f, this.sharer, i); // the book's frame: the last page to leave gives it back
           continue;
         }
         this.pager?.forget(f);

@@ -58,7 +58,7 @@ export function mergePage(space: Vmspace, page: Gpa, s: Hfn): void {
     assert(st === 'mapped', `vmspace: merged page ${hex(page)} could not be mapped again (${st})`);
     gpt.onInvalidate?.(page, PAGE_SIZE);
   }
-  if (space.sink.enabled) space.sink.emit({ type: 'merge', gpa: page, from, to: s });
+  if (space.sink.enabled) space.sink.emit({ type: 'merge', vm: space.vmId, gpa: page, from, to: s });
   if (fullChecks()) space.checkInvariants();
 }
 
@@ -74,6 +74,7 @@ export function sharedAccess(
   if ((need & PROT_WRITE) === 0) return { frame: from, prot: m.prot & ~PROT_WRITE };
   if (space.gpt.unmap(page)) space.gpt.onInvalidate?.(page, PAGE_SIZE);
   const to = m.object.unshareFrame(off, space.mem);
-  if (to !== -1 && space.sink.enabled) space.sink.emit({ type: 'merge-break', gpa: page, from, to });
+  if (to !== -1 && space.sink.enabled)
+    space.sink.emit({ type: 'merge-break', vm: space.vmId, gpa: page, from, to });
   return { frame: to, prot: m.prot };
 }

@@ -76,6 +76,7 @@ export interface VmspaceOptions {
   /** One past the highest guest-physical address that may be mapped (default 2^48). */
   limit?: number;
   dirtyLog?: DirtyLogMode; // 'bitmap' (the default) or 'ring' (see the essay)
+  vmId?: number; // which VM of its host (0 for a host of one), named in merge and reclaim events
 }
 
 export class Vmspace {
@@ -84,6 +85,7 @@ export class Vmspace {
   readonly pmap: Pmap;
   readonly sink: EventSink<MmuEvent>;
   readonly limit: number;
+  readonly vmId: number; // see VmspaceOptions
   readonly counters: VmCounters = newCounters();
   /** The PML logs' side of the dirty log in 'ring' mode, else null. */
   readonly ringLog: RingDirtyLog | null;
@@ -101,6 +103,7 @@ export class Vmspace {
     this.pmap = opts.pmap;
     this.sink = opts.sink ?? nullSink;
     this.limit = opts.limit ?? GPA_LIMIT;
+    this.vmId = opts.vmId ?? 0;
     assert(
       this.limit > 0 && this.limit % PAGE_SIZE === 0 && this.limit <= GPA_LIMIT,
       'vmspace: limit must be a page multiple within the guest-physical space',

@@ -50,15 +50,23 @@ describe('run with several guests', () => {
     );
     const vms = j.merge.frames[0].mappers.map((m: { vm: number }) => m.vm).sort();
     expect(vms).toEqual([0, 1]);
+    // every shared frame with the VM of each page using it, and its PTEs (from the PV list)
+    type Shared = { hfn: number; pages: number; vms: number[]; mappers: { vm: number; prot: number }[] };
+    const shared: Shared[] = j.merge.sharedFrames;
+    expect(shared).toHaveLength(j.merge.shared);
+    expect(shared.reduce((n, f) => n + f.pages, 0)).toBe(j.merge.sharing);
+    expect(shared.some((f) => new Set(f.mappers.map((m) => m.vm)).size === 2)).toBe(true);
+    for (const f of shared) {
+      expect(f.vms).toHaveLength(f.pages);
+      for (const m of f.mappers) expect(f.vms).toContain(m.vm);
+      for (const m of f.mappers) expect(m.prot & 2).toBe(0); // write withheld
+    }
   });
 
   it.each([
     [['run', 'hello', '--merge-interval', '5'], '--merge-interval needs --merge'],
     [['run', 'hello', 'hello', '--gdb', '0'], '--gdb debugs one guest'],
-    [
-      ['run', 'hello', 'hello', '--host-mem', '20M'],
-      'a shared host (several guests, or --merge) does not overcommit yet',
-    ],
+    [['run', 'hello', 'hello', '--host-mem', '100K'], 'is too small for 2 guests of 16777216 bytes'],
   ])('refuses %j in one line (exit 2)', async (argv, text) => {
     const r = await runCli(...argv);
     expect(r.status).toBe(2);

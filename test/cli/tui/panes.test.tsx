@@ -267,6 +267,34 @@ describe('Frames pane', () => {
   });
 });
 
+describe('Frames pane, a merged frame', () => {
+  it('lists every PTE with its VM, page and rights, and the VMs of the pages that share it', () => {
+    const s = new FakeSession();
+    s.advance(4);
+    s.select(gpa(0x3000));
+    const snap = s.snapshot();
+    const frame = {
+      ...snap.selection.frame!,
+      mappers: [
+        { vm: 0, gpa: 0x3000, prot: 5 },
+        { vm: 1, gpa: 0x3000, prot: 5 },
+      ],
+      sharedBy: [0, 1, 1],
+    };
+    const out = frameOf(
+      <FramesPane
+        snap={{ ...snap, selection: { ...snap.selection, frame } }}
+        width={80}
+        height={16}
+        focused
+      />,
+    );
+    expect(out).toContain('PTE @ 0x00008020  vm0 0x00003000 r-x');
+    expect(out).toContain('PTE @ 0x00009010  vm1 0x00003000 r-x');
+    expect(out).toContain('shared (merged) by 3 pages: vm0 vm1 vm1');
+  });
+});
+
 describe('pane frame', () => {
   it('keeps a line too long and lines too many inside its border', async () => {
     const { PaneFrame } = await import('../../../cli/tui/pane-frame.js');

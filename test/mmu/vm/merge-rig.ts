@@ -32,8 +32,8 @@ export function makeMergeHost(format: FormatName, vmCount: number, pages: number
   const shares = new FrameShares(mem.frameCount, reservoir);
   const vms: MergeVm[] = [];
   for (let i = 0; i < vmCount; i++) {
-    const space = new Vmspace({ format: FORMATS[format], mem, pmap, pool });
-    const ram = VmObject.memory(reservoir, pages * 4096, { name: `vm${i}`, pmap, shares });
+    const space = new Vmspace({ format: FORMATS[format], mem, pmap, pool, vmId: i });
+    const ram = VmObject.memory(reservoir, pages * 4096, { name: `vm${i}`, pmap, shares, vm: i });
     if (!(ram instanceof VmObject)) throw new Error('merge rig: reservoir short');
     space.map(ram, gpa(0), pages * 4096, 0, PROT_ALL);
     vms.push({ space, ram });
