@@ -24,7 +24,7 @@
  * With one vCPU the quantum is unbounded: a slice is exactly the caller's budget, as it was
  * before SMP existed (N = 1 runs the same instructions in the same slices, event for event).
  *
- * Invariants: `current` always names a Core; `left` is what the current vCPU is still owed and is
+ * Invariants: `current` names a Core once the set is built; `left` is what the current vCPU is still owed and is
  * zero once it is not on; per-vCPU instruction counts add up to the Machine's.
  */
 import type { VmClient } from '../mmu/vm/vm-client.js';
@@ -69,7 +69,8 @@ export interface VcpuReport {
 }
 
 export class VcpuSet {
-  private cur = 0;
+  /* The last vCPU given a turn (the round starts after it: at vCPU 0 the first time). */
+  private cur: number;
   private left = 0;
   /* Why the last vCPU that stopped by itself stopped (what ends the run once none is on). */
   private lastEnd: StopCause | null = null;
@@ -82,6 +83,7 @@ export class VcpuSet {
     quantum: number,
   ) {
     this.quantum = count === 1 ? Infinity : quantum;
+    this.cur = count - 1;
   }
 
   get cores(): readonly Core[] {

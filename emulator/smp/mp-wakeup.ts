@@ -18,12 +18,13 @@
  *
  * nestvm's APs "poll" the mailbox at every turn boundary of the round-robin (vcpu-set.ts), never
  * inside a slice, so a wakeup lands at the same instruction counts on every run. The mailbox is
- * read and cleared through the RAM object's frame, side-effect free as a VMM's own access is
- * (no nested fault, no Accessed or Dirty bit); it reads only while some AP is still off.
+ * read and cleared as a snapshot reads and writes a page (snapshot/guest-pages.ts): in its frame or
+ * its swap copy, with no nested fault, hold, Accessed or Dirty bit (a cleared page in a frame
+ * loses its swap copy, so reclaim writes it out again); it reads only while some AP is still off.
  */
 import { gpa as toGpa, PAGE_SIZE } from '../../mmu/addr.js';
 import type { NestedVm } from '../nested-vm.js';
-import { readGuestPage } from '../snapshot/guest-pages.js';
+import { readGuestPage, writeGuestPage } from '../snapshot/guest-pages.js';
 import type { VcpuSet } from '../vcpu-set.js';
 
 /** Where the mailbox sits (guest-physical; x86-64 guest RAM starts at 0, images load at 1 MiB). */
@@ -50,7 +51,8 @@ export class MpWakeup {
     const vector = view.getUint32(8, true) + view.getUint32(12, true) * 2 ** 32;
     core.uc.regWrite('rip', vector);
     core.power = 'on';
-    this.vm.writeRam(MP_WAKEUP_GPA, new Uint8Array(2)); // the AP took the command
+    view.setUint16(0, 0, true); // the AP took the command: its page goes back as it was, cmd 0
+    writeGuestPage(this.vm, toGpa(MP_WAKEUP_GPA), this.page);
     return apic;
   }
 }
