@@ -79,6 +79,7 @@ describe('smp-sum on four vCPUs', () => {
         expect(cpus.map((c) => c.turns > 0)).toEqual([true, true, true, true]);
         expect(cpus.reduce((n, c) => n + c.insns, 0)).toBe(r.m.instructions);
       }
+      expect(() => outs[0].m.snapshot()).toThrow(/needs a machine of one vCPU/); // not yet
       const again = run(img, { format, quantum: 997 });
       expect(JSON.stringify(again.events)).toBe(JSON.stringify(outs[0].events));
     });
