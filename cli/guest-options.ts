@@ -19,7 +19,9 @@ import { HOST_MEMORY_LIMIT } from '../mmu/host/host-memory.js';
 import { POLICY_NAMES, type PolicyName } from '../mmu/host/replacement-policy.js';
 import { DEFAULT_LAYOUT_SEED, HOST_LAYOUTS, type HostLayout } from '../mmu/host/reservoir.js';
 import { DEFAULT_TABLE_ROOM } from '../emulator/nested-vm.js';
+import { DEFAULT_QUANTUM, MAX_CPUS } from '../emulator/vcpu-set.js';
 import { parseAddress, parseCount, parseSize, parseWhole, type SizeLimit } from './parse.js';
+import { UsageError } from './errors.js';
 
 const MIB = 1024 * 1024;
 
@@ -56,6 +58,8 @@ export interface ExecArgs extends GuestArgs {
   reclaim: PolicyName;
   'host-layout': HostLayout;
   seed: number;
+  cpus: number;
+  quantum: number;
 }
 
 /** The guest options; `demandGuest` false leaves the positional to the command's own check (run --restore). */
@@ -92,6 +96,22 @@ const DIRTY_LOG_OPTION = {
   choices: DIRTY_LOG_MODES,
   requiresArg: true,
   default: 'bitmap' as DirtyLogMode,
+} as const;
+
+const CPUS_OPTION = {
+  describe: `vCPUs, 1 to ${MAX_CPUS}: each its own engine, client and TLB, run round-robin (secondaries start through PSCI CPU_ON on arm64, the ACPI wakeup mailbox on x86-64)`,
+  type: 'string',
+  requiresArg: true,
+  default: '1',
+  coerce: (v: unknown) => parseCpus(v),
+} as const;
+
+const QUANTUM_OPTION = {
+  describe: "instructions each vCPU runs before the next one's turn (with --cpus above 1)",
+  type: 'string',
+  requiresArg: true,
+  default: String(DEFAULT_QUANTUM),
+  coerce: (v: unknown) => parseCount('quantum', v),
 } as const;
 
 /*
@@ -138,6 +158,8 @@ export function withExecOptions<T>(
       requiresArg: true,
       default: 'clock' as PolicyName,
     })
+    .option('cpus', CPUS_OPTION)
+    .option('quantum', QUANTUM_OPTION)
     .option('host-layout', hostLayoutOption())
     .option(
       'seed',
@@ -185,5 +207,14 @@ export function machineOptions(args: ExecArgs, formatFlag: 'format' | 'nested-fo
     reclaim: args.reclaim,
     hostLayout: args['host-layout'],
     seed: args.seed,
+    cpus: args.cpus,
+    quantum: args.quantum,
   };
+}
+
+/* --cpus: a whole number from 1 to MAX_CPUS. */
+function parseCpus(v: unknown): number {
+  const n = parseWhole('cpus', v);
+  if (n < 1 || n > MAX_CPUS) throw new UsageError(`--cpus must be from 1 to ${MAX_CPUS}, got ${n}`);
+  return n;
 }

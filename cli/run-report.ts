@@ -10,10 +10,11 @@
 import type { GuestImage } from '../emulator/image.js';
 import type { Machine } from '../emulator/machine.js';
 import type { RunStats } from '../emulator/run-stats.js';
+import type { SmpStats } from '../emulator/smp/smp-stats.js';
 import { groupDigits } from './count-text.js';
 import type { RunEnd } from './run-loop.js';
 
-export interface RunReport extends Partial<RunStats> {
+export interface RunReport extends Partial<RunStats & SmpStats> {
   guest: string;
   arch: string;
   console: string;
@@ -55,7 +56,7 @@ const FORMAT_TEXT: Record<string, string> = { ept: 'Intel EPT', npt: 'AMD nPT', 
 const n = groupDigits;
 
 /** The nested-paging lines of the summary (also `monitor stats` in gdb). */
-export function nestedLines(r: Partial<RunStats>): string[] {
+export function nestedLines(r: Partial<RunStats & SmpStats>): string[] {
   if (!r.faults || !r.tables || !r.holds || !r.pv || !r.adSets) return [];
   const f = r.faults;
   const t = r.tables;
@@ -86,6 +87,20 @@ export function nestedLines(r: Partial<RunStats>): string[] {
     ),
     ...reclaimLines(r),
     ...dirtyLogLines(r),
+    ...cpuLines(r),
+  ];
+}
+
+/* One row per vCPU and the per-CPU PV pools, with --cpus above 1 (--json has `cpus` then). */
+function cpuLines(r: Partial<SmpStats>): string[] {
+  if (!r.cpus || !r.pvPool) return [];
+  const p = r.pvPool;
+  return [
+    ...r.cpus.map(
+      (c) =>
+        `  ${`vcpu ${c.id}`.padEnd(15)} ${n(c.insns)} instructions in ${n(c.turns)} turns, ${n(c.kicks)} kicks, ${c.state}, generation ${c.generation ?? '-'}`,
+    ),
+    `  ${'pv pools'.padEnd(15)} quantum ${n(r.quantum ?? 0)}; ${n(p.cpuRefills)} per-CPU refills from the ring, ${n(p.spills)} spills, ${n(p.inUse)} entries in use`,
   ];
 }
 

@@ -27,9 +27,9 @@ export type EmulatorEvent =
   | { type: 'watch'; gva: number; gpa: number; access: 'read' | 'write' | 'exec'; pc: number; table: boolean }
   /** A device saw an access (port I/O or an MMIO page). */
   | { type: 'device'; device: string; op: 'read' | 'write'; offset: number; size: number; value: number }
-  /** The vCPU entered the guest for a slice / came back out of it. */
-  | { type: 'vcpu-enter'; generation: number; flushed: boolean }
-  | { type: 'vcpu-exit'; instructions: number; kicked: boolean }
+  /** The vCPU entered the guest for a slice / came back out of it (`cpu`: which, with several). */
+  | { type: 'vcpu-enter'; generation: number; flushed: boolean; cpu?: number }
+  | { type: 'vcpu-exit'; instructions: number; kicked: boolean; cpu?: number }
   /** Something a user or lab script did between slices (TUI key, library call). */
   | { type: 'action'; action: string; detail: string };
 

@@ -24,6 +24,8 @@ import type { DeviceBus } from './device-bus.js';
 import type { DeviceHost } from './devices/device.js';
 import type { MachineEvent } from './events.js';
 import type { HostRam } from './machine-memory.js';
+import type { PsciCpus } from './devices/psci.js';
+import { installApicId } from './smp/apic-id.js';
 import type { DeviceWindow } from './translator.js';
 import { UC_MEM_FETCH, UC_MEM_WRITE, UC_TLB_VIRTUAL } from './unicorn/constants.js';
 import { Unicorn, type TlbFillHook } from './unicorn/unicorn.js';
@@ -43,6 +45,8 @@ export interface EngineWiring {
   readonly entry: number;
   readonly stackTop: number;
   readonly counter?: 'hook' | 'block';
+  /** With several vCPUs: this engine's vCPU and their count (x86 APIC ID, emulator/smp/apic-id.ts)... */
+  readonly smp?: { readonly id: number; readonly count: number; readonly cpus?: PsciCpus };
 }
 
 export function openEngine(w: EngineWiring): Unicorn {
@@ -66,8 +70,10 @@ export function openEngine(w: EngineWiring): Unicorn {
       portRead: (port, size) => w.inside(() => w.bus.portRead(port, size)),
       portWrite: (port, size, value) => w.inside(() => w.bus.portWrite(port, size, value)),
       fetchWord: w.fetchWord,
+      ...(w.smp?.cpus === undefined ? {} : { cpus: w.smp.cpus }), // ...and arm64 PSCI's power calls
     };
     w.vcpu.install(uc, vcpuHost);
+    if (w.smp !== undefined && w.arch === 'x86_64') installApicId(uc, w.smp.id, w.smp.count);
     w.vcpu.reset(uc, w.entry, w.stackTop);
     return uc;
   } catch (e) {
@@ -86,11 +92,12 @@ export function enterTables(
   client: VmClient | undefined,
   flushTlb: () => void,
   sink: EventSink<MachineEvent>,
+  cpu: { cpu?: number } = {},
 ): void {
   if (!client) return;
   const e = client.tableEnter();
   if (e.mustFlush) flushTlb();
-  if (sink.enabled) sink.emit({ type: 'vcpu-enter', generation: e.generation, flushed: e.mustFlush });
+  if (sink.enabled) sink.emit({ type: 'vcpu-enter', generation: e.generation, flushed: e.mustFlush, ...cpu });
 }
 
 /** Unicorn's access kinds (of a TLB fill) -> ours. */

@@ -4,7 +4,8 @@
  *   hostRam()       the host RAM: the NestedVm's host memory (the default), or the caller's
  *                   buffer when it brings its own translator or host memory; checked to hold all
  *                   of guest RAM and to be whole pages.
- *   memoryPath()    once the device windows are known: the Translator the fill hook asks (the
+ *   memoryPath()    once the device windows are known (vcpuMmu: the fill path of one vCPU, again
+ *                   for each vCPU after the first): the Translator the fill hook asks (the
  *                   NestedMmu over the vCPU's client, or the caller's translator), the devices'
  *                   guest-memory access (page holds on the "devices" client, or the translator
  *                   over host RAM) and the way the loader writes the image into guest RAM (the
@@ -27,6 +28,7 @@ import { fixedOffsetTranslator, type MachineOptions } from './machine-options.js
 import { NestedMmu } from './nested-mmu.js';
 import { NestedVm } from './nested-vm.js';
 import type { DeviceWindow, Translator } from './translator.js';
+import type { VmClient } from '../mmu/vm/vm-client.js';
 
 export interface HostRam {
   /** The nested paging layer (null when a translator or host memory was given). */
@@ -60,6 +62,7 @@ export function hostRam(
           hostLayout: opts.hostLayout,
           seed: opts.seed,
           sink,
+          cpus: opts.cpus,
         })
       : null;
   const buffer = vm?.mem.buffer ?? opts.hostMemory ?? new ArrayBuffer(memBytes);
@@ -114,9 +117,16 @@ export function memoryPath(ram: HostRam, ctx: MemoryPathContext): MemoryPath {
   vm.mapDevices(
     ctx.windows.map((w, i) => ({ name: ctx.windowNames[i], gpa: w.gpa, size: w.size, hpa: w.hpa })),
   );
-  const mmu = new NestedMmu({
+  const mmu = vcpuMmu(vm, vm.vcpuClient, ctx);
+  const memory = new HeldGuestMemory(vm.vmspace, vm.deviceClient, ctx.paging);
+  return { mmu, translator: mmu, memory, loadBytes: (g, b) => vm.writeRam(g, b) };
+}
+
+/** The fill path of one vCPU: a NestedMmu over its own client (vCPU 0's is vm.vcpuClient). */
+export function vcpuMmu(vm: NestedVm, client: VmClient, ctx: MemoryPathContext): NestedMmu {
+  return new NestedMmu({
     vmspace: vm.vmspace,
-    client: vm.vcpuClient,
+    client,
     paging: ctx.paging,
     user: ctx.user,
     sink: ctx.sink,
@@ -124,8 +134,6 @@ export function memoryPath(ram: HostRam, ctx: MemoryPathContext): MemoryPath {
     stormLimit: ctx.stormLimit,
     site: ctx.site,
   });
-  const memory = new HeldGuestMemory(vm.vmspace, vm.deviceClient, ctx.paging);
-  return { mmu, translator: mmu, memory, loadBytes: (g, b) => vm.writeRam(g, b) };
 }
 
 /** Write every segment of `image` into guest RAM [ramBase, ramBase + memBytes). */

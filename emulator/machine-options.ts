@@ -13,6 +13,7 @@ import type { Arch } from './arch.js';
 import type { MachineEvent } from './events.js';
 import type { NestedHost } from './nested-host.js';
 import { FixedOffsetTranslator, type DeviceWindow, type Translator } from './translator.js';
+import { MAX_CPUS } from './vcpu-set.js';
 
 export interface MachineOptions {
   /** Guest RAM in bytes (a multiple of 4 KiB). */
@@ -21,6 +22,10 @@ export interface MachineOptions {
   readonly maxInsns?: number;
   /** Stop with 'timeout' once slices have run this long, in wall-clock ms (checked between slices). */
   readonly timeoutMs?: number;
+  /** vCPUs, 1 to MAX_CPUS (default 1): each its own engine, client and TLB (vcpu-set.ts). */
+  readonly cpus?: number;
+  /** Instructions each vCPU runs before the next one's turn (default DEFAULT_QUANTUM; only with cpus > 1). */
+  readonly quantum?: number;
   /** Instruction budget of one slice (default 2,000,000). */
   readonly sliceInsns?: number;
   /** Called with each piece of console output as the guest produces it. */
@@ -93,4 +98,15 @@ export function checkSizes(memBytes: number, sliceInsns: number): void {
   if (!Number.isSafeInteger(sliceInsns) || sliceInsns <= 0) {
     throw new RangeError(`sliceInsns must be a positive integer, got ${sliceInsns}`);
   }
+}
+
+/** cpus and quantum as a Machine needs them (a RangeError otherwise); the vCPU count. */
+export function checkCpus(cpus: number, quantum: number): number {
+  if (!Number.isSafeInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) {
+    throw new RangeError(`cpus must be an integer from 1 to ${MAX_CPUS}, got ${cpus}`);
+  }
+  if (!Number.isSafeInteger(quantum) || quantum <= 0) {
+    throw new RangeError(`quantum must be a positive integer, got ${quantum}`);
+  }
+  return cpus;
 }

@@ -1,8 +1,10 @@
 /*
- * The Machine: one guest image, one vCPU, its devices, and a run loop that runs in slices, so
- * that its users can act between slices: the TUI redraws and carries out the user's keys, a lab
- * script harvests the dirty log or evicts a frame, and the vCPU flushes its TLB when the
- * vmspace generation moved (tableEnter).
+ * The Machine: one guest image, its vCPUs (one by default; `cpus` up to 8, each its own engine,
+ * client and TLB, run round-robin by vcpu-set.ts), its devices, and a run loop that runs in
+ * slices, so that its users can act between slices: the TUI redraws and carries out the user's
+ * keys, a lab script harvests the dirty log or evicts a frame, and each vCPU flushes its own TLB
+ * when the vmspace generation moved since it last ran (tableEnter). Between slices the Machine's
+ * engine is vCPU 0's (registers, debugger, snapshots); during a turn it is the running vCPU's.
  *
  * Building one (ARCHITECTURE.md §1 follows one access end to end): host RAM and the memory path
  * come from machine-memory.ts (the NestedVm's host memory and the NestedMmu by default; a caller's
@@ -34,7 +36,7 @@
  * is returned every later runSlice()/run() returns the same one; `instructions` never counts an
  * instruction twice and never misses one.
  */
-import { pageAlignDown, PAGE_SIZE, gpa, gva, hex, type Gpa, type Hfn } from '../mmu/addr.js';
+import { PAGE_SIZE, gva } from '../mmu/addr.js';
 import { nullSink, type AccessSite, type EventSink } from '../mmu/events.js';
 import type { GuestPaging } from '../mmu/guest-walk/guest-paging.js';
 import { InvariantError } from '../mmu/checks.js';
@@ -47,14 +49,17 @@ import type { DeviceHost } from './devices/device.js';
 import type { MachineEvent } from './events.js';
 import type { GuestMemoryAccess } from './guest-memory.js';
 import type { GuestImage } from './image.js';
-import { accessOf, enterTables, openEngine } from './machine-engine.js';
-import { hostRam, loadImage, memoryPath, type HostRam } from './machine-memory.js';
-import { checkSizes, DEFAULT_SLICE_INSNS, type MachineOptions } from './machine-options.js';
+import { accessOf, enterTables, openEngine, type EngineWiring } from './machine-engine.js';
+import { hostRam, loadImage, memoryPath, type HostRam, type MemoryPathContext } from './machine-memory.js';
+import { checkCpus, checkSizes, DEFAULT_SLICE_INSNS, type MachineOptions } from './machine-options.js';
+import type { MpWakeup } from './smp/mp-wakeup.js';
+import { buildVcpus } from './smp/vcpu-build.js';
+import { DEFAULT_QUANTUM, type VcpuSet, type Core } from './vcpu-set.js';
 import type { NestedMmu } from './nested-mmu.js';
 import type { NestedVm } from './nested-vm.js';
 import { applyGuestState, captureGuestState, type GuestState } from './snapshot/guest-state.js';
 import { restoreSnapshot, takeSnapshot, type Snapshot } from './snapshot/snapshot.js';
-import { collectStats, type RunStats } from './run-stats.js';
+import { MachineNested } from './machine-nested.js';
 import {
   engineCause,
   faultCause,
@@ -79,19 +84,25 @@ export * from './machine-options.js';
 
 const VCPUS: Record<Arch, VcpuArch> = { x86_64: x86Vcpu, arm64: arm64Vcpu };
 
-export class Machine {
+export class Machine extends MachineNested {
   readonly arch: Arch;
   readonly memBytes: number;
-  private readonly uc: Unicorn;
+  /* The running vCPU's engine and fill path during a turn; vCPU 0's between slices. */
+  private uc!: Unicorn;
   private readonly ram: HostRam;
-  private readonly ramBase: number;
-  private readonly translator: Translator;
+  protected readonly ramBase: number;
+  private translator: Translator;
+  /** The vCPUs and their round-robin (emulator/vcpu-set.ts). */
+  readonly cpus: VcpuSet;
+  private readonly wakeup: MpWakeup | null;
+  /* vCPU 0 runs now, or none does (the debugger's TLB record is vCPU 0's). */
+  private primary = true;
   /** Host-side guest memory access of devices (page holds when nested). */
   private readonly memory: GuestMemoryAccess;
   /** The nested paging layer (null when a translator was injected). */
   readonly vm: NestedVm | null;
   readonly mmu: NestedMmu | null;
-  private readonly sink: EventSink<MachineEvent>;
+  protected readonly sink: EventSink<MachineEvent>;
   private kicked = false;
   /* True while fill() translates a load or store (not a fetch): see the kick in engine(). */
   private dataFill = false;
@@ -119,6 +130,7 @@ export class Machine {
 
   /* Host RAM, then the devices and their windows, then the memory path, the image and the engine. */
   constructor(image: GuestImage, opts: MachineOptions) {
+    super();
     this.arch = image.arch;
     this.memBytes = opts.memBytes;
     this.sliceInsns = opts.sliceInsns ?? DEFAULT_SLICE_INSNS;
@@ -134,7 +146,7 @@ export class Machine {
     const deviceHost = this.deviceHost();
     this.bus = new DeviceBus(image.arch, deviceHost);
     this.windows = this.bus.windows(this.ram.bytes);
-    const path = memoryPath(this.ram, {
+    const ctx: MemoryPathContext = {
       arch: image.arch,
       ramBase: this.ramBase,
       memBytes: this.memBytes,
@@ -146,18 +158,44 @@ export class Machine {
       site: () => this.site(),
       translator: opts.translator,
       stormLimit: opts.faultStormLimit,
-    });
+    };
+    const path = memoryPath(this.ram, ctx);
     this.mmu = path.mmu;
     this.translator = path.translator;
     this.memory = path.memory;
     if (opts.requireHostMinimum) this.vm?.refuseBelowMinimum();
     loadImage(image, this.ramBase, this.memBytes, path);
-    this.uc = this.engine(image, deviceHost, opts.counter);
+    const quantum = opts.quantum ?? DEFAULT_QUANTUM;
+    ({ set: this.cpus, wakeup: this.wakeup } = buildVcpus({
+      ...{ count: checkCpus(opts.cpus ?? 1, quantum), quantum, vm: this.vm, mmu: this.mmu, ctx },
+      translator: this.translator,
+      open: (smp) => this.engine(image, deviceHost, { counter: opts.counter, smp }),
+    }));
+    for (const c of this.cpus.cores) this.kickTo(c);
+    this.uc = this.cpus.cores[0].uc;
+    this.ucOpen = true;
     this.debug = new MachineDebug(this.arch, this.uc, this.vm, () => this.guestPaging(), this.ending);
+    // An evicted frame is about to hold another page: no TLB entry may still reach it, even for the
+    // rest of this slice, so flush now, inside the fill (the debugger's TLB record with it).
+    if (this.vm) this.vm.reclaimer.recycled = () => this.cpus.flushAll(() => this.debug.flushTlb());
   }
 
-  private engine(image: GuestImage, deviceHost: DeviceHost, counter: MachineOptions['counter']): Unicorn {
-    const uc = openEngine({
+  /* A change that takes translations away kicks the vCPU out of its engine (only the running one is ON_CPU). */
+  private kickTo(core: Core): void {
+    core.client?.setKick(() => {
+      this.kicked = true;
+      core.kicks++;
+      this.ending.kicked(this.dataFill);
+      core.uc.emuStop();
+    });
+  }
+
+  private engine(
+    image: GuestImage,
+    deviceHost: DeviceHost,
+    more: Pick<EngineWiring, 'counter' | 'smp'>,
+  ): Unicorn {
+    return openEngine({
       arch: image.arch,
       ram: this.ram,
       windows: this.windows,
@@ -169,18 +207,8 @@ export class Machine {
       fetchWord: (va) => this.memory.word32(va),
       entry: image.entry,
       stackTop: this.ramBase + this.memBytes,
-      counter,
+      ...more,
     });
-    this.ucOpen = true;
-    this.vm?.vcpuClient.setKick(() => {
-      this.kicked = true;
-      this.ending.kicked(this.dataFill);
-      uc.emuStop();
-    });
-    // An evicted frame is about to hold another page: no TLB entry may still reach it, even for the
-    // rest of this slice, so flush now, inside the fill (the debugger's TLB record with it).
-    if (this.vm) this.vm.reclaimer.recycled = () => this.debug.flushTlb();
-    return uc;
   }
 
   /** Everything the guest has printed so far. */
@@ -226,18 +254,34 @@ export class Machine {
     }
     const early = limitCause(this.limits, this.executed, this.runMs);
     if (early !== null) return this.finish(early);
-
+    this.wakeup?.poll(); // x86 APs take a wakeup command at turn boundaries only
+    const turn = this.cpus.next();
+    if (turn === null) return this.finish(this.cpus.endCause());
     const max = this.limits.maxInsns;
-    const budget = max === undefined ? insns : Math.min(insns, max - this.executed);
+    const budget = Math.min(insns, turn.owed, max === undefined ? Infinity : max - this.executed);
+    [this.uc, this.translator, this.primary] = [turn.core.uc, turn.core.translator, turn.core.id === 0];
+    try {
+      return this.runTurn(turn.core, budget);
+    } finally {
+      const first = this.cpus.cores[0];
+      [this.uc, this.translator, this.primary] = [first.uc, first.translator, true];
+    }
+  }
+
+  /* One turn of `core` (the Machine's engine now) of at most `budget` instructions. */
+  private runTurn(core: Core, budget: number): StopReason | DebugPause | null {
     this.ending.begin();
     this.kicked = false;
-    enterTables(this.vm?.vcpuClient, () => this.debug.flushTlb(), this.sink); // the debugger's TLB record too
+    if (this.vm !== null) this.vm.pmap.currentCpu = core.id; // its faults take PV entries from its own pool
+    // vCPU 0 flushes through the debugger (its TLB record too); the others their own engine
+    const flush = () => (core.id === 0 ? this.debug.flushTlb() : core.uc.flushTlb());
+    enterTables(core.client ?? undefined, flush, this.sink, this.cpus.tag(core));
     let err: number;
     const began = performance.now();
     try {
       err = this.uc.emuStart(this.pc(), 0, 0, budget);
     } finally {
-      this.vm?.vcpuClient.tableExit();
+      core.client?.tableExit();
       this.runMs += performance.now() - began;
     }
     const { requested, fault: fillFault } = this.ending;
@@ -245,7 +289,9 @@ export class Machine {
     const ran = this.uc.instructionsLastSlice(this.ending, fillFault !== null, paused !== null); // corrected
     this.inFlight?.endSlice(ran > 0);
     this.executed += ran;
-    if (this.sink.enabled) this.sink.emit({ type: 'vcpu-exit', instructions: ran, kicked: this.kicked });
+    this.cpus.ran(ran);
+    if (this.sink.enabled)
+      this.sink.emit({ type: 'vcpu-exit', instructions: ran, kicked: this.kicked, ...this.cpus.tag(core) });
     if (paused !== null) {
       if (paused.kind === 'watch' && this.sink.enabled) this.sink.emit({ type: 'watch', ...paused });
       return paused;
@@ -261,7 +307,11 @@ export class Machine {
       return this.finish(engineCause(err, (e) => this.uc.strerror(e)));
     }
     // A kick (translations taken away mid-slice) is not the end: the next slice flushes and goes on.
-    if (!this.uc.budgetExhaustedLastRun() && !this.kicked) return this.finish(this.vcpu.earlyEnd(this.uc));
+    // Nor is a vCPU that halted (or powered off) while another is still on.
+    if (core.power === 'on' && !this.uc.budgetExhaustedLastRun() && !this.kicked) {
+      this.cpus.halt(this.vcpu.earlyEnd(this.uc));
+      if (!this.cpus.anyOn()) return this.finish(this.cpus.endCause());
+    }
     const after = limitCause(this.limits, this.executed, this.runMs);
     return after === null ? null : this.finish(after);
   }
@@ -295,61 +345,9 @@ export class Machine {
     return this.ucOpen && this.vcpu.user(this.uc);
   }
 
-  // ---- the nested layer, between slices (library API, TUI, tests) -----------------------------
-
-  /** What the run did to the nested paging layer so far; null when a translator was injected. */
-  stats(): RunStats | null {
-    return this.vm && this.mmu ? collectStats(this.vm, this.mmu) : null;
-  }
-
-  private nested(action: string, detail: string): NestedVm {
-    if (this.vm === null)
-      throw new Error(`Machine.${action}: no nested paging layer (a translator was injected)`);
-    if (this.sink.enabled) this.sink.emit({ type: 'action', action, detail });
-    return this.vm;
-  }
-
-  /** Dirty-log harvest over guest RAM (get and clear): one bit per page, bit i of byte i >> 3. */
-  harvestDirty(): { bitmap: Uint8Array; dirty: number } {
-    const vm = this.nested('harvest', 'guest RAM');
-    const bitmap = new Uint8Array(Math.ceil(this.memBytes / PAGE_SIZE / 8));
-    const dirty = vm.vmspace.harvestDirty(gpa(this.ramBase), this.memBytes, bitmap);
-    return { bitmap, dirty: Math.max(dirty, 0) };
-  }
-
-  /** Clear the Accessed bits of guest RAM's nested leaves; the number of pages reset. */
-  resetAccessed(): number {
-    return this.nested('reset-accessed', 'guest RAM').vmspace.resetAccessed(gpa(this.ramBase), this.memBytes);
-  }
-
-  /** Evict a host frame: clear every nested PTE that maps it (the guest re-faults it). */
-  disconnectFrame(frame: Hfn): number {
-    return this.nested('disconnect', `frame ${hex(frame)}`).vmspace.disconnectFrame(frame);
-  }
-
-  /** Host frame behind a guest-physical page now (null when not present in the nested tables). */
-  frameOf(guestPhys: Gpa): Hfn | null {
-    return this.vm?.vmspace.gpt.lookup(pageAlignDown(guestPhys))?.frame ?? null;
-  }
-
-  /** Unmap the guest RAM region (RAM_REGION bytes) holding gpa; its next touch is a nested fault. */
-  unmapRegion(guestPhys: Gpa): boolean {
-    return this.nested('unmap', `region of ${hex(guestPhys)}`).unmapRam(guestPhys);
-  }
-
-  /** Map the guest RAM region holding gpa back (the same frames: its contents are kept). */
-  remapRegion(guestPhys: Gpa): boolean {
-    return this.nested('remap', `region of ${hex(guestPhys)}`).mapRam(guestPhys);
-  }
-
   /** The guest's own paging configuration now (null while its paging is off). */
   guestPaging(): GuestPaging | null {
     return this.ucOpen ? this.vcpu.paging(this.uc) : null;
-  }
-
-  /** Turn dirty tracking on or off; returns whether it is on (formats without hardware A/D stay off). */
-  setDirtyTracking(on: boolean): boolean {
-    return this.nested('dirty-tracking', on ? 'on' : 'off').vmspace.setDirtyTracking(on);
   }
 
   /** The guest apart from RAM now, or with `state` taken over (snapshot/guest-state.ts; between slices). */
@@ -375,9 +373,11 @@ export class Machine {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.vm?.vcpuClient.setKick(null);
     this.ucOpen = false;
-    this.uc.close();
+    for (const c of this.cpus.cores) {
+      c.client?.setKick(null);
+      c.uc.close();
+    }
   }
 
   // ---- the memory path -------------------------------------------------------------------
@@ -402,7 +402,7 @@ export class Machine {
     // target page size), and each quarter of a 4 KiB page must land on its quarter of the frame.
     entry.paddr = r.hpa + (va % PAGE_SIZE);
     entry.perms = r.prot;
-    this.debug.granted(va, r.hpa, r.prot, accessOf(memType));
+    if (this.primary) this.debug.granted(va, r.hpa, r.prot, accessOf(memType)); // vCPU 0's record
     return true;
   }
 

@@ -72,6 +72,8 @@ export interface NestedHostOptions {
   readonly hostLayout?: HostLayout;
   readonly seed?: number;
   readonly sink?: EventSink<MachineEvent>;
+  /** vCPUs whose faults take PV entries: one per-CPU free list each (default 1). */
+  readonly cpus?: number;
 }
 
 export class NestedHost {
@@ -91,7 +93,7 @@ export class NestedHost {
     this.mem = new HostMemory(opts.bytes);
     // the buffer is brand new; the frames set aside while building are summed up in host-init
     this.frames = new FrameAllocator(this.mem, undefined, { zeroed: true });
-    this.pmap = new Pmap(this.mem, opts.sink);
+    this.pmap = new Pmap(this.mem, opts.sink, { pv: { cpus: opts.cpus ?? 1 } });
     this.reservoir = new Reservoir(this.frames, opts.sink, { layout: opts.hostLayout, seed: opts.seed });
     this.shares = new FrameShares(this.mem.frameCount, this.reservoir);
     this.inFlight = new PinnedSinceRetire(this.mem.frameCount);

@@ -129,6 +129,8 @@ export interface NestedVmOptions {
   readonly hostLayout?: HostLayout;
   readonly seed?: number;
   readonly sink?: EventSink<MachineEvent>;
+  /** vCPUs (each its own per-CPU PV free list on a host of its own; default 1). */
+  readonly cpus?: number;
   /** Replacement policy when host memory is overcommitted (default clock). */
   readonly reclaim?: PolicyName;
   /** A script's own policy (overrides `reclaim`). */
@@ -199,8 +201,7 @@ export class NestedVm {
       : guestFramesFor(memBytes, hostBytes, minGuestFrames(opts.arch));
     this.overcommitted = guestFrames < memBytes / PAGE_SIZE;
     const sink = opts.sink;
-    const host = (this.host =
-      opts.host ?? new NestedHost({ bytes: hostBytes, hostLayout: opts.hostLayout, seed: opts.seed, sink }));
+    const host = (this.host = opts.host ?? new NestedHost({ ...opts, bytes: hostBytes }));
     this.mem = host.mem;
     this.frames = host.frames;
     this.pmap = host.pmap;

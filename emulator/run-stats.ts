@@ -82,7 +82,21 @@ function ringEntries(vm: NestedVm): number {
   return vm.vmspace.clients().reduce((sum, c) => sum + (c.pml?.count ?? 0), log.ring.pushed);
 }
 
-export function collectStats(vm: NestedVm, mmu: NestedMmu): RunStats {
+/* Faults, fills and guest walks of every vCPU's fill path together (vCPU 0's, then `more`). */
+function mmuCounts(mmu: NestedMmu, more: readonly NestedMmu[]) {
+  const faults = { ...mmu.counters.faults };
+  let { fills, guestWalks } = mmu.counters;
+  for (const m of more) {
+    for (const k of Object.keys(faults) as (keyof typeof faults)[]) faults[k] += m.counters.faults[k];
+    fills += m.counters.fills;
+    guestWalks += m.counters.guestWalks;
+  }
+  return { faults, fills, guestWalks };
+}
+
+/** The run's figures; `more`: the fill paths of the vCPUs after the first (--cpus N). */
+export function collectStats(vm: NestedVm, mmu: NestedMmu, more: readonly NestedMmu[] = []): RunStats {
+  const { faults, fills, guestWalks } = mmuCounts(mmu, more);
   const { multiMapped, tables } = scanFrames(vm);
   const holds = vm.vmspace.counters.holds;
   return {
@@ -93,8 +107,8 @@ export function collectStats(vm: NestedVm, mmu: NestedMmu): RunStats {
       pmlFullExits: vm.vmspace.counters.pmlFullExits,
       ringEntries: ringEntries(vm),
     },
-    faults: { ...mmu.counters.faults },
-    fills: mmu.counters.fills,
+    faults,
+    fills,
     adSets: { ...vm.vmspace.gpt.adSets },
     residentPages: vm.vmspace.residentCount,
     dirtyPages: dirtyPages(vm),
@@ -103,7 +117,7 @@ export function collectStats(vm: NestedVm, mmu: NestedMmu): RunStats {
     pv: { conversions: vm.pmap.heads.conversions, multiMapped },
     holds: { ...holds },
     generation: vm.vmspace.generation,
-    guestWalks: mmu.counters.guestWalks,
+    guestWalks,
     reclaim: vm.reclaimStats(),
     hostFrames: vm.hostFrames(),
     hostLayout: vm.reservoir.layout,

@@ -60,12 +60,19 @@ function complete(uc: Unicorn, pc: number, outcome: CallOutcome): void {
   uc.regWrite('pc', pc + 4);
 }
 
+/* A PSCI call from the registers: w0 the id, x1..x3 the arguments (x2, x3 for the SMP calls). */
+function psci(uc: Unicorn, host: VcpuHost): CallOutcome {
+  const cpus = host.cpus;
+  const smp = cpus === undefined ? undefined : { x2: uc.regRead('x2'), x3: uc.regRead64('x3'), cpus };
+  return psciCall(uc.regRead('x0') >>> 0, uc.regRead('x1'), host, smp);
+}
+
 function onException(uc: Unicorn, host: VcpuHost, intno: number): void {
   const pc = uc.regRead('pc');
   if (intno === EXCP_UDEF) {
     const word = host.fetchWord(pc);
     if (word !== null && isHvc(word) && imm16(word) === 0) {
-      complete(uc, pc, psciCall(uc.regRead('x0') >>> 0, uc.regRead('x1'), host));
+      complete(uc, pc, psci(uc, host));
       return;
     }
     if (word !== null && isSemihostHlt(word)) {
@@ -83,7 +90,7 @@ function onException(uc: Unicorn, host: VcpuHost, intno: number): void {
   if (intno === EXCP_HVC) {
     const word = host.fetchWord(pc - 4);
     if (word !== null && isHvc(word) && imm16(word) === 0) {
-      complete(uc, pc - 4, psciCall(uc.regRead('x0') >>> 0, uc.regRead('x1'), host));
+      complete(uc, pc - 4, psci(uc, host));
       return;
     }
   }

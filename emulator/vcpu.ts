@@ -9,6 +9,7 @@
 import type { GuestPaging } from '../mmu/guest-walk/guest-paging.js';
 import type { Arch } from './arch.js';
 import type { DeviceHost } from './devices/device.js';
+import type { PsciCpus } from './devices/psci.js';
 import type { StopReason } from './stop-reason.js';
 import type { Unicorn } from './unicorn/unicorn.js';
 
@@ -18,6 +19,8 @@ export interface VcpuHost extends DeviceHost {
   portWrite(port: number, size: number, value: number): void;
   /** The guest's 32-bit instruction word at `va` (arm64), or null if it does not translate. */
   fetchWord(va: number): number | null;
+  /** The power calls of the machine's vCPUs (arm64 PSCI), only when it has more than one. */
+  readonly cpus?: PsciCpus;
 }
 
 export interface VcpuArch {

@@ -86,7 +86,7 @@ export const runCommand: CommandFactory = (ctx) => ({
       .check((a: Record<string, unknown>) => {
         for (const flag of ['merge-interval', 'merge-pages'])
           if (a[flag] !== undefined && a.merge !== true) throw new UsageError(`--${flag} needs --merge`);
-        return true;
+        return checkCpusAlone(a);
       })
       .option('trace', {
         type: 'string',
@@ -211,4 +211,18 @@ async function runShared(ctx: CliContext, paths: string[], args: Args<RunArgs>):
   } finally {
     trace?.close();
   }
+}
+
+/* --cpus above 1 runs one guest on its own host, without the gdb stub or snapshots (not yet). */
+function checkCpusAlone(a: Record<string, unknown>): true {
+  if (typeof a.cpus !== 'number' || a.cpus === 1) return true;
+  const guests = Array.isArray(a.guests) ? a.guests.length : 0;
+  const clash = ['gdb', 'snapshot-at', 'restore', 'diff-from', 'merge'].find(
+    (f) => a[f] !== undefined && a[f] !== false,
+  );
+  if (guests > 0 || clash !== undefined)
+    throw new UsageError(
+      `--cpus ${a.cpus} runs one guest alone (not with ${clash === undefined ? 'several guests' : `--${clash}`})`,
+    );
+  return true;
 }

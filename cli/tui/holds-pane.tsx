@@ -4,6 +4,7 @@
  *
  *   c0 vcpu0          ON_CPU    0 holds
  *   c1 uart           ACTIVE    1 hold
+ *   c3 vcpu1          IDLE      0 holds  gen 4     (with --cpus N: each vCPU's recorded generation)
  *      gpa 0x09000000 rw-  deferred-dirty  chain 2  hfn 0x1a2
  *   recent
  *      #41 hold    c1 gpa 0x09000000 rw-
@@ -42,11 +43,12 @@ const STATE_COLOR: Record<string, string | undefined> = {
   DESTROY: 'red',
 };
 
-function clientLine(c: ClientInfo): Line {
+export function clientLine(c: ClientInfo): Line {
   const busy = c.state !== 'IDLE';
   const n = c.holds.length;
+  const gen = c.generation === undefined ? '' : `  gen ${c.generation}`; // a vCPU's, with --cpus N
   return {
-    text: `${busy ? '*' : ' '}c${c.id} ${c.name.padEnd(10)} ${c.state.padEnd(9)} ${n} hold${n === 1 ? '' : 's'}`,
+    text: `${busy ? '*' : ' '}c${c.id} ${c.name.padEnd(10)} ${c.state.padEnd(9)} ${n} hold${n === 1 ? '' : 's'}${gen}`,
     color: STATE_COLOR[c.state],
   };
 }

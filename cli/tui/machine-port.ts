@@ -191,8 +191,14 @@ export class MachineTuiPort implements MachinePort {
     return f === null ? null : frameInfo(this.vm.pmap, toHfn(f), this.vm.host);
   }
 
+  /* Every client; with several vCPUs, each vCPU's row names the generation it last recorded. */
   clients(): ClientInfo[] {
-    return this.vm.vmspace.clients().map(clientInfo);
+    const clients = this.vm.vmspace.clients();
+    const smp = this.machine.cpus.count > 1;
+    const vcpus = new Set(this.machine.cpus.cores.map((c) => c.client));
+    return clients.map((c) =>
+      smp && vcpus.has(c) ? { ...clientInfo(c), generation: c.generation } : clientInfo(c),
+    );
   }
 
   pools(): PoolInfo {

@@ -161,6 +161,8 @@ export interface ClientInfo {
   readonly name: string;
   readonly state: ClientState;
   readonly holds: readonly HoldInfo[];
+  /** With several vCPUs (--cpus N): the generation a vCPU's client last recorded. */
+  readonly generation?: number;
 }
 
 /** Recent hold/release activity, so holds can be seen as they are taken and released. */

@@ -49,6 +49,8 @@ export class SnapshotError extends Error {
 
 function nestedOf(machine: Machine, action: string): NestedVm {
   if (machine.vm === null) throw new SnapshotError(`${action} needs the nested paging layer`);
+  // a snapshot holds one vCPU's registers: several vCPUs (--cpus N) are not snapshotted yet
+  if (machine.cpus.count > 1) throw new SnapshotError(`${action} needs a machine of one vCPU`);
   return machine.vm;
 }
 

@@ -59,6 +59,7 @@ export const UC_HOOK_TLB_FILL = 1 << 17;
 /* x86 instruction ids for UC_HOOK_INSN (uc_x86_insn). */
 export const UC_X86_INS_IN = 218;
 export const UC_X86_INS_OUT = 500;
+export const UC_X86_INS_CPUID = 113;
 
 /*
  * uc_ctl control words:

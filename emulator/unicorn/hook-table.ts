@@ -38,6 +38,7 @@ import {
   UC_HOOK_TLB_FILL,
   UC_X86_INS_IN,
   UC_X86_INS_OUT,
+  UC_X86_INS_CPUID,
 } from './constants.js';
 import type { EngineAccess } from './engine-access.js';
 import { HookError } from './errors.js';
@@ -75,6 +76,8 @@ export type OutHook = (port: number, size: number, value: number) => void;
 export type CodeHook = (address: number, size: number) => void;
 export type MemEventHook = (memType: number, address: number, size: number, value: number) => boolean;
 export type InsnInvalidHook = () => boolean;
+/** x86 CPUID: true when the hook set the results itself (the engine's own CPUID is skipped). */
+export type CpuidHook = () => boolean;
 
 /** A hook handle returned by the hook* methods, for hookDel(). */
 export type HookHandle = number & { readonly __hook: true };
@@ -200,6 +203,11 @@ export class HookTable {
         fn(t, u64(addr), size, u64(value)),
     );
     return this.add(type, cb, begin, end);
+  }
+
+  cpuid(fn: CpuidHook): HookHandle {
+    const cb = this.trampoline('cpuid', 'cpuid', 0, () => (fn() ? 1 : 0));
+    return this.add(UC_HOOK_INSN, cb, 1, 0, UC_X86_INS_CPUID);
   }
 
   insnInvalid(fn: InsnInvalidHook): HookHandle {

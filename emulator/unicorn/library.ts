@@ -34,6 +34,7 @@ const protos = {
     'bool nestvm_memev_cb(void *uc, int type, uint64_t addr, int size, int64_t value, void *ud)',
   ),
   insnInvalid: koffi.proto('bool nestvm_insn_invalid_cb(void *uc, void *ud)'),
+  cpuid: koffi.proto('int nestvm_cpuid_cb(void *uc, void *ud)'),
   mmioRead: koffi.proto(
     'uint64_t nestvm_mmio_read_cb(void *uc, uint64_t offset, unsigned int size, void *ud)',
   ),

@@ -97,7 +97,7 @@ export class Unicorn {
   private readonly api: UcApi;
   private uc: unknown;
   private closed = false;
-  private readonly hookTable: HookTable;
+  readonly hookTable: HookTable; // public for the x86 CPUID hook only (emulator/smp/apic-id.ts)
   private readonly memoryMap: MemoryMap;
   private readonly regs: Readonly<Record<string, RegSpec>>;
   private readonly block = new RegisterBlock();

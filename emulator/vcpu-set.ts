@@ -1,0 +1,165 @@
+/*
+ * The vCPUs of one Machine (`--cpus N`, 1 to 8) and the round-robin that decides which one runs.
+ *
+ * Each vCPU is a Core: its own Unicorn engine over the one host RAM (so its own registers and its
+ * own software TLB), its own VmClient on the vmspace ("vcpu0", "vcpu1", ...) and its own fill path
+ * (a NestedMmu over that client). The vCPUs run one at a time, as the VMs of host-run.ts do, so
+ * the host's in-flight set and the Machine's slice record serve whichever runs now.
+ *
+ *   round:   cpu0 runs `quantum` instructions ─► cpu1 ─► ... ─► cpu(N-1) ─► cpu0 ...
+ *            (a vCPU that is off or halted is skipped; quantum = --quantum, DEFAULT_QUANTUM)
+ *
+ * The quantum is exact and owed: when a slice ends inside a vCPU's quantum (the caller's budget
+ * ran out, a kick, a debugger's pause), the same vCPU runs the rest of it next, so where the
+ * caller cuts its slices never changes who runs which instruction. Only a vCPU that stops running
+ * by itself (hlt, wfi, PSCI CPU_OFF) gives up the rest of its quantum. The schedule is therefore a
+ * function of the instruction counts alone: the same guest and options give the same trace.
+ *
+ * Power states:
+ *
+ *   off     not started (every vCPU but 0 at power-on), or after PSCI CPU_OFF
+ *   on      runnable
+ *   halted  it ran hlt or wfi; nestvm delivers no interrupts, so it never runs again
+ *
+ * With one vCPU the quantum is unbounded: a slice is exactly the caller's budget, as it was
+ * before SMP existed (N = 1 runs the same instructions in the same slices, event for event).
+ *
+ * Invariants: `current` names a Core once the set is built; `left` is what the current vCPU is still owed and is
+ * zero once it is not on; per-vCPU instruction counts add up to the Machine's.
+ */
+import type { VmClient } from '../mmu/vm/vm-client.js';
+import type { NestedMmu } from './nested-mmu.js';
+import type { StopCause } from './stop-cause.js';
+import type { Translator } from './translator.js';
+import type { Unicorn } from './unicorn/unicorn.js';
+
+export const MAX_CPUS = 8;
+/** Instructions a vCPU runs before the next one's turn, unless --quantum says otherwise. */
+export const DEFAULT_QUANTUM = 10_000;
+
+export type PowerState = 'off' | 'on' | 'halted';
+
+export interface Core {
+  readonly id: number;
+  readonly uc: Unicorn;
+  /** The vCPU's client on the vmspace (null without the nested layer). */
+  readonly client: VmClient | null;
+  readonly translator: Translator;
+  readonly mmu: NestedMmu | null;
+  power: PowerState;
+  /** Instructions this vCPU has begun. */
+  insns: number;
+  /** Times an administrative change kicked it out of the engine. */
+  kicks: number;
+  /** Turns it was given (a quantum each, or what was left of one). */
+  turns: number;
+}
+
+/** One vCPU in `run`'s summary and --json `cpus`. */
+export interface VcpuReport {
+  id: number;
+  state: PowerState;
+  insns: number;
+  kicks: number;
+  turns: number;
+  /** The vmspace generation its client last recorded (null without the nested layer). */
+  generation: number | null;
+  /** Entries on its per-CPU PV free list now. */
+  pvFree: number;
+}
+
+export class VcpuSet {
+  /* The last vCPU given a turn (the round starts after it: at vCPU 0 the first time). */
+  private cur: number;
+  private left = 0;
+  /* Why the last vCPU that stopped by itself stopped (what ends the run once none is on). */
+  private lastEnd: StopCause | null = null;
+  readonly quantum: number;
+  private readonly list: Core[] = [];
+
+  /** A set of `count` vCPUs, added in order of id by add(); vCPU 0 is on, the others off. */
+  constructor(
+    readonly count: number,
+    quantum: number,
+  ) {
+    this.quantum = count === 1 ? Infinity : quantum;
+    this.cur = count - 1;
+  }
+
+  get cores(): readonly Core[] {
+    return this.list;
+  }
+
+  add(core: Omit<Core, 'power' | 'insns' | 'kicks' | 'turns'>): Core {
+    const c: Core = { ...core, power: core.id === 0 ? 'on' : 'off', insns: 0, kicks: 0, turns: 0 };
+    this.list.push(c);
+    return c;
+  }
+
+  /** The vCPU running now (during a slice), or the one that runs next. */
+  get current(): Core {
+    return this.cores[this.cur];
+  }
+
+  /** The vCPU to run next and the most it may run now, or null when none is on. */
+  next(): { core: Core; owed: number } | null {
+    const n = this.list.length;
+    if (this.left > 0 && this.cores[this.cur].power === 'on') return { core: this.current, owed: this.left };
+    for (let k = 1; k <= n; k++) {
+      const i = (this.cur + k) % n;
+      if (this.cores[i].power !== 'on') continue;
+      this.cur = i;
+      this.left = this.quantum;
+      this.cores[i].turns++;
+      return { core: this.cores[i], owed: this.left };
+    }
+    return null;
+  }
+
+  /** Record a slice of `ran` instructions on the current vCPU. */
+  ran(ran: number): void {
+    const core = this.current;
+    core.insns += ran;
+    this.left = core.power === 'on' ? this.left - ran : 0;
+  }
+
+  /** The current vCPU stopped by itself (hlt, wfi): halted for good; the cause ends the run once none is on. */
+  halt(cause: StopCause): void {
+    this.current.power = 'halted';
+    this.left = 0;
+    this.lastEnd = cause;
+  }
+
+  /** The vCPU an event names, only on a machine of several (one vCPU's events are as before). */
+  tag(core: Core): { cpu?: number } {
+    return this.count > 1 ? { cpu: core.id } : {};
+  }
+
+  /** Whether some vCPU can still run. */
+  anyOn(): boolean {
+    return this.cores.some((c) => c.power === 'on');
+  }
+
+  /** What ends the run when no vCPU is on: the last halt, or every vCPU powered off. */
+  endCause(): StopCause {
+    return this.lastEnd ?? { reason: 'halt', code: 0, message: 'every vCPU is powered off (PSCI CPU_OFF)' };
+  }
+
+  /** Flush every vCPU's TLB (an evicted frame is about to hold another page); vCPU 0's through `first`. */
+  flushAll(first: () => void): void {
+    first();
+    for (let i = 1; i < this.cores.length; i++) this.cores[i].uc.flushTlb();
+  }
+
+  report(pvFree: readonly number[]): VcpuReport[] {
+    return this.cores.map((c) => ({
+      id: c.id,
+      state: c.power,
+      insns: c.insns,
+      kicks: c.kicks,
+      turns: c.turns,
+      generation: c.client?.generation ?? null,
+      pvFree: pvFree[c.id] ?? 0,
+    }));
+  }
+}
