@@ -32,7 +32,7 @@ import type { Gpa } from '../addr.js';
 import { assert } from '../checks.js';
 import { ATTR_WRITTEN } from '../host/page-attributes.js';
 import { newWords } from './entry-format.js';
-import { ENTRIES_PER_TABLE, LEAF_LEVEL, entryAddr } from './gpt-geometry.js';
+import { ENTRIES_PER_TABLE, GPA_LIMIT, LEAF_LEVEL, entryAddr } from './gpt-geometry.js';
 import type { GptNode } from './gpt-node.js';
 import { assertRange } from './gpt-tables.js';
 import { NO_ENTRY } from './gpt-walk.js';
@@ -47,14 +47,37 @@ export function harvestDirty(gpt: Gpt, gpa: Gpa, len: number, bitmap: Uint8Array
   return root.dirtyHint ? harvestNode(gpt, root, gpa, gpa + len, bitmap) : 0;
 }
 
-/** One page's harvest (Gpt.harvestPage): its leaf's Dirty state and its lost-dirty record. */
-export function harvestPage(gpt: Gpt, page: Gpa, origin: Gpa, bitmap: Uint8Array): number {
-  assertRange(page, PAGE_SIZE, 'gpt harvestPage');
-  const node = gpt.tables.findNode(page, LEAF_LEVEL);
-  if (node === null) return 0;
-  const to = page + PAGE_SIZE;
-  const lost = gpt.tables.takeLostDirtyOf(node, page, to);
-  return harvestChunk(gpt, node.backed ? node.frame : NO_ENTRY, lost, page, to, origin, bitmap);
+/**
+ * The harvest of the pages listed in `pages` only (Gpt.harvestPages, for a ring-mode harvest):
+ * each page's leaf Dirty state and lost-dirty record, as harvestDirty reads them for the whole
+ * range. found[k] is set to 1 when pages[k] was dirty, else 0; returns how many were. Any order
+ * is correct; in ascending order the leaf node found for one page is kept for the next pages of
+ * its table, so the tree is walked from the root once per leaf table, not once per page.
+ */
+export function harvestPages(
+  gpt: Gpt,
+  pages: Float64Array,
+  origin: Gpa,
+  bitmap: Uint8Array,
+  found: Uint8Array,
+): number {
+  let leaf: GptNode | null = null;
+  let n = 0;
+  for (let k = 0; k < pages.length; k++) {
+    const page = pages[k];
+    assert(page % PAGE_SIZE === 0 && page >= 0 && page < GPA_LIMIT, 'gpt harvestPages: not a page address');
+    if (leaf === null || page < leaf.base || page >= leaf.end) leaf = gpt.tables.findNode(page, LEAF_LEVEL);
+    found[k] = 0;
+    if (leaf === null) continue;
+    const index = (page / PAGE_SIZE) & (ENTRIES_PER_TABLE - 1);
+    let dirty = leaf.lostCount !== 0 && gpt.tables.takeLostDirtyOf(leaf, page, page + PAGE_SIZE) !== null;
+    if (leaf.backed && takeDirtyEntry(gpt, entryAddr(leaf.frame, index) >>> 2)) dirty = true;
+    if (!dirty) continue;
+    report(gpt, page, origin, bitmap);
+    found[k] = 1;
+    n++;
+  }
+  return n;
 }
 
 /* The hinted subtree of `node`, clipped to [from, to); bit positions count from `from`. */
@@ -91,34 +114,41 @@ function harvestChunk(
   origin: number,
   bitmap: Uint8Array,
 ): number {
-  const f = gpt.format;
   const u32 = gpt.mem.u32;
-  const sink = gpt.sink;
-  const mask = f.dirtyLoMask;
+  const mask = gpt.format.dirtyLoMask;
   let n = 0;
   let index = (from / PAGE_SIZE) & (ENTRIES_PER_TABLE - 1);
   let w = table === NO_ENTRY ? NO_ENTRY : entryAddr(table, index) >>> 2;
   for (let g = from; g < to; g += PAGE_SIZE, index++, w += 2) {
     let dirty = lost !== null && (lost[index >>> 5] & (1 << (index & 31))) !== 0;
-    if (table !== NO_ENTRY) {
-      const lo = u32[w];
-      if ((lo & mask) !== 0) {
-        const hi = u32[w + 1];
-        if (f.isPresent(lo, hi) && f.isDirty(lo, hi)) {
-          f.clearDirty(scratch, lo, hi);
-          if (scratch.lo !== lo || scratch.hi !== hi) gpt.pmap.updateLeaf(hpa(w * 4), scratch.lo, scratch.hi);
-          // the dirty log takes the Dirty state; a swap copy of the page is stale all the same
-          const frame = f.frameOf(lo, hi);
-          if (gpt.mem.isRam(frame)) gpt.pmap.setAttributes(frame, ATTR_WRITTEN);
-          dirty = true;
-        }
-      }
-    }
+    // a clean entry costs one AND here; takeDirtyEntry looks again at those that pass
+    if (table !== NO_ENTRY && (u32[w] & mask) !== 0 && takeDirtyEntry(gpt, w)) dirty = true;
     if (!dirty) continue;
-    const i = (g - origin) / PAGE_SIZE;
-    bitmap[i >>> 3] |= 1 << (i & 7);
+    report(gpt, g, origin, bitmap);
     n++;
-    if (sink.enabled) sink.emit({ type: 'ad-reset', gpa: g, accessed: false, dirty: true });
   }
   return n;
+}
+
+/* The leaf entry at word w of host RAM: when it is present and Dirty, clear Dirty; true if it was. */
+function takeDirtyEntry(gpt: Gpt, w: number): boolean {
+  const f = gpt.format;
+  const u32 = gpt.mem.u32;
+  const lo = u32[w];
+  if ((lo & f.dirtyLoMask) === 0) return false;
+  const hi = u32[w + 1];
+  if (!f.isPresent(lo, hi) || !f.isDirty(lo, hi)) return false;
+  f.clearDirty(scratch, lo, hi);
+  if (scratch.lo !== lo || scratch.hi !== hi) gpt.pmap.updateLeaf(hpa(w * 4), scratch.lo, scratch.hi);
+  // the dirty log takes the Dirty state; a swap copy of the page is stale all the same
+  const frame = f.frameOf(lo, hi);
+  if (gpt.mem.isRam(frame)) gpt.pmap.setAttributes(frame, ATTR_WRITTEN);
+  return true;
+}
+
+/* Page g was dirty: its bit (counted from origin) and its trace event. */
+function report(gpt: Gpt, g: number, origin: number, bitmap: Uint8Array): void {
+  const i = (g - origin) / PAGE_SIZE;
+  bitmap[i >>> 3] |= 1 << (i & 7);
+  if (gpt.sink.enabled) gpt.sink.emit({ type: 'ad-reset', gpa: g, accessed: false, dirty: true });
 }

@@ -60,7 +60,7 @@ import { hintDirty, isCovered } from './gpt-node.js';
 import type { GptNode } from './gpt-node.js';
 import { GptTables, assertRange } from './gpt-tables.js';
 import type { PopulateResult } from './gpt-tables.js';
-import { harvestDirty, harvestPage } from './gpt-harvest.js';
+import { harvestDirty, harvestPages } from './gpt-harvest.js';
 import { NO_ENTRY, describeWalk, leafSlot, translate, walk, walkAdvance } from './gpt-walk.js';
 import type { TranslatedLeaf } from './gpt-walk.js';
 import type { WalkPath, WalkStep } from './gpt-walk.js';
@@ -386,12 +386,14 @@ export class Gpt implements TableOwner {
   }
 
   /**
-   * harvestDirty for the one page at `page` (a ring-mode harvest visits only the pages its ring
-   * names): its bit is page - origin, counted in pages. Returns 1 when the page was dirty, else 0.
-   * A harvest calls it once per page, so it does not sweep: the caller runs checkInvariants after.
+   * harvestDirty for the pages listed in `pages` only (a ring-mode harvest visits only the pages
+   * its ring names, best in ascending order): bit pages[k] - origin, counted in pages, and found[k]
+   * = 1 for each that was dirty (0 for the others). Returns how many were.
    */
-  harvestPage(page: Gpa, origin: Gpa, bitmap: Uint8Array): number {
-    return harvestPage(this, page, origin, bitmap);
+  harvestPages(pages: Float64Array, origin: Gpa, bitmap: Uint8Array, found: Uint8Array): number {
+    const n = harvestPages(this, pages, origin, bitmap, found);
+    this.sweep();
+    return n;
   }
 
   /* ---- TableOwner: called back by the host pmap and table pool ---- */

@@ -2,10 +2,15 @@
  * The ring-mode harvest: the dirty log read from the dirty ring (dirty-ring.ts) instead of the
  * whole range, as a VMM with Intel PML reads the pages its vCPUs logged.
  *
- *   every vCPU's PML log ──drain──► dirty ring ──take(range)──► the range's pages, as they came
- *   each page:  modified attribute of its current frame (taken)      ┐ the same three sources as
- *               its leaf's Dirty state (cleared: write-protect / D)  │ the bitmap harvest
- *               its lost-dirty record (taken)                        ┘ (dirty-log.ts)
+ *   every vCPU's PML log ──drain──► dirty ring ──take(range)──► the range's pages, sorted, once each
+ *   each page:  its leaf's Dirty state (cleared: write-protect / D)  ┐ the same three sources as
+ *               its lost-dirty record (taken)                        │ the bitmap harvest
+ *               modified attribute of its current frame (taken)      ┘ (dirty-log.ts)
+ *
+ * The leaves are read in one pass over the sorted pages (Gpt.harvestPages), which finds each leaf
+ * table once for all its pages, and the attributes in a second pass that runs only while some
+ * frame carries one (pmap.modifiedFrames); a scratch flag per page, kept here, tells the second
+ * pass which pages the first one counted already.
  *
  * Why the ring names every page the bitmap harvest would find. A page's Dirty bit is set by
  * Gpt.markAccessed only, which answers the page when it sets it; the fill hook then logs it in its
@@ -18,8 +23,8 @@
  * (test/mmu/vm/dirty-ring-harvest.test.ts checks it against a model).
  *
  * A page the ring names that is no longer dirty anywhere (its leaf was harvested through another
- * range, it was unmapped) costs one look and is not reported. The cost is the ring's length, never
- * the size of the range.
+ * range, it was unmapped) costs one look and is not reported. The cost is the ring's length (and
+ * the sort of the pages taken), never the size of the range.
  *
  * RingDirtyLog is the vmspace's side of it: the ring, the PML-full exit (pmlFull: the vCPU's log
  * drained into the ring, counted and traced as 'pml-full'), the drain of every log that each harvest
@@ -30,7 +35,6 @@
 
 import type { Gpa } from '../addr.js';
 import { PAGE_SIZE } from '../addr.js';
-import { fullChecks } from '../checks.js';
 import type { EventSink, MmuEvent } from '../events.js';
 import type { Gpt } from '../gpt/gpt.js';
 import { ATTR_MODIFIED } from '../host/page-attributes.js';
@@ -47,6 +51,8 @@ export const DIRTY_LOG_MODES: readonly DirtyLogMode[] = ['bitmap', 'ring'];
 
 export class RingDirtyLog {
   readonly ring = new DirtyRing();
+  /* One flag per page of the harvest under way (harvestRing's scratch; grows with the ring). */
+  private found = new Uint8Array(1024);
 
   constructor(
     private readonly counters: VmCounters,
@@ -80,9 +86,9 @@ export class RingDirtyLog {
     bitmap: Uint8Array,
   ): number {
     for (const c of clients) this.drain(c); // every page dirtied so far
-    const n = harvestRing(gpt, pmap, maps, this.ring.take(gpa, len), gpa, bitmap);
-    if (fullChecks()) gpt.checkInvariants(); // harvestPage leaves the sweep to us
-    return n;
+    const pages = this.ring.take(gpa, len);
+    if (this.found.length < pages.length) this.found = new Uint8Array(pages.length * 2);
+    return harvestRing(gpt, pmap, maps, pages, gpa, bitmap, this.found);
   }
 
   /** A new mapping: its object's frames may come back modified from an earlier one (see the essay). */
@@ -91,7 +97,12 @@ export class RingDirtyLog {
   }
 }
 
-/** Harvest the ring's `pages` of the range that starts at `origin` into `bitmap`; returns how many were dirty. */
+/**
+ * Harvest the ring's `pages` (ascending, each once: DirtyRing.take) of the range that starts at
+ * `origin` into `bitmap`, with `found` scratch room for one flag per page; returns how many were
+ * dirty. The leaves first (found[k] says which pages they reported), then, only while some frame
+ * carries it, the modified attribute of the others' frames.
+ */
 export function harvestRing(
   gpt: Gpt,
   pmap: Pmap,
@@ -99,17 +110,15 @@ export function harvestRing(
   pages: Float64Array,
   origin: Gpa,
   bitmap: Uint8Array,
+  found: Uint8Array,
 ): number {
-  let n = 0;
-  for (let k = 0; k < pages.length; k++) {
+  let n = gpt.harvestPages(pages, origin, bitmap, found);
+  for (let k = 0; k < pages.length && pmap.modifiedFrames > 0; k++) {
     const page = pages[k] as Gpa;
-    const modified = takeModifiedPage(pmap, maps, page);
-    if (modified) {
-      const i = (page - origin) / PAGE_SIZE;
-      bitmap[i >>> 3] |= 1 << (i & 7);
-    }
-    const leaf = gpt.harvestPage(page, origin, bitmap);
-    if (modified || leaf !== 0) n++;
+    if (!takeModifiedPage(pmap, maps, page) || found[k] !== 0) continue;
+    const i = (page - origin) / PAGE_SIZE;
+    bitmap[i >>> 3] |= 1 << (i & 7);
+    n++;
   }
   return n;
 }
