@@ -42,8 +42,7 @@
 
 import type { Gpa, Hfn, Hpa } from '../addr.js';
 import { assert, fullChecks } from '../checks.js';
-import type { EventSink, MmuEvent } from '../events.js';
-import { nullSink } from '../events.js';
+import { nullSink, type EventSink, type MmuEvent } from '../events.js';
 import type { HostMemory } from '../host/host-memory.js';
 import { ATTR_MODIFIED, ATTR_REFERENCED } from '../host/page-attributes.js';
 import type { Pmap } from '../host/pmap.js';
@@ -56,14 +55,11 @@ import { markPathAccessed } from './gpt-accessed.js';
 import { checkGpt } from './gpt-check.js';
 import { ENTRIES_PER_TABLE, GPA_LIMIT, LEAF_LEVEL, SPAN, entryAddr, indexOfPte } from './gpt-geometry.js';
 import { GptIter } from './gpt-iter.js';
-import { hintDirty, isCovered } from './gpt-node.js';
-import type { GptNode } from './gpt-node.js';
-import { GptTables, assertRange } from './gpt-tables.js';
-import type { PopulateResult } from './gpt-tables.js';
+import { hintDirty, isCovered, type GptNode } from './gpt-node.js';
+import { GptTables, assertRange, type PopulateResult } from './gpt-tables.js';
 import { harvestDirty, harvestPages } from './gpt-harvest.js';
 import { NO_ENTRY, describeWalk, leafSlot, translate, walk, walkAdvance } from './gpt-walk.js';
-import type { TranslatedLeaf } from './gpt-walk.js';
-import type { WalkPath, WalkStep } from './gpt-walk.js';
+import type { TranslatedLeaf, WalkPath, WalkStep } from './gpt-walk.js';
 import { PAGE_SIZE, pageAlignDown } from '../addr.js';
 
 /** markAccessed's answer when it did not set a Dirty bit. */

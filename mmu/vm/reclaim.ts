@@ -43,14 +43,15 @@
  * counters add up (evictions = swapOuts + cleanDrops).
  */
 
-import type { Gpa, Hfn, Hpa } from '../addr.js';
-import { PAGE_SIZE, hfn, gpa as toGpa } from '../addr.js';
+import type { Gpa, Hfn } from '../addr.js';
+import { PAGE_SIZE, gpa as toGpa } from '../addr.js';
 import { assert } from '../checks.js';
 import type { EventSink, MmuEvent } from '../events.js';
 import { nullSink } from '../events.js';
-import { ATTR_ALL, ATTR_MODIFIED, ATTR_REFERENCED, ATTR_WRITTEN } from '../host/page-attributes.js';
+import { ATTR_ALL, ATTR_WRITTEN } from '../host/page-attributes.js';
 import type { FrameState, ReplacementPolicy } from '../host/replacement-policy.js';
 import { SwapStore } from '../host/swap-store.js';
+import { clearFrameAccessed, dirtyInPtes, emptySpan, frameAccessed } from './frame-age.js';
 import type { FrameShares } from './frame-shares.js';
 import type { Vmspace } from './vmspace.js';
 
@@ -151,8 +152,8 @@ export class Reclaimer {
     this.state = {
       eligible: (f) =>
         this.pinned[f] === 0 && !(this.exclude?.(f) ?? false) && !this.isHeld(f) && this.sharedMayGo(f),
-      accessed: (f) => this.accessed(f),
-      clearAccessed: (f) => this.clearAccessed(f),
+      accessed: (f) => frameAccessed(this.space, f),
+      clearAccessed: (f) => clearFrameAccessed(this.space, f, this.cleared),
       dirty: (f) => this.dirty(f),
       describe: (f) => {
         const o = this.ownerObj[f];
@@ -359,68 +360,31 @@ export class Reclaimer {
     return s === null || !s.isShared(f) || (s.evictable(f) && !this.heldElsewhere(f));
   }
 
-  /* Whether the PTE at pte is one of this VM's (a shared frame's PV list names other VMs' too). */
-  private ours(pte: number): boolean {
-    return this.space.pmap.descOwner(hfn(pte >>> 12)) === this.space.gpt.ownerId;
-  }
-
   private remember(v: Victim): void {
     this.victims.push(v);
     if (this.victims.length > RECENT_VICTIMS) this.victims.shift();
   }
 
-  /* ---- Accessed and Dirty, read through the PV list ---- */
-
-  private accessed(f: Hfn): boolean {
-    if (this.space.pmap.isReferenced(f)) return true;
-    const fmt = this.space.format;
-    const u32 = this.space.mem.u32;
-    let a = false;
-    this.space.pmap.forEachMapping(f, (pte) => {
-      if (this.ours(pte) && fmt.isAccessed(u32[pte >>> 2], u32[(pte >>> 2) + 1])) a = true;
-    });
-    return a;
-  }
+  /* ---- Accessed and Dirty, read through the PV list (frame-age.ts) ---- */
 
   private dirty(f: Hfn): boolean {
     const id = this.ownerObj[f];
     if (!this.space.dirtyTracking || !this.store.has(id, this.ownerPage[f])) return true;
-    const pmap = this.space.pmap;
-    if ((pmap.attributes(f) & ATTR_WRITTEN) !== 0) return true;
-    const fmt = this.space.format;
-    const u32 = this.space.mem.u32;
-    let d = false;
-    pmap.forEachMapping(f, (pte) => {
-      if (fmt.isDirty(u32[pte >>> 2], u32[(pte >>> 2) + 1])) d = true;
-    });
-    return d;
+    if ((this.space.pmap.attributes(f) & ATTR_WRITTEN) !== 0) return true;
+    return dirtyInPtes(this.space, f);
   }
 
-  /* Clock's first pass: Accessed off in every PTE mapping f (a Dirty state saved first). */
-  private lo = Infinity;
-  private hi = -Infinity;
-  private clearAccessed(f: Hfn): void {
-    const pmap = this.space.pmap;
-    const gpt = this.space.gpt;
-    pmap.clearAttributes(f, ATTR_REFERENCED);
-    for (const pte of pmap.mappings(f)) {
-      if (!this.ours(pte)) continue;
-      const g = gpt.gpaOfPte(pte as Hpa);
-      if (gpt.isDirty(g)) pmap.setAttributes(f, ATTR_MODIFIED);
-      if (!gpt.resetAccessed(g)) continue;
-      this.lo = Math.min(this.lo, g);
-      this.hi = Math.max(this.hi, g + PAGE_SIZE);
-    }
-  }
-
+  /* Clock's first pass: Accessed off in every PTE of ours mapping f (a Dirty state saved first). */
+  private readonly cleared = emptySpan();
   /* Cached translations of the pages whose Accessed was cleared must go: one generation step. */
   private publishAccessedClears(): void {
     this.held = null;
-    if (this.lo > this.hi) return;
-    const g = toGpa(this.lo);
-    const len = this.hi - this.lo;
-    this.lo = Infinity;
-    this.hi = -Infinity;
+    const c = this.cleared;
+    if (c.lo > c.hi) return;
+    const g = toGpa(c.lo);
+    const len = c.hi - c.lo;
+    c.lo = Infinity;
+    c.hi = -Infinity;
     this.space.gpt.onInvalidate?.(g, len);
   }
 

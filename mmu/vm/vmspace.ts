@@ -40,8 +40,7 @@
 import type { Gpa, Gva, Hfn, Hpa } from '../addr.js';
 import { pageAlignDown, PAGE_SIZE, gpa as toGpa, hex } from '../addr.js';
 import { assert, fullChecks } from '../checks.js';
-import type { AccessSite, EventSink, MmuEvent } from '../events.js';
-import { nullSink } from '../events.js';
+import { nullSink, type AccessSite, type EventSink, type MmuEvent } from '../events.js';
 import type { EntryFormat, PteWords } from '../gpt/entry-format.js';
 import { GPA_LIMIT } from '../gpt/gpt-geometry.js';
 import { setLeafRights } from '../gpt/gpt-rights.js';
@@ -49,20 +48,18 @@ import { Gpt } from '../gpt/gpt.js';
 import type { HostMemory } from '../host/host-memory.js';
 import type { Pmap } from '../host/pmap.js';
 import type { TablePool } from '../host/table-pool.js';
-import type { AccessKind, Prot } from '../prot.js';
-import { PROT_ALL, PROT_READ, PROT_WRITE, accessProt } from '../prot.js';
+import { PROT_ALL, PROT_READ, PROT_WRITE, accessProt, type AccessKind, type Prot } from '../prot.js';
 import { harvestRange, markWritten, resetAccessedRange } from './dirty-log.js';
 import { RingDirtyLog, type DirtyLogMode } from './ring-harvest.js';
 import type { ShareBreaker } from './page-merger.js';
 import { sharedAccess } from './vmspace-merge.js';
 import { VmClient } from './vm-client.js';
-import { newCounters } from './vm-counters.js';
-import type { VmCounters } from './vm-counters.js';
+import { newCounters, type VmCounters } from './vm-counters.js';
 import { TableGeneration } from './vm-generation.js';
 import { MappingList, objectOffset, type VmMapping } from './vm-mapping.js';
 import type { VmObject } from './vm-object.js';
-import { DIRTY_TRACKING_OFF } from './vm-results.js';
 import { checkMappings } from './vmspace-check.js';
+import { DIRTY_TRACKING_OFF } from './vm-results.js';
 import type { FaultResult, MapResult, PopulateResult, UnmapResult } from './vm-results.js';
 
 export interface VmspaceOptions {
