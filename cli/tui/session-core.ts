@@ -34,6 +34,7 @@ import type {
   FrameInfo,
   GptFormatName,
   GptInfo,
+  MigrationInfo,
   PoolInfo,
   ReclaimInfo,
   RegionInfo,
@@ -85,6 +86,8 @@ export interface MachinePort {
   toggleRegion(page: Gpa): ActionOutcome;
   /** A debugger attached to the guest (`tui --gdb`), or absent/null without one. */
   debugger?(): DebuggerHold | null;
+  /** A live migration (`tui --migrate`, migration-port.ts), or absent without one. */
+  migration?(): MigrationInfo;
   close(): void;
 }
 
@@ -299,7 +302,8 @@ export class SessionCore implements TuiSession {
     const instructions = this.port.instructions();
     this.heldByDebugger(); // a guest that ended under gdb is stopped here too
     const gdb = this.port.debugger?.()?.note ?? '';
-    const key = `${this.collector.stamp}:${instructions}:${this.version}:${this.state}:${gdb}`;
+    const phase = this.port.migration?.().phase ?? ''; // a hand-over may run no instruction
+    const key = `${this.collector.stamp}:${instructions}:${this.version}:${this.state}:${gdb}:${phase}`;
     if (this.last && key === this.lastKey) return this.last;
     this.lastKey = key;
     this.stampValue++;
@@ -365,6 +369,7 @@ export class SessionCore implements TuiSession {
       pools: p.pools(),
       reclaim: p.reclaim?.(),
       console: p.console?.(),
+      migration: p.migration?.(),
     };
   }
 }
