@@ -226,7 +226,11 @@ export interface MigrationSessionOptions extends Pick<
 export async function openMigrationSession(
   image: GuestImage,
   opts: MigrationSessionOptions,
-): Promise<{ readonly session: SessionCore; readonly port: MigrationTuiPort }> {
+): Promise<{
+  readonly session: SessionCore;
+  readonly port: MigrationTuiPort;
+  readonly migration: Migration;
+}> {
   const dis = await loadDisassembler(image.arch);
   const { collector, sink } = viewSink(opts.trace);
   const s = opts.setup;
@@ -237,5 +241,5 @@ export async function openMigrationSession(
     destination: { ...s.destination, sink },
   });
   const port = new MigrationTuiPort(migration, opts.guest, dis, s.startAfter);
-  return { session: viewSession(port, collector, { sliceSize: s.sliceInsns, ...opts }), port };
+  return { session: viewSession(port, collector, { sliceSize: s.sliceInsns, ...opts }), port, migration };
 }
