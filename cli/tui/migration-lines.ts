@@ -11,7 +11,7 @@
  *   converged: stop-and-copy 12            (or "not converged", after --max-rounds)
  *   verified: = unmigrated run             (console, exit status, instruction count)
  *
- * The block takes at most a third of the pane's lines (and never the grid's last row), so the
+ * The block takes at most half of the pane's lines (z zooms the pane for more), so the
  * grid stays in view; older rounds give way first. Pure: the same MigrationInfo and room give the
  * same lines, and `migrationLineCount` is what the pane and the key reducer subtract from the grid.
  */
@@ -45,7 +45,7 @@ function tailLines(m: MigrationInfo): string[] {
 /** The block's lines in a pane of `height` lines. */
 export function migrationLines(m: MigrationInfo | undefined, height: number): string[] {
   if (m === undefined) return [];
-  const room = Math.max(2, Math.floor(height / 3));
+  const room = Math.max(2, Math.floor(height / 2));
   const head = `migrate: ${m.phase}, ${m.side}`;
   const tail = tailLines(m);
   const keep = Math.max(0, room - 2 - tail.length);

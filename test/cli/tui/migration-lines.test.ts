@@ -1,6 +1,6 @@
 /*
  * The Dirty pane's migration block as lines: nothing without a migration, the head, the table of
- * the newest rounds that fit in a third of the pane, the open round, the hand-over and the verdict;
+ * the newest rounds that fit in half of the pane, the open round, the hand-over and the verdict;
  * and the block never takes more lines than its room (checked against a simple model).
  */
 import fc from 'fast-check';
@@ -55,12 +55,12 @@ describe('migrationLines', () => {
     expect(l.slice(-2)).toEqual(['not converged: stop-and-copy 40', 'verified: = unmigrated run']);
   });
 
-  it('keeps to a third of the pane, newest rounds first to stay', () => {
+  it('keeps to half of the pane, newest rounds first to stay', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 60 }), (n, height) => {
         const rounds = Array.from({ length: n }, (_, i) => round(i));
         const l = migrationLines(info({ rounds, open: { round: n, sent: 1, queued: 2 } }), height);
-        const room = Math.max(2, Math.floor(height / 3));
+        const room = Math.max(2, Math.floor(height / 2));
         expect(l.length).toBe(Math.min(room, 2 + (n > 0 && room > 3 ? 1 + Math.min(n, room - 3) : 0)));
         const shown = l.slice(2, -1).map((s) => Number(s.trim().split(/ +/)[0]));
         // the newest rounds, in order, ending with the last one
