@@ -5,7 +5,7 @@
  * options, the panes show the source's format before the hand-over and the destination's after,
  * the destination's console is a plain run's, the verdict is verified, and the verbs that would
  * disturb the pre-copy's dirty log are refused while it runs. The Dirty pane draws the rounds
- * (ink-testing-library).
+ * (ink-testing-library), and the README's example of that block is what it draws.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { PACKAGE_ROOT } from '../../../emulator/package-root.js';
 import { fullChecks, setFullChecks } from '../../../mmu/checks.js';
 import type { FormatName } from '../../../mmu/gpt/entry-format.js';
 import { DirtyPane } from '../../../cli/tui/dirty-pane.js';
+import { migrationLines } from '../../../cli/tui/migration-lines.js';
 import { openMigrationSession } from '../../../cli/tui/migration-port.js';
 import type { MigrationInfo, TuiSnapshot } from '../../../cli/tui/model.js';
 import { PANE_PARTS } from '../../../cli/tui/pane-memo.js';
@@ -31,7 +32,12 @@ const MEM = 4 << 20;
 const expected = (name: string) => readFileSync(join(PACKAGE_ROOT, 'guests/expected', `${name}.txt`), 'utf8');
 const PHASES: MigrationInfo['phase'][] = ['warm-up', 'pre-copy', 'destination', 'ended'];
 
-async function liveMigration(arch: Arch, dst: FormatName, startAfter: number) {
+async function liveMigration(
+  arch: Arch,
+  dst: FormatName,
+  startAfter: number,
+  stopRule = { downtimePages: 32, maxRounds: 10 },
+) {
   const image = await loadGuest('c-writer', { arch, memBytes: MEM });
   const source = { memBytes: MEM, seed: 1 };
   const setup = {
@@ -39,8 +45,7 @@ async function liveMigration(arch: Arch, dst: FormatName, startAfter: number) {
     destination: { ...source, format: dst, seed: 2 },
     bandwidth: 32,
     sliceInsns: 10_000,
-    downtimePages: 32,
-    maxRounds: 10,
+    ...stopRule,
     startAfter,
   };
   return openMigrationSession(image, { guest: 'c-writer', setup, schedule: () => {} });
@@ -146,6 +151,22 @@ describe('tui --migrate, the Dirty pane', () => {
       expect(f).toMatch(/migrate: ended, destination/);
       // the memoised Dirty pane redraws when the migration moves
       expect(PANE_PARTS.dirty(last)).toContain(last.migration);
+    } finally {
+      session.close();
+    }
+  });
+});
+
+describe('tui --migrate, the README', () => {
+  it("shows the Dirty pane's block the README's example session ends with", async () => {
+    const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+    const cmd = readme.match(/^\$ nestvm (tui c-writer --migrate .*)$/m)![1];
+    expect(cmd).toBe('tui c-writer --migrate --mem 4M --dst-format npt --downtime-pages 4 --max-rounds 4');
+    const block = readme.split('the Dirty pane of that session shows:\n\n```text\n')[1].split('\n```')[0];
+    const { session } = await liveMigration('x86_64', 'npt', 0, { downtimePages: 4, maxRounds: 4 });
+    try {
+      const seen = drive(session);
+      expect(migrationLines(seen[seen.length - 1].migration, 40).join('\n')).toBe(block);
     } finally {
       session.close();
     }
