@@ -38,6 +38,7 @@ import type {
   PoolInfo,
   ReclaimInfo,
   RegionInfo,
+  RunInfo,
   RunState,
   TuiSession,
   TuiSnapshot,
@@ -311,6 +312,24 @@ export class SessionCore implements TuiSession {
     return this.last;
   }
 
+  /* The run line: state, speed limit, gdb's note, and why it stopped or paused. */
+  private runInfo(state: RunState): RunInfo {
+    const d = this.port.debugger?.();
+    return {
+      state,
+      speed: SPEEDS[this.speedAt] ?? undefined,
+      debugger: d?.note,
+      reason:
+        state === 'stopped'
+          ? (this.stopReason ?? undefined)
+          : state === 'paused'
+            ? d?.held === true
+              ? 'held by gdb'
+              : this.pauseReason
+            : undefined,
+    };
+  }
+
   private build(instructions: number): TuiSnapshot {
     const p = this.port;
     const now = this.now();
@@ -324,19 +343,7 @@ export class SessionCore implements TuiSession {
       guest: p.guest,
       arch: p.arch,
       format: p.format,
-      run: {
-        state,
-        speed: SPEEDS[this.speedAt] ?? undefined,
-        debugger: p.debugger?.()?.note,
-        reason:
-          state === 'stopped'
-            ? (this.stopReason ?? undefined)
-            : state === 'paused'
-              ? p.debugger?.()?.held === true
-                ? 'held by gdb'
-                : this.pauseReason
-              : undefined,
-      },
+      run: this.runInfo(state),
       guestPaging,
       cpu: {
         regs: REGISTER_NAMES[p.arch].filter((n) => n in regs).map((name) => ({ name, value: regs[name] })),
