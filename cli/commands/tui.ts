@@ -17,21 +17,32 @@
  * hosted): the view runs the guest while gdb does not hold it, shows gdb's stops on its status
  * line, and refuses its own run keys while gdb has the guest. The stub's notes (listening on,
  * connected, gone) go to the fault log as actions.
+ * With --migrate (and migrate's link, stop-rule and destination options) the view runs a live
+ * migration instead (cli/tui/migration-port.ts): the source until the hand-over, the rounds in the
+ * Dirty pane as they close, then the destination; --gdb does not combine with it.
  * React is loaded in its production build unless NODE_ENV says otherwise: the development build
  * (the default when NODE_ENV is unset) spends several times the guest's own time on every frame
  * (bench/tui-ips.ts).
  */
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
+import type { GuestImage } from '../../emulator/image.js';
 import type { MachineEvent } from '../../emulator/events.js';
 import { handle, type CommandFactory } from './handle.js';
 import { EnvironmentError } from '../errors.js';
-import { machineOptions, withExecOptions, type ExecArgs } from '../guest-options.js';
+import { machineOptions, withExecOptions } from '../guest-options.js';
+import {
+  migrationPlan,
+  refuseUnmigratable,
+  withMigrationOptions,
+  type MigrationArgs,
+} from '../migrate-options.js';
 import { TraceWriter } from '../trace-writer.js';
 import { gdbListen, withGdbOptions, type GdbArgs } from '../gdb/gdb-options.js';
 
-interface TuiArgs extends ExecArgs, GdbArgs {
+interface TuiArgs extends MigrationArgs, GdbArgs {
   trace?: string;
+  migrate: boolean;
 }
 
 /** The terminal stream behind the CLI's stdout, when it is one. */
@@ -44,15 +55,24 @@ export const tuiCommand: CommandFactory = (ctx) => ({
   command: 'tui <guest>',
   describe: 'watch a guest live: faults, holds, dirty pages, nested tables (keys: ? for help)',
   builder: (y: Argv) =>
-    withGdbOptions(withExecOptions(y))
+    withMigrationOptions(withGdbOptions(withExecOptions(y)), ' (with --migrate)')
       .option('trace', {
         type: 'string',
         requiresArg: true,
         describe: 'write every event, and every key action, to FILE as JSON lines',
       })
+      .option('migrate', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'live-migrate the guest while you watch: the rounds in the Dirty pane, then the destination',
+      })
+      .conflicts('migrate', 'gdb')
+      .check((a) => (a.migrate === true ? refuseUnmigratable(a) : true))
       .example('$0 tui guests/x86_64/memtouch.s', 'watch nested faults fill the dirty grid')
       .example('$0 tui guests/arm64/paging.s --trace tui.jsonl', 'record what you did')
-      .example('$0 tui guests/x86_64/paging.s --gdb 1234', 'watch it while gdb-multiarch debugs it'),
+      .example('$0 tui guests/x86_64/paging.s --gdb 1234', 'watch it while gdb-multiarch debugs it')
+      .example('$0 tui c-writer --migrate --dst-format npt', 'watch a live migration from EPT to nPT'),
   handler: handle<TuiArgs>(async (args) => {
     const stdout = terminalOf(ctx.stdout);
     if (stdout === null) {
@@ -68,12 +88,14 @@ export const tuiCommand: CommandFactory = (ctx) => ({
     const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
     const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
     try {
-      const { session, served } = await openTuiSession(image, {
-        guest: args.guest,
-        machine: machineOptions(args),
-        trace,
-        gdb: gdbListen(args) ?? undefined,
-      });
+      const { session, served } = args.migrate
+        ? await openMigration(image, args, trace)
+        : await openTuiSession(image, {
+            guest: args.guest,
+            machine: machineOptions(args),
+            trace,
+            gdb: gdbListen(args) ?? undefined,
+          });
       trace?.open(); // only now: refused options leave no file
       await startTui(session, { stdout });
       await served; // quitting closed the session, which shut the stub down
@@ -83,3 +105,17 @@ export const tuiCommand: CommandFactory = (ctx) => ({
     }
   }),
 });
+
+/* `--migrate`: the migration's live session (cli/tui/migration-port.ts), no gdb stub. */
+async function openMigration(image: GuestImage, args: TuiArgs, trace: TraceWriter<MachineEvent> | undefined) {
+  const { openMigrationSession } = await import('../tui/migration-port.js');
+  const plan = migrationPlan(image, args);
+  const setup = {
+    source: plan.source,
+    destination: plan.destination,
+    ...plan.options,
+    sliceInsns: plan.options.slice,
+  };
+  const { session } = await openMigrationSession(image, { guest: args.guest, setup, trace });
+  return { session, served: null };
+}

@@ -2,7 +2,8 @@
  * Dirty-tracking pane (pure): a grid of guest memory, one cell per page or per group of pages
  * (dirty-grid.ts picks the group size), with a legend, the number of pages dirtied since the last
  * harvest and the dirty rate. The cell under the cursor is drawn as '@' in inverse video; the last
- * line names the page under the cursor, its state and the region that contains it.
+ * line names the page under the cursor, its state and the region that contains it. With
+ * `tui --migrate`, the migration's rounds sit between the stats and the legend (migration-lines.ts).
  */
 import type { ReactElement } from 'react';
 import { Text } from 'ink';
@@ -20,6 +21,7 @@ import {
   statsLines,
 } from './dirty-grid.js';
 import { PaneFrame } from './pane-frame.js';
+import { migrationLines } from './migration-lines.js';
 import { useTint, type Tint } from './colours.js';
 
 export interface DirtyPaneProps {
@@ -98,7 +100,8 @@ export function DirtyPane({ snap, cursor, width, height, focused }: DirtyPanePro
   const w = Math.max(1, width - 2);
   const h = Math.max(1, height - 3);
   const mem = snap.memory;
-  const g = gridGeometry(mem.pages, w, h);
+  const mig = migrationLines(snap.migration, h);
+  const g = gridGeometry(mem.pages, w, h - mig.length);
   const cursorCell = Math.floor(cursor / g.pagesPerCell);
   const stats = statsLines(w, mem, compact(mem.dirtyRate));
   const cursorGpa = mem.base + cursor * PAGE_SIZE;
@@ -108,7 +111,7 @@ export function DirtyPane({ snap, cursor, width, height, focused }: DirtyPanePro
   const rows: ReactElement[] = [];
   for (let r = 0; r < g.rows; r++)
     rows.push(gridRow(snap, r, g.cellsPerRow, g.pagesPerCell, cursorCell, g.cells, tint));
-  const room = Math.max(1, h - g.headerLines - 1);
+  const room = Math.max(1, h - mig.length - g.headerLines - 1);
   return (
     <PaneFrame
       title="Dirty"
@@ -120,6 +123,11 @@ export function DirtyPane({ snap, cursor, width, height, focused }: DirtyPanePro
     >
       {stats.map((l, i) => (
         <Text key={`s${i}`}>{clip(l, w)}</Text>
+      ))}
+      {mig.map((l, i) => (
+        <Text key={`m${i}`} color={tint(i === 0 ? 'cyan' : undefined)}>
+          {clip(l, w)}
+        </Text>
       ))}
       {legendLines(w).map((l, i) => (
         <Text key={`l${i}`} dimColor>

@@ -24,6 +24,7 @@ import type { Command } from './keys.js';
 import type { PaneId } from './layout.js';
 import { contentSize, paneSlot, PANES, planLayout } from './layout.js';
 import { gridGeometry, moveCursor, type CursorMove } from './dirty-grid.js';
+import { migrationLineCount } from './migration-lines.js';
 import { filterFaults, nextFilter, type FaultFilter } from './faults-pane.js';
 import { holdsLines } from './holds-pane.js';
 import { helpLines } from './help-screen.js';
@@ -131,7 +132,8 @@ function reduceMove(ui: UiState, move: CursorMove, view: KeyView): KeyResult {
     return { ui: { ...ui, holdScroll: scrollTo(ui.holdScroll, move, room, max) } };
   }
   const size = contentSize(paneSlot(currentPlan(ui, view), 'dirty'));
-  const g = gridGeometry(snap.memory.pages, size.width, size.height);
+  const mig = migrationLineCount(snap.migration, size.height);
+  const g = gridGeometry(snap.memory.pages, size.width, size.height - mig);
   const cursor = moveCursor(ui.cursor, move, g, snap.memory.pages);
   if (cursor === ui.cursor) return { ui };
   return { ui: { ...ui, cursor }, effect: { kind: 'select', gpa: pageGpa(snap, cursor), gva: null } };

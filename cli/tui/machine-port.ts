@@ -314,8 +314,11 @@ export interface LiveSession {
 /** The TUI's default slice: a few ms of guest time, so keys and frames never wait long. */
 export const TUI_SLICE = 20_000;
 
-export async function openTuiSession(image: GuestImage, opts: TuiSessionOptions): Promise<LiveSession> {
-  const dis = await loadDisassembler(image.arch);
+/** The collector, and the sink a Machine built for the view emits to (the collector, and --trace's writer). */
+export function viewSink(trace: EventSink<MachineEvent> | undefined): {
+  readonly collector: TuiCollector;
+  readonly sink: EventSink<MachineEvent>;
+} {
   // A nested fault met during a TLB fill carries the fill's guest-virtual address while the guest
   // pages: the fault log shows it (Enter on the line then selects it for the two-dimensional walk).
   const collector = new TuiCollector();
@@ -327,17 +330,32 @@ export async function openTuiSession(image: GuestImage, opts: TuiSessionOptions)
     },
     emit: (e) => (e.type === 'watch' ? collector.logWatch(e) : collector.emit(e as MmuEvent)),
   };
-  const sink = opts.trace ? new EventFanout<MachineEvent>([toCollector, opts.trace]) : toCollector;
-  const machine = new Machine(image, { ...opts.machine, sink });
+  return { collector, sink: trace ? new EventFanout<MachineEvent>([toCollector, trace]) : toCollector };
+}
+
+/** The SessionCore over a port, its actions noted in --trace. */
+export function viewSession(
+  port: MachinePort,
+  collector: TuiCollector,
+  opts: Pick<TuiSessionOptions, 'sliceSize' | 'now' | 'schedule' | 'trace'>,
+): SessionCore {
   const trace = opts.trace;
-  const gdb = opts.gdb === undefined ? null : await listenHosted(machine, opts.gdb, collector, trace);
-  const port = new MachineTuiPort(machine, opts.guest, dis, gdb);
-  const session = new SessionCore(port, collector, {
+  return new SessionCore(port, collector, {
     sliceSize: opts.sliceSize ?? TUI_SLICE,
     now: opts.now,
     schedule: opts.schedule,
     trace: trace ? (note) => trace.emit({ type: 'action', action: 'tui', detail: note }) : undefined,
   });
+}
+
+export async function openTuiSession(image: GuestImage, opts: TuiSessionOptions): Promise<LiveSession> {
+  const dis = await loadDisassembler(image.arch);
+  const { collector, sink } = viewSink(opts.trace);
+  const machine = new Machine(image, { ...opts.machine, sink });
+  const trace = opts.trace;
+  const gdb = opts.gdb === undefined ? null : await listenHosted(machine, opts.gdb, collector, trace);
+  const port = new MachineTuiPort(machine, opts.guest, dis, gdb);
+  const session = viewSession(port, collector, opts);
   return { session, machine, collector, port, served: gdb?.serve() ?? null };
 }
 

@@ -322,6 +322,36 @@ export interface ReclaimInfo {
   readonly framesTotal: number;
 }
 
+/*
+ * A live migration (`tui --migrate`), for the Dirty pane: the rounds closed so far, the round being
+ * sent, and once the pre-copy ended the hand-over and the check against an unmigrated run. The
+ * other panes show `side`: the source until the hand-over, the destination after it.
+ */
+export interface MigrationRound {
+  readonly round: number;
+  readonly sent: number;
+  readonly dirtied: number;
+  /** Pages dirtied per million guest instructions. */
+  readonly rate: number;
+  readonly remaining: number;
+}
+
+export interface MigrationInfo {
+  readonly phase: 'warm-up' | 'pre-copy' | 'destination' | 'ended';
+  readonly side: 'source' | 'destination';
+  readonly rounds: readonly MigrationRound[];
+  /** The round being sent: pages sent of those queued. */
+  readonly open: { readonly round: number; readonly sent: number; readonly queued: number } | null;
+  /** After the pre-copy: converged or not, the stop-and-copy, the RAM check. */
+  readonly handover: {
+    readonly converged: boolean;
+    readonly stopAndCopy: number;
+    readonly ram: 'equal' | 'differs';
+  } | null;
+  /** Once the guest ended: how it compares with an unmigrated run, in plain words. */
+  readonly verdict: string | null;
+}
+
 export interface TuiSnapshot {
   readonly stamp: number;
   /** The guest's file name as given on the command line. */
@@ -341,6 +371,8 @@ export interface TuiSnapshot {
   readonly reclaim?: ReclaimInfo;
   /** Last line of guest console output, if any. */
   readonly console?: string;
+  /** With `tui --migrate`: the migration so far. */
+  readonly migration?: MigrationInfo;
 }
 
 /** What a verb did, in one line for the status bar. ok=false: refused or nothing to do. */

@@ -11,7 +11,7 @@
  *     cpu       arch, console, cpu, run.state               (and `changed`)
  *     faults    faults, guestPaging
  *     holds     clients, holdLog
- *     dirty     memory
+ *     dirty     memory, migration
  *     gpt       format, gpt, guestPaging, selection
  *     frames    pools, selection
  *
@@ -34,7 +34,7 @@ export const PANE_PARTS = {
   cpu: (s) => [s.arch, s.console, s.cpu, s.run.state],
   faults: (s) => [s.faults, s.guestPaging],
   holds: (s) => [s.clients, s.holdLog],
-  dirty: (s) => [s.memory],
+  dirty: (s) => [s.memory, s.migration],
   gpt: (s) => [s.format, s.gpt, s.guestPaging, s.selection],
   frames: (s) => [s.pools, s.selection],
 } satisfies Record<string, Parts>;

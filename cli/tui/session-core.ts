@@ -34,9 +34,11 @@ import type {
   FrameInfo,
   GptFormatName,
   GptInfo,
+  MigrationInfo,
   PoolInfo,
   ReclaimInfo,
   RegionInfo,
+  RunInfo,
   RunState,
   TuiSession,
   TuiSnapshot,
@@ -85,6 +87,8 @@ export interface MachinePort {
   toggleRegion(page: Gpa): ActionOutcome;
   /** A debugger attached to the guest (`tui --gdb`), or absent/null without one. */
   debugger?(): DebuggerHold | null;
+  /** A live migration (`tui --migrate`, migration-port.ts), or absent without one. */
+  migration?(): MigrationInfo;
   close(): void;
 }
 
@@ -299,12 +303,31 @@ export class SessionCore implements TuiSession {
     const instructions = this.port.instructions();
     this.heldByDebugger(); // a guest that ended under gdb is stopped here too
     const gdb = this.port.debugger?.()?.note ?? '';
-    const key = `${this.collector.stamp}:${instructions}:${this.version}:${this.state}:${gdb}`;
+    const phase = this.port.migration?.().phase ?? ''; // a hand-over may run no instruction
+    const key = `${this.collector.stamp}:${instructions}:${this.version}:${this.state}:${gdb}:${phase}`;
     if (this.last && key === this.lastKey) return this.last;
     this.lastKey = key;
     this.stampValue++;
     this.last = shareSnapshot(this.last, this.build(instructions));
     return this.last;
+  }
+
+  /* The run line: state, speed limit, gdb's note, and why it stopped or paused. */
+  private runInfo(state: RunState): RunInfo {
+    const d = this.port.debugger?.();
+    return {
+      state,
+      speed: SPEEDS[this.speedAt] ?? undefined,
+      debugger: d?.note,
+      reason:
+        state === 'stopped'
+          ? (this.stopReason ?? undefined)
+          : state === 'paused'
+            ? d?.held === true
+              ? 'held by gdb'
+              : this.pauseReason
+            : undefined,
+    };
   }
 
   private build(instructions: number): TuiSnapshot {
@@ -320,19 +343,7 @@ export class SessionCore implements TuiSession {
       guest: p.guest,
       arch: p.arch,
       format: p.format,
-      run: {
-        state,
-        speed: SPEEDS[this.speedAt] ?? undefined,
-        debugger: p.debugger?.()?.note,
-        reason:
-          state === 'stopped'
-            ? (this.stopReason ?? undefined)
-            : state === 'paused'
-              ? p.debugger?.()?.held === true
-                ? 'held by gdb'
-                : this.pauseReason
-              : undefined,
-      },
+      run: this.runInfo(state),
       guestPaging,
       cpu: {
         regs: REGISTER_NAMES[p.arch].filter((n) => n in regs).map((name) => ({ name, value: regs[name] })),
@@ -365,6 +376,7 @@ export class SessionCore implements TuiSession {
       pools: p.pools(),
       reclaim: p.reclaim?.(),
       console: p.console?.(),
+      migration: p.migration?.(),
     };
   }
 }

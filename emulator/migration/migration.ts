@@ -12,8 +12,9 @@
  *             print the same console and stop with the same reason, status and instruction count
  *
  * Each phase returns what the next needs; the Migration keeps only the Machines and the stepper,
- * so the TUI can step the pre-copy slice by slice and draw between steps (`precopy.step()`), then
- * call `complete()`. `run()` does all of it. Nothing reads a clock: the same guest and options give
+ * so the TUI (cli/tui/migration-port.ts) can drive every phase a slice at a time and draw between
+ * slices: `warmUpSlice()`, `precopy.step()`, `handOver()`, the destination's own slices, then
+ * `finish()`. `run()` does all of it in one call, for `nestvm migrate`. Nothing reads a clock: the same guest and options give
  * the same rounds, the same hand-over and the same result.
  *
  * Invariants: both Machines have the nested layer with fully backed RAM and the source tracks
@@ -84,14 +85,19 @@ export class Migration {
     this.precopy = new Precopy(this.source, this.destination, setup);
   }
 
+  /** One slice of the warm-up: `left` instructions still to run; what is left, or the guest's end. */
+  warmUpSlice(left: number): { readonly left: number; readonly stop: StopReason | null } {
+    const before = this.source.instructions;
+    const stop = this.source.runSlice(Math.min(left, this.setup.sliceInsns));
+    return { left: left - (this.source.instructions - before), stop };
+  }
+
   /** The source's warm-up: run `startAfter` instructions (a StopReason if the guest ended in it). */
   warmUp(): StopReason | null {
-    let left = this.setup.startAfter;
-    while (left > 0) {
-      const before = this.source.instructions;
-      const stop = this.source.runSlice(Math.min(left, this.setup.sliceInsns));
-      if (stop !== null) return stop;
-      left -= this.source.instructions - before;
+    for (let left = this.setup.startAfter; left > 0;) {
+      const s = this.warmUpSlice(left);
+      if (s.stop !== null) return s.stop;
+      left = s.left;
     }
     return null;
   }
@@ -104,17 +110,34 @@ export class Migration {
 
   /** Everything after the pre-copy's end. */
   complete(end: PrecopyEnd): MigrationResult {
-    if (end.kind === 'source-stopped') return this.result(end.kind, null, end.stop, this.source.console);
-    const h = handOver(
+    if (end.kind === 'source-stopped') return this.sourceStopped(end.stop);
+    const h = this.handOver(end);
+    if (h.mismatch !== null) return this.finish(end.kind, h, null);
+    return this.finish(end.kind, h, this.destination.run());
+  }
+
+  /** Stop-and-copy, the guest state and the RAM check, after a pre-copy that did not see the guest end. */
+  handOver(end: Exclude<PrecopyEnd, { kind: 'source-stopped' }>): Handover {
+    return handOver(
       this.source,
       this.destination,
       end.remaining,
       this.setup.transfer ?? transferGuestState,
       this.setup.plant,
     );
-    if (h.mismatch !== null) return this.result(end.kind, h, null, this.destination.console);
-    const stop = this.destination.run();
-    return this.result(end.kind, h, stop, this.destination.console);
+  }
+
+  /** The result of a migration whose guest ended on the source before the hand-over. */
+  sourceStopped(stop: StopReason): MigrationResult {
+    return this.result('source-stopped', null, stop, this.source.console);
+  }
+
+  /**
+   * The result after the hand-over `h`: `stop` is how the guest ended on the destination (run by
+   * the caller, to its end), or null when the RAM check failed and the destination never ran.
+   */
+  finish(kind: PrecopyEnd['kind'], h: Handover, stop: StopReason | null): MigrationResult {
+    return this.result(kind, h, stop, this.destination.console);
   }
 
   close(): void {
@@ -145,7 +168,12 @@ export class Migration {
 
   /* The unmigrated run, compared with the migrated guest. */
   private reference(stop: StopReason, console: string, total: number): ReferenceCheck {
-    const ref = this.machine(this.setup.image, this.setup.source);
+    // silent: the sides' event sinks (the live view's collector, --trace) hear only the migration
+    const ref = this.machine(this.setup.image, {
+      ...this.setup.source,
+      sink: undefined,
+      onConsole: undefined,
+    });
     const refStop = ref.run();
     return {
       console: ref.console === console,
