@@ -29,7 +29,7 @@ import { loadGuest } from '../../emulator/loaders/index.js';
 import type { GuestImage } from '../../emulator/image.js';
 import type { MachineEvent } from '../../emulator/events.js';
 import { handle, type CommandFactory } from './handle.js';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError, UsageError } from '../errors.js';
 import { machineOptions, withExecOptions } from '../guest-options.js';
 import {
   migrationPlan,
@@ -67,8 +67,12 @@ export const tuiCommand: CommandFactory = (ctx) => ({
         describe:
           'live-migrate the guest while you watch: the rounds in the Dirty pane, then the destination',
       })
-      .conflicts('migrate', 'gdb')
-      .check((a) => (a.migrate === true ? refuseUnmigratable(a) : true))
+      // Not yargs' conflicts(): that counts migrate's default (false) as given.
+      .check((a) => {
+        if (a.migrate === true && a.gdb !== undefined)
+          throw new UsageError('--migrate and --gdb are mutually exclusive');
+        return a.migrate === true ? refuseUnmigratable(a) : true;
+      })
       .example('$0 tui guests/x86_64/memtouch.s', 'watch nested faults fill the dirty grid')
       .example('$0 tui guests/arm64/paging.s --trace tui.jsonl', 'record what you did')
       .example('$0 tui guests/x86_64/paging.s --gdb 1234', 'watch it while gdb-multiarch debugs it')

@@ -330,3 +330,16 @@ describe('nestvm tui without a terminal', () => {
     expect(r.stdout).toBe('');
   });
 });
+
+describe('nestvm tui --gdb and --migrate', () => {
+  it('takes --gdb alone (its default --migrate of false is no conflict)', async () => {
+    const r = await runCli('tui', join(PACKAGE_ROOT, 'guests/x86_64/memtouch.s'), '--gdb', '1234');
+    expect(r.status).toBe(8); // past the flags, to the missing terminal
+    expect(r.stderr).toMatch(/needs a terminal/);
+  });
+
+  it('refuses both together in one line, exit 2', async () => {
+    const r = await runCli('tui', 'c-writer', '--migrate', '--gdb', '1234');
+    expect([r.status, r.stderr.trim()]).toEqual([2, 'nestvm: --migrate and --gdb are mutually exclusive']);
+  });
+});
