@@ -13,9 +13,10 @@
  * The API does not expose the counter, and the early-stop case has no other exact answer (a JS
  * hook per instruction would cost about a microsecond each; `hlt` ends a run without calling any
  * hook at all). So this module finds the counter in the engine struct by calibration, once per
- * process: on a scratch engine it runs a two-instruction loop with three different budgets N and
- * looks for the one 8-byte-aligned slot that reads N + 1 every time, followed by a slot reading N
- * (the saved budget `emu_count` sits right after the counter). Exactly one slot must match, or
+ * library build (the answer is kept between processes: counter-offset-cache.ts): on a scratch
+ * engine it runs a two-instruction loop with three different budgets N and looks for the one
+ * 8-byte-aligned slot that reads N + 1 every time, followed by a slot reading N (the saved budget
+ * `emu_count` sits right after the counter). Exactly one slot must match, or
  * calibration fails and the binding falls back to counting with a JS code hook (exact, slow).
  *
  * Trust but verify: every full run (counter = N + 1) re-checks the slot, so a layout that drifts
@@ -27,7 +28,10 @@
  */
 import koffi from 'koffi';
 import type { LoadedLibrary } from './library.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { UC_ARCH_X86, UC_MODE_64 } from './constants.js';
+import { keptCounterOffset } from './counter-offset-cache.js';
+import { setupCacheDir } from './library-cache.js';
 
 /* How far into the engine struct to search: the counter sits after the hook lists, ~1.3 KiB in 2.1. */
 const SCAN_BYTES = 4096;
@@ -41,7 +45,8 @@ let calibrated: number | null | undefined;
 
 /** Byte offset of emu_counter in the engine struct, or null when calibration found no unique slot. */
 export function counterOffset(lib: LoadedLibrary): number | null {
-  if (calibrated === undefined) calibrated = calibrate(lib);
+  if (calibrated === undefined)
+    calibrated = keptCounterOffset(lib.path, setupCacheDir(process.env, PACKAGE_ROOT), () => calibrate(lib));
   return calibrated;
 }
 
