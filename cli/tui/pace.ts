@@ -47,8 +47,10 @@ export class Pacer {
     const cap = Math.max(1, (2 * this.rate * TURN_MS) / 1000);
     this.credit = Math.min(cap, this.credit + (Math.max(0, now - this.last) * this.rate) / 1000);
     this.last = now;
-    const run = Math.floor(this.credit);
-    this.credit -= run;
+    // Credit is summed in binary fractions (0.6 + 0.7 + 1.7 is 1.9999999999999998): a hair short
+    // of a whole instruction counts as that instruction.
+    const run = Math.floor(this.credit + 1e-9);
+    this.credit = Math.max(0, this.credit - run);
     const untilNext = Math.ceil(((1 - this.credit) * 1000) / this.rate);
     return { run, waitMs: run > 0 ? TURN_MS : Math.min(1000, Math.max(TURN_MS, untilNext)) };
   }

@@ -41,6 +41,11 @@ describe('Pacer', () => {
     );
   });
 
+  it('counts credit a rounding error short of a whole instruction as that instruction', () => {
+    const pacer = new Pacer(100, 0); // 6, 7 and 17 ms at 100/s: 0.6 + 0.7, then 0.3 + 1.7 in binary fractions
+    expect([6, 13, 30].map((t) => pacer.take(t).run)).toEqual([0, 1, 2]);
+  });
+
   it('saves nothing up across a restart, and a long stall is not paid back in one burst', () => {
     const pacer = new Pacer(1000, 0);
     pacer.restart(60_000); // a minute paused
