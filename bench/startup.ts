@@ -75,16 +75,14 @@ function onPath(name: string): string | null {
   return null;
 }
 
-const node = (label: string, args: string[], env?: Record<string, string>): Case => ({
-  label,
-  cmd: { file: process.execPath, args, cwd: PACKAGE_ROOT, status: 0, timeoutMs: 30_000, env },
-});
-
-/** The `nestvm` command itself, started as a shell starts it. */
+/** An executable started as a shell starts it (the `nestvm` command, QEMU), expected to exit 0. */
 const command = (label: string, file: string, args: string[], env?: Record<string, string>): Case => ({
   label,
   cmd: { file, args, cwd: PACKAGE_ROOT, status: 0, timeoutMs: 30_000, env },
 });
+
+const node = (label: string, args: string[], env?: Record<string, string>): Case =>
+  command(label, process.execPath, args, env);
 
 const CA = 'NODE_EXTRA_CA_CERTS';
 const LAUNCHER = 'dist/cli/nestvm.cjs';
@@ -121,10 +119,7 @@ function cases(): { list: Case[]; notes: string[] } {
   else {
     // The guest ends with PSCI SYSTEM_OFF, which QEMU's virt board answers by exiting with 0.
     const args = ['-M', 'virt', '-cpu', 'cortex-a57', '-nographic', '-kernel', ARM64_ELF];
-    list.push({
-      label: `qemu-system-aarch64 -M virt -kernel ${ARM64_ELF}`,
-      cmd: { file: qemu, args, cwd: PACKAGE_ROOT, status: 0, timeoutMs: 30_000 },
-    });
+    list.push(command(`qemu-system-aarch64 -M virt -kernel ${ARM64_ELF}`, qemu, args));
   }
   if (nativeFloor() === null) notes.push('no libunicorn recorded (run set-up): the koffi row is skipped');
   if (withCa)
