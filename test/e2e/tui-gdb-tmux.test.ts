@@ -9,7 +9,6 @@
  * can read the screen while gdb holds the guest. x86-64 only: the stub and the view are the same
  * code on both architectures, and test/cli/gdb/ runs gdb on both.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,36 +17,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGuest } from '../../emulator/loaders/index.js';
 import { PACKAGE_ROOT } from '../../emulator/package-root.js';
 import { runGdb } from '../cli/gdb/stub-harness.js';
+import { requireTmux, TmuxServer } from './tmux-harness.js';
 
-const SOCKET = `nestvm-e2e-gdb-${process.pid}`;
 const BIN = join(PACKAGE_ROOT, 'dist/cli/bin.js');
 const GUEST = join(PACKAGE_ROOT, 'guests/x86_64/paging.s');
-const WAIT_MS = 20_000;
+const term = new TmuxServer(`nestvm-e2e-gdb-${process.pid}`, 'tui');
+const statusLine = (s: string): string => s.trimEnd().split('\n').pop() ?? '';
 
 let dir = '';
 let port = 0;
-
-const tmux = (...args: string[]): string =>
-  execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const screen = (): string => tmux('capture-pane', '-p', '-t', 'tui');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const statusLine = (s: string): string => s.trimEnd().split('\n').pop() ?? '';
-
-async function waitFor(pattern: RegExp, what: string): Promise<string> {
-  const until = Date.now() + WAIT_MS;
-  let last = '';
-  while (Date.now() < until) {
-    last = screen();
-    if (pattern.test(last)) return last;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what} (${pattern}); the terminal shows:\n${last}`);
-}
-
-const press = (key: string, pattern: RegExp, what: string) => {
-  tmux('send-keys', '-t', 'tui', key);
-  return waitFor(pattern, what);
-};
 
 /* A port no one listens on now. */
 const freePort = (): Promise<number> =>
@@ -62,31 +40,27 @@ const freePort = (): Promise<number> =>
 const waitForFile = (name: string) => `shell while [ ! -f '${join(dir, name)}' ]; do sleep 0.05; done`;
 
 beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build first (npm run build; npm test does it)`);
+  requireTmux(BIN);
   dir = mkdtempSync(join(tmpdir(), 'nestvm-tui-gdb-'));
   port = await freePort();
   const command =
     `cd '${PACKAGE_ROOT}' && CI=true node '${BIN}' tui '${GUEST}' --gdb ${port} --gdb-wait; ` +
     `echo EXIT:$? > '${join(dir, 'exit')}'; sleep 600`;
-  tmux('new-session', '-d', '-s', 'tui', '-x', '120', '-y', '40', command);
+  term.start(command, 120, 40);
 });
 
 afterAll(() => {
-  try {
-    tmux('kill-server');
-  } catch {
-    // already gone
-  }
+  term.kill();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('nestvm tui --gdb with gdb-multiarch attached (tmux, 120x40)', () => {
   it('holds the guest for gdb, shows its stops, logs watch faults, and takes the guest back', async () => {
-    const s0 = await waitFor(/guest held for gdb \(--gdb-wait\)/, 'the held first screen');
+    const s0 = await term.waitFor(/guest held for gdb \(--gdb-wait\)/, 'the held first screen');
     expect(statusLine(s0)).toMatch(
       new RegExp(`^PAUSED: held by gdb \\| gdb stub on 127\\.0\\.0\\.1:${port}`),
     );
-    await press(' ', /! run: refused, gdb stub on .* \(continue or detach in gdb\)/, 'run refused');
+    await term.press(' ', /! run: refused, gdb stub on .* \(continue or detach in gdb\)/, 'run refused');
 
     const image = await loadGuest(GUEST, { memBytes: 16 << 20 });
     const strcpy = image.symbols.find((s) => s.name === 'strcpy')!.addr;
@@ -101,14 +75,14 @@ describe('nestvm tui --gdb with gdb-multiarch attached (tmux, 120x40)', () => {
       'monitor info tlb',
       'detach',
     ]);
-    const atBreak = await waitFor(/has it: breakpoint/, 'the breakpoint stop');
+    const atBreak = await term.waitFor(/has it: breakpoint/, 'the breakpoint stop');
     expect(atBreak).toMatch(/^PAUSED\b.* \| gdb \(127\.0\.0\.1:\d+\) has it: breakpoint/m);
     expect(atBreak).toMatch(new RegExp(`> 0x00${strcpy.toString(16)}\\s+mov al, byte ptr \\[rsi\\]`));
     expect(atBreak).toMatch(/action\s+gdb connected/);
-    await press('s', /! step: refused, gdb \(127\.0\.0\.1:\d+\) has it: breakpoint/, 'step refused');
+    await term.press('s', /! step: refused, gdb \(127\.0\.0\.1:\d+\) has it: breakpoint/, 'step refused');
     writeFileSync(join(dir, 'go1'), '');
 
-    const atWatch = await waitFor(/has it: watchpoint at 0x7f0000000000/, 'the watchpoint stop');
+    const atWatch = await term.waitFor(/has it: watchpoint at 0x7f0000000000/, 'the watchpoint stop');
     expect(atWatch).toMatch(/\bwrite\s+watch\s+0x00400000/); // the fault log's watch entry
     writeFileSync(join(dir, 'go2'), '');
 
@@ -118,13 +92,12 @@ describe('nestvm tui --gdb with gdb-multiarch attached (tmux, 120x40)', () => {
     expect(out).toMatch(/translations Unicorn's TLB may hold .*: [1-9]\d*/);
     expect(out).toContain('[Inferior 1 (Remote target) detached]');
 
-    await waitFor(/no gdb connected/, 'gdb gone');
-    await waitFor(/action\s+gdb went away/, 'the detach in the fault log');
-    const end = await press(' ', /STOPPED: hlt/, 'the guest run to its end by the view');
+    await term.waitFor(/no gdb connected/, 'gdb gone');
+    await term.waitFor(/action\s+gdb went away/, 'the detach in the fault log');
+    const end = await term.press(' ', /STOPPED: hlt/, 'the guest run to its end by the view');
     expect(end).toMatch(/STOPPED: hlt \| gdb stub on 127\.0\.0\.1:\d+: no gdb connected \| run \|/);
-    tmux('send-keys', '-t', 'tui', 'q');
-    const until = Date.now() + WAIT_MS;
-    while (!existsSync(join(dir, 'exit')) && Date.now() < until) await sleep(100);
+    term.tmux('send-keys', '-t', 'tui', 'q');
+    await term.until(() => existsSync(join(dir, 'exit')));
     expect(readFileSync(join(dir, 'exit'), 'utf8').trim()).toBe('EXIT:0');
   }, 60_000);
 });
