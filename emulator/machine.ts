@@ -174,7 +174,8 @@ export class Machine extends MachineNested {
     for (const c of this.cpus.cores) this.kickTo(c);
     this.uc = this.cpus.cores[0].uc;
     this.ucOpen = true;
-    this.debug = new MachineDebug(this.arch, this.uc, this.vm, () => this.guestPaging(), this.ending);
+    const [ucs, paging] = [this.cpus.cores.map((c) => c.uc), (uc: Unicorn) => this.vcpuPaging(uc)];
+    this.debug = new MachineDebug(this.arch, ucs, this.vm, paging, this.ending);
     // An evicted frame is about to hold another page: no TLB entry may still reach it, even for the
     // rest of this slice, so flush now, inside the fill (the debugger's TLB record with it).
     if (this.vm) this.vm.reclaimer.recycled = () => this.cpus.flushAll(() => this.debug.flushTlb());
@@ -196,18 +197,11 @@ export class Machine extends MachineNested {
     more: Pick<EngineWiring, 'counter' | 'smp'>,
   ): Unicorn {
     return openEngine({
-      arch: image.arch,
-      ram: this.ram,
-      windows: this.windows,
-      bus: this.bus,
-      vcpu: this.vcpu,
-      deviceHost,
+      ...{ arch: image.arch, ram: this.ram, windows: this.windows, bus: this.bus, vcpu: this.vcpu },
+      ...{ deviceHost, entry: image.entry, stackTop: this.ramBase + this.memBytes, ...more },
       fill: (va, memType, entry, raw) => this.fill(va, memType, entry, raw),
       inside: (fn) => this.ending.inside(fn),
       fetchWord: (va) => this.memory.word32(va),
-      entry: image.entry,
-      stackTop: this.ramBase + this.memBytes,
-      ...more,
     });
   }
 
@@ -226,10 +220,7 @@ export class Machine extends MachineNested {
     return this.fillCount;
   }
 
-  /**
-   * Exact number of guest instructions begun so far (a faulting instruction counts; one that a
-   * kick cut short and that began again counts once).
-   */
+  /** Exact number of guest instructions begun so far (a faulting one counts; one a kick cut short, once). */
   get instructions(): number {
     return this.executed;
   }
@@ -245,8 +236,11 @@ export class Machine extends MachineNested {
     return r;
   }
 
-  /** runSlice, or a DebugPause: a debugger's trap caught the guest before an (uncounted) instruction. */
-  debugSlice(insns: number = this.sliceInsns): StopReason | DebugPause | null {
+  /**
+   * runSlice, or a DebugPause: a debugger's trap caught the guest before an (uncounted)
+   * instruction. With `only`, vCPU `only` runs alone (VcpuSet.pick): null at once when it is not on.
+   */
+  debugSlice(insns: number = this.sliceInsns, only?: number): StopReason | DebugPause | null {
     if (this.final !== null) return this.final;
     if (this.closed) throw new Error('Machine.runSlice after close()');
     if (!Number.isSafeInteger(insns) || insns <= 0) {
@@ -254,15 +248,16 @@ export class Machine extends MachineNested {
     }
     const early = limitCause(this.limits, this.executed, this.runMs);
     if (early !== null) return this.finish(early);
-    this.wakeup?.poll(); // x86 APs take a wakeup command at turn boundaries only
-    const turn = this.cpus.next();
-    if (turn === null) return this.finish(this.cpus.endCause());
+    if (only === undefined) this.wakeup?.poll(); // x86 APs take a wakeup command at turn boundaries only
+    const turn = only === undefined ? this.cpus.next() : this.cpus.pick(only);
+    if (turn === null) return only === undefined ? this.finish(this.cpus.endCause()) : null;
     const max = this.limits.maxInsns;
     const budget = Math.min(insns, turn.owed, max === undefined ? Infinity : max - this.executed);
     [this.uc, this.translator, this.primary] = [turn.core.uc, turn.core.translator, turn.core.id === 0];
     try {
       return this.runTurn(turn.core, budget);
     } finally {
+      this.cpus.endTurn();
       const first = this.cpus.cores[0];
       [this.uc, this.translator, this.primary] = [first.uc, first.translator, true];
     }
@@ -316,13 +311,11 @@ export class Machine extends MachineNested {
     return after === null ? null : this.finish(after);
   }
 
-  /** A debugger's trial of one instruction (MachineDebug.trial): undone, and not counted, unless `keep`. */
-  trialStep(keep: (a: readonly DataAccess[]) => boolean): TrialStep {
-    return this.debug.trial(
-      () => this.debugSlice(1),
-      () => this.executed--,
-      keep,
-    );
+  /** A debugger's trial of one instruction (MachineDebug.trial; `only` as in debugSlice): undone unless `keep`. */
+  trialStep(keep: (a: readonly DataAccess[]) => boolean, only?: number): TrialStep {
+    const core = only === undefined ? this.cpus.peek() : this.cpus.cores[only];
+    const slice = () => this.debugSlice(1, only);
+    return this.debug.trial(core?.id ?? 0, slice, () => this.executed--, keep);
   }
 
   /** Run slices until the guest stops. */
@@ -347,7 +340,11 @@ export class Machine extends MachineNested {
 
   /** The guest's own paging configuration now (null while its paging is off). */
   guestPaging(): GuestPaging | null {
-    return this.ucOpen ? this.vcpu.paging(this.uc) : null;
+    return this.vcpuPaging(this.uc);
+  }
+
+  private vcpuPaging(uc: Unicorn): GuestPaging | null {
+    return this.ucOpen ? this.vcpu.paging(uc) : null;
   }
 
   /** The guest apart from RAM now, or with `state` taken over (snapshot/guest-state.ts; between slices). */

@@ -24,8 +24,16 @@
  * With one vCPU the quantum is unbounded: a slice is exactly the caller's budget, as it was
  * before SMP existed (N = 1 runs the same instructions in the same slices, event for event).
  *
- * Invariants: `current` names a Core once the set is built; `left` is what the current vCPU is still owed and is
- * zero once it is not on; per-vCPU instruction counts add up to the Machine's.
+ * A debugger may run one vCPU alone (pick, for gdb's per-thread step and scheduler-locked
+ * continue, cli/gdb/run-control.ts). When that vCPU is the one whose turn it is and it is still
+ * owed part of its quantum, the slice is part of that turn, as if no debugger had asked; any
+ * other vCPU runs out of turn, a solo slice: the round-robin does not move (nobody's quantum is
+ * used up, no turn is counted) and only the picked vCPU's count grows. Either way the schedule is
+ * a function of the instruction counts and the debugger's requests alone.
+ *
+ * Invariants: `current` names a Core once the set is built (the solo vCPU during a solo slice);
+ * `left` is what the scheduled vCPU is still owed and is zero once it is not on; per-vCPU
+ * instruction counts add up to the Machine's; a solo slice never changes `cur` or `left`.
  */
 import type { VmClient } from '../mmu/vm/vm-client.js';
 import type { NestedMmu } from './nested-mmu.js';
@@ -72,6 +80,8 @@ export class VcpuSet {
   /* The last vCPU given a turn (the round starts after it: at vCPU 0 the first time). */
   private cur: number;
   private left = 0;
+  /* The vCPU a debugger runs out of turn during a solo slice (pick), else null. */
+  private solo: Core | null = null;
   /* Why the last vCPU that stopped by itself stopped (what ends the run once none is on). */
   private lastEnd: StopCause | null = null;
   readonly quantum: number;
@@ -96,37 +106,62 @@ export class VcpuSet {
     return c;
   }
 
-  /** The vCPU running now (during a slice), or the one that runs next. */
+  /** The vCPU running now (during a slice), or the one whose turn it was last. */
   get current(): Core {
-    return this.cores[this.cur];
+    return this.solo ?? this.cores[this.cur];
+  }
+
+  /** The vCPU next() would give a turn to now, or null when none is on (nothing changes). */
+  peek(): Core | null {
+    const n = this.list.length;
+    if (this.left > 0 && this.cores[this.cur].power === 'on') return this.cores[this.cur];
+    for (let k = 1; k <= n; k++) {
+      const c = this.cores[(this.cur + k) % n];
+      if (c.power === 'on') return c;
+    }
+    return null;
+  }
+
+  /**
+   * vCPU `id` alone (see the essay): the rest of its turn when it is owed one, else a solo slice
+   * of any length; null when it is not on (it cannot run). endTurn() closes a solo slice.
+   */
+  pick(id: number): { core: Core; owed: number } | null {
+    const core = this.list[id];
+    if (core === undefined || core.power !== 'on') return null;
+    if (id === this.cur && this.left > 0) return { core, owed: this.left };
+    this.solo = core;
+    return { core, owed: Infinity };
+  }
+
+  /** The slice is over: a solo vCPU gives the CPU back to the round-robin. */
+  endTurn(): void {
+    this.solo = null;
   }
 
   /** The vCPU to run next and the most it may run now, or null when none is on. */
   next(): { core: Core; owed: number } | null {
-    const n = this.list.length;
-    if (this.left > 0 && this.cores[this.cur].power === 'on') return { core: this.current, owed: this.left };
-    for (let k = 1; k <= n; k++) {
-      const i = (this.cur + k) % n;
-      if (this.cores[i].power !== 'on') continue;
-      this.cur = i;
-      this.left = this.quantum;
-      this.cores[i].turns++;
-      return { core: this.cores[i], owed: this.left };
-    }
-    return null;
+    const core = this.peek();
+    if (core === null) return null;
+    if (core.id === this.cur && this.left > 0) return { core, owed: this.left };
+    this.cur = core.id;
+    this.left = this.quantum;
+    core.turns++;
+    return { core, owed: this.left };
   }
 
   /** Record a slice of `ran` instructions on the current vCPU. */
   ran(ran: number): void {
     const core = this.current;
     core.insns += ran;
-    this.left = core.power === 'on' ? this.left - ran : 0;
+    if (this.solo === null) this.left = core.power === 'on' ? this.left - ran : 0;
+    else if (core === this.cores[this.cur] && core.power !== 'on') this.left = 0;
   }
 
   /** The current vCPU stopped by itself (hlt, wfi): halted for good; the cause ends the run once none is on. */
   halt(cause: StopCause): void {
     this.current.power = 'halted';
-    this.left = 0;
+    if (this.current === this.cores[this.cur]) this.left = 0;
     this.lastEnd = cause;
   }
 

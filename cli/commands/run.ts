@@ -217,7 +217,7 @@ async function runShared(ctx: CliContext, paths: string[], args: Args<RunArgs>):
 function checkCpusAlone(a: Record<string, unknown>): true {
   if (typeof a.cpus !== 'number' || a.cpus === 1) return true;
   const guests = Array.isArray(a.guests) ? a.guests.length : 0;
-  const clash = ['gdb', 'snapshot-at', 'restore', 'diff-from', 'merge'].find(
+  const clash = ['snapshot-at', 'restore', 'diff-from', 'merge'].find(
     (f) => a[f] !== undefined && a[f] !== false,
   );
   if (guests > 0 || clash !== undefined)

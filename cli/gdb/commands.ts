@@ -2,28 +2,35 @@
  * The command dispatcher: one gdb packet in, what to do about it out. The stub's vocabulary:
  *
  *   connection   qSupported, QStartNoAckMode, vMustReplyEmpty, qXfer:features:read (target.xml),
- *                qAttached, qC, qfThreadInfo / qsThreadInfo (one thread, id 1), H, T, ?
- *   registers    g, G, p, P                       (registers.ts: gdb's numbering and widths)
- *   memory       m, M, X                          guest-virtual, side-effect free (DebugMemory)
+ *                qAttached, ?
+ *   threads      qC, qfThreadInfo / qsThreadInfo, qThreadExtraInfo, T, Hg, Hc: one thread per
+ *                vCPU, ids 1..N (threads.ts)
+ *   registers    g, G, p, P                       the Hg thread's (registers.ts: gdb's numbering and widths)
+ *   memory       m, M, X                          guest-virtual through the Hg thread's tables,
+ *                                                 side-effect free (DebugMemory)
  *   traps        Z0/z0 (and Z1/z1, the same)      breakpoints: Machine.breakpoints
  *                Z2/Z3/Z4, z2/z3/z4               write, read, access watchpoints: watches.ts
  *   running      c, s, C, S, vCont?, vCont        answered later, by the server, with a stop reply
+ *                                                 naming the thread that stopped (threads.ts)
  *   leaving      D (detach: the guest runs on), k (kill: the run ends)
  *   monitor      qRcmd,<hex>                      nestvm's inspection (monitor.ts)
  *
  * A packet the stub does not know gets the empty reply, as the protocol asks. A known packet with
  * bad arguments gets `E` and two hex digits (E01 bad syntax, E0e a register it has not, E14
- * memory it cannot reach, E16 a watchpoint it cannot set); nothing a client sends throws.
+ * memory it cannot reach, E16 a watchpoint it cannot set, E22 no such thread, as QEMU answers);
+ * nothing a client sends throws.
  *
  * Addresses in packets are parsed as BigInt and must fit below 2^53 (the Machine's address type);
  * a larger one is memory the stub cannot reach (E14), not a crash.
  */
+import type { VcpuDebug } from '../../emulator/debug/vcpu-debug.js';
 import type { Machine } from '../../emulator/machine.js';
 import { gva as toGva } from '../../mmu/addr.js';
 import { fromHex, MAX_PACKET, toHex } from './packet-codec.js';
 import { GDB_REGISTERS, parseRegHex, regHex, type GdbRegister } from './registers.js';
 import { readFeature } from './target-xml.js';
 import { runMonitor } from './monitor.js';
+import { GdbThreads, type Resume } from './threads.js';
 import type { Watches } from './watches.js';
 
 export const E_SYNTAX = 'E01';
@@ -34,7 +41,7 @@ export const E_WATCH = 'E16';
 /** What the server does with a packet. */
 export type Action =
   | { readonly kind: 'reply'; readonly text: string; readonly noAck?: boolean }
-  | { readonly kind: 'resume'; readonly step: boolean }
+  | ({ readonly kind: 'resume' } & Resume)
   | { readonly kind: 'detach' }
   | { readonly kind: 'kill' };
 
@@ -69,6 +76,8 @@ function addrLength(text: string): { addr: number; length: number } | null {
 
 export class GdbCommands {
   private readonly regs: readonly GdbRegister[];
+  /** The threads (vCPUs) and which one gdb has selected. */
+  readonly threads: GdbThreads;
 
   constructor(
     private readonly machine: Machine,
@@ -77,6 +86,12 @@ export class GdbCommands {
     private readonly lastStop: () => string,
   ) {
     this.regs = GDB_REGISTERS[machine.arch];
+    this.threads = new GdbThreads(machine);
+  }
+
+  /* The Hg thread's vCPU: registers and memory go through it. */
+  private get cpu(): VcpuDebug {
+    return this.machine.debug.cpu(this.threads.general);
   }
 
   /** The action for one packet's payload. */
@@ -105,14 +120,15 @@ export class GdbCommands {
       case 'C':
       case 's':
       case 'S':
-        return { kind: 'resume', step: p[0] === 's' || p[0] === 'S' };
+        return { kind: 'resume', ...this.threads.plain(p[0] === 's' || p[0] === 'S') };
       case 'D':
         return { kind: 'detach' };
       case 'k':
         return { kind: 'kill' };
       case 'H':
+        return reply(this.threads.select(p.slice(1)));
       case 'T':
-        return reply('OK');
+        return reply(this.threads.alive(p.slice(1)));
       case 'v':
         return this.verbose(p);
       case 'q':
@@ -127,11 +143,8 @@ export class GdbCommands {
     if (p === 'vCont?') return reply('vCont;c;C;s;S');
     if (p === 'vMustReplyEmpty') return reply('');
     if (p.startsWith('vCont;')) {
-      // the first action names what our one thread does (gdb sends e.g. vCont;s:1;c or vCont;c)
-      const action = p.slice(6).split(';')[0]?.[0];
-      if (action === 'c' || action === 'C') return { kind: 'resume', step: false };
-      if (action === 's' || action === 'S') return { kind: 'resume', step: true };
-      return reply(E_SYNTAX);
+      const r = this.threads.vCont(p.slice(6));
+      return typeof r === 'string' ? reply(r) : { kind: 'resume', ...r };
     }
     return reply('');
   }
@@ -140,9 +153,10 @@ export class GdbCommands {
     if (p.startsWith('qSupported')) return reply(SUPPORTED);
     if (p === 'QStartNoAckMode') return { kind: 'reply', text: 'OK', noAck: true };
     if (p === 'qAttached') return reply('1');
-    if (p === 'qC') return reply('QC01');
-    if (p === 'qfThreadInfo') return reply('m01');
+    if (p === 'qC') return reply(this.threads.current());
+    if (p === 'qfThreadInfo') return reply(this.threads.list());
     if (p === 'qsThreadInfo') return reply('l');
+    if (p.startsWith('qThreadExtraInfo,')) return reply(this.threads.extraInfo(p.slice(17)));
     if (p.startsWith('qSymbol')) return reply('OK');
     if (p.startsWith('qXfer:features:read:')) return reply(this.features(p.slice(20)));
     if (p.startsWith('qRcmd,')) {
@@ -166,12 +180,12 @@ export class GdbCommands {
   /* ---- registers ---- */
 
   private readReg(r: GdbRegister): string {
-    return regHex(r.uc === null ? 0n : this.machine.debug.reg(r.uc), r.bits);
+    return regHex(r.uc === null ? 0n : this.cpu.reg(r.uc), r.bits);
   }
 
   private writeReg(r: GdbRegister, value: bigint): void {
     if (r.uc === null) return; // reads as zero; writes dropped
-    if (this.machine.debug.reg(r.uc) !== value) this.machine.debug.setReg(r.uc, value);
+    if (this.cpu.reg(r.uc) !== value) this.cpu.setReg(r.uc, value);
   }
 
   private regAt(text: string): GdbRegister | null {
@@ -213,7 +227,7 @@ export class GdbCommands {
   private readMemory(text: string): string {
     const a = addrLength(text);
     if (a === null || a.length > MAX_PACKET / 2) return E_SYNTAX;
-    const bytes = this.machine.debug.memory?.read(a.addr, a.length) ?? null;
+    const bytes = this.cpu.memory?.read(a.addr, a.length) ?? null;
     return bytes === null ? E_MEMORY : toHex(bytes);
   }
 
@@ -224,7 +238,7 @@ export class GdbCommands {
     const data = binary ? binaryData(text.slice(colon + 1)) : fromHex(text.slice(colon + 1));
     if (data === null || data.length !== a.length) return E_SYNTAX;
     if (data.length === 0) return 'OK'; // gdb probes X support with an empty write
-    return this.machine.debug.write(a.addr, data) ? 'OK' : E_MEMORY;
+    return this.cpu.write(a.addr, data) ? 'OK' : E_MEMORY;
   }
 
   /* ---- breakpoints and watchpoints ---- */

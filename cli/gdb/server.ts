@@ -36,7 +36,8 @@ import { EnvironmentError } from '../errors.js';
 import { EXIT_INTERRUPTED, type RunEnd } from '../run-loop.js';
 import { GdbCommands, type Action } from './commands.js';
 import { encodePacket, PacketDecoder, toBytes, type Frame } from './packet-codec.js';
-import { RunControl, THREAD, type Outcome } from './run-control.js';
+import { RunControl, type Outcome } from './run-control.js';
+import { stopThread, threadTag, type Resume } from './threads.js';
 import { Watches } from './watches.js';
 
 export const BURST_MS = 15;
@@ -97,10 +98,10 @@ interface Client {
 export class GdbServer {
   private client: Client | null = null;
   private held: boolean;
-  /** gdb waits for a stop reply: 'c' or 's'. */
-  private awaiting: 'c' | 's' | null = null;
+  /** gdb waits for a stop reply: what it resumed. */
+  private awaiting: Resume | null = null;
   private interruptWanted = false;
-  private lastStop = `T05${THREAD}`;
+  private lastStop = `T05${threadTag(0)}`;
   private final: StopReason | null = null;
   private end: RunEnd | null = null;
   private wake: (() => void) | null = null;
@@ -179,8 +180,7 @@ export class GdbServer {
     const who = this.client === null ? `gdb stub on ${this.where}` : `gdb (${this.where})`;
     const ended = this.end ?? this.final;
     let note: string;
-    if (this.awaiting !== null)
-      note = `${who} runs the guest (${this.awaiting === 's' ? 'step' : 'continue'})`;
+    if (this.awaiting !== null) note = `${who} runs the guest (${this.awaiting.step ? 'step' : 'continue'})`;
     else if (this.client !== null) note = `${who} has it: ${stopReplyText(this.lastStop)}`;
     else if (this.held) note = `${who}: guest held for gdb (--gdb-wait)`;
     else note = `${who}: no gdb connected`;
@@ -231,8 +231,8 @@ export class GdbServer {
         if (r !== null && !('kind' in r)) this.onFinalWithoutGdb(r);
         continue;
       }
-      if (this.interruptWanted) return this.tell(`T02${THREAD}`);
-      const o = this.control.slice(this.awaiting === 's');
+      if (this.interruptWanted) return this.tell(`T02${threadTag(this.machine.cpus.current.id)}`);
+      const o = this.control.slice(this.awaiting);
       if (o.kind !== 'running') return this.settle(o);
     } while (this.running() && performance.now() - t0 < BURST_MS);
   }
@@ -258,6 +258,8 @@ export class GdbServer {
     this.interruptWanted = false;
     this.held = true;
     this.lastStop = reply.startsWith('W') ? this.lastStop : reply;
+    const cpu = stopThread(reply);
+    if (cpu !== null) this.commands.threads.stoppedAt(cpu); // gdb's current thread now
     this.send(reply);
   }
 
@@ -331,8 +333,9 @@ export class GdbServer {
         if (a.noAck) client.noAck = true;
         return;
       case 'resume':
-        if (this.final !== null) return this.settle(this.control.slice(true) as Settled);
-        this.awaiting = a.step ? 's' : 'c';
+        if (this.final !== null)
+          return this.settle(this.control.slice({ step: true, thread: null }) as Settled);
+        this.awaiting = { step: a.step, thread: a.thread };
         this.held = false;
         this.control.resume();
         return;

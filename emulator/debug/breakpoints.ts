@@ -2,7 +2,9 @@
  * Breakpoints as a debugger asks for them: instruction addresses (guest-virtual, as the pc shows
  * them) at which the vCPU stops BEFORE the instruction runs.
  *
- * Each address gets one UC_HOOK_CODE hook over the range [addr, addr]. Unicorn decides at
+ * Each address gets one UC_HOOK_CODE hook over the range [addr, addr] in every vCPU's engine (a
+ * Machine of several vCPUs has one engine each, emulator/vcpu-set.ts), so whichever vCPU reaches
+ * the address stops there; the hook tells the Machine which engine it fired in. Unicorn decides at
  * translation time which instructions call a code hook, so an instruction outside every range
  * costs nothing: no JavaScript runs per instruction, only at the breakpoints themselves. The hook
  * asks the engine to stop; Unicorn 2.1.1 then ends the run before that instruction executes, with
@@ -18,17 +20,19 @@
  * lifted (`lifted`), then the rest with every breakpoint in place: a hook that fired again on the
  * instruction it stopped at would never let the guest move.
  *
- * Invariants: at most one hook per address; set() leaves exactly the asked addresses hooked; a
+ * Invariants: at most one hook per address and engine, in every engine or none; a
  * lifted breakpoint is back in place when lifted() returns, even if its body threw.
  */
 import type { HookHandle, Unicorn } from '../unicorn/unicorn.js';
 
 export class Breakpoints {
-  private readonly hooks = new Map<number, HookHandle>();
+  private readonly hooks = new Map<number, HookHandle[]>();
 
   constructor(
-    private readonly uc: Unicorn,
-    private readonly hit: (pc: number) => void,
+    /** Every vCPU's engine. */
+    private readonly ucs: readonly Unicorn[],
+    /** A breakpoint fired in `uc` at `pc`. */
+    private readonly hit: (uc: Unicorn, pc: number) => void,
     /** Drop translated code covering [addr, addr + len) (MachineDebug.dropCode). */
     private readonly dropCode: (addr: number, len: number) => void,
   ) {}
@@ -46,7 +50,7 @@ export class Breakpoints {
     if (this.hooks.has(addr)) return;
     this.hooks.set(
       addr,
-      this.uc.hookCode((pc) => this.hit(pc), addr, addr),
+      this.ucs.map((uc) => uc.hookCode((pc) => this.hit(uc, pc), addr, addr)),
     );
     this.dropCode(addr, 1);
   }
@@ -54,7 +58,7 @@ export class Breakpoints {
   remove(addr: number): boolean {
     const h = this.hooks.get(addr);
     if (h === undefined) return false;
-    this.uc.hookDel(h);
+    h.forEach((one, i) => this.ucs[i].hookDel(one));
     this.hooks.delete(addr);
     return true;
   }

@@ -2,10 +2,14 @@
  * What a debugger (the gdb stub, cli/gdb/) may do to a Machine between slices, in one place, so
  * the Machine itself only has to run slices that can pause (Machine.debugSlice):
  *
+ *   vCPUs         cpu(i): one vCPU's registers and memory through its own tables (vcpu-debug.ts);
+ *                 reg, setReg, memory and write are vCPU 0's, the view every single-vCPU user has
  *   registers     any engine register by name, read and written at full width
- *   breakpoints   code hooks that pause the slice before an instruction (breakpoints.ts)
+ *   breakpoints   code hooks in every vCPU's engine that pause the slice before an instruction
+ *                 (breakpoints.ts); the pause names the vCPU that reached it
  *   memory        side-effect-free reads and writes by guest-virtual address (debug-memory.ts);
- *                 a write also drops translated code, so a patched instruction is what runs next
+ *                 a write also drops translated code in every engine (at the same virtual address,
+ *                 as each vCPU's own tables resolve it), so a patched instruction is what runs next
  *   TLB record    the translations the fill hook granted since the last flush of Unicorn's TLB
  *                 (tlb-record.ts), kept only once a debugger asks for it
  *
@@ -13,17 +17,16 @@
  * null (and costs the fill path nothing) until recordTlb() is called.
  */
 import type { Arch } from '../arch.js';
-import { gpa, gva, pageAlignDown } from '../../mmu/addr.js';
 import type { GuestPaging } from '../../mmu/guest-walk/index.js';
-import { forEachPage } from '../../mmu/page-pieces.js';
 import type { NestedVm } from '../nested-vm.js';
 import type { SliceEnd } from '../stop-cause.js';
 import type { StopReason } from '../stop-reason.js';
 import { UC_MEM_WRITE } from '../unicorn/constants.js';
 import type { Unicorn } from '../unicorn/unicorn.js';
 import { Breakpoints } from './breakpoints.js';
-import { DebugMemory } from './debug-memory.js';
+import type { DebugMemory } from './debug-memory.js';
 import type { DebugPause } from './debug-pause.js';
+import { VcpuDebug } from './vcpu-debug.js';
 import { TlbRecord, type TlbGrant } from './tlb-record.js';
 import type { AccessKind, Prot } from '../../mmu/prot.js';
 
@@ -48,24 +51,44 @@ export interface TrialStep {
 
 export class MachineDebug {
   readonly breakpoints: Breakpoints;
-  /** Null without the nested layer (a Machine built with an injected translator). */
+  /** vCPU 0's memory; null without the nested layer (a Machine built with an injected translator). */
   readonly memory: DebugMemory | null;
+  private readonly views: readonly VcpuDebug[];
+  private readonly uc: Unicorn;
+  /* Host RAM, for undoing a trial's writes. */
+  private readonly ram: Uint8Array | undefined;
   private record: TlbRecord | null = null;
 
   constructor(
     private readonly arch: Arch,
-    private readonly uc: Unicorn,
-    private readonly vm: NestedVm | null,
-    paging: () => GuestPaging | null,
+    /** Every vCPU's engine, vCPU 0's first. */
+    ucs: readonly Unicorn[],
+    vm: NestedVm | null,
+    /** A vCPU's own paging state, from its engine. */
+    paging: (uc: Unicorn) => GuestPaging | null,
     /** The Machine's record of what ends the slice: a breakpoint pauses it there. */
     ending: SliceEnd,
   ) {
-    this.memory = vm === null ? null : new DebugMemory(vm, paging);
-    const hit = (pc: number) => {
+    const drop = (addr: number, len: number) => this.dropCode(addr, len);
+    this.views = ucs.map((uc, id) => new VcpuDebug(id, uc, vm, () => paging(uc), drop));
+    this.uc = ucs[0];
+    this.ram = vm?.mem.u8;
+    this.memory = this.views[0].memory;
+    const hit = (uc: Unicorn, pc: number) => {
       ending.paused ??= { kind: 'breakpoint', pc };
       uc.emuStop();
     };
-    this.breakpoints = new Breakpoints(uc, hit, (addr, len) => this.dropCode(addr, len));
+    this.breakpoints = new Breakpoints(ucs, hit, drop);
+  }
+
+  /** How many vCPUs the Machine has. */
+  get cpuCount(): number {
+    return this.views.length;
+  }
+
+  /** vCPU `id`'s view (registers, its memory); vCPU 0's for an id out of range. */
+  cpu(id: number): VcpuDebug {
+    return this.views[id] ?? this.views[0];
   }
 
   /** Flush Unicorn's TLB (the Machine's table enter after a generation change) and the record of it. */
@@ -74,37 +97,24 @@ export class MachineDebug {
     this.record?.flush();
   }
 
-  /** One register by its engine name (emulator/unicorn/registers.ts), full width. */
+  /** One register of vCPU 0 by its engine name (emulator/unicorn/registers.ts), full width. */
   reg(name: string): bigint {
-    return this.uc.regRead64(name);
+    return this.views[0].reg(name);
   }
 
-  /** Set a register; the next slice starts from it. */
+  /** Set a register of vCPU 0; the next slice starts from it. */
   setReg(name: string, value: bigint): void {
-    this.uc.regWrite(name, BigInt.asUintN(64, value));
+    this.views[0].setReg(name, value);
   }
 
-  /** Write guest memory by guest-virtual address (DebugMemory.write); false when it does not resolve. */
+  /** Write guest memory by vCPU 0's guest-virtual address (DebugMemory.write); false when it does not resolve. */
   write(va: number, bytes: Uint8Array): boolean {
-    const ok = this.memory?.write(va, bytes) ?? false;
-    if (ok) this.dropCode(va, bytes.length);
-    return ok;
+    return this.views[0].write(va, bytes);
   }
 
-  /*
-   * Drop translated code covering [va, va + len) (uc_ctl TB_REMOVE_CACHE), so what runs next is
-   * what memory and the hooks say now. The engine finds the code through a TLB fill of va, which
-   * would fault a page in, so it is asked only for pages that have a nested leaf: code can only
-   * have been translated from a page the guest fetched. (A full flush is never made: in Unicorn
-   * 2.1.1 the first one costs seconds.)
-   */
+  /* Drop translated code covering [va, va + len) in every engine (VcpuDebug.dropOwnCode). */
   private dropCode(va: number, len: number): void {
-    forEachPage(va, len, (at, _done, n) => {
-      const g = this.memory?.gvaToGpa(gva(at)) ?? null;
-      if (this.memory === null || (g !== null && this.vm!.vmspace.gpt.lookup(gpa(pageAlignDown(g))) !== null))
-        this.uc.removeCache(at, at + n);
-      return undefined;
-    });
+    for (const v of this.views) v.dropOwnCode(va, len);
   }
 
   /**
@@ -114,11 +124,14 @@ export class MachineDebug {
    * undoWrites() can put them back, last write first. The probe is a memory hook: one JS call per
    * access, and only while the body runs.
    */
-  probeAccesses<T>(body: () => T): { result: T; accesses: DataAccess[]; undoWrites: () => void } {
+  probeAccesses<T>(
+    uc: Unicorn,
+    ram: Uint8Array | undefined,
+    body: () => T,
+  ): { result: T; accesses: DataAccess[]; undoWrites: () => void } {
     const accesses: DataAccess[] = [];
     const old: { at: number; bytes: Uint8Array }[] = [];
-    const ram = this.vm?.mem.u8;
-    const h = this.uc.hookMemAccess((type, address, size) => {
+    const h = uc.hookMemAccess((type, address, size) => {
       const write = type === UC_MEM_WRITE;
       accesses.push({ address, size, write });
       if (write && ram !== undefined && address + size <= ram.length)
@@ -129,7 +142,7 @@ export class MachineDebug {
     try {
       result = body();
     } finally {
-      this.uc.hookDel(h);
+      uc.hookDel(h);
     }
     const undoWrites = () => {
       for (const o of old.reverse()) ram!.set(o.bytes, o.at);
@@ -138,18 +151,20 @@ export class MachineDebug {
   }
 
   /**
-   * A trial of one instruction (a watched page's access, cli/gdb/run-control.ts): `slice` runs it
+   * A trial of one instruction of vCPU `cpu` (a watched page's access, cli/gdb/run-control.ts): `slice` runs it
    * with its data accesses probed, and when `keep(accesses)` says no it is undone: registers and
    * the bytes it wrote put back, and `uncount` takes it off the count. Accessed and Dirty bits it
    * set stay set, as a speculative access's may. A stop or pause is always kept.
    */
   trial(
+    cpu: number,
     slice: () => StopReason | DebugPause | null,
     uncount: () => void,
     keep: (a: readonly DataAccess[]) => boolean,
   ): TrialStep {
-    const saved = this.uc.saveRegisters();
-    const { result, accesses, undoWrites } = this.probeAccesses(slice);
+    const uc = this.cpu(cpu).uc;
+    const saved = uc.saveRegisters();
+    const { result, accesses, undoWrites } = this.probeAccesses(uc, this.ram, slice);
     if (result !== null || keep(accesses)) {
       saved.free();
       return { end: result, accesses, kept: true };

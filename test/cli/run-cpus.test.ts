@@ -34,7 +34,6 @@ describe('run --cpus', () => {
     [['--cpus', '9'], /--cpus must be from 1 to 8, got 9/],
     [['--cpus', '0'], /--cpus must be from 1 to 8, got 0/],
     [['--quantum', '0'], /--quantum/],
-    [['--cpus', '2', '--gdb', '0'], /--cpus 2 runs one guest alone \(not with --gdb\)/],
     [['--cpus', '2', '--merge'], /not with --merge/],
   ])('refuses %j in one line (exit 2)', async (flags, message) => {
     const r = await runCli('run', guest('x86_64/hello.s'), ...flags);
