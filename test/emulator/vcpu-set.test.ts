@@ -70,4 +70,46 @@ describe('VcpuSet', () => {
       { numRuns: 60 },
     );
   });
+
+  it('a vCPU picked alone: its owed turn goes on, any other runs out of turn and the round-robin does not move (model)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 6 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(fc.option(fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 60 }),
+        (count, quantum, steps) => {
+          const s = set(
+            count,
+            quantum,
+            Array.from({ length: count }, (_, i) => i),
+          );
+          const scheduled: number[] = [];
+          const alone = new Array<number>(count).fill(0);
+          for (const step of steps) {
+            const turn = step === null ? s.next()! : s.pick(step % count)!;
+            if (turn.owed === Infinity) alone[turn.core.id]++;
+            else scheduled.push(turn.core.id);
+            expect(s.current).toBe(turn.core);
+            s.ran(1);
+            s.endTurn();
+          }
+          // the instructions the round-robin owns follow the model; the solo ones add to their vCPU
+          expect(scheduled).toEqual(scheduled.map((_, i) => Math.floor(i / quantum) % count));
+          const ran = s.cores.map((c) => c.insns);
+          const model = alone.map((n, id) => n + scheduled.filter((c) => c === id).length);
+          expect(ran).toEqual(model);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('pick refuses a vCPU that is off or halted, and an id out of range', () => {
+    const s = set(3, 4, [0, 1]);
+    expect(s.pick(2)).toBeNull();
+    expect(s.pick(7)).toBeNull();
+    expect(s.pick(1)).toEqual({ core: s.cores[1], owed: Infinity });
+    s.endTurn();
+    expect(s.peek()).toBe(s.cores[0]);
+  });
 });
