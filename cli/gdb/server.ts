@@ -12,6 +12,9 @@
  *                 after QStartNoAckMode neither side acks; 0x03 while running is Ctrl-C (T02)
  *   the end       the guest stops with no gdb holding it, gdb kills it (k), gdb has been told it
  *                 exited (W), or nestvm itself is interrupted: the RunEnd the command reports
+ *   threads       one per vCPU (threads.ts); every stop reply names the vCPU that stopped, and the
+ *                 stub selects it for gdb's next register reads and steps, as gdb does; Ctrl-C
+ *                 names the vCPU whose turn it was
  *
  * Hosted (`nestvm tui --gdb`): the live view runs the guest whenever gdb does not hold it, through
  * hostSlice(), so one stub serves both commands. The stub then never runs the guest freely
