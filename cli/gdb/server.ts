@@ -124,7 +124,7 @@ export class GdbServer {
     const bound = server.address() as net.AddressInfo;
     this.where = `${bound.address}:${bound.port}`;
     machine.debug.recordTlb(); // `monitor info tlb` lists what the fill hook grants from now on
-    this.watches = new Watches(machine);
+    this.watches = new Watches(machine, () => this.commands.threads.general);
     this.commands = new GdbCommands(machine, this.watches, () => this.lastStop);
     this.control = new RunControl(machine, this.watches, opts.sliceInsns ?? 20_000);
     server.on('connection', (s) => this.accept(s));

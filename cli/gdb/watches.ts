@@ -24,7 +24,8 @@
  *                                           instruction, are withheld again, and the guest runs on
  *
  * A watchpoint names guest-virtual addresses; the guest-physical pages behind them are found when
- * it is set (gdb sets watchpoints again every time it resumes the guest, so they follow the
+ * it is set, through the tables of the thread gdb has selected (threads.ts; vCPU 0 by default), and
+ * it then watches those pages for every vCPU (gdb sets watchpoints again every time it resumes the guest, so they follow the
  * guest's tables from one stop to the next). Every page a watch covers must be guest RAM that
  * translates now, else the watchpoint is refused (E16) and gdb says so.
  *
@@ -75,7 +76,11 @@ export const WATCH_WORD: Record<2 | 3 | 4, string> = { 2: 'watch', 3: 'rwatch', 
 export class Watches {
   private readonly list: Watch[] = [];
 
-  constructor(private readonly machine: Machine) {}
+  constructor(
+    private readonly machine: Machine,
+    /** The vCPU whose tables a new watchpoint's addresses go through (gdb's selected thread). */
+    private readonly cpu: () => number = () => 0,
+  ) {}
 
   get count(): number {
     return this.list.length;
@@ -83,7 +88,7 @@ export class Watches {
 
   /** Set a watchpoint; null when set, else the error reply. */
   add(req: WatchRequest): string | null {
-    const mem = this.machine.debug.memory;
+    const mem = this.machine.debug.cpu(this.cpu()).memory;
     const space = this.machine.vm?.vmspace;
     if (mem === null || space === undefined) return 'E16';
     if (req.length <= 0 || req.length > MAX_WATCH_BYTES) return 'E16';

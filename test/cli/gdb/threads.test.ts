@@ -2,13 +2,16 @@
 // alive checks, the per-vCPU extra info, Hg/Hc selecting whose registers and steps, vCont with
 // per-thread actions, malformed ones answered E22 or E01 and never a throw; and RunControl running
 // one vCPU alone: a step moves only that vCPU, a breakpoint names the vCPU that reached it.
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GdbCommands, type Action } from '../../../cli/gdb/commands.js';
 import { RunControl } from '../../../cli/gdb/run-control.js';
+import { stopThread } from '../../../cli/gdb/threads.js';
 import { Watches } from '../../../cli/gdb/watches.js';
 import { loadGuest } from '../../../emulator/loaders/index.js';
 import { Machine } from '../../../emulator/machine.js';
+import { gva } from '../../../mmu/addr.js';
 
 const machines: Machine[] = [];
 afterEach(() => machines.splice(0).forEach((m) => m.close()));
@@ -139,5 +142,37 @@ describe('RunControl with four vCPUs', () => {
       expect(machine.cpus.cores[0].insns + machine.cpus.cores[1].insns).toBe(count + 1);
     },
     60_000,
+  );
+
+  it.each(['arm64', 'x86_64'] as const)(
+    '%s: a watchpoint names the vCPU that wrote, each of the four counts in once, and the sum stays right',
+    async (arch) => {
+      const { machine, watches, addr } = await fourCpus(arch);
+      const control = new RunControl(machine, watches, 20_000);
+      const watch = { type: 2 as const, gva: gva(addr('shared') + 16), length: 8 }; // the barrier count
+      expect(watches.add(watch)).toBeNull();
+      const writers: number[] = [];
+      for (
+        let o = control.slice({ step: false, thread: null });
+        ;
+        o = control.slice({ step: false, thread: null })
+      ) {
+        if (o.kind === 'running') continue;
+        if (o.kind === 'ended') break;
+        const who = stopThread(o.reply)!;
+        expect(o.reply).toMatch(/^T05watch:/);
+        writers.push(who);
+        // as gdb does: the watchpoint lifted, the writer stepped alone, the watchpoint back
+        watches.remove(watch);
+        expect(control.slice({ step: true, thread: who }).kind).toBe('stopped');
+        expect(watches.add(watch)).toBeNull();
+        control.resume();
+      }
+      // vCPU 0 clears the count, then every vCPU counts itself in once, under the lock
+      expect(writers[0]).toBe(0);
+      expect([...writers.slice(1)].sort()).toEqual([0, 1, 2, 3]);
+      expect(machine.console).toBe(readFileSync(`guests/expected/smp-sum-${arch}.txt`, 'utf8'));
+    },
+    120_000,
   );
 });
