@@ -175,4 +175,21 @@ describe('RunControl with four vCPUs', () => {
     },
     120_000,
   );
+
+  it('runs one vCPU alone for a scheduler-locked continue: nobody else moves, the round-robin owes nothing', async () => {
+    const { machine, watches, addr } = await fourCpus('arm64');
+    const control = new RunControl(machine, watches, 20_000);
+    machine.debug.breakpoints.add(addr('secondary'));
+    let o = control.slice({ step: false, thread: null });
+    while (o.kind === 'running') o = control.slice({ step: false, thread: null });
+    machine.debug.breakpoints.clear();
+    const state = () => machine.cpus.cores.map((c) => [c.insns, c.turns, machine.debug.cpu(c.id).reg('pc')]);
+    const before = state();
+    for (let i = 0; i < 3; i++)
+      expect(control.slice({ step: false, thread: 2 })).toEqual({ kind: 'running' });
+    const after = state();
+    expect(after[2][0]).toBe((before[2][0] as number) + 60_000); // vCPU 2 ran its three slices alone
+    expect(after[2][1]).toBe(before[2][1]); // out of turn: no turn counted
+    for (const id of [0, 1, 3]) expect(after[id]).toEqual(before[id]);
+  }, 60_000);
 });
