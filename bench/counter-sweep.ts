@@ -28,6 +28,7 @@ async function runOf(
   counter: 'hook' | 'block',
   max?: number,
   slice?: number,
+  cpus?: number,
 ) {
   const events: string[] = [];
   let consoleText = '';
@@ -37,6 +38,7 @@ async function runOf(
     counter,
     maxInsns: max,
     sliceInsns: slice,
+    cpus,
     onConsole: (t) => (consoleText += t),
     sink: {
       enabled: true,
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
     path: `guests/${arch}/smc.s`,
     exit: 'hlt',
     maxInsns: undefined,
+    cpus: undefined,
   });
   const guests = [...listSamples(PACKAGE_ROOT), smc('x86_64'), smc('arm64')];
   for (const s of guests) {
@@ -69,8 +72,8 @@ async function main(): Promise<void> {
     for (const format of formats) {
       for (const max of BUDGETS.map((m) => m ?? s.maxInsns)) {
         for (const slice of max === undefined ? SLICES : SLICES.slice(0, 1)) {
-          const h = await runOf(s.path, s.arch, format, 'hook', max, slice);
-          const b = await runOf(s.path, s.arch, format, 'block', max, slice);
+          const h = await runOf(s.path, s.arch, format, 'hook', max, slice, s.cpus); // smp-sum: its 4
+          const b = await runOf(s.path, s.arch, format, 'block', max, slice, s.cpus);
           const diff = (['insns', 'stop', 'consoleText', 'trace'] as const).filter((k) => h[k] !== b[k]);
           const known = s.exit === 'isa-debug-exit' && diff.length > 0;
           if (diff.length > 0 && !known) bad++;

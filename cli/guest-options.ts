@@ -20,6 +20,8 @@ import { POLICY_NAMES, type PolicyName } from '../mmu/host/replacement-policy.js
 import { DEFAULT_LAYOUT_SEED, HOST_LAYOUTS, type HostLayout } from '../mmu/host/reservoir.js';
 import { DEFAULT_TABLE_ROOM } from '../emulator/nested-vm.js';
 import { DEFAULT_QUANTUM, MAX_CPUS } from '../emulator/vcpu-set.js';
+import { sampleOf } from '../emulator/loaders/index.js';
+import { PACKAGE_ROOT } from '../emulator/package-root.js';
 import { parseAddress, parseCount, parseSize, parseWhole, type SizeLimit } from './parse.js';
 import { UsageError } from './errors.js';
 
@@ -58,8 +60,9 @@ export interface ExecArgs extends GuestArgs {
   reclaim: PolicyName;
   'host-layout': HostLayout;
   seed: number;
-  cpus: number;
-  quantum: number;
+  /** Absent: one, or what the guest asks for (sampleVcpus, a restored snapshot). */
+  cpus?: number;
+  quantum?: number;
 }
 
 /** The guest options; `demandGuest` false leaves the positional to the command's own check (run --restore). */
@@ -98,19 +101,19 @@ const DIRTY_LOG_OPTION = {
   default: 'bitmap' as DirtyLogMode,
 } as const;
 
+// No yargs default for these two: left out, a sample made for several vCPUs gets its own count
+// and a restored snapshot its own count and quantum (sampleVcpus, cli/snapshot-options.ts).
 const CPUS_OPTION = {
-  describe: `vCPUs, 1 to ${MAX_CPUS}: each its own engine, client and TLB, run round-robin (secondaries start through PSCI CPU_ON on arm64, the ACPI wakeup mailbox on x86-64)`,
+  describe: `vCPUs, 1 to ${MAX_CPUS}: each its own engine, client and TLB, run round-robin (secondaries start through PSCI CPU_ON on arm64, the ACPI wakeup mailbox on x86-64); default 1, or the sample's own count (smp-sum: 4), or the restored snapshot's`,
   type: 'string',
   requiresArg: true,
-  default: '1',
   coerce: (v: unknown) => parseCpus(v),
 } as const;
 
 const QUANTUM_OPTION = {
-  describe: "instructions each vCPU runs before the next one's turn (with --cpus above 1)",
+  describe: `instructions each vCPU runs before the next one's turn (with --cpus above 1); default ${DEFAULT_QUANTUM}, or the restored snapshot's`,
   type: 'string',
   requiresArg: true,
-  default: String(DEFAULT_QUANTUM),
   coerce: (v: unknown) => parseCount('quantum', v),
 } as const;
 
@@ -210,6 +213,13 @@ export function machineOptions(args: ExecArgs, formatFlag: 'format' | 'nested-fo
     cpus: args.cpus,
     quantum: args.quantum,
   };
+}
+
+/** With no --cpus: the vCPUs the bundled sample run is made for (its index entry's "cpus"), if any. */
+export function sampleVcpus(args: ExecArgs): { cpus?: number } {
+  if (args.cpus !== undefined || args.guest === undefined) return {};
+  const cpus = sampleOf(args.guest, args.arch, PACKAGE_ROOT)?.cpus;
+  return cpus === undefined ? {} : { cpus };
 }
 
 /* --cpus: a whole number from 1 to MAX_CPUS. */

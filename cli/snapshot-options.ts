@@ -4,7 +4,8 @@
  *   --snapshot-at N --snapshot-file F   when the guest has begun exactly N instructions, write a
  *                                       snapshot of it to F, then run on to the end
  *   --restore F                         start from the snapshot in F instead of the guest's entry
- *                                       (no guest needed: F names it; a guest given must be that name)
+ *                                       (no guest needed: F names it; a guest given must be that name;
+ *                                       its vCPU count and quantum unless --cpus / --quantum say)
  *   --diff-from BASE                    with --snapshot-at: write a diff, only the pages written
  *                                       since BASE was taken; with --restore of a diff: its base
  *
@@ -141,6 +142,18 @@ export function restorePoint(args: SnapshotArgs & { guest?: string; arch?: Arch 
     file = { ...file, snapshot: mergeDiff(base.snapshot, s) };
   }
   return { file, path, image: stubImage(s.arch, file.guest) };
+}
+
+/**
+ * What a machine restoring `from` takes from the snapshot: guest RAM's size, and where the flags
+ * leave them out, the vCPU count and the quantum (given and different, the restore refuses: exit 2).
+ */
+export function restoredShape(from: RestorePoint, args: { cpus?: number; quantum?: number }) {
+  const { vcpus, schedule } = from.file.snapshot.state;
+  const cpus = args.cpus ?? vcpus.length;
+  const quantum =
+    args.quantum ?? (cpus > 1 && Number.isFinite(schedule.quantum) ? schedule.quantum : undefined);
+  return { memBytes: from.file.snapshot.memBytes, cpus, ...(quantum === undefined ? {} : { quantum }) };
 }
 
 /* A --diff-from file: a full snapshot of the same guest and machine as `of`. */

@@ -349,24 +349,24 @@ export class Machine extends MachineNested {
 
   /** The guest apart from RAM now, or with `state` taken over (snapshot/guest-state.ts; between slices). */
   guestState(state?: GuestState): GuestState {
-    const { arch, uc: vcpu, executed: instructions, consoleText: console, final, fillCount } = this;
-    const parts = { arch, vcpu, devices: this.bus.saved, instructions, console, final, fillCount };
+    const { arch, cpus, executed: instructions, consoleText: console, final, fillCount, bus } = this;
+    const halted = this.vcpu.earlyEnd(this.uc); // what a halted vCPU in `state` records
+    const parts = { arch, cpus, halted, devices: bus.saved, instructions, console, final, fillCount };
     if (state === undefined) return captureGuestState(parts);
     applyGuestState(state, parts);
     [this.executed, this.consoleText] = [state.instructions, state.console];
-    this.debug.flushTlb();
+    this.cpus.flushAll(() => this.debug.flushTlb());
     return state;
   }
 
-  /** The whole guest, RAM included, with no host layout in it (emulator/snapshot/snapshot.ts). */
+  /** The whole guest, RAM included (every vCPU), with no host layout in it (snapshot/snapshot.ts). */
   snapshot(): Snapshot {
     return takeSnapshot(this);
   }
-  /** Continue from a snapshot of this architecture, whatever the host layout, format or host memory. */
+  /** Continue from a snapshot of this architecture and vCPU count, whatever the host layout or format. */
   restore(snapshot: Snapshot): void {
     restoreSnapshot(this, snapshot);
   }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;

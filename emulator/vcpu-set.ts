@@ -31,6 +31,12 @@
  * used up, no turn is counted) and only the picked vCPU's count grows. Either way the schedule is
  * a function of the instruction counts and the debugger's requests alone.
  *
+ * A snapshot (snapshot/guest-state.ts) keeps the schedule's position with the vCPUs: which vCPU
+ * had the last turn, what it is still owed of its quantum (unbounded with one vCPU) and the
+ * quantum, with each vCPU's power state, instruction count and turns (`position`, `resume`). The
+ * cause a halt recorded is not kept: a halt is always the architecture's hlt / wfi, so `resume`
+ * takes it from the caller whenever some vCPU is halted.
+ *
  * Invariants: `current` names a Core once the set is built (the solo vCPU during a solo slice);
  * `left` is what the scheduled vCPU is still owed and is zero once it is not on; per-vCPU
  * instruction counts add up to the Machine's; a solo slice never changes `cur` or `left`.
@@ -74,6 +80,21 @@ export interface VcpuReport {
   generation: number | null;
   /** Entries on its per-CPU PV free list now. */
   pvFree: number;
+}
+
+/** Where the round-robin stands between slices (a snapshot's part; Infinity: unbounded). */
+export interface SchedulePosition {
+  readonly quantum: number;
+  /** The vCPU that had the last turn (the one owed `owed` more, or the one the round goes on after). */
+  readonly current: number;
+  readonly owed: number;
+}
+
+/** One vCPU's scheduling state in a snapshot. */
+export interface CoreProgress {
+  readonly power: PowerState;
+  readonly insns: number;
+  readonly turns: number;
 }
 
 export class VcpuSet {
@@ -163,6 +184,27 @@ export class VcpuSet {
     this.current.power = 'halted';
     if (this.current === this.cores[this.cur]) this.left = 0;
     this.lastEnd = cause;
+  }
+
+  /** Whether the next slice begins a new turn (the current vCPU owes nothing, or is not on). */
+  atTurnBoundary(): boolean {
+    return this.left <= 0 || this.current.power !== 'on';
+  }
+
+  /** The round-robin's position now. */
+  position(): SchedulePosition {
+    return { quantum: this.quantum, current: this.cur, owed: this.left };
+  }
+
+  /**
+   * Take over a position and each vCPU's progress (as position() and the cores gave them, checked
+   * by the caller: same count and quantum); `halted` is the cause a halt records.
+   */
+  resume(at: SchedulePosition, cores: readonly CoreProgress[], halted: StopCause): void {
+    this.cur = at.current;
+    this.left = at.owed;
+    cores.forEach((p, i) => Object.assign(this.list[i], { power: p.power, insns: p.insns, turns: p.turns }));
+    this.lastEnd = this.list.some((c) => c.power === 'halted') ? halted : null;
   }
 
   /** The vCPU an event names, only on a machine of several (one vCPU's events are as before). */

@@ -19,7 +19,7 @@ import { ramDigest } from '../../emulator/snapshot/snapshot.js';
 import { handle, type Args, type CommandFactory } from './handle.js';
 import type { CliContext } from '../context.js';
 import type { MachineEvent } from '../../emulator/events.js';
-import { machineOptions, withExecOptions, type ExecArgs } from '../guest-options.js';
+import { machineOptions, sampleVcpus, withExecOptions, type ExecArgs } from '../guest-options.js';
 import { TraceWriter } from '../trace-writer.js';
 import { runReport, summaryText } from '../run-report.js';
 import { runSlices, StatusLine, statusLineWanted, withSigint, type RunEnd } from '../run-loop.js';
@@ -27,6 +27,7 @@ import { gdbListen, withGdbOptions, type GdbArgs } from '../gdb/gdb-options.js';
 import { GdbServer } from '../gdb/server.js';
 import { EXIT } from '../exit-codes.js';
 import {
+  restoredShape,
   restorePoint,
   snapshotPauses,
   withSnapshotOptions,
@@ -124,7 +125,7 @@ async function runGuest(ctx: CliContext, args: Args<RunArgs>): Promise<void> {
   try {
     const machine = new Machine(image, {
       ...machineOptions(args),
-      ...(from === null ? {} : { memBytes: from.file.snapshot.memBytes }),
+      ...(from === null ? sampleVcpus(args) : restoredShape(from, args)),
       sink: trace,
       onConsole: args.json ? undefined : onConsole,
     });
@@ -213,13 +214,11 @@ async function runShared(ctx: CliContext, paths: string[], args: Args<RunArgs>):
   }
 }
 
-/* --cpus above 1 runs one guest on its own host, without the gdb stub or snapshots (not yet). */
+/* --cpus above 1 runs one guest on its own host, without the gdb stub (not yet). */
 function checkCpusAlone(a: Record<string, unknown>): true {
   if (typeof a.cpus !== 'number' || a.cpus === 1) return true;
   const guests = Array.isArray(a.guests) ? a.guests.length : 0;
-  const clash = ['snapshot-at', 'restore', 'diff-from', 'merge'].find(
-    (f) => a[f] !== undefined && a[f] !== false,
-  );
+  const clash = ['merge'].find((f) => a[f] !== undefined && a[f] !== false);
   if (guests > 0 || clash !== undefined)
     throw new UsageError(
       `--cpus ${a.cpus} runs one guest alone (not with ${clash === undefined ? 'several guests' : `--${clash}`})`,

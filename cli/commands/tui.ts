@@ -30,7 +30,7 @@ import type { GuestImage } from '../../emulator/image.js';
 import type { MachineEvent } from '../../emulator/events.js';
 import { handle, type CommandFactory } from './handle.js';
 import { EnvironmentError, UsageError } from '../errors.js';
-import { machineOptions, withExecOptions } from '../guest-options.js';
+import { machineOptions, sampleVcpus, withExecOptions } from '../guest-options.js';
 import {
   migrationPlan,
   refuseUnmigratable,
@@ -96,7 +96,7 @@ export const tuiCommand: CommandFactory = (ctx) => ({
         ? await openMigration(image, args, trace)
         : await openTuiSession(image, {
             guest: args.guest,
-            machine: machineOptions(args),
+            machine: { ...machineOptions(args), ...sampleVcpus(args) },
             trace,
             gdb: gdbListen(args) ?? undefined,
           });

@@ -101,4 +101,4 @@ export { isElf, loadElf } from './elf.js';
 export { loadRaw } from './raw.js';
 export { loadAsm, archFromPath, chooseAsmArch } from './asm.js';
 export { listSamples, sampleName, type GuestSample } from './samples.js';
-export { findSample, resolveGuest, sampleNames } from './sample-name.js';
+export { findSample, resolveGuest, sampleNames, sampleOf } from './sample-name.js';

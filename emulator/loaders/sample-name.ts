@@ -11,10 +11,12 @@
  *   5. anything else is neither a file nor a sample: a BadGuestError (exit status 2) whose one
  *      line lists the short names.
  * Samples resolve to absolute paths under the package root, so the loader's messages, `run
- * --json`'s `guest` and the TUI's title name the real file.
+ * --json`'s `guest` and the TUI's title name the real file. `sampleOf` says which sample a spec
+ * stands for, by name or by its file (a path to a sample's own file is that sample), so a
+ * sample's own settings (its vCPU count) follow it however it is named.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { Arch } from '../arch.js';
 import { BadGuestError } from '../image.js';
 import { listSamples, sampleName, type GuestSample } from './samples.js';
@@ -38,6 +40,16 @@ export function findSample(samples: readonly GuestSample[], name: string, arch?:
 export const sampleNames = (samples: readonly GuestSample[]): string[] => [
   ...new Set(samples.map(sampleName)),
 ];
+
+/** The sample `spec` names or whose file it is (the rules above), or null. */
+export function sampleOf(spec: string, arch: Arch | undefined, root: string): GuestSample | null {
+  const samples = listSamples(root);
+  const file = resolve(spec);
+  const own = samples.find((s) => resolve(root, s.path) === file);
+  if (own !== undefined) return own;
+  if (spec.includes('/') || spec.includes(sep) || isFile(spec)) return null;
+  return findSample(samples, spec, arch);
+}
 
 /** The file to load for `spec`, per the rules in the essay. */
 export function resolveGuest(spec: string, arch: Arch | undefined, root: string): string {

@@ -11,8 +11,11 @@
  *         "expected": "guests/expected/hello-x86_64.txt",   exact console text
  *         "exitStatus": 0,                            nestvm's exit status for the guest's exit
  *         "exit": "hlt" | "psci-off" | "isa-debug-exit" | "semihosting" | "limit",
- *         "maxInsns": 100000                          only with "limit": the instruction limit the
+ *         "maxInsns": 100000,                         only with "limit": the instruction limit the
  *                                                     sample is run with (it never stops by itself)
+ *         "cpus": 4                                   optional, 2 to MAX_CPUS: the vCPUs the sample
+ *                                                     is made for; `run` gives it that many when
+ *                                                     --cpus is not given (absent: one)
  *       }, ...
  *     ]
  *   }
@@ -28,6 +31,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHES, type Arch } from '../arch.js';
 import type { StopKind } from '../stop-reason.js';
+import { MAX_CPUS } from '../vcpu-set.js';
 
 export type GuestExit = 'hlt' | 'psci-off' | 'isa-debug-exit' | 'semihosting' | 'limit';
 const EXITS: readonly GuestExit[] = ['hlt', 'psci-off', 'isa-debug-exit', 'semihosting', 'limit'];
@@ -44,6 +48,8 @@ export interface GuestSample {
   readonly exit: GuestExit;
   /** The instruction limit a sample whose exit is 'limit' is run with; absent otherwise. */
   readonly maxInsns?: number;
+  /** The vCPUs the sample is made for (2 to MAX_CPUS); absent: one. */
+  readonly cpus?: number;
 }
 
 /** The stop reason a run of the sample ends with (with its maxInsns as the limit). */
@@ -85,6 +91,12 @@ function checkSample(raw: unknown, i: number): GuestSample {
     (limited && !(Number.isInteger(s.maxInsns) && (s.maxInsns as number) > 0))
   )
     throw new Error(`${where}: "maxInsns" (a positive integer) goes with "exit": "limit", and only with it`);
+  const cpus = s.cpus;
+  if (
+    cpus !== undefined &&
+    !(Number.isInteger(cpus) && (cpus as number) >= 2 && (cpus as number) <= MAX_CPUS)
+  )
+    throw new Error(`${where}: "cpus" must be an integer from 2 to ${MAX_CPUS}`);
   return {
     name: s.name as string,
     arch: s.arch as Arch,
@@ -94,5 +106,6 @@ function checkSample(raw: unknown, i: number): GuestSample {
     exitStatus: s.exitStatus as number,
     exit: s.exit as GuestExit,
     ...(limited ? { maxInsns: s.maxInsns as number } : {}),
+    ...(cpus === undefined ? {} : { cpus: cpus as number }),
   };
 }

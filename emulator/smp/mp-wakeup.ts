@@ -17,7 +17,8 @@
  *   guest RAM), and writes nothing else. A command nobody takes stays in the mailbox.
  *
  * nestvm's APs "poll" the mailbox at every turn boundary of the round-robin (vcpu-set.ts), never
- * inside a slice, so a wakeup lands at the same instruction counts on every run. The mailbox is
+ * inside a slice nor inside a turn that a slice cut short (a kick, a pause, a snapshot's count),
+ * so a wakeup lands at the same instruction counts on every run, however it is sliced. The mailbox is
  * read and cleared as a snapshot reads and writes a page (snapshot/guest-pages.ts): in its frame or
  * its swap copy, with no nested fault, hold, Accessed or Dirty bit (a cleared page in a frame
  * loses its swap copy, so reclaim writes it out again); it reads only while some AP is still off.
@@ -39,9 +40,9 @@ export class MpWakeup {
     private readonly set: VcpuSet,
   ) {}
 
-  /** Start the AP the mailbox names, if it is off; the vCPU started, or null. */
+  /** At a turn boundary, start the AP the mailbox names, if it is off; the vCPU started, or null. */
   poll(): number | null {
-    if (this.set.cores.every((c) => c.power !== 'off')) return null;
+    if (!this.set.atTurnBoundary() || this.set.cores.every((c) => c.power !== 'off')) return null;
     if (readGuestPage(this.vm, toGpa(MP_WAKEUP_GPA), this.page) === null) return null;
     const view = new DataView(this.page.buffer);
     if (view.getUint16(0, true) !== MP_WAKEUP_CMD) return null;

@@ -1,10 +1,11 @@
 /*
- * The snapshot file: one Snapshot (snapshot.ts) and the name of its guest, as bytes. Version 1.
+ * The snapshot file: one Snapshot (snapshot.ts) and the name of its guest, as bytes. Version 2
+ * (version 1 held one vCPU's registers in a REGS section where CPUS now stands).
  * Every number is little-endian; the README's "Snapshot files" section draws the same layout.
  *
  *   offset  size  field
  *   0       8     magic "NESTVMSS"
- *   8       4     version (1)
+ *   8       4     version (2)
  *   12      4     architecture: 1 x86-64, 2 arm64
  *   16      4     flags: bit 0 set for a diff snapshot
  *   20      4     number of sections (5)
@@ -13,8 +14,12 @@
  *   40      32    the base's id (a diff), or zeros (a full snapshot)
  *   72      ...   sections, each: tag (4 ASCII bytes), length (8), then `length` bytes
  *                   GUES  the guest's name as `run` was given it (UTF-8)
- *                   REGS  count (4), then per register: name length (1), name (ASCII),
- *                         value length (1), value bytes (guest-state.ts's raw form)
+ *                   CPUS  vCPU count (4), quantum (8), the vCPU that had the last turn (4),
+ *                         what it is still owed of its quantum (8), then per vCPU by id: power
+ *                         state (1: 0 on, 1 off, 2 halted), instructions begun (8), turns (8),
+ *                         register count (4), then per register: name length (1), name (ASCII),
+ *                         value length (1), value bytes (guest-state.ts's raw form); a quantum or
+ *                         an owed count of all ones (2^64 - 1) is unbounded (one vCPU)
  *                   DEVS  count (4), then per device: name length (1), name, word count (4),
  *                         the words (4 each)
  *                   CONS  the console text so far, one byte per character (Latin-1)
@@ -32,15 +37,17 @@
 import { createHash } from 'node:crypto';
 import { PAGE_SIZE } from '../../mmu/addr.js';
 import type { Arch } from '../arch.js';
-import type { GuestState, SavedDeviceState, SavedRegister } from './guest-state.js';
+import { MAX_CPUS, type PowerState, type SchedulePosition } from '../vcpu-set.js';
+import type { GuestState, SavedDeviceState, SavedRegister, SavedVcpu } from './guest-state.js';
 import type { Snapshot } from './snapshot.js';
 
 export const SNAPSHOT_MAGIC = 'NESTVMSS';
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 const HEADER = 72;
 const DIGEST = 32;
 const ARCH_CODE: Record<Arch, number> = { x86_64: 1, arm64: 2 };
-const TAGS = ['GUES', 'REGS', 'DEVS', 'CONS', 'PAGE'] as const;
+const TAGS = ['GUES', 'CPUS', 'DEVS', 'CONS', 'PAGE'] as const;
+const POWER: readonly PowerState[] = ['on', 'off', 'halted'];
 
 export class SnapshotFileError extends Error {
   override name = 'SnapshotFileError';
@@ -71,6 +78,10 @@ class Writer {
   u64(v: number): this {
     return this.u32(v % 2 ** 32).u32(Math.floor(v / 2 ** 32));
   }
+  /** A count, or all ones for Infinity (unbounded). */
+  count(v: number): this {
+    return v === Infinity ? this.u32(0xffff_ffff).u32(0xffff_ffff) : this.u64(v);
+  }
   bytes(b: Uint8Array): this {
     this.parts.push(b);
     return this;
@@ -88,9 +99,12 @@ function section(tag: string, body: Uint8Array): Uint8Array {
   return new Writer().bytes(new TextEncoder().encode(tag)).u64(body.length).bytes(body).done();
 }
 
-function registersBody(regs: readonly SavedRegister[]): Uint8Array {
-  const w = new Writer().u32(regs.length);
-  for (const r of regs) w.short(r.name).u8(r.value.length).bytes(r.value);
+function cpusBody(at: SchedulePosition, vcpus: readonly SavedVcpu[]): Uint8Array {
+  const w = new Writer().u32(vcpus.length).count(at.quantum).u32(at.current).count(at.owed);
+  for (const v of vcpus) {
+    w.u8(POWER.indexOf(v.power)).u64(v.insns).u64(v.turns).u32(v.registers.length);
+    for (const r of v.registers) w.short(r.name).u8(r.value.length).bytes(r.value);
+  }
   return w.done();
 }
 
@@ -123,7 +137,7 @@ export function encodeSnapshot(snapshot: Snapshot, guest: string): { bytes: Uint
   const body = Buffer.concat([
     head.done(),
     section('GUES', new TextEncoder().encode(guest)),
-    section('REGS', registersBody(snapshot.state.registers)),
+    section('CPUS', cpusBody(snapshot.state.schedule, snapshot.state.vcpus)),
     section('DEVS', devicesBody(snapshot.state.devices)),
     section('CONS', Buffer.from(snapshot.state.console, 'latin1')),
     section('PAGE', pagesBody(snapshot)),
@@ -158,6 +172,14 @@ class Reader {
   u64(): number {
     const lo = this.u32();
     return lo + this.u32() * 2 ** 32;
+  }
+  /** Writer.count's form: all ones is Infinity; other counts past 2^53 are corrupt. */
+  count(): number {
+    const lo = this.u32();
+    const hi = this.u32();
+    if (lo === 0xffff_ffff && hi === 0xffff_ffff) return Infinity;
+    if (hi >= 2 ** 21) throw new SnapshotFileError(`its ${this.what} section holds a count past 2^53`);
+    return lo + hi * 2 ** 32;
   }
   bytes(n: number): Uint8Array {
     const at = this.need(n);
@@ -213,11 +235,22 @@ function readSections(b: Uint8Array): Map<string, Uint8Array> {
   return out;
 }
 
-function readRegisters(b: Uint8Array): SavedRegister[] {
-  const r = new Reader(b, 'REGS');
-  const out = Array.from({ length: r.u32() }, () => ({ name: r.short(), value: r.bytes(r.u8()) }));
+function readRegisters(r: Reader): SavedRegister[] {
+  return Array.from({ length: r.u32() }, () => ({ name: r.short(), value: r.bytes(r.u8()) }));
+}
+
+function readCpus(b: Uint8Array): { schedule: SchedulePosition; vcpus: SavedVcpu[] } {
+  const r = new Reader(b, 'CPUS');
+  const count = r.u32();
+  const schedule = { quantum: r.count(), current: r.u32(), owed: r.count() };
+  if (count === 0 || count > MAX_CPUS) throw new SnapshotFileError(`its vCPU count ${count} is corrupt`);
+  const vcpus = Array.from({ length: count }, () => {
+    const power = POWER[r.u8()];
+    if (power === undefined) throw new SnapshotFileError('its CPUS section holds an unknown power state');
+    return { power, insns: r.count(), turns: r.count(), registers: readRegisters(r) };
+  });
   r.end();
-  return out;
+  return { schedule, vcpus };
 }
 
 function readDevices(b: Uint8Array): SavedDeviceState[] {
@@ -255,7 +288,7 @@ export function decodeSnapshot(b: Uint8Array): SnapshotFile {
   const state: GuestState = {
     arch: h.arch,
     instructions: h.insns,
-    registers: readRegisters(s.get('REGS')!),
+    ...readCpus(s.get('CPUS')!),
     devices: readDevices(s.get('DEVS')!),
     console: Buffer.from(s.get('CONS')!).toString('latin1'),
   };

@@ -2,8 +2,8 @@
  * A snapshot: the whole guest at one instruction boundary, held in memory, with nothing of the
  * host in it.
  *
- *   state   the vCPU's registers, the devices' registers, the instruction count and the console
- *           so far (guest-state.ts)
+ *   state   every vCPU's registers, power state and counts, the round-robin's position, the
+ *           devices' registers, the instruction count and the console so far (guest-state.ts)
  *   pages   guest RAM by page index, ascending: every page whose content is not all zeros, wherever
  *           it lives now (its frame, or the swap store under overcommit; guest-pages.ts). A page
  *           left out reads as zeros, which is what every page never touched holds.
@@ -13,7 +13,8 @@
  * means nothing alone: mergeDiff lays it over its base and gives a full snapshot back.
  *
  * No frame number, nested entry, format, host layout or host memory size is kept, so a snapshot
- * restores into a Machine built with any of them (of the same architecture and guest RAM size).
+ * restores into a Machine built with any of them (of the same architecture, guest RAM size, vCPU
+ * count and quantum; restoreSnapshot checks the count and the quantum before it writes a page).
  * Restoring writes every page of guest RAM through writeGuestPage (the pages left out as zeros,
  * which costs nothing for a page that has no frame), then takes over the guest state, which drops
  * the engine's TLB and translated code. It marks no page dirty: the guest wrote nothing.
@@ -49,8 +50,6 @@ export class SnapshotError extends Error {
 
 function nestedOf(machine: Machine, action: string): NestedVm {
   if (machine.vm === null) throw new SnapshotError(`${action} needs the nested paging layer`);
-  // a snapshot holds one vCPU's registers: several vCPUs (--cpus N) are not snapshotted yet
-  if (machine.cpus.count > 1) throw new SnapshotError(`${action} needs a machine of one vCPU`);
   return machine.vm;
 }
 
@@ -182,6 +181,13 @@ export function restoreSnapshot(machine: Machine, s: Snapshot): void {
   if (s.memBytes !== machine.memBytes)
     throw new SnapshotError(
       `the snapshot has ${s.memBytes} bytes of guest RAM, the machine ${machine.memBytes}`,
+    );
+  const { count, quantum } = machine.cpus;
+  if (s.state.vcpus.length !== count)
+    throw new SnapshotError(`the snapshot has ${s.state.vcpus.length} vCPUs, the machine ${count} (--cpus)`);
+  if (s.state.schedule.quantum !== quantum)
+    throw new SnapshotError(
+      `the snapshot's quantum is ${s.state.schedule.quantum}, the machine's ${quantum} (--quantum)`,
     );
   const ramBase = vm.opts.ramBase;
   const zero = new Uint8Array(PAGE_SIZE);

@@ -11,7 +11,10 @@
 //   itself in at the barrier, then waits until all four have arrived;
 //
 // CPU 0 prints the total on the PL011 UART and powers the system off (PSCI SYSTEM_OFF); the others
-// power themselves off (PSCI CPU_OFF). Expected output: guests/expected/smp-sum-arm64.txt.
+// power themselves off (PSCI CPU_OFF). With fewer than four vCPUs a CPU_ON fails (INVALID_PARAMETERS):
+// CPU 0 prints "smp-sum: PSCI CPU_ON failed (run with --cpus 4)" and leaves through semihosting
+// SYS_EXIT with status 3 (on QEMU that needs -semihosting), so a CPU started already never waits
+// at the barrier for ever. Expected output: guests/expected/smp-sum-arm64.txt.
 // The same ELF runs on `qemu-system-aarch64 -M virt -cpu cortex-a57 -smp 4 -kernel` (PSCI via hvc there too).
 
 .equ ELEMS, 8192
@@ -67,9 +70,12 @@ hang:
         wfi
         b       hang
 
-failed:
+failed:                                 // no such CPU: say so, leave with status 3
         adr     x0, bootfail
         bl      puts
+        adr     x1, exit_few            // { ADP_Stopped_ApplicationExit, 3 }
+        mov     w0, #0x18               // semihosting SYS_EXIT
+        hlt     #0xf000
         b       hang
 
 // A secondary CPU starts here with x0 = its number (the context id), the MMU off, no stack.
@@ -153,7 +159,9 @@ puthex_digit:
 hexdigits: .ascii "0123456789abcdef"
 result:    .asciz "smp-sum (arm64): 4 CPUs, total 0x"
 bootfail:  .asciz "smp-sum: PSCI CPU_ON failed (run with --cpus 4)\n"
-        .balign 8                       // the literal pool (ldr =) follows
+        .balign 8
+exit_few:  .quad 0x20026, 3             // semihosting SYS_EXIT's block: application exit, code 3
+                                        // (the literal pool, ldr =, follows)
         .ltorg
         .balign 64
 shared:    .quad 0, 0, 0                // lock, total, count

@@ -13,7 +13,8 @@
 ;   barrier, releases the lock (lock xchg), and waits until all four have arrived;
 ;
 ; the boot CPU prints the total on the 16550 UART; every CPU then halts, which ends the run with
-; status 0. The APs use no stack. Expected output: guests/expected/smp-sum-x86_64.txt.
+; status 0. With fewer than four vCPUs (CPUID leaf 1, EBX bits 23:16) the boot CPU wakes none: it
+; prints "smp-sum: fewer than 4 vCPUs (run with --cpus 4)" and exits with status 3 (isa-debug-exit). The APs use no stack. Expected output: guests/expected/smp-sum-x86_64.txt.
 
 .equ ELEMS, 8192
 .equ SLICE, 2048
@@ -21,6 +22,7 @@
 .equ MAILBOX, 0x1000                    ; the wakeup mailbox (guest-physical = guest-virtual here)
 .equ COM1, 0x3f8
 .equ COM1_LSR, 0x3fd
+.equ DEBUG_EXIT, 0xf4                   ; isa-debug-exit: status = value * 2 + 1
 
 start:
         lea     rsp, [rip + start]      ; the boot CPU's stack grows down from just below the image
@@ -38,6 +40,11 @@ fill:
         mov     qword ptr [r14], rax        ; lock = 0
         mov     qword ptr [r14 + 8], rax    ; total = 0
         mov     qword ptr [r14 + 16], rax   ; count = 0
+        mov     eax, 1
+        cpuid                           ; ebx bits 23:16: the logical processors (nestvm: --cpus)
+        shr     ebx, 16
+        cmp     bl, CPUS
+        jb      too_few                 ; a wakeup no AP takes would be waited for for ever
 
         mov     ebx, 1                  ; wake CPUs 1..3
         lea     rdx, [rip + secondary]
@@ -63,6 +70,13 @@ taken:
         mov     al, 10
         call    putc
         hlt                             ; every CPU halted: the run ends, status 0
+
+; Fewer than CPUS vCPUs: say so and leave through isa-debug-exit (1: exit status 3).
+too_few:
+        lea     rsi, [rip + fewcpus]
+        call    puts
+        mov     al, 1
+        out     DEBUG_EXIT, al
 
 ; An AP starts here in 64-bit mode with guest paging off and no stack of its own.
 secondary:
@@ -158,6 +172,7 @@ puthex_digit:
 
 hexdigits: .ascii "0123456789abcdef"
 result:    .asciz "smp-sum (x86-64): 4 CPUs, total 0x"
+fewcpus:   .asciz "smp-sum: fewer than 4 vCPUs (run with --cpus 4)\n"
         .balign 64
 shared:    .quad 0, 0, 0                ; lock, total, count
         .balign 4096

@@ -1,7 +1,9 @@
 /*
  * `run --cpus N --quantum Q` as a user sees it: the per-vCPU rows and `--json` `cpus`, a run of
  * one vCPU without them, and the flags refused in one line (exit 2): a count outside 1..8, a zero
- * quantum, and several vCPUs with what does not support them yet.
+ * quantum, and several vCPUs with what does not support them yet. The smp-sum samples get four
+ * vCPUs without --cpus (index.json's "cpus"), by name or by file, and with fewer end at once with
+ * one line and status 3.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +24,27 @@ describe('run --cpus', () => {
     expect(json.cpus.reduce((n: number, c: { insns: number }) => n + c.insns, 0)).toBe(json.instructions);
     expect(json.quantum).toBe(10_000);
     expect(Object.keys(json.pvPool).sort()).toEqual(['cpuRefills', 'inUse', 'ringBatches', 'spills']);
+  });
+
+  it('smp-sum without --cpus runs on four vCPUs, by name or by its file', async () => {
+    for (const argv of [['smp-sum'], ['smp-sum', '--arch', 'arm64'], [guest('x86_64/smp-sum.s')]]) {
+      const r = await runCli('run', ...argv, '--json');
+      const json = JSON.parse(r.stdout);
+      expect([r.status, json.cpus.length], argv.join(' ')).toEqual([0, 4]);
+      expect(json.console).toMatch(/4 CPUs, total 0x00000fffea64f000\n$/);
+    }
+    const listing = (await runCli('guests')).stdout;
+    expect(listing).toMatch(/^smp-sum {2,}four vCPUs sum/m);
+  });
+
+  it.each([
+    ['x86_64', '1', 'smp-sum: fewer than 4 vCPUs (run with --cpus 4)\n'],
+    ['x86_64', '3', 'smp-sum: fewer than 4 vCPUs (run with --cpus 4)\n'],
+    ['arm64', '1', 'smp-sum: PSCI CPU_ON failed (run with --cpus 4)\n'],
+    ['arm64', '2', 'smp-sum: PSCI CPU_ON failed (run with --cpus 4)\n'],
+  ])('smp-sum-%s with --cpus %s says so in one line and exits with status 3', async (arch, n, line) => {
+    const r = await runCli('run', `smp-sum-${arch}`, '--cpus', n, '--max-insns', '1000000');
+    expect([r.status, r.stdout]).toEqual([3, line]);
   });
 
   it('one vCPU reports as before: no cpus key, no vcpu rows', async () => {

@@ -133,9 +133,12 @@ describe('run --snapshot-at, --restore', () => {
     const corrupt = Buffer.from(good);
     corrupt[corrupt.length >> 1] ^= 0x40;
     writeFileSync(file('corrupt.nvs'), corrupt);
-    const v2 = Buffer.from(good);
-    v2.writeUInt32LE(2, 8);
-    writeFileSync(file('v2.nvs'), v2);
+    const v1 = Buffer.from(good); // a version 1 file (one vCPU's REGS) reads as refused, not as garbage
+    v1.writeUInt32LE(1, 8);
+    writeFileSync(file('v1.nvs'), v1);
+    const v3 = Buffer.from(good);
+    v3.writeUInt32LE(3, 8);
+    writeFileSync(file('v3.nvs'), v3);
     writeFileSync(file('short.nvs'), good.subarray(0, 40));
     refused(
       await runCli('run', '--restore', file('cut.nvs')),
@@ -143,8 +146,12 @@ describe('run --snapshot-at, --restore', () => {
     );
     refused(await runCli('run', '--restore', file('corrupt.nvs')), /checksum does not match/);
     refused(
-      await runCli('run', '--restore', file('v2.nvs')),
-      /version 2 snapshot; this nestvm reads version 1/,
+      await runCli('run', '--restore', file('v1.nvs')),
+      /version 1 snapshot; this nestvm reads version 2/,
+    );
+    refused(
+      await runCli('run', '--restore', file('v3.nvs')),
+      /version 3 snapshot; this nestvm reads version 2/,
     );
     refused(await runCli('run', '--restore', file('short.nvs')), /truncated/);
     refused(
@@ -156,6 +163,29 @@ describe('run --snapshot-at, --restore', () => {
       /of guest c-hello-x86_64, not hello-arm64/,
     );
     refused(await runCli('run', '--restore', file('missing.nvs')), /cannot read snapshot .*ENOENT/);
+  });
+
+  it('four vCPUs: restored without --cpus (the snapshot says), full or base plus diff, as the plain run; another count or quantum is exit 2', async () => {
+    const at = (n: string, f: string, ...more: string[]) =>
+      runJson('smp-sum', '--snapshot-at', n, '--snapshot-file', file(f), ...more);
+    const plain = await at('20011', 'smp-base.nvs'); // the whole run, with its RAM digest at the end
+    expect([plain.json.snapshot.instructions, plain.json.cpus.length]).toEqual([20_011, 4]);
+    expect((await at('90017', 'smp-diff.nvs', '--diff-from', file('smp-base.nvs'))).status).toBe(0);
+    const full = await runJson('--restore', file('smp-base.nvs'), '--format', 'npt');
+    const diff = await runJson('--restore', file('smp-diff.nvs'), '--diff-from', file('smp-base.nvs'));
+    const insns = (j: { cpus: { insns: number }[] }) => j.cpus.map((c) => c.insns);
+    for (const r of [full, diff]) {
+      expect(end(r.json)).toEqual(end(plain.json));
+      expect(insns(r.json)).toEqual(insns(plain.json));
+    }
+    refused(
+      await runCli('run', '--restore', file('smp-base.nvs'), '--cpus', '1'),
+      /the snapshot has 4 vCPUs, the machine 1 \(--cpus\)/,
+    );
+    refused(
+      await runCli('run', '--restore', file('smp-base.nvs'), '--quantum', '999'),
+      /the snapshot's quantum is 10000, the machine's 999 \(--quantum\)/,
+    );
   });
 
   it('flags that do not go together, and a count the guest never reaches, are exit 2', async () => {

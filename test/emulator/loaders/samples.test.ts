@@ -9,9 +9,21 @@ const root = join(import.meta.dirname, '../../..');
 const samples = listSamples(root);
 
 describe('guests/index.json', () => {
-  it('lists hello, loop, memtouch, c-hello, c-writer, paging, dma, dirtylog, pattern and c-pages for both architectures', () => {
+  it('lists hello, loop, memtouch, c-hello, c-writer, paging, dma, dirtylog, pattern, c-pages and smp-sum for both architectures', () => {
     expect(samples.map((s) => s.name).sort()).toEqual(
-      ['hello', 'loop', 'memtouch', 'c-hello', 'c-writer', 'paging', 'dma', 'dirtylog', 'pattern', 'c-pages']
+      [
+        'hello',
+        'loop',
+        'memtouch',
+        'c-hello',
+        'c-writer',
+        'paging',
+        'dma',
+        'dirtylog',
+        'pattern',
+        'c-pages',
+        'smp-sum',
+      ]
         .flatMap((n) => [`${n}-arm64`, `${n}-x86_64`])
         .sort(),
     );

@@ -44,7 +44,12 @@ function expectAllIdle(m: Machine): void {
 
 describe.each(samples().map((s) => [s.name, s] as const))('after running %s', (_name, sample) => {
   it.each(FORMATS)('on %s tables every client is IDLE with no hold outstanding', async (format) => {
-    const m = machine(await loadSample(sample), { format, sliceInsns: 997, maxInsns: sample.maxInsns });
+    const m = machine(await loadSample(sample), {
+      format,
+      sliceInsns: 997,
+      maxInsns: sample.maxInsns,
+      cpus: sample.cpus,
+    });
     m.run();
     expectAllIdle(m);
   });

@@ -24,7 +24,12 @@ const cases = samples().flatMap((s) =>
 
 describe.each(cases)('%s under %s, %s', (_name, format, _label, sample, dirtyTracking) => {
   it('prints its golden console text and exits with its status', async () => {
-    const m = machine(await loadSample(sample), { format, dirtyTracking, maxInsns: sample.maxInsns });
+    const m = machine(await loadSample(sample), {
+      format,
+      dirtyTracking,
+      maxInsns: sample.maxInsns,
+      cpus: sample.cpus,
+    });
     const stop = m.run();
     expect(m.console).toBe(expectedConsole(sample));
     expect(stop.code).toBe(sample.exitStatus);

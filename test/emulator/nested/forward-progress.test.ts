@@ -53,13 +53,13 @@ describe.each(cases)('%s on %s tables, host memory swept', (name, format) => {
     const image = await loadSample(sample);
     const golden = expectedConsole(sample);
     const maxInsns = sample.maxInsns ?? RUN_LIMIT;
-    const roomy = machine(image, { format, maxInsns });
+    const roomy = machine(image, { format, maxInsns, cpus: sample.cpus });
     roomy.run();
     const cliMinimum = roomy.vm!.hostMinimum().tableFrames;
     const pages = instructionFootprint(sample.arch).pages;
     const seen: string[] = [];
     for (const frames of sizes(cliMinimum)) {
-      const m = machine(image, { format, hostBytes: MEM + frames * PAGE_SIZE, maxInsns });
+      const m = machine(image, { format, hostBytes: MEM + frames * PAGE_SIZE, maxInsns, cpus: sample.cpus });
       const stop = m.run();
       const faults = m.stats()!.faults.total;
       const what = `${frames} table frames: ${stop.reason} ${stop.message ?? ''}`;

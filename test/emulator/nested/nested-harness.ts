@@ -14,7 +14,9 @@ import type { GuestImage } from '../../../emulator/image.js';
 import { loadGuest, loadGuestBytes, listSamples, type GuestSample } from '../../../emulator/loaders/index.js';
 import { Machine, type MachineOptions, type StopReason } from '../../../emulator/machine.js';
 import { PACKAGE_ROOT } from '../../../emulator/package-root.js';
+import { afterAll, beforeAll } from 'vitest';
 import { PAGE_SIZE } from '../../../mmu/addr.js';
+import { fullChecks, setFullChecks } from '../../../mmu/checks.js';
 import type { FormatName } from '../../../mmu/gpt/entry-format.js';
 
 export const FORMATS: readonly FormatName[] = ['ept', 'npt', 's2'];
@@ -60,6 +62,13 @@ export const asmGuest = (arch: Arch, source: string, memBytes = MEM): Promise<Gu
     `<nested-test-${arch}>.s`,
     { memBytes },
   );
+
+/** Full invariant sweeps off for the calling suite (other suites run them), back on after it. */
+export function withoutFullChecks(): void {
+  const was = fullChecks();
+  beforeAll(() => setFullChecks(false));
+  afterAll(() => setFullChecks(was));
+}
 
 /** Machines made through `open` are closed by `closeAll` (call it in afterEach). */
 const open: Machine[] = [];

@@ -32,7 +32,7 @@ describe.each(ARCHES)('%s', (arch) => {
     const img = await asmGuest(arch, VECTOR[arch]);
     const a = machine(img);
     expect(a.runSlice(3)).toBeNull();
-    const q = a.guestState().registers.find((r) => r.name === (arch === 'x86_64' ? 'xmm3' : 'q3'))!;
+    const q = a.guestState().vcpus[0].registers.find((r) => r.name === (arch === 'x86_64' ? 'xmm3' : 'q3'))!;
     expect(q.value.length).toBe(16);
     const b = machine(img, { hostLayout: 'identity' });
     b.restore(a.snapshot());
@@ -47,7 +47,7 @@ describe.each(ARCHES)('%s', (arch) => {
     const a = machine(img, { sliceInsns: 1000 });
     expect(a.runSlice(3000)).toBeNull(); // paging is on by now
     const s = a.guestState();
-    expect(s.registers.map((r) => r.name)).toEqual(VCPU_STATE[arch]);
+    expect(s.vcpus.map((v) => v.registers.map((r) => r.name))).toEqual([VCPU_STATE[arch]]);
     expect(s.instructions).toBe(3000);
     const b = machine(img, { hostLayout: 'identity' });
     b.guestState(s);

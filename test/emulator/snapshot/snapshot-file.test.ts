@@ -1,7 +1,8 @@
 /*
  * The snapshot file and diffs against simple models (no engine needed):
  *
- *   - any snapshot encodes and decodes to itself, with the same id each time;
+ *   - any snapshot (one to eight vCPUs, bounded or unbounded quanta) encodes and decodes to
+ *     itself, with the same id each time;
  *   - any change of one byte, and any cut, is a SnapshotFileError, never another exception;
  *   - mergeDiff agrees with a model of guest RAM as a map from page to content: the base's pages,
  *     overwritten by the diff's, zero pages dropped.
@@ -38,9 +39,13 @@ function snapshotOf(model: Map<number, number>, state: GuestState, base: string 
   return { arch: state.arch, memBytes: PAGES * PAGE_SIZE, state, pages: Uint32Array.from(pages), data, base };
 }
 
-const stateArb: fc.Arbitrary<GuestState> = fc.record({
-  arch: fc.constantFrom('x86_64' as const, 'arm64' as const),
-  instructions: fc.nat({ max: 2 ** 40 }),
+/* A count as the file keeps it: up to 2^53 - 1, or Infinity (unbounded). */
+const countArb = fc.oneof(fc.maxSafeNat(), fc.constant(Infinity));
+
+const vcpuArb = fc.record({
+  power: fc.constantFrom('on' as const, 'off' as const, 'halted' as const),
+  insns: fc.maxSafeNat(),
+  turns: fc.nat({ max: 2 ** 40 }),
   registers: fc.array(
     fc.record({
       name: fc.constantFrom('rax', 'cr3', 'xmm0', 'sctlr_el1', 'q31'),
@@ -48,6 +53,13 @@ const stateArb: fc.Arbitrary<GuestState> = fc.record({
     }),
     { maxLength: 6 },
   ),
+});
+
+const stateArb: fc.Arbitrary<GuestState> = fc.record({
+  arch: fc.constantFrom('x86_64' as const, 'arm64' as const),
+  instructions: fc.nat({ max: 2 ** 40 }),
+  vcpus: fc.array(vcpuArb, { minLength: 1, maxLength: 8 }),
+  schedule: fc.record({ quantum: countArb, current: fc.nat({ max: 7 }), owed: countArb }),
   devices: fc.array(
     fc.record({
       name: fc.constantFrom('uart16550', 'nestvm-dma'),
@@ -113,7 +125,9 @@ describe('snapshot file', () => {
 
 describe('mergeDiff', () => {
   it('lays the diff over the base as a map of pages would, zero pages left out', () => {
-    const state = { arch: 'arm64' as const, instructions: 5, registers: [], devices: [], console: '' };
+    const schedule = { quantum: Infinity, current: 0, owed: Infinity };
+    const vcpus = [{ power: 'on' as const, insns: 5, turns: 1, registers: [] }];
+    const state = { arch: 'arm64' as const, instructions: 5, vcpus, schedule, devices: [], console: '' };
     fc.assert(
       fc.property(
         modelArb,

@@ -19,7 +19,7 @@
  * Full invariant sweeps are off here (other suites run them); this suite checks what the guest
  * sees, and must stay fast.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { GuestImage } from '../../../emulator/image.js';
 import type { Machine, MachineOptions, StopReason } from '../../../emulator/machine.js';
 import { tableRoomFor } from '../../../emulator/nested-vm.js';
@@ -32,7 +32,6 @@ import {
   type Snapshot,
 } from '../../../emulator/snapshot/snapshot.js';
 import { PAGE_SIZE } from '../../../mmu/addr.js';
-import { fullChecks, setFullChecks } from '../../../mmu/checks.js';
 import type { FormatName } from '../../../mmu/gpt/entry-format.js';
 import {
   ARCH_FORMATS,
@@ -44,11 +43,10 @@ import {
   loadSample,
   machine,
   samples,
+  withoutFullChecks,
 } from '../nested/nested-harness.js';
 
-const wasFull = fullChecks();
-beforeAll(() => setFullChecks(false));
-afterAll(() => setFullChecks(wasFull));
+withoutFullChecks();
 afterEach(closeAll);
 
 /* dirtylog guests run until stopped: give them an end */
@@ -122,7 +120,8 @@ describe.each(ARCH_FORMATS)('%s on %s', (arch, format) => {
     async (sample) => {
       const img = await loadSample(sample);
       const maxInsns = sample.exit === 'limit' ? LIMIT : undefined;
-      const { end, points } = reference(img, { format, maxInsns });
+      const cpus = sample.cpus; // smp-sum: four vCPUs, every one's state in each snapshot
+      const { end, points } = reference(img, { format, maxInsns, cpus });
       if (sample.exit !== 'limit') expect(end.console).toBe(expectedConsole(sample));
       expect(end.stop.code).toBe(sample.exit === 'limit' ? 6 : sample.exitStatus);
       expect(points.length).toBeGreaterThan(0);
@@ -140,10 +139,10 @@ describe.each(ARCH_FORMATS)('%s on %s', (arch, format) => {
       if (points.length > 1)
         tries.push([points[points.length - 2].full, { format, hostLayout: 'identity', seed: 7 }]);
       if (end.instructions < 500_000) {
-        const zero = machine(img, { format });
+        const zero = machine(img, { format, cpus });
         tries.push([zero.snapshot(), { format: OTHER[format], seed: 3 }]);
       }
-      for (const [snap, opts] of tries) expect(restored(img, snap, { ...opts, maxInsns })).toEqual(end);
+      for (const [snap, opts] of tries) expect(restored(img, snap, { ...opts, maxInsns, cpus })).toEqual(end);
     },
   );
 });
