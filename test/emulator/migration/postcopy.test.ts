@@ -5,50 +5,15 @@
  * page holds (arm64 dma.s). Each case checks the console against the sample's expected file,
  * the reference run (exit, instruction count, and the final RAM page by page), and that every
  * missing page arrived once. A control run without the pager shows those checks can fail.
- * NESTVM_CHECKS=full is off here, as in migration.test.ts.
+ * NESTVM_CHECKS=full is off here (rig.ts).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadGuest } from '../../../emulator/loaders/index.js';
-import {
-  Migration,
-  type MigrationResult,
-  type MigrationSetup,
-} from '../../../emulator/migration/migration.js';
+import { describe, expect, it } from 'vitest';
+import type { MigrationResult } from '../../../emulator/migration/migration.js';
 import type { MachineEvent } from '../../../emulator/events.js';
-import { PACKAGE_ROOT } from '../../../emulator/package-root.js';
-import { fullChecks, setFullChecks } from '../../../mmu/checks.js';
 import { EventLog } from '../../../mmu/events.js';
+import { MEM, expected, migrationRig } from './rig.js';
 
-const checks = fullChecks();
-beforeAll(() => setFullChecks(false));
-afterAll(() => setFullChecks(checks));
-
-const MEM = 4 << 20;
-const open: Migration[] = [];
-afterEach(() => open.splice(0).forEach((m) => m.close()));
-
-const expected = (name: string) =>
-  readFileSync(join(PACKAGE_ROOT, 'guests', 'expected', `${name}.txt`), 'utf8');
-
-async function migration(file: string, over: Partial<Omit<MigrationSetup, 'image'>>, memBytes = MEM) {
-  const image = await loadGuest(join(PACKAGE_ROOT, 'guests', file), { memBytes });
-  const m = new Migration({
-    image,
-    source: { memBytes },
-    destination: { memBytes, seed: 2 },
-    bandwidth: 4,
-    sliceInsns: 10_000,
-    downtimePages: 32,
-    maxRounds: 10,
-    startAfter: 0,
-    postcopy: { after: 0 },
-    ...over,
-  });
-  open.push(m);
-  return m;
-}
+const migration = migrationRig({ bandwidth: 4, postcopy: { after: 0 } });
 
 /* What every completed post-copy must satisfy. */
 function expectSound(r: MigrationResult, console: string): void {
