@@ -159,7 +159,7 @@ export function migrateText(r: MigrateReport): string {
     r.postcopy === null
       ? `  ${n(o.bandwidth)} pages per slice of ${n(o.slice)} instructions; stop-and-copy below ${n(o.downtimePages)} dirty pages or after ${n(o.maxRounds)} rounds`
       : `  ${n(o.bandwidth)} pages per slice of ${n(o.slice)} instructions; post-copy after ${n(r.postcopy.after)} round${r.postcopy.after === 1 ? '' : 's'}`,
-    ...roundRows(r.rounds),
+    ...(r.rounds.length === 0 && r.postcopy !== null ? ['  no pre-copy round'] : roundRows(r.rounds)),
     r.postcopy === null
       ? `  total sent         ${n(r.totalSent)} pages (${n(r.stopAndCopy)} in the stop-and-copy)`
       : `  total sent         ${n(r.totalSent)} pages (${n(r.postcopy.requested + r.postcopy.pushed)} after the switch)`,

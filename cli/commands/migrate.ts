@@ -11,6 +11,12 @@
  * destination runs the guest to its end. Its console and exit are checked against an unmigrated
  * run.
  *
+ * With --postcopy the pre-copy runs --postcopy-after rounds (default 1), then the guest switches
+ * over with no RAM page sent and the destination's missing pages follow, by page request at a
+ * nested fault and by background push (emulator/migration/postcopy.ts); the final RAM is checked
+ * against the unmigrated run's. --trace FILE records the destination's events (page requests
+ * and pushes among them).
+ *
  * Output as `run`'s: the guest's console on stdout (exactly what a plain `run` prints), the report
  * on stderr (cli/migrate-report.ts), or one JSON object on stdout with --json. The status is the
  * guest's, or 4 when a check failed (a differing page is named). --corrupt-page ADDR damages one

@@ -62,6 +62,7 @@ describe('nestvm migrate --postcopy', () => {
     expect(r.stdout).toBe(expected('c-writer-x86_64'));
     expect(r.stderr).toMatch(/EPT, scattered seed 1 -> nPT, identity\n/);
     expect(r.stderr).toMatch(/post-copy after 0 rounds\n/);
+    expect(r.stderr).toMatch(/^ {2}no pre-copy round$/m);
     expect(r.stderr).toMatch(/^ +switch-over +at 1,000,000 source instructions, 0 RAM pages sent/m);
     const m = /missing pages +(\d+) at the switch: (\d+) by page request \(faults\), (\d+) pushed/.exec(
       r.stderr,
