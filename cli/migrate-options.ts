@@ -7,6 +7,8 @@
  * `migrationPlan` turns the parsed flags into what emulator/migration/migration.ts needs: the two
  * sides' Machine options (the destination's default to the source's, its seed to the source's + 1,
  * so nothing of the source's host side crosses over by accident) and the numeric parameters.
+ * `migrate` alone adds post-copy (withPostcopyOptions: --postcopy, --postcopy-after); the plan
+ * carries it apart from the pre-copy's numbers, so the TUI's migration never sees it.
  * Invariant: the numbers are validated here (parse.ts), so the engine never sees a bad one.
  */
 import type { Argv } from 'yargs';
@@ -35,9 +37,17 @@ export interface MigrationArgs extends ExecArgs {
   'dst-format'?: FormatName;
   'dst-host-layout'?: HostLayout;
   'dst-seed'?: number;
+  postcopy?: boolean;
+  'postcopy-after'?: number;
 }
 
-export const MIGRATE_DEFAULTS = { bandwidth: 32, slice: 10_000, downtimePages: 32, maxRounds: 10 } as const;
+export const MIGRATE_DEFAULTS = {
+  bandwidth: 32,
+  slice: 10_000,
+  downtimePages: 32,
+  maxRounds: 10,
+  postcopyAfter: 1,
+} as const;
 
 /* A numeric option of the link or the stop rule: a string on the command line, parsed once. */
 const numberOption = (flag: string, fallback: number, describe: string, zeroAllowed = false) => ({
@@ -80,6 +90,28 @@ export function withMigrationOptions<T>(y: Argv<T>, what = '') {
     );
 }
 
+/** `migrate`'s post-copy: switch over after --postcopy-after rounds and let the pages follow. */
+export function withPostcopyOptions<T>(y: Argv<T>) {
+  return y
+    .option('postcopy', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'post-copy: after --postcopy-after rounds resume on the destination at once, missing pages following on demand and in the background',
+    })
+    .option('postcopy-after', {
+      type: 'string',
+      requiresArg: true,
+      coerce: (v: unknown) => (v === undefined ? undefined : parseWhole('postcopy-after', v)),
+      describe: `pre-copy rounds before the post-copy switch (0: none; with --postcopy; default ${MIGRATE_DEFAULTS.postcopyAfter})`,
+    })
+    .check((a) => {
+      if (a['postcopy-after'] !== undefined && a.postcopy !== true)
+        throw new UsageError('--postcopy-after applies only with --postcopy');
+      return true;
+    });
+}
+
 /** What a migration cannot honour: no dirty log, an instruction or time limit, swapped-out RAM. */
 export function refuseUnmigratable(a: Record<string, unknown>): true {
   if (a['dirty-tracking'] === false) throw new UsageError('--no-dirty-tracking: migrate needs the dirty log');
@@ -96,6 +128,8 @@ export interface MigrationPlan {
   readonly destination: MachineOptions;
   readonly sides: { readonly source: SideText; readonly destination: SideText };
   readonly options: MigrateParams;
+  /** Post-copy (migrate --postcopy), or undefined for a pre-copy migration. */
+  readonly postcopy: { readonly after: number } | undefined;
 }
 
 export function migrationPlan(image: GuestImage, args: MigrationArgs): MigrationPlan {
@@ -121,5 +155,9 @@ export function migrationPlan(image: GuestImage, args: MigrationArgs): Migration
       maxRounds: args['max-rounds'],
       startAfter: args['start-after'],
     },
+    postcopy:
+      args.postcopy === true
+        ? { after: args['postcopy-after'] ?? MIGRATE_DEFAULTS.postcopyAfter }
+        : undefined,
   };
 }

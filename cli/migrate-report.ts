@@ -3,6 +3,11 @@
  * text report (a table of rounds, then the totals, the hand-over and the verdict), so the two
  * never disagree. Its key names are a contract (README, "nestvm migrate"): add keys, never rename.
  *
+ * With --postcopy the report gains a `postcopy` object (null without it): the switch after the
+ * pre-copy rounds (zero RAM pages sent at it), the pages that came by page request and by push,
+ * the destination's instructions while pages were missing, and the final RAM against the
+ * unmigrated run's (postcopyReport). The rounds table stays as it is.
+ *
  * The exit status follows from it (`migrateStatus`): a RAM check that found a differing page, or a
  * destination that did not print and stop as the unmigrated run did, is 4; otherwise the guest's
  * own status, as `run` gives it.
@@ -12,6 +17,7 @@ import type { MigrationResult } from '../emulator/migration/migration.js';
 import type { RoundRecord } from '../emulator/migration/precopy.js';
 import { groupDigits as n } from './count-text.js';
 import { EXIT } from './exit-codes.js';
+import { postcopyLines, postcopyReport, type PostcopyReport } from './migrate-postcopy.js';
 
 /** One side's host: format, layout and seed. */
 export interface SideText {
@@ -42,23 +48,32 @@ export interface MigrateReport {
   instructions: { source: number; destination: number };
   handover: {
     atInstructions: number;
-    ram: 'equal' | 'differs';
+    ram: 'equal' | 'differs' | 'postcopy';
     mismatch: { page: number; gpa: number; src: string; dst: string } | null;
   } | null;
   exit: { reason: string; code: number; message?: string } | null;
   console: string;
   reference: { console: boolean; exit: boolean; instructions: boolean } | null;
+  postcopy: PostcopyReport | null;
 }
 
 export function migrateReport(
-  head: { guest: string; arch: string; source: SideText; destination: SideText; options: MigrateParams },
+  head: {
+    guest: string;
+    arch: string;
+    source: SideText;
+    destination: SideText;
+    options: MigrateParams;
+    postcopyAfter?: number;
+  },
   r: MigrationResult,
 ): MigrateReport {
+  const { postcopyAfter, ...top } = head;
   const h = r.handover;
   const stop = r.stop;
   const ref = r.reference;
   return {
-    ...head,
+    ...top,
     rounds: [...r.rounds],
     totalSent: r.totalSent,
     stopAndCopy: h?.stopAndCopy ?? 0,
@@ -70,7 +85,7 @@ export function migrateReport(
         ? null
         : {
             atInstructions: h.atInstructions,
-            ram: h.mismatch === null ? 'equal' : 'differs',
+            ram: r.postcopy !== null ? 'postcopy' : h.mismatch === null ? 'equal' : 'differs',
             mismatch: h.mismatch,
           },
     exit:
@@ -79,12 +94,13 @@ export function migrateReport(
         : { reason: stop.reason, code: stop.code, ...(stop.message ? { message: stop.message } : {}) },
     console: r.console,
     reference: ref === null ? null : { console: ref.console, exit: ref.exit, instructions: ref.instructions },
+    postcopy: postcopyReport(postcopyAfter, r),
   };
 }
 
 /** The process status: 4 for a failed check, else the guest's own. */
 export function migrateStatus(r: MigrateReport): number {
-  if (r.handover?.mismatch) return EXIT.guestFault;
+  if (r.handover?.mismatch || r.postcopy?.finalRam === 'differs') return EXIT.guestFault;
   const ref = r.reference;
   if (ref !== null && !(ref.console && ref.exit && ref.instructions)) return EXIT.guestFault;
   return r.exit?.code ?? EXIT.guestFault;
@@ -115,7 +131,10 @@ function verdictLines(r: MigrateReport): string[] {
       `nestvm: RAM differs at the hand-over: page ${n(m.page)} (guest-physical ${hex(m.gpa)}), source hash ${m.src}, destination hash ${m.dst}; the destination did not run`,
     ];
   }
-  const lines = ['  RAM at hand-over   equal on both sides (a hash per page)'];
+  const lines =
+    r.postcopy === null
+      ? ['  RAM at hand-over   equal on both sides (a hash per page)']
+      : postcopyLines(r.postcopy);
   const ref = r.reference;
   if (ref !== null) {
     const same = ref.console && ref.exit && ref.instructions;
@@ -137,10 +156,18 @@ export function migrateText(r: MigrateReport): string {
   const ins = r.instructions;
   const lines = [
     `${sep}nestvm: live migration of the ${r.arch} guest, ${sideText(r.source)} -> ${sideText(r.destination)}`,
-    `  ${n(o.bandwidth)} pages per slice of ${n(o.slice)} instructions; stop-and-copy below ${n(o.downtimePages)} dirty pages or after ${n(o.maxRounds)} rounds`,
-    ...roundRows(r.rounds),
-    `  total sent         ${n(r.totalSent)} pages (${n(r.stopAndCopy)} in the stop-and-copy)`,
-    `  converged          ${r.converged ? 'yes' : r.precopy === 'max-rounds' ? 'no (max rounds)' : 'no'}`,
+    r.postcopy === null
+      ? `  ${n(o.bandwidth)} pages per slice of ${n(o.slice)} instructions; stop-and-copy below ${n(o.downtimePages)} dirty pages or after ${n(o.maxRounds)} rounds`
+      : `  ${n(o.bandwidth)} pages per slice of ${n(o.slice)} instructions; post-copy after ${n(r.postcopy.after)} round${r.postcopy.after === 1 ? '' : 's'}`,
+    ...(r.rounds.length === 0 && r.postcopy !== null ? ['  no pre-copy round'] : roundRows(r.rounds)),
+    r.postcopy === null
+      ? `  total sent         ${n(r.totalSent)} pages (${n(r.stopAndCopy)} in the stop-and-copy)`
+      : `  total sent         ${n(r.totalSent)} pages (${n(r.postcopy.requested + r.postcopy.pushed)} after the switch)`,
+    ...(r.postcopy === null
+      ? [
+          `  converged          ${r.converged ? 'yes' : r.precopy === 'max-rounds' ? 'no (max rounds)' : 'no'}`,
+        ]
+      : []),
     `  instructions       ${n(ins.source)} on the source, ${n(ins.destination)} on the destination`,
   ];
   const e = r.exit;

@@ -31,6 +31,10 @@ export type EmulatorEvent =
   | { type: 'vcpu-enter'; generation: number; flushed: boolean; cpu?: number }
   | { type: 'vcpu-exit'; instructions: number; kicked: boolean; cpu?: number }
   /** Something a user or lab script did between slices (TUI key, library call). */
-  | { type: 'action'; action: string; detail: string };
+  | { type: 'action'; action: string; detail: string }
+  /** Post-copy: the destination needed page `page` (guest-physical gpa) before it arrived; the source sent it at once. */
+  | { type: 'page-request'; page: number; gpa: number }
+  /** Post-copy: a slice's background push landed (pages placed, stale pushes dropped, pages still missing). */
+  | { type: 'postcopy-push'; pushed: number; discarded: number; missing: number };
 
 export type MachineEvent = MmuEvent | EmulatorEvent;

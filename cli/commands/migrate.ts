@@ -11,6 +11,12 @@
  * destination runs the guest to its end. Its console and exit are checked against an unmigrated
  * run.
  *
+ * With --postcopy the pre-copy runs --postcopy-after rounds (default 1), then the guest switches
+ * over with no RAM page sent and the destination's missing pages follow, by page request at a
+ * nested fault and by background push (emulator/migration/postcopy.ts); the final RAM is checked
+ * against the unmigrated run's. --trace FILE records the destination's events (page requests
+ * and pushes among them).
+ *
  * Output as `run`'s: the guest's console on stdout (exactly what a plain `run` prints), the report
  * on stderr (cli/migrate-report.ts), or one JSON object on stdout with --json. The status is the
  * guest's, or 4 when a check failed (a differing page is named). --corrupt-page ADDR damages one
@@ -30,14 +36,18 @@ import {
   migrationPlan,
   refuseUnmigratable,
   withMigrationOptions,
+  withPostcopyOptions,
   type MigrationArgs,
 } from '../migrate-options.js';
 import { parseAddress } from '../parse.js';
+import { TraceWriter } from '../trace-writer.js';
+import type { MachineEvent } from '../../emulator/events.js';
 import { handle, type Args, type CommandFactory } from './handle.js';
 
 interface MigrateArgs extends MigrationArgs {
   json: boolean;
   'corrupt-page'?: number;
+  trace?: string;
 }
 
 export const migrateCommand: CommandFactory = (ctx) => ({
@@ -49,7 +59,7 @@ export const migrateCommand: CommandFactory = (ctx) => ({
 
 /* run's options (less those a migration cannot honour), the link, the stop rule and the destination. */
 function migrateOptions(y: Argv) {
-  return withMigrationOptions(withExecOptions(y))
+  return withPostcopyOptions(withMigrationOptions(withExecOptions(y)))
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout instead' })
     .option('corrupt-page', {
       type: 'string',
@@ -58,10 +68,20 @@ function migrateOptions(y: Argv) {
       describe:
         'flip a byte of the page at this guest-physical address on the destination after the copy (the RAM check names it)',
     })
+    .option('trace', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        "write the destination's event stream to this file as JSON lines (with --postcopy: page-request, postcopy-push)",
+    })
     .check(refuseUnmigratable)
     .example('$0 migrate c-writer', 'pre-copy the C memory writer, then finish it on the destination')
     .example('$0 migrate c-writer --dst-format npt', 'from Intel EPT to AMD nPT')
-    .example('$0 migrate c-writer --arch arm64 --downtime-pages 8 --json', 'the rounds as JSON');
+    .example('$0 migrate c-writer --arch arm64 --downtime-pages 8 --json', 'the rounds as JSON')
+    .example(
+      '$0 migrate c-writer --postcopy',
+      'one round, then resume on the destination and fault the rest over',
+    );
 }
 
 /* Load, migrate, report. */
@@ -70,17 +90,26 @@ async function migrateGuest(ctx: CliContext, args: Args<MigrateArgs>): Promise<v
   const plan = migrationPlan(image, args);
   const corrupt = args['corrupt-page'];
   if (corrupt !== undefined) checkInRam(image.arch, args.mem, corrupt);
+  const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
   const migration = new Migration({
     image,
     source: plan.source,
-    destination: plan.destination,
+    destination: { ...plan.destination, sink: trace },
+    postcopy: plan.postcopy,
     ...plan.options,
     sliceInsns: plan.options.slice,
     plant: corrupt === undefined ? undefined : (m) => flipByte(m, gpa(corrupt)),
   });
   try {
+    trace?.open(); // only now, with every option accepted: a refused migration leaves no file
     const report = migrateReport(
-      { guest: image.origin, arch: image.arch, ...plan.sides, options: plan.options },
+      {
+        guest: image.origin,
+        arch: image.arch,
+        ...plan.sides,
+        options: plan.options,
+        postcopyAfter: plan.postcopy?.after,
+      },
       migration.run(),
     );
     if (args.json) ctx.stdout.write(JSON.stringify(report) + '\n');
@@ -91,6 +120,7 @@ async function migrateGuest(ctx: CliContext, args: Args<MigrateArgs>): Promise<v
     ctx.status = migrateStatus(report);
   } finally {
     migration.close();
+    trace?.close();
   }
 }
 

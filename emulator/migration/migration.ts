@@ -8,8 +8,12 @@
  *   pre-copy  round by round while the source runs (precopy.ts)
  *   hand-over stop-and-copy, the guest state, the RAM check (handover.ts)
  *   finish    the destination runs the guest to its end
+ *   (post-copy, `postcopy` given: `after` rounds, then the switch with no RAM page sent and the
+ *             destination running while its missing pages follow, postcopy.ts; the planted damage
+ *             then comes once every page is there and the guest has ended)
  *   verify    an unmigrated run of the same guest with the source's options (the reference) must
- *             print the same console and stop with the same reason, status and instruction count
+ *             print the same console and stop with the same reason, status and instruction count;
+ *             after a post-copy, its final RAM must also equal the destination's, page by page
  *
  * Each phase returns what the next needs; the Migration keeps only the Machines and the stepper,
  * so the TUI (cli/tui/migration-port.ts) can drive every phase a slice at a time and draw between
@@ -24,9 +28,16 @@
  */
 import type { GuestImage } from '../image.js';
 import { Machine, type MachineOptions, type StopReason } from '../machine.js';
-import { handOver, transferGuestState, type Handover, type StateTransfer } from './handover.js';
+import {
+  handOver,
+  transferGuestState,
+  type Handover,
+  type PageMismatch,
+  type StateTransfer,
+} from './handover.js';
+import { Postcopy, type PostcopyRecord } from './postcopy.js';
 import { Precopy, type PrecopyEnd, type PrecopyOptions, type RoundRecord } from './precopy.js';
-import { assertBacked } from './ram-pages.js';
+import { assertBacked, firstDifferingPage, populatedPages } from './ram-pages.js';
 
 export interface MigrationSetup extends PrecopyOptions {
   readonly image: GuestImage;
@@ -38,6 +49,8 @@ export interface MigrationSetup extends PrecopyOptions {
   readonly transfer?: StateTransfer;
   /** Damage the destination's RAM after the copy (tests, --corrupt-page). */
   readonly plant?: (dst: Machine) => void;
+  /** Post-copy: switch after `after` pre-copy rounds (0: none) and let the pages follow. */
+  readonly postcopy?: { readonly after: number };
 }
 
 /** How the migrated guest compares with the unmigrated reference run. */
@@ -45,6 +58,8 @@ export interface ReferenceCheck {
   readonly console: boolean;
   readonly exit: boolean;
   readonly instructions: boolean;
+  /** After a post-copy: the first page whose final content differs from the reference's, or null. */
+  readonly ram?: PageMismatch | null;
   /** The reference run's own figures, for messages. */
   readonly stop: StopReason;
   readonly totalInstructions: number;
@@ -54,11 +69,13 @@ export interface MigrationResult {
   readonly rounds: readonly RoundRecord[];
   /** Pages sent during the rounds plus the stop-and-copy. */
   readonly totalSent: number;
-  /** 'converged' / 'max-rounds': handed over; 'source-stopped': the guest ended before it could be. */
-  readonly precopy: PrecopyEnd['kind'];
+  /** 'converged' / 'max-rounds': handed over; 'postcopy': switched over; 'source-stopped': the guest ended before. */
+  readonly precopy: PrecopyEnd['kind'] | 'postcopy';
   readonly converged: boolean;
   /** The hand-over, or null when the guest stopped on the source first. */
   readonly handover: Handover | null;
+  /** The post-copy phase, null without --postcopy (or when the guest stopped on the source first). */
+  readonly postcopy: PostcopyRecord | null;
   /** Guest instructions run on each side (the destination's count after the hand-over). */
   readonly instructions: { readonly source: number; readonly destination: number };
   /** How the guest stopped (on the destination, or on the source); null when the RAM check failed. */
@@ -73,6 +90,8 @@ export class Migration {
   readonly source: Machine;
   readonly destination: Machine;
   readonly precopy: Precopy;
+  /** The post-copy phase once switched over (null before, and without post-copy). */
+  postcopy: Postcopy | null = null;
   private readonly built: Machine[] = [];
 
   constructor(private readonly setup: MigrationSetup) {
@@ -82,7 +101,11 @@ export class Migration {
     assertBacked(this.destination);
     if (!this.source.setDirtyTracking(true))
       throw new Error('migration: the source cannot track dirty pages');
-    this.precopy = new Precopy(this.source, this.destination, setup);
+    const pc = setup.postcopy;
+    // post-copy: exactly `after` rounds, no convergence test (a dirty set below 0 never happens)
+    const rounds =
+      pc === undefined ? setup : { ...setup, maxRounds: Math.max(1, pc.after), downtimePages: 0 };
+    this.precopy = new Precopy(this.source, this.destination, rounds);
   }
 
   /** One slice of the warm-up: `left` instructions still to run; what is left, or the guest's end. */
@@ -105,7 +128,45 @@ export class Migration {
   /** Warm-up, pre-copy, hand-over, the destination's run and the reference check. */
   run(): MigrationResult {
     const early = this.warmUp();
-    return this.complete(early === null ? this.precopy.run() : { kind: 'source-stopped', stop: early });
+    if (early !== null) return this.sourceStopped(early);
+    if (this.setup.postcopy === undefined) return this.complete(this.precopy.run());
+    const end = this.setup.postcopy.after === 0 ? this.noRounds() : this.precopy.run();
+    if (end.kind === 'source-stopped') return this.sourceStopped(end.stop);
+    const phase = this.switchOver(end.remaining);
+    const stop = phase.run() ?? this.destination.run();
+    return this.finishPostcopy(stop);
+  }
+
+  /* A post-copy with no pre-copy round: every populated page is still to send. */
+  private noRounds(): PrecopyEnd {
+    return { kind: 'max-rounds', remaining: populatedPages(this.source) };
+  }
+
+  /** The post-copy switch: the state crosses, `pending` pages follow (step the returned phase). */
+  switchOver(pending: readonly number[]): Postcopy {
+    const s = this.setup;
+    this.postcopy = new Postcopy(
+      this.source,
+      this.destination,
+      pending,
+      s.transfer ?? transferGuestState,
+      { bandwidth: s.bandwidth, sliceInsns: s.sliceInsns },
+      s.destination.sink,
+    );
+    return this.postcopy;
+  }
+
+  /** The result once the post-copy phase ended and the guest stopped on the destination (`stop`). */
+  finishPostcopy(stop: StopReason): MigrationResult {
+    const phase = this.postcopy!;
+    this.setup.plant?.(this.destination);
+    const h: Handover = {
+      stopAndCopy: 0,
+      atInstructions: phase.atInstructions,
+      destinationStart: phase.destinationStart,
+      mismatch: null,
+    };
+    return this.result('postcopy', h, stop, this.destination.console);
   }
 
   /** Everything after the pre-copy's end. */
@@ -145,20 +206,25 @@ export class Migration {
   }
 
   private result(
-    kind: PrecopyEnd['kind'],
+    kind: MigrationResult['precopy'],
     h: Handover | null,
     stop: StopReason | null,
     console: string,
   ): MigrationResult {
     const rounds = this.precopy.rounds;
+    const pc = h === null ? null : (this.postcopy?.record ?? null);
     const source = this.source.instructions;
     const destination = h === null ? 0 : this.destination.instructions - h.destinationStart;
     return {
       rounds,
-      totalSent: rounds.reduce((n, r) => n + r.sent, 0) + (h?.stopAndCopy ?? this.precopy.sentInOpenRound),
+      totalSent:
+        rounds.reduce((n, r) => n + r.sent, 0) +
+        (h?.stopAndCopy ?? this.precopy.sentInOpenRound) +
+        (pc === null ? 0 : pc.requested + pc.pushed),
       precopy: kind,
       converged: kind === 'converged',
       handover: h,
+      postcopy: pc,
       instructions: { source, destination },
       stop,
       console,
@@ -179,6 +245,7 @@ export class Migration {
       console: ref.console === console,
       exit: refStop.reason === stop.reason && refStop.code === stop.code,
       instructions: ref.instructions === total,
+      ...(this.postcopy === null ? {} : { ram: firstDifferingPage(ref, this.destination) }),
       stop: refStop,
       totalInstructions: ref.instructions,
     };

@@ -57,9 +57,14 @@ export function readPage(m: Machine, page: number, buf: Uint8Array): Uint8Array 
   return buf;
 }
 
+/** Make page i of `m` hold `bytes`, as the VMM writes it; false when no frame is left for it. */
+export function writePage(m: Machine, page: number, bytes: Uint8Array): boolean {
+  return writeGuestPage(nestedOf(m), pageGpa(m, page), bytes);
+}
+
 /** Copy page i from `src` to `dst` through `buf`; false when the destination has no frame left for it. */
 export function sendPage(src: Machine, dst: Machine, page: number, buf: Uint8Array): boolean {
-  return writeGuestPage(nestedOf(dst), pageGpa(dst, page), readPage(src, page, buf));
+  return writePage(dst, page, readPage(src, page, buf));
 }
 
 /** Invert one byte of guest RAM, written as the VMM writes it (the planted damage of a test or --corrupt-page). */

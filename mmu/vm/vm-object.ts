@@ -34,6 +34,11 @@
  * page's: freeing the object leaves it to the book. It stays the keeper's reclaim candidate, and
  * an eviction of it reaches every page that uses it (sharedEvicted: each keeps a swap copy).
  *
+ * Supplied pages (page-supplier.ts, post-copy migration). A fully backed object may have a
+ * supplier attached at any time, frames or none: while one is attached, frameAt asks it whether
+ * the page is absent and, if so, has it fill the page's frame first, whether the frame is new or
+ * was taken earlier (a page whose old copy is stale is absent too). Detached, frameAt is as before.
+ *
  * Quota (a host several overcommitted VMs share, nested-host.ts): an object made with `quota` never
  * has more pages with a frame than it reserved; at its quota a page first has the pager evict one
  * of the object's own. Every frame in use is used by at least one page, so the reservoir then
@@ -62,6 +67,7 @@ import type { Pmap } from '../host/pmap.js';
 import type { Reservoir } from '../host/reservoir.js';
 import type { MemType } from '../prot.js';
 import type { FrameShares, SharedPageOwner } from './frame-shares.js';
+import type { PageSupplier } from './page-supplier.js';
 
 /** frames[i] of a page that has no host frame yet. */
 const NO_FRAME = 0xffff_ffff;
@@ -119,6 +125,7 @@ export class VmObject {
   private backed = 0;
   private pager: ObjectPager | null = null;
   private pagerId = -1;
+  private supplier: PageSupplier | null = null;
   private readonly sink: EventSink<MmuEvent>;
   private readonly shares: FrameShares | null;
   private readonly quota: boolean;
@@ -233,6 +240,21 @@ export class VmObject {
     });
   }
 
+  /** Have `s` fill absent pages at their first need from now on (a fully backed memory object, no pager). */
+  attachSupplier(s: PageSupplier): void {
+    assert(
+      this.frames !== null && this.pager === null && this.supplier === null,
+      `vm object ${this.name}: a supplier for a fully backed memory object without a pager, once`,
+    );
+    assert(this.home!.length === this.pages, `vm object ${this.name}: a supplier needs every page backed`);
+    this.supplier = s;
+  }
+
+  /** Drop the supplier (every page it knew of is present). */
+  detachSupplier(): void {
+    this.supplier = null;
+  }
+
   /** The pager's id for this object (-1: none attached). */
   get pagerIndex(): number {
     return this.pagerId;
@@ -252,7 +274,10 @@ export class VmObject {
     const frames = this.frames;
     if (frames === null) return (this.apertureFrame + page) as Hfn;
     const f = frames[page];
-    if (f !== NO_FRAME) return f as Hfn;
+    if (f !== NO_FRAME) {
+      if (this.supplier?.absent(page)) this.supplier.supply(page, f as Hfn);
+      return f as Hfn;
+    }
     const hint = page < this.home!.length ? this.home![page] : -1;
     while (this.quota && this.backed >= this.home!.length) if (!this.pager?.evictOne()) return -1;
     let got = this.reservoir!.take(hint);
@@ -261,6 +286,7 @@ export class VmObject {
     frames[page] = got;
     this.backed++;
     this.pager?.pageIn(this.pagerId, page, got);
+    if (this.supplier?.absent(page)) this.supplier.supply(page, got);
     return got;
   }
 

@@ -74,7 +74,9 @@ describe('nestvm migrate', () => {
       'exit',
       'console',
       'reference',
+      'postcopy',
     ]);
+    expect(j.postcopy).toBeNull();
     expect(j.destination).toEqual({ format: 's2', hostLayout: 'identity', seed: 2 });
     expect(j.options).toEqual({
       bandwidth: 32,
@@ -127,6 +129,9 @@ describe('nestvm migrate', () => {
     [['--max-insns', '1000'], /do not apply to migrate/],
     [['--host-mem', '2M', '--mem', '4M'], /needs guest RAM fully backed/],
     [['--corrupt-page', '0x1000000'], /--corrupt-page: 0x1000000 is not in guest RAM/],
+    [['--postcopy-after', '1'], /--postcopy-after applies only with --postcopy/],
+    [['--postcopy', '--postcopy-after', '-1'], /postcopy-after/],
+    [['--postcopy', '--postcopy-after', 'x'], /--postcopy-after: 'x' is not a whole number/],
   ];
   for (const [flags, message] of bad) {
     it(`refuses ${flags.join(' ')} with one line and exit 2`, async () => {

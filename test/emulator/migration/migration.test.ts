@@ -7,63 +7,25 @@
  * Every case checks what the migration claims against what can be seen: the destination's console
  * is the sample's expected file, the rounds chain (each round sends what the previous one left),
  * the totals add up, and the two sides' instructions sum to the unmigrated run's.
- * NESTVM_CHECKS=full is off here: its sweeps after every map would make each migration take
- * seconds; the structure suites run them.
+ * NESTVM_CHECKS=full is off here (rig.ts).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadGuest } from '../../../emulator/loaders/index.js';
-import {
-  Migration,
-  type MigrationResult,
-  type MigrationSetup,
-} from '../../../emulator/migration/migration.js';
+import { describe, expect, it } from 'vitest';
+import type { Migration, MigrationResult, MigrationSetup } from '../../../emulator/migration/migration.js';
 import { flipByte, pageGpa } from '../../../emulator/migration/ram-pages.js';
-import { PACKAGE_ROOT } from '../../../emulator/package-root.js';
 import { gpa } from '../../../mmu/addr.js';
-import { fullChecks, setFullChecks } from '../../../mmu/checks.js';
 import type { Arch } from '../../../emulator/arch.js';
+import { MEM, expected, migrationRig } from './rig.js';
 
-const checks = fullChecks();
-beforeAll(() => setFullChecks(false));
-afterAll(() => setFullChecks(checks));
-
-const MEM = 4 << 20;
 /* The paging sample maps pages past 4 MiB. */
 const ASM_MEM = 16 << 20;
-const open: Migration[] = [];
-afterEach(() => open.splice(0).forEach((m) => m.close()));
-
-const expected = (name: string) => readFileSync(join(PACKAGE_ROOT, 'guests/expected', `${name}.txt`), 'utf8');
-
-async function prepared(
-  file: string,
-  over: Partial<Omit<MigrationSetup, 'image'>> = {},
-  memBytes = MEM,
-): Promise<{ m: Migration }> {
-  const image = await loadGuest(join(PACKAGE_ROOT, 'guests', file), { memBytes });
-  const m = new Migration({
-    image,
-    source: { memBytes },
-    destination: { memBytes, seed: 2 },
-    bandwidth: 32,
-    sliceInsns: 10_000,
-    downtimePages: 32,
-    maxRounds: 10,
-    startAfter: 0,
-    ...over,
-  });
-  open.push(m);
-  return { m };
-}
+const prepared = migrationRig();
 
 async function migrate(
   file: string,
   over: Partial<Omit<MigrationSetup, 'image'>> = {},
   memBytes = MEM,
 ): Promise<{ r: MigrationResult; m: Migration }> {
-  const { m } = await prepared(file, over, memBytes);
+  const m = await prepared(file, over, memBytes);
   return { r: m.run(), m };
 }
 
@@ -116,7 +78,7 @@ describe('migrate c-writer', () => {
 
   it('gives the same rounds every time', async () => {
     const rounds = async () => {
-      const { m } = await prepared('x86_64/c-writer/c-writer.elf', {
+      const m = await prepared('x86_64/c-writer/c-writer.elf', {
         startAfter: 900_000,
         downtimePages: 8,
         maxRounds: 4,
