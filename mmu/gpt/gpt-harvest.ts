@@ -153,7 +153,9 @@ function takeDirtyEntry(gpt: Gpt, w: number): boolean {
   if (!f.isPresent(lo, hi) || !f.isDirty(lo, hi)) return false;
   f.clearDirty(scratch, lo, hi);
   if (scratch.lo !== lo || scratch.hi !== hi) gpt.pmap.updateLeaf(hpa(w * 4), scratch.lo, scratch.hi);
-  // the dirty log takes the Dirty state; a swap copy of the page is stale all the same
+  // the dirty log takes the Dirty state; a swap copy of the page is stale all the same (with no
+  // copy of any page on this host there is nothing to make stale: page-attributes.ts)
+  if (gpt.pmap.swapCopies === 0) return true;
   const frame = f.frameOf(lo, hi);
   if (gpt.mem.isRam(frame)) gpt.pmap.setAttributes(frame, ATTR_WRITTEN);
   return true;
