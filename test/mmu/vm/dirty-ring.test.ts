@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gpa } from '../../../mmu/addr.js';
-import { DirtyRing } from '../../../mmu/vm/dirty-ring.js';
+import { DirtyRing, SORT_SPAN_PAGES } from '../../../mmu/vm/dirty-ring.js';
 import { NO_HINT } from '../../../mmu/vm/pml-log.js';
 
 const P = 4096;
@@ -107,6 +107,21 @@ describe('DirtyRing', () => {
     expect(ring.pushed).toBe(100_000);
     expect(ring.length).toBeLessThanOrEqual(1400);
     expect(new Set(ring.take(gpa(0), 700 * P, 0)).size).toBe(700);
+  });
+
+  it('hands entries spread over more than SORT_SPAN_PAGES over sorted, each hint still with its page', () => {
+    const ring = new DirtyRing();
+    const pages = [5, 40_000, 3, 40_000, 17_000, 9];
+    ring.pushAll(
+      Float64Array.from(pages, (p) => p * P),
+      Float64Array.from(pages, hintOf),
+      0,
+    );
+    const got = [...ring.take(gpa(0), 50_000 * P, 0)].map((a) => a / P);
+    expect(got).toEqual([3, 5, 9, 17_000, 40_000, 40_000]);
+    expect([...ring.takenHints()]).toEqual(got.map(hintOf));
+    ring.pushAll(Float64Array.of(SORT_SPAN_PAGES * P, 0), Float64Array.of(1, 2), 0); // within the span
+    expect([...ring.take(gpa(0), 50_000 * P, 0)]).toEqual([SORT_SPAN_PAGES * P, 0]);
   });
 
   it('drops the hints it holds when a newer epoch arrives, and those of a log older than its own', () => {
