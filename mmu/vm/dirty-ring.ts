@@ -12,10 +12,10 @@
  *
  * The hints are what makes the harvest cheap: with one, the harvest reads and clears the leaf
  * entry at once, with no walk from the root and no lookup of its table, so the pages need no
- * particular order, and take() does not sort them. A hint is only as good as its epoch: when a
- * table frame leaves its node the epoch moves on, and the ring turns every hint of an older epoch
- * into NO_HINT as soon as it meets the newer one (a drained log, a take), so the harvest looks
- * those pages up instead. Epochs only grow.
+ * particular order (take() sorts them only where that pays, below). A hint is only as good as its
+ * epoch: when a table frame leaves its node the epoch moves on, and the ring turns every hint of an
+ * older epoch into NO_HINT as soon as it meets the newer one (a drained log, a take), so the
+ * harvest looks those pages up instead. Epochs only grow.
  *
  * A page can arrive more than once between two harvests (its Dirty bit was cleared by an unmap, a
  * steal or an Accessed reset and set again; a device wrote it twice). take() hands repeats over
