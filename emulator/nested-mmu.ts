@@ -235,7 +235,7 @@ export class NestedMmu implements Translator {
   /* A/D as hardware sets them; a Dirty bit it sets goes into the vCPU's PML log (ring mode). */
   private markAccessed(pte: Hpa, write: boolean): void {
     const dirtied = this.space.gpt.markAccessed(pte, write);
-    if (dirtied !== NOT_DIRTIED) this.client.logDirty(dirtied);
+    if (dirtied !== NOT_DIRTIED) this.client.logDirty(dirtied, pte);
   }
 
   /* The instruction behind the fill, when an event will say so (no sink: nothing is read). */

@@ -50,28 +50,41 @@ export function harvestDirty(gpt: Gpt, gpa: Gpa, len: number, bitmap: Uint8Array
 /**
  * The harvest of the pages listed in `pages` only (Gpt.harvestPages, for a ring-mode harvest):
  * each page's leaf Dirty state and lost-dirty record, as harvestDirty reads them for the whole
- * range. found[k] is set to 1 when pages[k] was dirty, else 0; returns how many were. Any order
- * is correct; in ascending order the leaf node found for one page is kept for the next pages of
- * its table, so the tree is walked from the root once per leaf table, not once per page.
+ * range. hints[k] is the host address of pages[k]'s leaf entry, valid under the current table
+ * epoch (gpt-tables.ts frameEpoch), or negative when not known: with a hint, and no lost-dirty
+ * record anywhere, the entry is read where it is, without finding its table; without one, the
+ * table is found from the root, or kept from the page before when that is in the same table.
+ * found[k] is set to 1 when pages[k] was dirty, else 0; returns how many were. Any order is
+ * correct, and so are repeats (each source is taken when read: a repeat finds nothing).
  */
 export function harvestPages(
   gpt: Gpt,
   pages: Float64Array,
+  hints: Float64Array,
   origin: Gpa,
   bitmap: Uint8Array,
   found: Uint8Array,
 ): number {
+  assert(hints.length === pages.length, 'gpt harvestPages: one hint per page');
+  const lostAny = gpt.tables.lostDirtyPages !== 0;
   let leaf: GptNode | null = null;
   let n = 0;
   for (let k = 0; k < pages.length; k++) {
     const page = pages[k];
     assert(page % PAGE_SIZE === 0 && page >= 0 && page < GPA_LIMIT, 'gpt harvestPages: not a page address');
-    if (leaf === null || page < leaf.base || page >= leaf.end) leaf = gpt.tables.findNode(page, LEAF_LEVEL);
-    found[k] = 0;
-    if (leaf === null) continue;
     const index = (page / PAGE_SIZE) & (ENTRIES_PER_TABLE - 1);
-    let dirty = leaf.lostCount !== 0 && gpt.tables.takeLostDirtyOf(leaf, page, page + PAGE_SIZE) !== null;
-    if (leaf.backed && takeDirtyEntry(gpt, entryAddr(leaf.frame, index) >>> 2)) dirty = true;
+    const hint = hints[k];
+    found[k] = 0;
+    let dirty = false;
+    if (hint >= 0 && !lostAny) {
+      assert((hint & (PAGE_SIZE - 1)) >>> 3 === index, 'gpt harvestPages: a hint for another page');
+      dirty = takeDirtyEntry(gpt, hint >>> 2);
+    } else {
+      if (leaf === null || page < leaf.base || page >= leaf.end) leaf = gpt.tables.findNode(page, LEAF_LEVEL);
+      if (leaf === null) continue;
+      dirty = leaf.lostCount !== 0 && gpt.tables.takeLostDirtyOf(leaf, page, page + PAGE_SIZE) !== null;
+      if (leaf.backed && takeDirtyEntry(gpt, entryAddr(leaf.frame, index) >>> 2)) dirty = true;
+    }
     if (!dirty) continue;
     report(gpt, page, origin, bitmap);
     found[k] = 1;
@@ -140,7 +153,9 @@ function takeDirtyEntry(gpt: Gpt, w: number): boolean {
   if (!f.isPresent(lo, hi) || !f.isDirty(lo, hi)) return false;
   f.clearDirty(scratch, lo, hi);
   if (scratch.lo !== lo || scratch.hi !== hi) gpt.pmap.updateLeaf(hpa(w * 4), scratch.lo, scratch.hi);
-  // the dirty log takes the Dirty state; a swap copy of the page is stale all the same
+  // the dirty log takes the Dirty state; a swap copy of the page is stale all the same (with no
+  // copy of any page on this host there is nothing to make stale: page-attributes.ts)
+  if (gpt.pmap.swapCopies === 0) return true;
   const frame = f.frameOf(lo, hi);
   if (gpt.mem.isRam(frame)) gpt.pmap.setAttributes(frame, ATTR_WRITTEN);
   return true;

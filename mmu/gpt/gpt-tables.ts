@@ -29,7 +29,10 @@
  *  - a vacated entry holds no present leaf ("unmap before vacate");
  *  - a node is removed only with refcount 0 and no children, and its table holds no entries;
  *  - byFrame maps exactly the frames of backed nodes to their nodes;
- *  - lostDirtyPages is the number of lost-dirty bits over all leaf nodes.
+ *  - lostDirtyPages is the number of lost-dirty bits over all leaf nodes;
+ *  - frameEpoch moves on whenever a node loses its frame (unback, release, the root's free), so
+ *    an entry address noted while frameEpoch had its current value is still the entry of the
+ *    same page in the same table (a dirty ring's leaf hints rely on it, mmu/vm/dirty-ring.ts).
  *
  * Re-entrancy: pool.alloc may steal one of our own leaf tables (calling Gpt.stealLeafTable, which
  * calls unback) in the middle of populate or back. Nothing here holds a frame number across an
@@ -85,6 +88,8 @@ export class GptTables {
   readonly root: GptNode;
   /** Pages recorded in the lostDirty bitmaps of all leaf nodes. */
   lostDirtyPages = 0;
+  /** Moves on each time a table frame leaves its node (see the invariants). */
+  frameEpoch = 0;
   private readonly lostScratch = new Uint32Array(ENTRIES_PER_TABLE / 32);
   private readonly byFrame = new Map<number, GptNode>();
   private readonly w = newWords();
@@ -155,6 +160,7 @@ export class GptTables {
     this.pmap.clearTable(entryAddr(node.parent!.frame, node.index));
     this.byFrame.delete(f);
     node.frame = NO_FRAME;
+    this.frameEpoch++;
     if (this.sink.enabled)
       this.sink.emit({ type: 'table-unbacked', level: node.level, base: node.base, reason: 'stolen' });
   }
@@ -171,6 +177,7 @@ export class GptTables {
       this.pool.free(node.frame);
       this.emitTable('table-free', node);
       node.frame = NO_FRAME;
+      this.frameEpoch++;
     }
     unlinkChild(node);
     if (this.adjustRefs(parent, -1) === 0 && parent !== this.root) this.release(parent);
@@ -352,6 +359,7 @@ export class GptTables {
     this.pool.free(rootFrame);
     this.emitTable('table-free', this.root);
     this.root.frame = NO_FRAME;
+    this.frameEpoch++;
   }
 
   private emitTable(type: 'table-alloc' | 'table-free', node: GptNode): void {

@@ -381,13 +381,15 @@ export class Gpt implements TableOwner {
     return n;
   }
 
-  /**
-   * harvestDirty for the pages listed in `pages` only (a ring-mode harvest visits only the pages
-   * its ring names, best in ascending order): bit pages[k] - origin, counted in pages, and found[k]
-   * = 1 for each that was dirty (0 for the others). Returns how many were.
-   */
-  harvestPages(pages: Float64Array, origin: Gpa, bitmap: Uint8Array, found: Uint8Array): number {
-    const n = harvestPages(this, pages, origin, bitmap, found);
+  /** harvestDirty for the listed pages only, with their leaf hints (gpt-harvest.ts harvestPages). */
+  harvestPages(
+    pages: Float64Array,
+    hints: Float64Array,
+    at: Gpa,
+    out: Uint8Array,
+    found: Uint8Array,
+  ): number {
+    const n = harvestPages(this, pages, hints, at, out, found);
     this.sweep();
     return n;
   }

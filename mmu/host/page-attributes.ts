@@ -16,6 +16,14 @@
  * Dirty, which it then records as W), yet the swap copy is stale all the same. Only reclaim clears
  * W, when it fills a frame from the swap store, and object free clears everything.
  *
+ * W matters only for a frame whose page has a copy in the swap store (reclaim asks it nowhere
+ * else), and a copy comes to be only when a page loses its frame (all flags of the frame cleared),
+ * so a frame holds a page with a copy only after reclaim filled it from that copy, with W cleared,
+ * and from then until the copy is dropped the host counts at least one copy (Pmap.swapCopies). So
+ * a harvest that finds swapCopies at 0 records no W: there is no copy it could make stale, and a
+ * copy made later starts with W cleared anyway. That spares the harvest one write per dirty page
+ * into this array, one cache line each when the frames are scattered over a large host RAM.
+ *
  * Which of the seed's flags exist here, and why:
  *  - referenced, modified: kept, with the meaning above.
  *  - internal, alternate-accounting, reusable: these split a task's memory footprint between

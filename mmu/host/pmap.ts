@@ -329,6 +329,12 @@ export class Pmap {
     return (this.attrs.get(f) & ATTR_REFERENCED) !== 0;
   }
 
+  /**
+   * Pages with a copy in a swap store attached to this host (SwapStore.attach, by each reclaimer):
+   * while 0, no frame's written attribute can matter (page-attributes.ts).
+   */
+  swapCopies = 0;
+
   /** Host frames whose modified attribute is set now. */
   get modifiedFrames(): number {
     return this.attrs.modified;

@@ -20,8 +20,14 @@
  * copy stays true, so the next eviction of that page can drop the frame without writing anything
  * (a clean drop). Whoever knows the page was written calls put again, which overwrites the slot.
  *
+ * A tally (attach: the host pmap's swapCopies) follows the number of pages held, over every store
+ * attached to it: while it is zero no guest page of that host has a copy, so no frame's "written
+ * since its swap copy" attribute can matter, and a dirty-log harvest need not set it
+ * (page-attributes.ts).
+ *
  * Invariants (checkInvariants): every slot is either held by exactly one key or on the free stack;
- * pages + free = slots made; a key's object id and page index are in range.
+ * pages + free = slots made; a key's object id and page index are in range; an attached tally has
+ * moved by exactly the change in `pages` since attach.
  */
 
 import { PAGE_SIZE } from '../addr.js';
@@ -32,11 +38,17 @@ const CHUNK_PAGES = 64;
 const OBJECT_IDS = 2 ** 16;
 const PAGE_KEYS = 2 ** 32;
 
+/** Where a store counts the pages it holds (the host pmap: Pmap.swapCopies). */
+export interface SwapCopyTally {
+  swapCopies: number;
+}
+
 export class SwapStore {
   private readonly keys = new Map<number, number>();
   private readonly chunks: Uint8Array[] = [];
   private free: number[] = [];
   private made = 0;
+  private tally: SwapCopyTally | null = null;
   /** Pages ever written into the store (a put of a new page or over an old copy). */
   writes = 0;
   /** Pages ever read back out. */
@@ -52,6 +64,14 @@ export class SwapStore {
     return this.chunks.length * CHUNK_PAGES * PAGE_SIZE;
   }
 
+  /** Count the held pages, now and from now on, in `t` (once per store). */
+  attach(t: SwapCopyTally): void {
+    assert(this.tally === null || this.tally === t, 'swap store: attached to two tallies');
+    if (this.tally === t) return;
+    this.tally = t;
+    t.swapCopies += this.keys.size;
+  }
+
   has(object: number, page: number): boolean {
     return this.keys.has(key(object, page));
   }
@@ -64,6 +84,7 @@ export class SwapStore {
     if (s === undefined) {
       s = this.takeSlot();
       this.keys.set(k, s);
+      if (this.tally !== null) this.tally.swapCopies++;
     }
     this.view(s).set(src);
     this.writes++;
@@ -96,6 +117,7 @@ export class SwapStore {
     if (s === undefined) return false;
     this.keys.delete(k);
     this.free.push(s);
+    if (this.tally !== null) this.tally.swapCopies--;
     return true;
   }
 
@@ -108,6 +130,7 @@ export class SwapStore {
       this.free.push(s);
       n++;
     }
+    if (this.tally !== null) this.tally.swapCopies -= n;
     return n;
   }
 

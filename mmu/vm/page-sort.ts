@@ -18,8 +18,12 @@
  * sort by the whole key. The digit of a key comes from a division and a mask, which is exact for
  * any integer below 2^53 (ToInt32 keeps the low bits), so no BigInt and no 32-bit limit.
  *
+ * A payload array may ride along (the dirty ring's leaf hints): it is permuted as `pages` is, so
+ * payload[k] still belongs to pages[k] afterwards; it needs its own spare array.
+ *
  * Invariants: the values are page-aligned addresses, non-negative and below 2^53; afterwards
- * `pages` holds the same values in ascending order; `spare` is scratch (its content is lost).
+ * `pages` holds the same values in ascending order (and `payload`, if given, the same pairs);
+ * the spare arrays are scratch (their content is lost).
  */
 
 import { PAGE_SIZE } from '../addr.js';
@@ -28,10 +32,27 @@ import { assert } from '../checks.js';
 const MAX_DIGIT_BITS = 13;
 const counts = new Int32Array(1 << MAX_DIGIT_BITS);
 
-/** Sort the page addresses of `pages` ascending, in place; `spare` is scratch of at least its length. */
-export function sortPages(pages: Float64Array, spare: Float64Array): void {
+/** A payload that follows the pages (same length) and its scratch array. */
+export interface SortPayload {
+  values: Float64Array;
+  spare: Float64Array;
+}
+
+/**
+ * Sort the page addresses of `pages` ascending, in place; `spare` is scratch of at least its
+ * length; `payload`, if given, is permuted alongside.
+ */
+export function sortPages(
+  pages: Float64Array,
+  spare: Float64Array,
+  payload: SortPayload | null = null,
+): void {
   const n = pages.length;
   assert(spare.length >= n, 'page sort: spare array too small');
+  assert(
+    payload === null || (payload.values.length === n && payload.spare.length >= n),
+    'page sort: payload',
+  );
   if (n < 2) return;
   let min = pages[0];
   let max = pages[0];
@@ -47,19 +68,23 @@ export function sortPages(pages: Float64Array, spare: Float64Array): void {
   const base = min / PAGE_SIZE;
   let from = pages;
   let to = spare;
+  let pFrom = payload?.values ?? null;
+  let pTo = payload?.spare ?? null;
   for (let pass = 0, scale = 1; pass < passes; pass++, scale *= 2 ** digit) {
-    countingPass(from, to, n, base, scale, digit);
-    const t = from;
-    from = to;
-    to = t;
+    countingPass(from, to, pFrom, pTo, n, base, scale, digit);
+    [from, to] = [to, from];
+    [pFrom, pTo] = [pTo, pFrom];
   }
   if (from !== pages) pages.set(from.subarray(0, n));
+  if (payload !== null && pFrom !== payload.values) payload.values.set(pFrom!.subarray(0, n));
 }
 
 /* One stable counting-sort pass by the digit (key / scale) mod 2^digit, from `src` into `dst`. */
 function countingPass(
   src: Float64Array,
   dst: Float64Array,
+  pSrc: Float64Array | null,
+  pDst: Float64Array | null,
   n: number,
   base: number,
   scale: number,
@@ -76,6 +101,8 @@ function countingPass(
   }
   for (let i = 0; i < n; i++) {
     const p = src[i];
-    dst[counts[((p / PAGE_SIZE - base) / scale) & mask]++] = p;
+    const to = counts[((p / PAGE_SIZE - base) / scale) & mask]++;
+    dst[to] = p;
+    if (pSrc !== null) pDst![to] = pSrc[i];
   }
 }

@@ -143,6 +143,7 @@ export class Reclaimer {
     this.source = opts.source;
     this.sink = opts.sink ?? nullSink;
     this.store = opts.store ?? new SwapStore();
+    this.store.attach(opts.space.pmap); // a harvest sets written attributes while copies exist
     this.shares = opts.shares ?? null;
     this.heldElsewhere = opts.heldElsewhere ?? (() => false);
     const n = opts.space.mem.frameCount;

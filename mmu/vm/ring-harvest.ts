@@ -2,15 +2,18 @@
  * The ring-mode harvest: the dirty log read from the dirty ring (dirty-ring.ts) instead of the
  * whole range, as a VMM with Intel PML reads the pages its vCPUs logged.
  *
- *   every vCPU's PML log ──drain──► dirty ring ──take(range)──► the range's pages, sorted, once each
+ *   every vCPU's PML log ──drain──► dirty ring ──take(range)──► the range's pages (+ leaf hints)
  *   each page:  its leaf's Dirty state (cleared: write-protect / D)  ┐ the same three sources as
  *               its lost-dirty record (taken)                        │ the bitmap harvest
  *               modified attribute of its current frame (taken)      ┘ (dirty-log.ts)
  *
- * The leaves are read in one pass over the sorted pages (Gpt.harvestPages), which finds each leaf
- * table once for all its pages, and the attributes in a second pass that runs only while some
- * frame carries one (pmap.modifiedFrames); a scratch flag per page, kept here, tells the second
- * pass which pages the first one counted already.
+ * The leaves are read in one pass over the pages (Gpt.harvestPages): a page with a leaf hint (the
+ * entry the fill hook set Dirty in, still valid under the table epoch, dirty-ring.ts) is read
+ * there directly; one without is looked up from the root, or in the leaf table of the page before
+ * it. The attributes are read in a second pass that runs only while some frame carries one
+ * (pmap.modifiedFrames); a scratch flag per page, kept here, tells the second pass which pages the
+ * first one counted already. Every source is taken when it is read, so a page the ring names twice
+ * is reported by its first entry and costs its second one look.
  *
  * Why the ring names every page the bitmap harvest would find. A page's Dirty bit is set by
  * Gpt.markAccessed only, which answers the page when it sets it; the fill hook then logs it in its
@@ -23,8 +26,9 @@
  * (test/mmu/vm/dirty-ring-harvest.test.ts checks it against a model).
  *
  * A page the ring names that is no longer dirty anywhere (its leaf was harvested through another
- * range, it was unmapped) costs one look and is not reported. The cost is the ring's length (and
- * the sort of the pages taken), never the size of the range.
+ * range, it was unmapped) costs one look and is not reported. The cost is the ring's length, never
+ * the size of the range: per page taken, its ring entry, its leaf entry, its frame's attribute
+ * byte and its bitmap bit.
  *
  * RingDirtyLog is the vmspace's side of it: the ring, the PML-full exit (pmlFull: the vCPU's log
  * drained into the ring, counted and traced as 'pml-full'), the drain of every log that each harvest
@@ -71,7 +75,7 @@ export class RingDirtyLog {
   drain(c: VmClient): void {
     const log = c.pml;
     if (log === null || log.count === 0) return;
-    this.ring.pushAll(log.logged());
+    this.ring.pushAll(log.logged(), log.hints(), log.epoch);
     log.reset();
   }
 
@@ -86,9 +90,9 @@ export class RingDirtyLog {
     bitmap: Uint8Array,
   ): number {
     for (const c of clients) this.drain(c); // every page dirtied so far
-    const pages = this.ring.take(gpa, len);
+    const pages = this.ring.take(gpa, len, gpt.tables.frameEpoch);
     if (this.found.length < pages.length) this.found = new Uint8Array(pages.length * 2);
-    return harvestRing(gpt, pmap, maps, pages, gpa, bitmap, this.found);
+    return harvestRing(gpt, pmap, maps, pages, this.ring.takenHints(), gpa, bitmap, this.found);
   }
 
   /** A new mapping: its object's frames may come back modified from an earlier one (see the essay). */
@@ -98,9 +102,9 @@ export class RingDirtyLog {
 }
 
 /**
- * Harvest the ring's `pages` (ascending, each once: DirtyRing.take) of the range that starts at
- * `origin` into `bitmap`, with `found` scratch room for one flag per page; returns how many were
- * dirty. The leaves first (found[k] says which pages they reported), then, only while some frame
+ * Harvest the ring's `pages` (DirtyRing.take: any order, repeats allowed) with their leaf `hints`
+ * (valid under the current table epoch, or NO_HINT) of the range that starts at `origin` into
+ * `bitmap`, with `found` scratch room for one flag per page; returns how many were dirty. The leaves first (found[k] says which pages they reported), then, only while some frame
  * carries it, the modified attribute of the others' frames.
  */
 export function harvestRing(
@@ -108,11 +112,12 @@ export function harvestRing(
   pmap: Pmap,
   maps: MappingList,
   pages: Float64Array,
+  hints: Float64Array,
   origin: Gpa,
   bitmap: Uint8Array,
   found: Uint8Array,
 ): number {
-  let n = gpt.harvestPages(pages, origin, bitmap, found);
+  let n = gpt.harvestPages(pages, hints, origin, bitmap, found);
   for (let k = 0; k < pages.length && pmap.modifiedFrames > 0; k++) {
     const page = pages[k] as Gpa;
     if (!takeModifiedPage(pmap, maps, page) || found[k] !== 0) continue;

@@ -36,7 +36,7 @@
  * client has no holds; holds() lists exactly the unreleased holds taken through this client.
  */
 
-import type { Gpa, Gva } from '../addr.js';
+import type { Gpa, Gva, Hpa } from '../addr.js';
 import { pageAlignDown } from '../addr.js';
 import { assert } from '../checks.js';
 import type { AccessSite, EventSink, MmuEvent } from '../events.js';
@@ -186,12 +186,15 @@ export class VmClient implements GatedClient {
   /* ---- data path: faults and holds ---- */
 
   /**
-   * The fill hook set the Dirty bit of `page` (Gpt.markAccessed answered it): in 'ring' mode the
-   * PML log records it, and a log that fills takes the PML-full exit (RingDirtyLog.pmlFull, ring-harvest.ts). No-op in
-   * 'bitmap' mode.
+   * The fill hook set the Dirty bit of `page` in the leaf entry at `pte` (Gpt.markAccessed answered
+   * it): in 'ring' mode the PML log records it, with the entry's address as a hint for the harvest
+   * (pml-log.ts), and a log that fills takes the PML-full exit (RingDirtyLog.pmlFull,
+   * ring-harvest.ts). No-op in 'bitmap' mode.
    */
-  logDirty(page: Gpa): void {
-    if (this.pml !== null && this.space !== null && this.pml.append(page)) this.space.ringLog?.pmlFull(this);
+  logDirty(page: Gpa, pte: Hpa): void {
+    const s = this.space;
+    if (this.pml !== null && s !== null && this.pml.append(page, pte, s.gpt.tables.frameEpoch))
+      s.ringLog?.pmlFull(this);
   }
 
   /**

@@ -26,6 +26,8 @@ describe('SwapStore against a model', () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 20, maxLength: 300 }), (ops) => {
         const store = new SwapStore();
+        const tally = { swapCopies: 5 }; // another store of the same host holds five
+        store.attach(tally);
         const model = new Map<string, number>(); // "obj:page" -> seed of its bytes
         const out = new Uint8Array(PAGE);
         for (const [kind, obj, page, seed] of ops) {
@@ -49,6 +51,7 @@ describe('SwapStore against a model', () => {
             expect(store.dropObject(obj)).toBe(want);
           }
           expect(store.pages).toBe(model.size);
+          expect(tally.swapCopies).toBe(5 + model.size);
           for (const key of model.keys()) {
             const [o, p] = key.split(':').map(Number);
             expect(store.has(o, p)).toBe(true);
@@ -64,6 +67,19 @@ describe('SwapStore against a model', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('adds the pages it holds already to a tally it is attached to, and refuses a second tally', () => {
+    const store = new SwapStore();
+    store.put(1, 0, pageOf(0));
+    store.put(1, 1, pageOf(1));
+    const tally = { swapCopies: 0 };
+    store.attach(tally);
+    store.attach(tally); // the same one again: nothing counted twice
+    expect(tally.swapCopies).toBe(2);
+    expect(() => store.attach({ swapCopies: 0 })).toThrow(InvariantError);
+    store.dropObject(1);
+    expect(tally.swapCopies).toBe(0);
   });
 
   it('reuses freed slots before making new ones, and refuses bad keys and sizes', () => {

@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gpa, hpa } from '../../../mmu/addr.js';
 import { FORMATS, FORMAT_NAMES } from '../../../mmu/gpt/formats.js';
+import { LEAF_LEVEL } from '../../../mmu/gpt/gpt-geometry.js';
 import { NOT_DIRTIED } from '../../../mmu/gpt/gpt.js';
 import { PROT_ALL, PROT_WRITE, type AccessKind } from '../../../mmu/prot.js';
 import { PageHold } from '../../../mmu/vm/page-hold.js';
@@ -82,7 +83,7 @@ function touch(s: Side, g: number, access: AccessKind): void {
     pte = gpt.translate(gpa(g), access);
   }
   const dirtied = gpt.markAccessed(hpa(pte), access === 'write');
-  if (dirtied !== NOT_DIRTIED) s.vcpu.logDirty(dirtied);
+  if (dirtied !== NOT_DIRTIED) s.vcpu.logDirty(dirtied, hpa(pte));
 }
 
 /* One step on one side; a harvest answers its bitmap and count, anything else null. */
@@ -185,6 +186,29 @@ describe.each(['bitmap', 'ring'] as const)('%s mode', (mode) => {
     expect(s.rig.vms.harvestDirty(gpa(0), SPACE, bits)).toBe(1);
     expect(bits[(g / P) >>> 3]).toBe(1 << ((g / P) & 7));
     expect(s.rig.vms.harvestDirty(gpa(0), SPACE, bits)).toBe(0);
+    s.rig.check();
+  });
+});
+
+describe.each(['bitmap', 'ring'] as const)('%s mode, a leaf table frame reused', (mode) => {
+  it('a page logged in a table frame that was stolen and now holds another table is not read there', () => {
+    // X = MB2 (table 1, entry 0) is logged with a hint into its table's frame; that frame is
+    // stolen and becomes table 0's, where Y = page 0 (entry 0 again) is then written: X's hint now
+    // names Y's entry, and must not be used (the table epoch moved on)
+    const s = side('ept', mode);
+    const frameOf = (g: number): number => s.rig.vms.gpt.tables.findNode(g, LEAF_LEVEL)?.frame ?? -1;
+    s.rig.pool.steal(); // table 0 first, its frame then handed back to the allocator
+    s.rig.pool.reap();
+    expect(frameOf(0)).toBe(-1);
+    touch(s, MB2, 'write');
+    const xTable = frameOf(MB2);
+    s.rig.vms.resetAccessed(gpa(0), SPACE); // X clean in its leaf, modified in its frame
+    s.rig.pool.steal();
+    touch(s, 0, 'write');
+    expect(frameOf(0)).toBe(xTable); // the test's premise: the frame came back as table 0
+    const bits = new Uint8Array(SPACE / P / 8);
+    expect(s.rig.vms.harvestDirty(gpa(0), SPACE, bits)).toBe(2);
+    expect([bits[0], bits[MB2 / P / 8]]).toEqual([1, 1]);
     s.rig.check();
   });
 });

@@ -27,6 +27,21 @@ describe('sortPages', () => {
     );
   });
 
+  it('carries a payload along: each payload value stays with its page', () => {
+    const page = fc.oneof(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 0, max: 2 ** 30 }));
+    fc.assert(
+      fc.property(fc.array(page, { maxLength: 1500 }), (pages) => {
+        const a = Float64Array.from(pages, (p) => p * P);
+        const values = Float64Array.from(pages, (_, i) => i); // where each page came from
+        sortPages(a, new Float64Array(a.length), { values, spare: new Float64Array(a.length) });
+        // a stable sort: equal pages keep their order, so the pairs are exactly the model's
+        const want = pages.map((p, i) => [p, i]).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+        expect([...a].map((x, k) => [x / P, values[k]])).toEqual(want);
+      }),
+      { numRuns: 200, seed: 5 },
+    );
+  });
+
   it('leaves all-equal and already-sorted input as it is, and sorts reversed input', () => {
     expect(sorted([7, 7, 7])).toEqual([7, 7, 7]);
     const up = Array.from({ length: 1500 }, (_, i) => i * 37);
