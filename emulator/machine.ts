@@ -278,9 +278,11 @@ export class Machine extends MachineNested {
     enterTables(core.client ?? undefined, flush, this.sink, this.cpus.tag(core));
     let err: number;
     const began = performance.now();
+    core.mmu?.runBoundary(true);
     try {
       err = this.uc.emuStart(this.pc(), 0, 0, budget);
     } finally {
+      core.mmu?.runBoundary(false);
       core.client?.tableExit();
       this.runMs += performance.now() - began;
     }
