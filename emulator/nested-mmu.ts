@@ -28,8 +28,8 @@
  *
  * The paging state (the `paging` option: a register read through the binding, an engine call) is
  * read on every fill but one kind: inside an engine run (between runBoundary(true) and
- * runBoundary(false), which only the Machine calls around uc_emu_start), a data fill after a fill
- * that found paging off takes it as still off. That is exact because nothing but a guest
+ * runBoundary(false), which the Machine calls around uc_emu_start through enterTables and
+ * leaveTables), a data fill after a fill that found paging off takes it as still off. That is exact because nothing but a guest
  * instruction changes CR0.PG or SCTLR_EL1.M during a run, and both CPU models answer such a write
  * by flushing the whole TLB (and the code-block jump cache with it) and ending the translated
  * block: the next thing the engine does is look up the next block, which fills its code page
