@@ -3,8 +3,9 @@
  * JavaScript (guest paging off, no koffi crossing), first over 102,400 fresh pages of a 420 MiB
  * guest (each fill a nested fault: GPT miss, vCPU client fault, vmspace lookup-and-map, leaf PTE
  * and PV entry, the retry), then over the same pages again (each a hit: GPT walk, Accessed, pins).
- * Then the one engine call every fill of a Machine makes besides its callback: reading CR0 (is the
- * guest paging?) through the binding, 200,000 times.
+ * Then the engine call a Machine's fill makes besides its callback on a fetch, and on every fill
+ * while the guest pages: reading CR0 (is the guest paging?) through the binding, 200,000 times
+ * (a data fill of a run that found paging off skips it: emulator/nested-mmu.ts).
  *
  * Together with nested-faults.ts this splits a Machine's fault into parts: the bare callback (its
  * `bare` row), the register read, and the TypeScript fault or hit measured here. CPU time, per call.

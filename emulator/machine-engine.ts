@@ -24,6 +24,7 @@ import type { DeviceBus } from './device-bus.js';
 import type { DeviceHost } from './devices/device.js';
 import type { MachineEvent } from './events.js';
 import type { HostRam } from './machine-memory.js';
+import type { NestedMmu } from './nested-mmu.js';
 import type { PsciCpus } from './devices/psci.js';
 import { installApicId } from './smp/apic-id.js';
 import type { DeviceWindow } from './translator.js';
@@ -86,18 +87,27 @@ export function openEngine(w: EngineWiring): Unicorn {
  * Table enter (the seed's vmc_table_enter): record the vmspace generation for the vCPU; if the
  * record was older, some PTE lost rights since this vCPU last ran, so Unicorn's TLB (the
  * hardware TLB here) may hold a translation the tables no longer allow: flush it, as INVEPT /
- * INVLPGA / TLBI would.
+ * INVLPGA / TLBI would. The vCPU's fill path (`mmu`) is told that an engine run begins, and
+ * leaveTables tells it that the run has ended (NestedMmu.runBoundary: its paging-state reads).
  */
 export function enterTables(
   client: VmClient | undefined,
   flushTlb: () => void,
   sink: EventSink<MachineEvent>,
   cpu: { cpu?: number } = {},
+  mmu: NestedMmu | null = null,
 ): void {
+  mmu?.runBoundary(true);
   if (!client) return;
   const e = client.tableEnter();
   if (e.mustFlush) flushTlb();
   if (sink.enabled) sink.emit({ type: 'vcpu-enter', generation: e.generation, flushed: e.mustFlush, ...cpu });
+}
+
+/** Table exit: the engine run has ended (see enterTables). */
+export function leaveTables(client: VmClient | null, mmu: NestedMmu | null): void {
+  mmu?.runBoundary(false);
+  client?.tableExit();
 }
 
 /** Unicorn's access kinds (of a TLB fill) -> ours. */

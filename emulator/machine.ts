@@ -49,7 +49,7 @@ import type { DeviceHost } from './devices/device.js';
 import type { MachineEvent } from './events.js';
 import type { GuestMemoryAccess } from './guest-memory.js';
 import type { GuestImage } from './image.js';
-import { accessOf, enterTables, openEngine, type EngineWiring } from './machine-engine.js';
+import { accessOf, enterTables, leaveTables, openEngine, type EngineWiring } from './machine-engine.js';
 import { hostRam, loadImage, memoryPath, type HostRam, type MemoryPathContext } from './machine-memory.js';
 import { checkCpus, checkSizes, DEFAULT_SLICE_INSNS, type MachineOptions } from './machine-options.js';
 import type { MpWakeup } from './smp/mp-wakeup.js';
@@ -270,13 +270,13 @@ export class Machine extends MachineNested {
     if (this.vm !== null) this.vm.pmap.currentCpu = core.id; // its faults take PV entries from its own pool
     // vCPU 0 flushes through the debugger (its TLB record too); the others their own engine
     const flush = () => (core.id === 0 ? this.debug.flushTlb() : core.uc.flushTlb());
-    enterTables(core.client ?? undefined, flush, this.sink, this.cpus.tag(core));
+    enterTables(core.client ?? undefined, flush, this.sink, this.cpus.tag(core), core.mmu);
     let err: number;
     const began = performance.now();
     try {
       err = this.uc.emuStart(this.pc(), 0, 0, budget);
     } finally {
-      core.client?.tableExit();
+      leaveTables(core.client, core.mmu);
       this.runMs += performance.now() - began;
     }
     const { requested, fault: fillFault } = this.ending;

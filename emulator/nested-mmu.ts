@@ -26,6 +26,17 @@
  *                                   write comes back as a write fill and sets Dirty
  *       ──► { hpa, prot } for Machine.fill
  *
+ * The paging state (the `paging` option: a register read through the binding, an engine call) is
+ * read on every fill but one kind: inside an engine run (between runBoundary(true) and
+ * runBoundary(false), which the Machine calls around uc_emu_start through enterTables and
+ * leaveTables), a data fill after a fill that found paging off takes it as still off. That is exact because nothing but a guest
+ * instruction changes CR0.PG or SCTLR_EL1.M during a run, and both CPU models answer such a write
+ * by flushing the whole TLB (and the code-block jump cache with it) and ending the translated
+ * block: the next thing the engine does is look up the next block, which fills its code page
+ * first, a fetch fill, and a fetch fill always reads the state afresh. Paging on is never assumed:
+ * every fill then reads its configuration. Each run starts from a fresh read, so a register write
+ * between runs (a snapshot's restore, a debugger) is seen.
+ *
  * While the guest pages, its guest-virtual address rides along into VmClient.fault, so the
  * vmspace's 'fault' event names the access that caused it; with a sink, the instruction behind
  * the fill (its pc and the instructions before it, the `site` option) goes into the 'fill' and
@@ -102,7 +113,7 @@ export interface NestedMmuOptions {
   readonly vmspace: Vmspace;
   /** The vCPU's client: nested faults are taken through it. */
   readonly client: VmClient;
-  /** The guest's paging configuration now (null: paging off). Read on every fill. */
+  /** The guest's paging configuration now (null: paging off). Read on every fill but a data fill while known off (essay). */
   readonly paging: () => GuestPaging | null;
   /** Whether the vCPU runs at user privilege now (x86 CPL 3, arm64 EL0). */
   readonly user?: () => boolean;
@@ -138,6 +149,9 @@ export class NestedMmu implements Translator {
   /* The same as `leaf` for the guest table pages the guest walk reads. */
   private readonly tableLeaf: TranslatedLeaf = newTranslatedLeaf();
   /* A guest table page without a usable nested leaf: a nested fault, as for any page. */
+  /* Inside an engine run, and a fill of it found guest paging off: data fills skip the read (essay). */
+  private inRun = false;
+  private pagingOff = false;
   private readonly serveTableMiss: ServeMiss = (miss, va) => {
     const r = this.nested(miss.gpa, miss.access, va);
     if (r === this.leaf) {
@@ -162,10 +176,16 @@ export class NestedMmu implements Translator {
     };
   }
 
+  /** An engine run of this vCPU begins (true) or has ended (false): the paging state is read afresh. */
+  runBoundary(inRun: boolean): void {
+    this.inRun = inRun;
+    this.pagingOff = false;
+  }
+
   /** The fill: va as the guest issued it -> host-physical page and the rights Unicorn may cache. */
   translate(va: Gva, access: AccessKind): TranslateResult {
     this.counters.fills++;
-    const paging = this.opts.paging();
+    const paging = this.pagingOff && access !== 'exec' ? null : this.readPaging();
     const walk = paging === null ? null : this.guestWalk(paging, va, access);
     if (walk !== null && walk.kind !== 'ok') return walk;
     const at = walk === null ? toGpa(va) : walk.gpa;
@@ -175,6 +195,13 @@ export class NestedMmu implements Translator {
     const r = this.hit(this.leaf, access, walk === null ? PROT_ALL : walk.tlbProt);
     if (this.sink) this.traceFill(pageAlignDown(va), page, access, r);
     return r;
+  }
+
+  /* The guest's paging state from the vCPU, noted when it is off inside a run (see the essay). */
+  private readPaging(): GuestPaging | null {
+    const paging = this.opts.paging();
+    this.pagingOff = paging === null && this.inRun;
+    return paging;
   }
 
   /* The fill event, unless it only repeats what the engine was told since its last flush. */

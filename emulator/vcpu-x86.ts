@@ -1,8 +1,8 @@
 /*
  * x86-64 vCPU: starts in 64-bit mode, flat segments, guest paging off. That is Unicorn's UC_MODE_64
  * reset state as the engine leaves it: EFER.LME and LMA set, CR0 = PE | ET with PG clear, CPL 0,
- * so guest-virtual equals guest-physical. paging() is read on every TLB fill: one CR0 read while
- * PG is clear; once the guest sets CR0.PG (with CR4.PAE and EFER.LME) it returns the 4-level
+ * so guest-virtual equals guest-physical. paging() is read on TLB fills (nested-mmu.ts says
+ * which): one CR0 read while PG is clear; once the guest sets CR0.PG (with CR4.PAE and EFER.LME) it returns the 4-level
  * configuration (CR3, CR0.WP, CR4.SMEP/SMAP, EFER.NXE, RFLAGS.AC) and the fill hook walks the
  * guest's tables (mmu/guest-walk/x86-walk.ts). user() is CPL 3, read from CS.RPL.
  *

@@ -11,7 +11,10 @@
  * full", the final hlt / hvc stops) so the raw runs execute the same instructions as the Machine.
  * Times are this process's CPU time, or wall-clock time when the benchmark was run with --wall.
  * machineFigure times the Machine on the same guest, so every benchmark measures both sides alike.
+ * rawBareFills adds the one thing the Machine's fill path has on top of the engine: a fill hook,
+ * one that does nothing but map the page to itself.
  */
+import { PAGE_SIZE } from '../../mmu/addr.js';
 import { LAYOUT } from '../../emulator/arch.js';
 import type { GuestImage } from '../../emulator/image.js';
 import { DEFAULT_SLICE_INSNS, Machine, type MachineOptions } from '../../emulator/machine.js';
@@ -34,26 +37,65 @@ export function now(): number {
   return (u.user + u.system) / 1000;
 }
 
+/**
+ * Where the bare fill hook puts each guest page: `frame[i]` is the host frame of guest RAM's page
+ * i (counted from the RAM base) in host RAM of `hostBytes`, the frames a Machine's scattered
+ * layout gave the same guest; without it every page maps to itself.
+ */
+export interface BareFrames {
+  readonly frame: Uint32Array;
+  readonly hostBytes: number;
+}
+
+/* Host RAM for a raw engine, the image's bytes in their frames (4 KiB pages, as frames are). */
+function rawRam(img: GuestImage, memBytes: number, frames?: BareFrames): ArrayBuffer {
+  const base = LAYOUT[img.arch].ramBase;
+  const ram = new ArrayBuffer(frames?.hostBytes ?? memBytes);
+  const u8 = new Uint8Array(ram);
+  for (const s of img.segments) {
+    if (frames === undefined) {
+      u8.set(s.data, s.gpa - base);
+      continue;
+    }
+    for (let at = 0; at < s.data.length;) {
+      const rel = s.gpa - base + at;
+      const n = Math.min(PAGE_SIZE - (rel % PAGE_SIZE), s.data.length - at);
+      u8.set(
+        s.data.subarray(at, at + n),
+        frames.frame[Math.floor(rel / PAGE_SIZE)] * PAGE_SIZE + (rel % PAGE_SIZE),
+      );
+      at += n;
+    }
+  }
+  return ram;
+}
+
 /*
  * A raw engine: guest RAM at its guest-physical address, tiny device hooks, and the engine's own
- * TLB, or (`onFill`) virtual-TLB mode with a fill hook that maps every page to itself and does
- * nothing else: the bare cost of one koffi TLB-fill callback through the binding's trampoline.
+ * TLB, or (`onFill`) virtual-TLB mode with a fill hook that maps every page to itself (or to its
+ * frame in `frames`: one typed-array load) and does nothing else: the bare cost of one koffi
+ * TLB-fill callback through the binding's trampoline.
  */
 function rawEngine(
   img: GuestImage,
   memBytes: number,
   onFill?: () => void,
   counter: CounterKind = 'hook',
+  frames?: BareFrames,
 ): { uc: Unicorn; stopped: () => boolean } {
   const base = LAYOUT[img.arch].ramBase;
-  const ram = new ArrayBuffer(memBytes);
-  for (const s of img.segments) new Uint8Array(ram).set(s.data, s.gpa - base);
+  const ram = rawRam(img, memBytes, frames);
   const uc = Unicorn.open(img.arch, undefined, { counter }); // Unicorn's count unless asked, whatever NESTVM_COUNTER says
   if (onFill !== undefined) {
+    const frame = frames?.frame;
     uc.setTlbMode(UC_TLB_VIRTUAL);
     uc.hookTlbFill((va, _type, entry) => {
       onFill();
-      entry.paddr = va;
+      const rel = va - base;
+      entry.paddr =
+        frame === undefined || rel < 0 || rel >= memBytes
+          ? va
+          : base + frame[rel >>> 12] * PAGE_SIZE + (va & 0xfff);
       entry.perms = UC_PROT_ALL;
       return true;
     });
@@ -105,15 +147,30 @@ export function rawFree(img: GuestImage, memBytes: number, insns: number): Figur
   return { ms, insns };
 }
 
-/** The bare fill hook on a whole run of `img`: fills taken and the time they took with the guest's own work. */
-export function rawBareFills(img: GuestImage, memBytes: number): Figure & { fills: number } {
+/**
+ * The bare fill hook on a whole run of `img`, in the Machine's counted slices and with its
+ * instruction counter (`counter`), and (`frames`) in the host frames a Machine gave the guest, so
+ * the engine does the same work on the same host pages as under a Machine: fills
+ * taken, instructions begun, and the time they took with the guest's own work.
+ */
+export function rawBareFills(
+  img: GuestImage,
+  memBytes: number,
+  counter: CounterKind = 'hook',
+  frames?: BareFrames,
+): Figure & { fills: number } {
   let fills = 0;
-  const { uc } = rawEngine(img, memBytes, () => fills++);
+  const { uc, stopped } = rawEngine(img, memBytes, () => fills++, counter, frames);
+  let insns = 0;
   const t0 = now();
-  uc.emuStart(img.entry, 0, 0, 0);
+  for (;;) {
+    const err = uc.emuStart(uc.regRead(PC_REG[img.arch]), 0, 0, DEFAULT_SLICE_INSNS);
+    insns += uc.instructionsLastRun();
+    if (err !== 0 || stopped() || !uc.budgetExhaustedLastRun()) break;
+  }
   const ms = now() - t0;
   uc.close();
-  return { ms, insns: 0, fills };
+  return { ms, insns, fills };
 }
 
 /** One timed Machine run of a guest that must end with status 0. */

@@ -38,7 +38,7 @@
 
 import type { Gpa, Gva, Hpa } from '../addr.js';
 import { pageAlignDown } from '../addr.js';
-import { assert } from '../checks.js';
+import { assert, broken } from '../checks.js';
 import type { AccessSite, EventSink, MmuEvent } from '../events.js';
 import type { AccessKind, Prot } from '../prot.js';
 import { PROT_ALL, PROT_WRITE } from '../prot.js';
@@ -319,10 +319,12 @@ export class VmClient implements GatedClient {
 
   /* Become ACTIVE; false when orphaned. */
   private activate(): boolean {
-    assert((this.flags & CS_DESTROY) === 0, `client ${this.id}: used after destroy`);
-    if ((this.flags & CS_ORPHANED) !== 0) return false;
-    assert((this.flags & CS_ACTIVE) === 0, `client ${this.id}: nested fault or hold`);
-    assert((this.flags & CS_HOLD) === 0, `client ${this.id}: fault or hold during an administrative change`);
+    // every nested fault comes here: the messages are built only when a check fails
+    const flags = this.flags;
+    if ((flags & CS_DESTROY) !== 0) broken(`client ${this.id}: used after destroy`);
+    if ((flags & CS_ORPHANED) !== 0) return false;
+    if ((flags & CS_ACTIVE) !== 0) broken(`client ${this.id}: nested fault or hold`);
+    if ((flags & CS_HOLD) !== 0) broken(`client ${this.id}: fault or hold during an administrative change`);
     this.setFlags(this.flags | CS_ACTIVE);
     return true;
   }

@@ -59,7 +59,7 @@
 
 import type { Hfn, Hpa } from '../addr.js';
 import { PAGE_SIZE, hex } from '../addr.js';
-import { assert } from '../checks.js';
+import { assert, broken } from '../checks.js';
 import type { EventSink, MmuEvent } from '../events.js';
 import { nullSink } from '../events.js';
 import type { HostMemory } from '../host/host-memory.js';
@@ -372,8 +372,10 @@ export class VmObject {
   }
 
   private pageOf(off: number): number {
-    assert(this.refs > 0, `vm object ${this.name}: frame lookup in a freed object`);
-    assert(off >= 0 && off < this.size, `vm object ${this.name}: offset ${hex(off)} outside the object`);
+    // twice a nested fault: the messages are built only when a check fails
+    if (!(this.refs > 0)) broken(`vm object ${this.name}: frame lookup in a freed object`);
+    if (!(off >= 0 && off < this.size))
+      broken(`vm object ${this.name}: offset ${hex(off)} outside the object`);
     return Math.floor(off / PAGE_SIZE);
   }
 

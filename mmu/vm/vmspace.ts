@@ -39,7 +39,7 @@
 
 import type { Gpa, Gva, Hfn, Hpa } from '../addr.js';
 import { pageAlignDown, PAGE_SIZE, gpa as toGpa, hex } from '../addr.js';
-import { assert, fullChecks } from '../checks.js';
+import { assert, broken, fullChecks } from '../checks.js';
 import { nullSink, type AccessSite, type EventSink, type MmuEvent } from '../events.js';
 import type { EntryFormat, PteWords } from '../gpt/entry-format.js';
 import { GPA_LIMIT } from '../gpt/gpt-geometry.js';
@@ -304,7 +304,7 @@ export class Vmspace {
     if (frame !== -1 && obj.isSharedAt(off)) ({ frame, prot } = breaker(this, page, m, need));
     if (frame === -1) return { kind: 'exhausted', gpa: page };
     const st = this.gpt.mapAt(page, frame, prot, obj.memType);
-    assert(st !== 'unpopulated', `vmspace: mapped page ${hex(page)} is not populated in the GPT`);
+    if (st === 'unpopulated') broken(`vmspace: mapped page ${hex(page)} is not populated in the GPT`);
     if (st === 'exhausted') return { kind: 'exhausted', gpa: page };
     const pte = this.gpt.leafPte(page) as Hpa;
     this.sweep();
