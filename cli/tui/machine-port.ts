@@ -10,7 +10,8 @@
  *     pmap, pools ─ inspect.ts ───────────► frameOf(), clients(), pools(), reclaim()
  *     reclaimer ─── inspect.ts ───────────► pageStates() (swapped-out pages), reclaim()
  *     vmspace.mappings() ─────────────────► regions()
- *   guest paging regs + dry guest walk ───► walk2d(), disasm() (bytes read straight from host RAM)
+ *   the shown vCPU (vcpu-view.ts) ────────► regs(), disasm(), guestPaging(), walk2d(); show('cpu', i)
+ *     its engine's registers, its paging, a dry walk of its tables (bytes read straight from host RAM)
  *   event stream ─ TuiCollector ──────────► fault log, holds log, dirty counts   (in SessionCore)
  *
  * The one rule: drawing never changes machine state. Readers therefore never use the Machine's

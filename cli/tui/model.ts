@@ -4,7 +4,8 @@
  * The views never touch the machine. They see it only through two things defined here:
  *
  *   TuiSnapshot  everything the six panes can show, as plain data, taken at one instant;
- *   TuiSession   the handful of verbs the user can ask for (pause, step, harvest, evict, ...).
+ *   TuiSession   the handful of verbs the user can ask for (pause, step, harvest, evict, ...);
+ *                show() and select() choose what the panes describe (a vCPU, a guest, a page).
  *
  * Who implements the session. SessionCore (session-core.ts) is the TuiSession: it does the
  * running (run-loop.ts, pace.ts), the step rules, action logging and the stamp, around a small
