@@ -22,7 +22,8 @@
  * Dirty pane as they close, then the destination; --gdb does not combine with it.
  * With several guests (`tui a.elf b.elf`) they share one host, as under `run a.elf b.elf`, and run
  * round-robin in the same order (cli/tui/host-port.ts); every pane shows one guest at a time (v
- * picks it); not with --migrate, --gdb or --cpus above 1.
+ * picks it); --merge (and its options) merges their identical pages, as under `run`; not with
+ * --migrate, --gdb or --cpus above 1.
  * React is loaded in its production build unless NODE_ENV says otherwise: the development build
  * (the default when NODE_ENV is unset) spends several times the guest's own time on every frame
  * (bench/tui-ips.ts).
@@ -41,21 +42,24 @@ import {
 } from '../migrate-options.js';
 import { TraceWriter } from '../trace-writer.js';
 import { hostFor, loadGuests } from '../run-multi.js';
+import { checkMergeFlags, mergePlan, withMergeOptions, type MergeArgs } from '../merge-options.js';
 import { gdbListen, withGdbOptions, type GdbArgs } from '../gdb/gdb-options.js';
 
-interface TuiArgs extends MigrationArgs, GdbArgs {
+interface TuiArgs extends MigrationArgs, GdbArgs, MergeArgs {
   trace?: string;
   migrate: boolean;
   guests?: string[];
 }
 
-/* Several guests share one host (as `run a b` does): not with --migrate, --gdb or --cpus above 1. */
+/* Several guests, or --merge, share one host (as under `run`): not with --migrate, --gdb or --cpus above 1. */
 function checkShared(a: Record<string, unknown>): true {
-  if (!Array.isArray(a.guests) || a.guests.length === 0) return true;
-  if (a.migrate === true) throw new UsageError('--migrate takes one guest, not several');
-  if (a.gdb !== undefined) throw new UsageError('--gdb debugs one guest: give one guest to debug it');
+  checkMergeFlags(a);
+  if ((!Array.isArray(a.guests) || a.guests.length === 0) && a.merge !== true) return true;
+  const what = a.merge === true ? '--merge' : 'several guests';
+  if (a.migrate === true) throw new UsageError(`--migrate takes one guest (not ${what})`);
+  if (a.gdb !== undefined) throw new UsageError(`--gdb debugs one guest (not ${what})`);
   if (typeof a.cpus === 'number' && a.cpus > 1)
-    throw new UsageError(`--cpus ${a.cpus} runs one guest alone (not with several guests)`);
+    throw new UsageError(`--cpus ${a.cpus} runs one guest alone (not with ${what})`);
   return true;
 }
 
@@ -68,7 +72,7 @@ function terminalOf(out: unknown): NodeJS.WriteStream | null {
 /* tui's options: run's guest options, gdb's, migrate's, more guests and --trace. */
 function tuiOptions(y: Argv) {
   return (
-    withMigrationOptions(withGdbOptions(withExecOptions(y)), ' (with --migrate)')
+    withMergeOptions(withMigrationOptions(withGdbOptions(withExecOptions(y)), ' (with --migrate)'))
       .positional('guests', {
         describe:
           'more guests: all run on one shared host, as with `run a b`; v shows the next in every pane',
@@ -123,7 +127,7 @@ export const tuiCommand: CommandFactory = (ctx) => ({
     const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
     try {
       const { session, served } =
-        paths.length > 1
+        paths.length > 1 || args.merge
           ? await openShared(images, paths, args, trace)
           : args.migrate
             ? await openMigration(images[0], args, trace)
@@ -170,6 +174,7 @@ async function openShared(
     guests: paths,
     host,
     machine: machineOptions(args),
+    merge: mergePlan(args),
     trace,
   });
   return { session, served: null };

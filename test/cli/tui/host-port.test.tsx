@@ -17,6 +17,9 @@ import { Machine } from '../../../emulator/machine.js';
 import type { ExecArgs } from '../../../cli/guest-options.js';
 import { renderAt, type Rendered } from './render-at.js';
 import { runCli } from '../capture.js';
+import { render } from 'ink-testing-library';
+import { FramesPane } from '../../../cli/tui/frames-pane.js';
+import { gpa } from '../../../mmu/addr.js';
 
 const ARGS = { mem: DEFAULT_GUEST_MEM } as ExecArgs;
 const GUESTS = ['c-hello', 'memtouch'];
@@ -111,8 +114,9 @@ describe('tui c-hello memtouch: the VM selector', () => {
 describe('nestvm tui with several guests: bad input', () => {
   it.each([
     [['--cpus', '2'], 'nestvm: --cpus 2 runs one guest alone (not with several guests)'],
-    [['--migrate'], 'nestvm: --migrate takes one guest, not several'],
-    [['--gdb', '1234'], 'nestvm: --gdb debugs one guest: give one guest to debug it'],
+    [['--migrate'], 'nestvm: --migrate takes one guest (not several guests)'],
+    [['--gdb', '1234'], 'nestvm: --gdb debugs one guest (not several guests)'],
+    [['--merge-pages', '4'], 'nestvm: --merge-pages needs --merge'],
   ])('tui c-hello memtouch %j: one line, exit 2', async (flags, line) => {
     const r = await runCli('tui', 'c-hello', 'memtouch', ...flags);
     expect([r.status, r.stderr.trim()]).toEqual([2, line]);
@@ -122,5 +126,42 @@ describe('nestvm tui with several guests: bad input', () => {
     const r = await runCli('tui', 'c-hello', 'memtouch');
     expect(r.status).toBe(8);
     expect(r.stderr).toMatch(/needs a terminal/);
+  });
+});
+
+describe('tui c-hello c-hello --merge', () => {
+  it("the Frames pane lists the shared frame's PTE in each VM, from either VM's side", async () => {
+    const mem = 2 << 20;
+    const args = { mem } as ExecArgs;
+    const guests = ['c-hello', 'c-hello'];
+    const images = await loadGuests(guests, args);
+    const s = await openHostSession(images, {
+      guests,
+      host: hostFor(images, args, undefined),
+      machine: { memBytes: mem },
+      merge: { interval: 20_000, pages: 1024 },
+      schedule: () => {},
+    });
+    try {
+      while (s.session.snapshot().run.state !== 'stopped') s.session.stepSlice();
+      const shared = s.run.sharedFrames().find((f) => new Set(f.mappers.map((m) => m.vm)).size === 2)!; // a PTE in each VM
+      const page = shared.mappers.find((m) => m.vm === 0)!.gpa;
+      s.session.select(gpa(page));
+      for (const vm of [0, 1]) {
+        s.session.show('vm', vm);
+        const snap = s.session.snapshot();
+        expect(snap.selection.frame?.hfn).toBe(shared.hfn);
+        const { lastFrame, unmount } = render(
+          <FramesPane snap={snap} width={70} height={30} focused={false} />,
+        );
+        const f = lastFrame() ?? '';
+        unmount();
+        expect(f).toContain(`shared (merged) by ${shared.pages} pages:`);
+        for (const m of shared.mappers)
+          expect(f).toContain(`vm${m.vm} 0x${m.gpa.toString(16).padStart(8, '0')}`);
+      }
+    } finally {
+      s.session.close();
+    }
   });
 });
