@@ -15,7 +15,8 @@ import type { GuestImage } from '../emulator/image.js';
 import { loadGuest } from '../emulator/loaders/index.js';
 import { Machine } from '../emulator/machine.js';
 import { HostRun, type MergeOptions } from '../emulator/host-run.js';
-import { sharedHost } from '../emulator/nested-host.js';
+import { sharedHost, type NestedHost } from '../emulator/nested-host.js';
+import type { EventSink } from '../mmu/events.js';
 import { minGuestFrames } from '../emulator/nested-vm.js';
 import type { MachineEvent } from '../emulator/events.js';
 import type { CliContext } from './context.js';
@@ -45,6 +46,29 @@ export function consoleTagger(tag: string, write: (text: string) => void): (text
   };
 }
 
+/** The guests named, each loaded with the same options. */
+export async function loadGuests(paths: readonly string[], args: ExecArgs): Promise<GuestImage[]> {
+  const images: GuestImage[] = [];
+  for (const p of paths)
+    images.push(await loadGuest(p, { arch: args.arch, load: args.load, memBytes: args.mem }));
+  return images;
+}
+
+/** The one host the guests share (`run a.elf b.elf`, `tui a.elf b.elf`). */
+export function hostFor(
+  images: readonly GuestImage[],
+  args: ExecArgs,
+  sink: EventSink<MachineEvent> | undefined,
+): NestedHost {
+  return sharedHost(images.length, args.mem, {
+    hostBytes: args['host-mem'],
+    hostLayout: args['host-layout'],
+    seed: args.seed,
+    sink,
+    leastGuestFrames: Math.max(...images.map((img) => minGuestFrames(img.arch))),
+  });
+}
+
 /** Run every guest on one host to its end, and report. */
 export async function runOnHost(
   ctx: CliContext,
@@ -55,17 +79,9 @@ export async function runOnHost(
 ): Promise<void> {
   if (args.gdb !== undefined)
     throw new UsageError('--gdb debugs one guest: give one guest and no --merge to debug it');
-  const images: GuestImage[] = [];
-  for (const p of paths)
-    images.push(await loadGuest(p, { arch: args.arch, load: args.load, memBytes: args.mem }));
+  const images = await loadGuests(paths, args);
   const opts = machineOptions(args);
-  const host = sharedHost(images.length, args.mem, {
-    hostBytes: args['host-mem'],
-    hostLayout: args['host-layout'],
-    seed: args.seed,
-    sink: trace,
-    leastGuestFrames: Math.max(...images.map((img) => minGuestFrames(img.arch))),
-  });
+  const host = hostFor(images, args, trace);
   const machines: Machine[] = [];
   try {
     for (const [i, image] of images.entries()) {

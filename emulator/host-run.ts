@@ -8,7 +8,9 @@
  * its own vmspace, GPT and clients); only who runs next is decided here. A merge pass runs after a
  * slice whenever the instructions of all guests together have passed the next multiple of the
  * merge interval, and with merging on a slice is never longer than that interval. The order is
- * fixed and the counts are exact, so the same guests and options give the same run.
+ * fixed and the counts are exact, so the same guests and options give the same run. The live view
+ * (cli/tui/host-port.ts) cuts a turn into smaller slices, slice(max): the rest of the turn stays
+ * owed to the same guest, and a merge pass waits for the turn's end, so the run is the same.
  *
  * What a merge changes in a VM's tables moves that VM's generation (vmspace-merge.ts), and its
  * engine flushes its TLB when it next enters the tables. Who maps a frame is read from the frame's
@@ -66,6 +68,8 @@ export class HostRun {
   readonly stops: (StopReason | null)[];
   readonly scanner: MergeScanner | null;
   private next = 0;
+  /* What the guest at `next` may still run of its turn (0: its turn is over). */
+  private owed = 0;
   private nextPass: number;
 
   constructor(
@@ -100,20 +104,43 @@ export class HostRun {
     return this.machines.reduce((n, m) => n + m.instructions, 0);
   }
 
-  /** Run the next guest that has not stopped for one slice (and a merge pass when one is due). */
-  slice(): void {
+  /** The guest whose turn it is now, or whose turn comes next. */
+  get current(): number {
+    return this.next;
+  }
+
+  /**
+   * Run the next guest that has not stopped for one slice (and a merge pass when one is due).
+   * With `max` (the live view steps), at most `max` instructions of the turn: the same guest goes
+   * on with the rest at the next call, so where the caller cuts never changes who runs what.
+   */
+  slice(max = Infinity): void {
     const n = this.machines.length;
-    for (let k = 0; k < n && this.stops[this.next] !== null; k++) this.next = (this.next + 1) % n;
+    if (this.owed === 0)
+      for (let k = 0; k < n && this.stops[this.next] !== null; k++) this.next = (this.next + 1) % n;
     const i = this.next;
     if (this.stops[i] !== null) return;
     const m = this.machines[i];
     const merger = this.merge?.merger ?? this.scanner;
+    const turn = this.merge === null ? m.sliceInsns : this.merge.interval;
+    if (this.owed === 0) this.owed = turn;
+    const fresh = this.owed === turn; // nothing of this turn has run yet
     const before = m.instructions;
-    const run = () => (this.merge === null ? m.runSlice() : m.runSlice(this.merge.interval));
-    this.stops[i] = run();
-    // A slice that a kick ended before anything retired (a write that broke a share, in its fault)
-    // goes on at once: a merge pass in between would merge the page again before the write lands.
-    if (this.stops[i] === null && m.instructions === before && merger != null) this.stops[i] = run();
+    let generation = m.vm!.vmspace.generation;
+    this.stops[i] = m.runSlice(Math.min(max, this.owed));
+    // A turn that a kick ended before anything retired (a write that broke a share, in its fault)
+    // goes on at once, as a whole turn again: a merge pass in between would merge the page again
+    // before the write lands.
+    if (this.stops[i] === null && m.instructions === before && merger != null && fresh) {
+      [this.owed, generation] = [turn, m.vm!.vmspace.generation];
+      this.stops[i] = m.runSlice(Math.min(max, this.owed));
+    }
+    const ran = m.instructions - before;
+    // A kick (the generation moved while it ran) ends the turn, as it ends a whole one, even when
+    // it came at the budget's last instruction; so does a slice cut short.
+    const kicked = m.vm!.vmspace.generation !== generation;
+    this.owed = this.stops[i] !== null || kicked || ran < Math.min(max, this.owed) ? 0 : this.owed - ran;
+    if (this.owed > 0) return;
     this.next = (i + 1) % n;
     if (merger != null && this.instructions >= this.nextPass) {
       merger.pass(this.merge!.pages);

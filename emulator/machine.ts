@@ -114,7 +114,7 @@ export class Machine extends MachineNested {
   private fillCount = 0;
   private readonly vcpu: VcpuArch;
   private readonly bus: DeviceBus;
-  private readonly sliceInsns: number;
+  readonly sliceInsns: number; // what runSlice runs when given no budget
   private readonly limits: RunLimits;
   private readonly onConsole: ((text: string) => void) | undefined;
   private consoleText = '';

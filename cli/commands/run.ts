@@ -36,25 +36,21 @@ import {
   type SnapshotWritten,
 } from '../snapshot-options.js';
 import { groupDigits } from '../count-text.js';
-import { parseCount } from '../parse.js';
 import { UsageError } from '../errors.js';
 import { runOnHost } from '../run-multi.js';
-import { DEFAULT_MERGE_INTERVAL, DEFAULT_MERGE_PAGES } from '../../emulator/host-run.js';
+import { checkMergeFlags, mergePlan, withMergeOptions, type MergeArgs } from '../merge-options.js';
 
-interface RunArgs extends ExecArgs, GdbArgs, SnapshotArgs {
+interface RunArgs extends ExecArgs, GdbArgs, SnapshotArgs, MergeArgs {
   json: boolean;
   trace?: string;
   guests?: string[];
-  merge: boolean;
-  'merge-interval'?: number;
-  'merge-pages'?: number;
 }
 
 export const runCommand: CommandFactory = (ctx) => ({
   command: 'run [guest] [guests..]',
   describe: 'run a guest to its end and show what happened',
   builder: (y: Argv) =>
-    withSnapshotOptions(withGdbOptions(withExecOptions(y, 'format', false)))
+    withMergeOptions(withSnapshotOptions(withGdbOptions(withExecOptions(y, 'format', false))))
       .option('json', {
         type: 'boolean',
         default: false,
@@ -66,29 +62,7 @@ export const runCommand: CommandFactory = (ctx) => ({
         type: 'string',
         array: true,
       })
-      .option('merge', {
-        type: 'boolean',
-        default: false,
-        describe:
-          'same-page merging across the guests (and within each): identical pages share one read-only host frame',
-      })
-      .option('merge-interval', {
-        type: 'string',
-        requiresArg: true,
-        describe: `with --merge: a scanner pass every N guest instructions, all guests together (default ${DEFAULT_MERGE_INTERVAL})`,
-        coerce: (v: unknown) => parseCount('merge-interval', v),
-      })
-      .option('merge-pages', {
-        type: 'string',
-        requiresArg: true,
-        describe: `with --merge: guest pages with a frame of their own that one pass looks at (default ${DEFAULT_MERGE_PAGES})`,
-        coerce: (v: unknown) => parseCount('merge-pages', v),
-      })
-      .check((a: Record<string, unknown>) => {
-        for (const flag of ['merge-interval', 'merge-pages'])
-          if (a[flag] !== undefined && a.merge !== true) throw new UsageError(`--${flag} needs --merge`);
-        return checkCpusAlone(a);
-      })
+      .check((a: Record<string, unknown>) => checkMergeFlags(a) && checkCpusAlone(a))
       .option('trace', {
         type: 'string',
         requiresArg: true,
@@ -201,14 +175,8 @@ function sharedGuests(args: Args<RunArgs>): string[] {
 /* Several guests, or --merge: one shared host (cli/run-multi.ts). */
 async function runShared(ctx: CliContext, paths: string[], args: Args<RunArgs>): Promise<void> {
   const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
-  const merge = args.merge
-    ? {
-        interval: args['merge-interval'] ?? DEFAULT_MERGE_INTERVAL,
-        pages: args['merge-pages'] ?? DEFAULT_MERGE_PAGES,
-      }
-    : null;
   try {
-    await runOnHost(ctx, paths, args, merge, trace);
+    await runOnHost(ctx, paths, args, mergePlan(args), trace);
   } finally {
     trace?.close();
   }

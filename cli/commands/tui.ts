@@ -20,12 +20,15 @@
  * With --migrate (and migrate's link, stop-rule and destination options) the view runs a live
  * migration instead (cli/tui/migration-port.ts): the source until the hand-over, the rounds in the
  * Dirty pane as they close, then the destination; --gdb does not combine with it.
+ * With several guests (`tui a.elf b.elf`) they share one host, as under `run a.elf b.elf`, and run
+ * round-robin in the same order (cli/tui/host-port.ts); every pane shows one guest at a time (v
+ * picks it); --merge (and its options) merges their identical pages, as under `run`; not with
+ * --migrate, --gdb or --cpus above 1.
  * React is loaded in its production build unless NODE_ENV says otherwise: the development build
  * (the default when NODE_ENV is unset) spends several times the guest's own time on every frame
  * (bench/tui-ips.ts).
  */
 import type { Argv } from 'yargs';
-import { loadGuest } from '../../emulator/loaders/index.js';
 import type { GuestImage } from '../../emulator/image.js';
 import type { MachineEvent } from '../../emulator/events.js';
 import { handle, type CommandFactory } from './handle.js';
@@ -38,11 +41,26 @@ import {
   type MigrationArgs,
 } from '../migrate-options.js';
 import { TraceWriter } from '../trace-writer.js';
+import { hostFor, loadGuests } from '../run-multi.js';
+import { checkMergeFlags, mergePlan, withMergeOptions, type MergeArgs } from '../merge-options.js';
 import { gdbListen, withGdbOptions, type GdbArgs } from '../gdb/gdb-options.js';
 
-interface TuiArgs extends MigrationArgs, GdbArgs {
+interface TuiArgs extends MigrationArgs, GdbArgs, MergeArgs {
   trace?: string;
   migrate: boolean;
+  guests?: string[];
+}
+
+/* Several guests, or --merge, share one host (as under `run`): not with --migrate, --gdb or --cpus above 1. */
+function checkShared(a: Record<string, unknown>): true {
+  checkMergeFlags(a);
+  if ((!Array.isArray(a.guests) || a.guests.length === 0) && a.merge !== true) return true;
+  const what = a.merge === true ? '--merge' : 'several guests';
+  if (a.migrate === true) throw new UsageError(`--migrate takes one guest (not ${what})`);
+  if (a.gdb !== undefined) throw new UsageError(`--gdb debugs one guest (not ${what})`);
+  if (typeof a.cpus === 'number' && a.cpus > 1)
+    throw new UsageError(`--cpus ${a.cpus} runs one guest alone (not with ${what})`);
+  return true;
 }
 
 /** The terminal stream behind the CLI's stdout, when it is one. */
@@ -51,11 +69,16 @@ function terminalOf(out: unknown): NodeJS.WriteStream | null {
   return s !== null && typeof s === 'object' && s.isTTY === true ? (s as NodeJS.WriteStream) : null;
 }
 
-export const tuiCommand: CommandFactory = (ctx) => ({
-  command: 'tui <guest>',
-  describe: 'watch a guest live: faults, holds, dirty pages, nested tables (keys: ? for help)',
-  builder: (y: Argv) =>
-    withMigrationOptions(withGdbOptions(withExecOptions(y)), ' (with --migrate)')
+/* tui's options: run's guest options, gdb's, migrate's, more guests and --trace. */
+function tuiOptions(y: Argv) {
+  return (
+    withMergeOptions(withMigrationOptions(withGdbOptions(withExecOptions(y)), ' (with --migrate)'))
+      .positional('guests', {
+        describe:
+          'more guests: all run on one shared host, as with `run a b`; v shows the next in every pane',
+        type: 'string',
+        array: true,
+      })
       .option('trace', {
         type: 'string',
         requiresArg: true,
@@ -71,12 +94,22 @@ export const tuiCommand: CommandFactory = (ctx) => ({
       .check((a) => {
         if (a.migrate === true && a.gdb !== undefined)
           throw new UsageError('--migrate and --gdb are mutually exclusive');
+        checkShared(a);
         return a.migrate === true ? refuseUnmigratable(a) : true;
       })
       .example('$0 tui guests/x86_64/memtouch.s', 'watch nested faults fill the dirty grid')
       .example('$0 tui guests/arm64/paging.s --trace tui.jsonl', 'record what you did')
       .example('$0 tui guests/x86_64/paging.s --gdb 1234', 'watch it while gdb-multiarch debugs it')
-      .example('$0 tui c-writer --migrate --dst-format npt', 'watch a live migration from EPT to nPT'),
+      .example('$0 tui c-writer --migrate --dst-format npt', 'watch a live migration from EPT to nPT')
+      .example('$0 tui guests/x86_64/smp-sum.s --cpus 4', 'four vCPUs: c shows the next in the CPU pane')
+      .example('$0 tui c-pages c-hello', 'two guests on one host: v switches every pane between them')
+  );
+}
+
+export const tuiCommand: CommandFactory = (ctx) => ({
+  command: 'tui <guest> [guests..]',
+  describe: 'watch a guest live: faults, holds, dirty pages, nested tables (keys: ? for help)',
+  builder: tuiOptions,
   handler: handle<TuiArgs>(async (args) => {
     const stdout = terminalOf(ctx.stdout);
     if (stdout === null) {
@@ -89,17 +122,21 @@ export const tuiCommand: CommandFactory = (ctx) => ({
     process.env.NODE_ENV ??= 'production'; // React's development build costs the guest most of its speed
     const { openTuiSession } = await import('../tui/machine-port.js');
     const { startTui } = await import('../tui/index.js');
-    const image = await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem });
+    const paths = [args.guest, ...(args.guests ?? [])];
+    const images = await loadGuests(paths, args);
     const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
     try {
-      const { session, served } = args.migrate
-        ? await openMigration(image, args, trace)
-        : await openTuiSession(image, {
-            guest: args.guest,
-            machine: { ...machineOptions(args), ...sampleVcpus(args) },
-            trace,
-            gdb: gdbListen(args) ?? undefined,
-          });
+      const { session, served } =
+        paths.length > 1 || args.merge
+          ? await openShared(images, paths, args, trace)
+          : args.migrate
+            ? await openMigration(images[0], args, trace)
+            : await openTuiSession(images[0], {
+                guest: args.guest,
+                machine: { ...machineOptions(args), ...sampleVcpus(args) },
+                trace,
+                gdb: gdbListen(args) ?? undefined,
+              });
       trace?.open(); // only now: refused options leave no file
       await startTui(session, { stdout });
       await served; // quitting closed the session, which shut the stub down
@@ -121,5 +158,24 @@ async function openMigration(image: GuestImage, args: TuiArgs, trace: TraceWrite
     sliceInsns: plan.options.slice,
   };
   const { session } = await openMigrationSession(image, { guest: args.guest, setup, trace });
+  return { session, served: null };
+}
+
+/* Several guests: one shared host, one session whose panes show one guest at a time (host-port.ts). */
+async function openShared(
+  images: GuestImage[],
+  paths: string[],
+  args: TuiArgs,
+  trace: TraceWriter<MachineEvent> | undefined,
+) {
+  const { openHostSession } = await import('../tui/host-port.js');
+  const host = hostFor(images, args, trace);
+  const { session } = await openHostSession(images, {
+    guests: paths,
+    host,
+    machine: machineOptions(args),
+    merge: mergePlan(args),
+    trace,
+  });
   return { session, served: null };
 }

@@ -11,7 +11,8 @@
  * A key goes through keyToCommand (keys.ts) and the pure reducer (key-reducer.ts reduceKey), which
  * gives the next UiState and at most one effect; the container only carries the effect out
  * (runEffect): a session verb whose outcome becomes the message, a selection, or quit. After a
- * call or a selection it pulls one snapshot at once, so the effect shows without waiting.
+ * call or a selection it pulls one snapshot at once, so the effect shows without waiting. After the
+ * v key showed another guest, it selects the cursor's page again, in that guest's RAM.
  *
  * Views below it are pure, and drawn through pane-memo.ts: a pane whose snapshot parts and props
  * did not change is not rendered again. This file is the only place that calls the session.
@@ -79,9 +80,18 @@ export function callSession(session: TuiSession, call: SessionCall): ActionOutco
       return session.evict(call.gpa);
     case 'toggleRegion':
       return session.toggleRegion(call.gpa);
+    case 'show':
+      return session.show(call.which, call.index);
     default:
       return session[call.verb]();
   }
+}
+
+/** Another guest on the screen: the cursor kept within its RAM, and its page selected. */
+function reselect(session: TuiSession, snap: TuiSnapshot, ui: UiState): UiState {
+  const cursor = Math.min(ui.cursor, snap.memory.pages - 1);
+  session.select(pageGpa(snap, cursor));
+  return cursor === ui.cursor ? ui : { ...ui, cursor };
 }
 
 /**
@@ -141,6 +151,10 @@ export function App({
     if (effect.kind === 'call') setUi({ ...uiRef.current, message: callSession(session, effect.call) });
     else session.select(effect.gpa, effect.gva);
     refresh();
+    if (effect.kind === 'call' && effect.call.verb === 'show' && effect.call.which === 'vm') {
+      setUi(reselect(session, viewRef.current.snap, uiRef.current));
+      refresh();
+    }
   };
 
   useInput((input, key) => {

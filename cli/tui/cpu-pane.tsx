@@ -7,6 +7,10 @@
  * named. A register whose value changed since the previous snapshot is marked with '*'
  * after its name and drawn bold yellow: the marker keeps it visible on monochrome terminals. The
  * PC line of the disassembly starts with '>' and is drawn in inverse video.
+ *
+ * With several vCPUs (`--cpus N`) the pane shows one of them (the c key picks it: snap.shown.cpu):
+ * its title says which ("CPU 2 of 4", numbered from 0 as the Holds pane's vcpu rows are) and its
+ * power state (running, powered off, halted) and instruction count; registers and code are its own.
  */
 import type { ReactElement } from 'react';
 import { Text } from 'ink';
@@ -84,6 +88,16 @@ function disasmLines(snap: TuiSnapshot, width: number, room: number): ReactEleme
   ));
 }
 
+/** "CPU" and the run state; with several vCPUs "CPU 2 of 4" and that vCPU's state and count. */
+export function cpuTitle(snap: TuiSnapshot): { title: string; detail: string } {
+  const v = snap.shown?.cpu;
+  if (v === undefined) return { title: 'CPU', detail: snap.run.state };
+  return {
+    title: `CPU ${v.index} of ${v.count}`,
+    detail: `${snap.run.state}, vcpu${v.index} ${v.power}, ${compact(v.instructions)} insns`,
+  };
+}
+
 export function CpuPane({ snap, changed, width, height, focused }: CpuPaneProps): ReactElement {
   const w = Math.max(1, width - 2);
   const h = Math.max(1, height - 3);
@@ -106,8 +120,9 @@ export function CpuPane({ snap, changed, width, height, focused }: CpuPaneProps)
     ...disasmLines(snap, w, room),
     ...consoleLine,
   ];
+  const { title, detail } = cpuTitle(snap);
   return (
-    <PaneFrame title="CPU" index={1} focused={focused} width={width} height={height} detail={snap.run.state}>
+    <PaneFrame title={title} index={1} focused={focused} width={width} height={height} detail={detail}>
       {body.slice(0, h)}
     </PaneFrame>
   );

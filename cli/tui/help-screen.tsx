@@ -14,7 +14,10 @@ export const PANE_HELP: readonly { title: string; text: string }[] = [
     text:
       "The guest's registers. A '*' after a name means the value changed since the screen was last drawn. " +
       "Below them: the instructions around the program counter (the line marked '>' runs next), how many " +
-      'instructions have run, and how many run per second.',
+      'instructions have run, and how many run per second. With several vCPUs (--cpus N) the pane shows one ' +
+      'of them, "CPU 2 of 4" being vcpu2 (c picks the next): its own registers and code, and whether it is ' +
+      'running, powered off (not started yet, or stopped itself) or halted. With several guests the status ' +
+      'bar names the guest every pane shows (v picks the next).',
   },
   {
     title: '2 Faults',
@@ -35,7 +38,8 @@ export const PANE_HELP: readonly { title: string; text: string }[] = [
       'happening. ACTIVE: inside a fault or a hold. HOLD: kept out while a change to the memory map runs. ' +
       'ON_CPU: the vCPU is running guest code on these tables. ORPHANED: its memory space is gone. DESTROY: ' +
       'being torn down. A hold pins one guest page while a device or the emulator reads or writes it; ' +
-      '"deferred-dirty" means releasing it will not mark the page dirty yet; holds in one chain are released together.',
+      '"deferred-dirty" means releasing it will not mark the page dirty yet; holds in one chain are released together. ' +
+      "With several vCPUs, '>' marks the row of the vCPU the CPU pane shows.",
   },
   {
     title: '4 Dirty',

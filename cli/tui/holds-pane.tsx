@@ -11,7 +11,8 @@
  *      #42 release c1 gpa 0x09000000 dirty
  *
  * A client that is not IDLE is marked '*' (and coloured), so the interesting ones stand out in
- * monochrome too. The container passes a scroll offset (in lines) when the list is longer than
+ * monochrome too. With several vCPUs every row gets one more column, '>' on the row of the vCPU
+ * the CPU pane shows (snap.shown.cpu). The container passes a scroll offset (in lines) when the list is longer than
  * the pane.
  */
 import type { ReactElement } from 'react';
@@ -72,8 +73,10 @@ function logLine(e: HoldLogEntry): Line {
 export function holdsLines(snap: TuiSnapshot): Line[] {
   const lines: Line[] = [];
   if (snap.clients.length === 0) lines.push({ text: '(no clients)', dim: true });
+  const shown = snap.shown?.cpu?.client; // several vCPUs: the CPU pane's row is marked '>'
   for (const c of snap.clients) {
-    lines.push(clientLine(c));
+    const line = clientLine(c);
+    lines.push(shown === undefined ? line : { ...line, text: (c.id === shown ? '>' : ' ') + line.text });
     for (const h of c.holds) lines.push({ text: holdText(h) });
   }
   lines.push({ text: snap.holdLog.length ? 'recent' : 'recent: none yet', dim: true });

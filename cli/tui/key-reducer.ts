@@ -55,7 +55,8 @@ export type SessionCall =
   | { readonly verb: 'pause' | 'resume' | 'step' | 'stepSlice' | 'harvest' }
   | { readonly verb: 'toggleDirtyTracking' | 'resetAccessed' }
   | { readonly verb: 'changeSpeed'; readonly step: 1 | -1 }
-  | { readonly verb: 'evict' | 'toggleRegion'; readonly gpa: Gpa };
+  | { readonly verb: 'evict' | 'toggleRegion'; readonly gpa: Gpa }
+  | { readonly verb: 'show'; readonly which: 'cpu' | 'vm'; readonly index: number };
 
 export type Effect =
   | { readonly kind: 'call'; readonly call: SessionCall }
@@ -180,6 +181,22 @@ function sessionCall(cmd: Command, ui: UiState, snap: TuiSnapshot): SessionCall 
   }
 }
 
+/** c / v: the next (or previous) vCPU or guest, round; refused when there is only one. */
+function reduceShow(ui: UiState, which: 'cpu' | 'vm', step: 1 | -1, snap: TuiSnapshot): KeyResult {
+  const at = snap.shown?.[which];
+  if (at === undefined || at.count <= 1) {
+    const note =
+      which === 'cpu'
+        ? 'vCPU: this guest has one (start it with --cpus N for several)'
+        : 'VM: one guest here (`nestvm tui a.elf b.elf` runs several)';
+    return { ui: { ...ui, message: { ok: false, note } } };
+  }
+  const index = (at.index + step + at.count) % at.count;
+  // another guest's fault log numbers its own entries: follow its newest
+  const next = which === 'vm' ? { ...ui, faultCursor: null, holdScroll: 0 } : ui;
+  return { ui: next, effect: { kind: 'call', call: { verb: 'show', which, index } } };
+}
+
 const focusAt = (from: PaneId, d: number): PaneId =>
   PANES[(PANES.findIndex((p) => p.id === from) + d + PANES.length) % PANES.length].id;
 
@@ -203,6 +220,8 @@ export function reduceKey(ui: UiState, cmd: Command, view: KeyView): KeyResult {
     }
     case 'select-entry':
       return reduceSelectEntry(ui, view.snap);
+    case 'show':
+      return reduceShow(ui, cmd.which, cmd.step, view.snap);
     case 'follow':
       return { ui: { ...ui, faultCursor: null } };
     case 'zoom':

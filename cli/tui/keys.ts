@@ -20,6 +20,7 @@ export type Command =
   | { type: 'reset-accessed' }
   | { type: 'evict' }
   | { type: 'toggle-region' }
+  | { type: 'show'; which: 'cpu' | 'vm'; step: 1 | -1 }
   | { type: 'move'; move: CursorMove }
   | { type: 'focus-next' }
   | { type: 'focus-prev' }
@@ -62,6 +63,10 @@ const LETTERS: Record<string, Command> = {
   e: { type: 'evict' },
   u: { type: 'toggle-region' },
   f: { type: 'filter' },
+  c: { type: 'show', which: 'cpu', step: 1 },
+  C: { type: 'show', which: 'cpu', step: -1 },
+  v: { type: 'show', which: 'vm', step: 1 },
+  V: { type: 'show', which: 'vm', step: -1 },
   z: { type: 'zoom' },
   '[': { type: 'move', move: 'prev-page' },
   ']': { type: 'move', move: 'next-page' },
@@ -103,7 +108,12 @@ export function keyToCommand(input: string, key: KeyLike, helpOpen: boolean): Co
 /** Every key, in plain words, in the order the help screen lists them. */
 export const KEY_HELP: readonly { keys: string; what: string }[] = [
   { keys: 'space', what: 'run or pause the guest' },
-  { keys: 's', what: 'step: run exactly one guest instruction, then pause' },
+  {
+    keys: 's',
+    what:
+      'step: run exactly one guest instruction, then pause (the machine steps: with several vCPUs or ' +
+      'guests, the one whose turn it is, whichever the panes show)',
+  },
   { keys: 'n', what: 'next slice: run one slice of instructions, then pause' },
   {
     keys: '- +',
@@ -114,6 +124,14 @@ export const KEY_HELP: readonly { keys: string; what: string }[] = [
   { keys: 'a', what: 'reset the accessed bits of all guest pages' },
   { keys: 'e', what: 'evict: disconnect the host frame of the selected page from every PTE' },
   { keys: 'u', what: 'unmap the region holding the selected page, or map it back' },
+  {
+    keys: 'c C',
+    what: 'with --cpus N: show the next / previous vCPU in the CPU pane (its registers, code and state)',
+  },
+  {
+    keys: 'v V',
+    what: 'with several guests: show the next / previous guest in every pane (the status bar names it)',
+  },
   { keys: 'arrows', what: 'move the page cursor (in Faults and Holds: scroll the list)' },
   { keys: '[ ]', what: 'move the page cursor by exactly one page' },
   { keys: 'PgUp PgDn', what: 'move the page cursor eight rows (in a list or this help: a screenful)' },

@@ -10,7 +10,8 @@
  *     pmap, pools ─ inspect.ts ───────────► frameOf(), clients(), pools(), reclaim()
  *     reclaimer ─── inspect.ts ───────────► pageStates() (swapped-out pages), reclaim()
  *     vmspace.mappings() ─────────────────► regions()
- *   guest paging regs + dry guest walk ───► walk2d(), disasm() (bytes read straight from host RAM)
+ *   the shown vCPU (vcpu-view.ts) ────────► regs(), disasm(), guestPaging(), walk2d(); show('cpu', i)
+ *     its engine's registers, its paging, a dry walk of its tables (bytes read straight from host RAM)
  *   event stream ─ TuiCollector ──────────► fault log, holds log, dirty counts   (in SessionCore)
  *
  * The one rule: drawing never changes machine state. Readers therefore never use the Machine's
@@ -35,7 +36,6 @@ import type { Gpa, Gva } from '../../mmu/addr.js';
 import { gpa as toGpa, hex, hfn as toHfn, PAGE_SIZE } from '../../mmu/addr.js';
 import { gptNestedWalker, walkTwoDimensional } from '../../mmu/guest-walk/index.js';
 import { EventFanout, type EventSink, type MmuEvent } from '../../mmu/events.js';
-import { memoDisasmWindow } from './disasm-window.js';
 import { fillPageStates, gptInfo, walkOf } from './gpt-view.js';
 import { clientInfo, frameInfo, markSwapped, poolInfo, reclaimInfo } from './inspect.js';
 import type {
@@ -48,16 +48,22 @@ import type {
   PoolInfo,
   ReclaimInfo,
   RegionInfo,
+  ShownInfo,
   Walk2dRef,
   WalkStep,
 } from './model.js';
-import { SessionCore, type DebuggerHold, type MachinePort, type SessionCoreOptions } from './session-core.js';
+import {
+  SessionCore,
+  type DebuggerHold,
+  type EventLog,
+  type MachinePort,
+  type SessionCoreOptions,
+} from './session-core.js';
 import { GdbServer, type GdbListen } from '../gdb/server.js';
 import type { RunEnd } from '../run-loop.js';
 import { TuiCollector } from './collector.js';
 import { walk2dRefs } from './walk2d.js';
-
-const PC: Record<Arch, string> = { x86_64: 'rip', arm64: 'pc' };
+import { vcpuViews, type VcpuView } from './vcpu-view.js';
 
 /** A stop in plain words, for the status bar: "halt", "exit status 3", "fault: ...". */
 export function stopText(s: StopReason | RunEnd): string {
@@ -79,8 +85,9 @@ export class MachineTuiPort implements MachinePort {
   readonly memory: { readonly base: Gpa; readonly pages: number };
   private readonly vm: NestedVm;
   private readonly unmapped = new Map<number, number>(); // region gpa -> length
-  /* The disassembly window per PC, decoded again only when the code bytes around the PC change. */
-  private readonly disasmAt: (pc: number) => DisasmLine[];
+  /* Each vCPU's registers, paging and disassembly (vcpu-view.ts); the CPU pane shows `cpu`. */
+  private readonly vcpus: readonly VcpuView[];
+  private cpu: VcpuView;
 
   constructor(
     private readonly machine: Machine,
@@ -94,15 +101,30 @@ export class MachineTuiPort implements MachinePort {
     this.arch = machine.arch;
     this.format = this.vm.format;
     this.memory = { base: toGpa(LAYOUT[this.arch].ramBase), pages: machine.memBytes / PAGE_SIZE };
-    // the PC before the first instruction is the entry point: the first known instruction boundary
-    const entry = Number(machine.regs()[PC[this.arch]]);
-    this.disasmAt = memoDisasmWindow(dis, this.arch, this.readGuestBytes, entry);
+    this.vcpus = vcpuViews(machine, dis);
+    this.cpu = this.vcpus[0];
   }
 
   /* ---- running ---- */
 
+  /*
+   * With several vCPUs a Machine slice ends at the end of a vCPU's turn, so the view runs turns
+   * until `max` instructions ran (a slice key runs what it says); a turn that ran nothing (a kick)
+   * is simply followed by the next.
+   */
   run(max: number): string | null {
-    const stop = this.gdb === null ? this.machine.runSlice(max) : this.gdb.hostSlice(max);
+    if (this.gdb !== null) return this.stopOf(this.gdb.hostSlice(max));
+    const end = this.machine.instructions + max;
+    for (let idle = 0; idle <= this.vcpus.length;) {
+      const before = this.machine.instructions;
+      const stop = this.machine.runSlice(end - before);
+      if (stop !== null || this.machine.instructions >= end) return this.stopOf(stop);
+      idle = this.machine.instructions === before ? idle + 1 : 0;
+    }
+    return null;
+  }
+
+  private stopOf(stop: StopReason | null): string | null {
     return stop === null ? null : stopText(stop);
   }
 
@@ -122,8 +144,25 @@ export class MachineTuiPort implements MachinePort {
     return this.machine.instructions;
   }
 
+  /** The shown vCPU's registers (vCPU 0's with one). */
   regs(): Record<string, bigint> {
-    return this.machine.regs();
+    return this.cpu.regs();
+  }
+
+  /** With several vCPUs: which one the CPU pane shows. */
+  shown(): ShownInfo | undefined {
+    return this.vcpus.length > 1 ? { cpu: this.cpu.shown() } : undefined;
+  }
+
+  show(which: 'cpu' | 'vm', index: number): ActionOutcome {
+    if (which === 'vm')
+      return { ok: false, note: 'VM: one guest here (`nestvm tui a.elf b.elf` runs several)' };
+    const n = this.vcpus.length;
+    if (n === 1) return { ok: false, note: 'vCPU: this guest has one (start it with --cpus N for several)' };
+    if (!Number.isInteger(index) || index < 0 || index >= n)
+      return { ok: false, note: `vCPU: no vcpu${index} (0 to ${n - 1})` };
+    this.cpu = this.vcpus[index];
+    return { ok: true, note: `CPU pane shows vcpu${index} of ${n}` };
   }
 
   /* ---- side-effect-free readers ---- */
@@ -133,12 +172,14 @@ export class MachineTuiPort implements MachinePort {
     return this.machine.debug.memory!.read(addr, len);
   };
 
+  /** The instructions around the shown vCPU's PC (decoded again only when their bytes change). */
   disasm(): DisasmLine[] {
-    return this.disasmAt(Number(this.machine.regs()[PC[this.arch]]));
+    return this.cpu.disasm();
   }
 
+  /** Whether the shown vCPU pages. */
   guestPaging(): boolean {
-    return this.machine.guestPaging() !== null;
+    return this.cpu.paging() !== null;
   }
 
   mode(): string {
@@ -172,17 +213,10 @@ export class MachineTuiPort implements MachinePort {
   }
 
   walk2d(gva: Gva): Walk2dRef[] | undefined {
-    const paging = this.machine.guestPaging();
+    const paging = this.cpu.paging();
     if (paging === null) return undefined;
     const gpt = this.vm.vmspace.gpt;
-    const w = walkTwoDimensional(
-      paging,
-      gva,
-      'read',
-      this.machine.userMode(),
-      gptNestedWalker(gpt),
-      this.vm.mem,
-    );
+    const w = walkTwoDimensional(paging, gva, 'read', this.cpu.userMode(), gptNestedWalker(gpt), this.vm.mem);
     return walk2dRefs(w, paging, gpt.format);
   }
 
@@ -336,7 +370,7 @@ export function viewSink(trace: EventSink<MachineEvent> | undefined): {
 /** The SessionCore over a port, its actions noted in --trace. */
 export function viewSession(
   port: MachinePort,
-  collector: TuiCollector,
+  collector: EventLog,
   opts: Pick<TuiSessionOptions, 'sliceSize' | 'now' | 'schedule' | 'trace'>,
 ): SessionCore {
   const trace = opts.trace;

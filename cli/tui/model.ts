@@ -4,7 +4,8 @@
  * The views never touch the machine. They see it only through two things defined here:
  *
  *   TuiSnapshot  everything the six panes can show, as plain data, taken at one instant;
- *   TuiSession   the handful of verbs the user can ask for (pause, step, harvest, evict, ...).
+ *   TuiSession   the handful of verbs the user can ask for (pause, step, harvest, evict, ...);
+ *                show() and select() choose what the panes describe (a vCPU, a guest, a page).
  *
  * Who implements the session. SessionCore (session-core.ts) is the TuiSession: it does the
  * running (run-loop.ts, pace.ts), the step rules, action logging and the stamp, around a small
@@ -373,6 +374,36 @@ export interface TuiSnapshot {
   readonly console?: string;
   /** With `tui --migrate`: the migration so far. */
   readonly migration?: MigrationInfo;
+  /** With several vCPUs or guests: which one the panes show (absent with one of each). */
+  readonly shown?: ShownInfo;
+}
+
+/** The vCPU the CPU pane shows (`tui --cpus N`), numbered from 0 as the Holds pane names them. */
+export interface VcpuShown {
+  readonly index: number;
+  readonly count: number;
+  /** 'running' (powered on), 'powered off' or 'halted'. */
+  readonly power: string;
+  /** Its client's id, so the Holds pane can mark its row. */
+  readonly client?: number;
+  /** Instructions this vCPU has run. */
+  readonly instructions: number;
+}
+
+/** The guest every pane shows (`tui a.elf b.elf`), numbered from 0 as `run` tags consoles [vm0]. */
+export interface VmShown {
+  readonly index: number;
+  readonly count: number;
+  readonly name: string;
+  /** Instructions this guest has run. */
+  readonly instructions: number;
+  /** How it ended, once it did (the others may still run). */
+  readonly ended?: string;
+}
+
+export interface ShownInfo {
+  readonly cpu?: VcpuShown;
+  readonly vm?: VmShown;
 }
 
 /** What a verb did, in one line for the status bar. ok=false: refused or nothing to do. */
@@ -405,6 +436,8 @@ export interface TuiSession {
   evict(page: Gpa): ActionOutcome;
   /** Unmap the region containing this page, or map it back if the user unmapped it. */
   toggleRegion(page: Gpa): ActionOutcome;
+  /** Show another vCPU (CPU pane) or guest (every pane); no machine effect, so not logged. */
+  show(which: 'cpu' | 'vm', index: number): ActionOutcome;
   /** Choose the page (and optionally the GVA) the walk, 2D walk and frame panes describe. No machine effect. */
   select(page: Gpa, gvaOfInterest?: Gva | null): void;
   /** Stop the guest and release everything; called once when the user quits. Must be idempotent. */

@@ -8,9 +8,9 @@
  * means its output would be the same, and React skips it:
  *
  *     pane      reads (besides width, height, focused and its own props)
- *     cpu       arch, console, cpu, run.state               (and `changed`)
+ *     cpu       arch, console, cpu, run.state, shown.cpu    (and `changed`)
  *     faults    faults, guestPaging
- *     holds     clients, holdLog
+ *     holds     clients, holdLog, shown.cpu.client
  *     dirty     memory, migration
  *     gpt       format, gpt, guestPaging, selection
  *     frames    pools, selection
@@ -31,9 +31,9 @@ import { FramesPane } from './frames-pane.js';
 type Parts = (s: TuiSnapshot) => readonly unknown[];
 
 export const PANE_PARTS = {
-  cpu: (s) => [s.arch, s.console, s.cpu, s.run.state],
+  cpu: (s) => [s.arch, s.console, s.cpu, s.run.state, s.shown?.cpu],
   faults: (s) => [s.faults, s.guestPaging],
-  holds: (s) => [s.clients, s.holdLog],
+  holds: (s) => [s.clients, s.holdLog, s.shown?.cpu?.client],
   dirty: (s) => [s.memory, s.migration],
   gpt: (s) => [s.format, s.gpt, s.guestPaging, s.selection],
   frames: (s) => [s.pools, s.selection],

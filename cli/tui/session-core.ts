@@ -40,6 +40,7 @@ import type {
   RegionInfo,
   RunInfo,
   RunState,
+  ShownInfo,
   TuiSession,
   TuiSnapshot,
   Walk2dRef,
@@ -89,8 +90,18 @@ export interface MachinePort {
   debugger?(): DebuggerHold | null;
   /** A live migration (`tui --migrate`, migration-port.ts), or absent without one. */
   migration?(): MigrationInfo;
+  /** With several vCPUs or guests: which one the readers describe (absent, or undefined: one of each). */
+  shown?(): ShownInfo | undefined;
+  /** Make the readers describe another vCPU or guest (no machine effect); refused when there is none. */
+  show?(which: 'cpu' | 'vm', index: number): ActionOutcome;
   close(): void;
 }
+
+/** What the core reads of the event stream: a TuiCollector, or with several guests the shown one's. */
+export type EventLog = Pick<
+  TuiCollector,
+  'stamp' | 'harvests' | 'dirtySinceHarvest' | 'logAction' | 'faults' | 'holdEntries' | 'dirtyRate'
+>;
 
 /** What a debugger (the gdb stub) says about the guest, for the core and the status line. */
 export interface DebuggerHold {
@@ -136,7 +147,7 @@ export class SessionCore implements TuiSession {
 
   constructor(
     private readonly port: MachinePort,
-    private readonly collector: TuiCollector,
+    private readonly collector: EventLog,
     private readonly opts: SessionCoreOptions = {},
   ) {
     this.sliceSize = opts.sliceSize ?? 20_000;
@@ -284,6 +295,13 @@ export class SessionCore implements TuiSession {
     return this.act(this.port.toggleRegion(page));
   }
 
+  /* What the panes show is a view, not a machine change: no fault-log entry, no trace event. */
+  show(which: 'cpu' | 'vm', index: number): ActionOutcome {
+    const o = this.port.show?.(which, index) ?? { ok: false, note: `${which}: there is only one here` };
+    this.version++;
+    return o;
+  }
+
   select(page: Gpa, gvaOfInterest?: Gva | null): void {
     this.selected = toGpa(pageAlignDown(page));
     if (gvaOfInterest !== undefined) this.selectedGva = gvaOfInterest;
@@ -377,6 +395,7 @@ export class SessionCore implements TuiSession {
       reclaim: p.reclaim?.(),
       console: p.console?.(),
       migration: p.migration?.(),
+      shown: p.shown?.(),
     };
   }
 }

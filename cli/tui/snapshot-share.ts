@@ -10,7 +10,7 @@
  *
  *     next part  ──sameData(prev part)?──► yes: the previous object   no: the new one
  *
- * Shared: faults, clients, holdLog, memory, gpt, selection, pools, migration, run, and cpu (whole, or else its
+ * Shared: faults, clients, holdLog, memory, gpt, selection, pools, migration, shown, run, and cpu (whole, or else its
  * regs and disasm). Invariants: the result is equal, field by field, to `next` (only identities
  * change); a part is shared only when it is equal all the way down (sameData), so a view reading
  * the shared object sees exactly what the new snapshot says.
@@ -67,5 +67,6 @@ export function shareSnapshot(prev: TuiSnapshot | null, next: TuiSnapshot): TuiS
     selection: keep(prev.selection, next.selection),
     pools: keep(prev.pools, next.pools),
     ...(next.migration === undefined ? {} : { migration: keep(prev.migration, next.migration) }),
+    ...(next.shown === undefined ? {} : { shown: keep(prev.shown, next.shown) }),
   };
 }

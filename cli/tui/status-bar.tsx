@@ -3,7 +3,7 @@
  *
  * Header: in tab mode the six tabs, the shown one in brackets and inverse ("[4 Dirty]"); in grid
  * mode the guest's name. Both end with the two keys nobody should have to guess: ? and q.
- * Status: run state (RUNNING / PAUSED / STOPPED and why), with `--gdb` who has the guest, architecture and format, instruction
+ * Status: run state (RUNNING / PAUSED / STOPPED and why), with several guests the one shown, with `--gdb` who has the guest, architecture and format, instruction
  * count and rate, generation, the fault filter, and the outcome of the last action. It wraps
  * between its parts (and inside a part too long for a line) rather than cut, up to
  * MAX_STATUS_LINES lines; the layout makes the body as much shorter (statusLines tells it how).
@@ -66,6 +66,8 @@ export function statusText(snap: TuiSnapshot, message: ActionOutcome | null): st
   const speed =
     snap.run.speed !== undefined && snap.run.state !== 'stopped' ? ` (${speedShort(snap.run.speed)}/s)` : '';
   const parts = [snap.run.state.toUpperCase() + speed + (showReason ? `: ${snap.run.reason}` : '')];
+  const vm = vmText(snap);
+  if (vm !== null) parts.push(vm);
   if (snap.run.debugger) parts.push(snap.run.debugger);
   if (message) parts.push(`${message.ok ? '' : '! '}${message.note}`);
   parts.push(
@@ -74,6 +76,14 @@ export function statusText(snap: TuiSnapshot, message: ActionOutcome | null): st
     `gen ${snap.gpt.generation}`,
   );
   return parts.join(' | ');
+}
+
+/** With several guests, the one every pane shows: "VM 1/2 [vm0] c-pages.elf 12.3k insns". */
+export function vmText(snap: TuiSnapshot): string | null {
+  const vm = snap.shown?.vm;
+  if (vm === undefined) return null;
+  const state = vm.ended === undefined ? `${compact(vm.instructions)} insns` : `ended: ${vm.ended}`;
+  return `VM ${vm.index + 1}/${vm.count} [vm${vm.index}] ${vm.name} ${state}`;
 }
 
 const SHORT_FORMAT = { ept: 'EPT', npt: 'nPT', s2: 'stage-2' } as const;

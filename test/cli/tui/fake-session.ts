@@ -225,6 +225,12 @@ export class FakeSession implements TuiSession {
     return this.act('toggle-region', true, `${mapped ? 'remap' : 'unmap'} ${r.object}`);
   }
 
+  /* One vCPU and one guest: the session refuses, as a real one of each does. */
+  show(which: 'cpu' | 'vm', index: number): ActionOutcome {
+    this.calls.push(`show ${which} ${index}`);
+    return { ok: false, note: `${which}: there is only one here` };
+  }
+
   select(page: Gpa, gvaOfInterest?: Gva | null): void {
     this.calls.push(`select ${hexs(page)}${gvaOfInterest ? ' gva ' + hexs(gvaOfInterest) : ''}`);
     this.selected = page;

@@ -4,11 +4,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { initialUi, reduceKey, type KeyView, type UiState } from '../../../cli/tui/key-reducer.js';
-import type { Command } from '../../../cli/tui/keys.js';
+import { keyToCommand, type Command } from '../../../cli/tui/keys.js';
 import type { CursorMove } from '../../../cli/tui/dirty-grid.js';
 import { FakeSession } from './fake-session.js';
 import { FAULT_FILTERS, filterFaults, type FaultFilter } from '../../../cli/tui/faults-pane.js';
-import type { FaultKind, FaultLogEntry, FaultOrigin } from '../../../cli/tui/model.js';
+import type { FaultKind, FaultLogEntry, FaultOrigin, TuiSnapshot } from '../../../cli/tui/model.js';
 
 function setup(columns = 120, rows = 40) {
   const session = new FakeSession({ pages: 256 });
@@ -153,5 +153,59 @@ describe('the fault-log filter', () => {
         expect(byKind).toEqual(log.map((e) => e.seq));
       }),
     );
+  });
+});
+
+describe('the vCPU and VM selectors (c C, v V)', () => {
+  const shownAs = (view: KeyView, shown: TuiSnapshot['shown']): KeyView => ({
+    ...view,
+    snap: { ...view.snap, shown },
+  });
+  const vcpu = (index: number, count: number) => ({ index, count, power: 'running', instructions: 0 });
+  const vm = (index: number, count: number) => ({ index, count, name: `g${index}`, instructions: 0 });
+
+  it('the keys name the commands; shift goes the other way', () => {
+    expect(keyToCommand('c', {}, false)).toEqual({ type: 'show', which: 'cpu', step: 1 });
+    expect(keyToCommand('C', {}, false)).toEqual({ type: 'show', which: 'cpu', step: -1 });
+    expect(keyToCommand('v', {}, false)).toEqual({ type: 'show', which: 'vm', step: 1 });
+    expect(keyToCommand('V', {}, false)).toEqual({ type: 'show', which: 'vm', step: -1 });
+    expect(keyToCommand('c', { ctrl: true }, false)).toEqual({ type: 'quit' });
+    expect(keyToCommand('c', {}, true)).toEqual({ type: 'none' }); // help open
+  });
+
+  it('c shows the next vCPU round, C the previous; the UI state is unchanged', () => {
+    const { view, ui } = setup();
+    const at = (i: number, step: 1 | -1) =>
+      reduceKey(ui, { type: 'show', which: 'cpu', step }, shownAs(view, { cpu: vcpu(i, 4) }));
+    expect(at(0, 1)).toEqual({
+      ui,
+      effect: { kind: 'call', call: { verb: 'show', which: 'cpu', index: 1 } },
+    });
+    expect(at(3, 1).effect).toEqual({ kind: 'call', call: { verb: 'show', which: 'cpu', index: 0 } });
+    expect(at(0, -1).effect).toEqual({ kind: 'call', call: { verb: 'show', which: 'cpu', index: 3 } });
+  });
+
+  it('v shows the next guest and the fault log follows its newest entries', () => {
+    const { view, ui } = setup();
+    const scrolled: UiState = { ...ui, faultCursor: 7, holdScroll: 3 };
+    const r = reduceKey(scrolled, { type: 'show', which: 'vm', step: 1 }, shownAs(view, { vm: vm(1, 2) }));
+    expect(r.effect).toEqual({ kind: 'call', call: { verb: 'show', which: 'vm', index: 0 } });
+    expect(r.ui).toEqual({ ...scrolled, faultCursor: null, holdScroll: 0 });
+  });
+
+  it('with one vCPU or one guest the key is refused in one line, with no effect', () => {
+    const { view, ui } = setup();
+    for (const shown of [undefined, { cpu: vcpu(0, 1), vm: vm(0, 1) }]) {
+      const cpu = reduceKey(ui, { type: 'show', which: 'cpu', step: 1 }, shownAs(view, shown));
+      expect(cpu.effect).toBeUndefined();
+      expect(cpu.ui.message).toEqual({
+        ok: false,
+        note: 'vCPU: this guest has one (start it with --cpus N for several)',
+      });
+      const vmKey = reduceKey(ui, { type: 'show', which: 'vm', step: -1 }, shownAs(view, shown));
+      expect(vmKey.effect).toBeUndefined();
+      expect(vmKey.ui.message?.ok).toBe(false);
+      expect(vmKey.ui.message?.note).toMatch(/^VM: one guest here/);
+    }
   });
 });
