@@ -62,7 +62,7 @@ export function postcopyReport(after: number | undefined, r: MigrationResult): P
 export function postcopyLines(p: PostcopyReport): string[] {
   const lines = [
     `  switch-over        at ${n(p.atInstructions)} source instructions, ${n(p.switchPages)} RAM pages sent (vCPU and device state only)`,
-    `  missing pages      ${n(p.pending)} at the switch: ${n(p.requested)} by page request (faults), ${n(p.pushed)} pushed in the background, ${n(p.discarded)} stale pushes dropped`,
+    `  missing pages      ${n(p.pending)} at the switch: ${n(p.requested)} by page request (faults), ${n(p.pushed)} pushed in the background, ${n(p.discarded)} stale push${p.discarded === 1 ? '' : 'es'} dropped`,
     `  while missing      ${n(p.insnsWhileMissing)} destination instructions in ${n(p.slices)} slice${p.slices === 1 ? '' : 's'}${p.guestEndedFirst ? ' (the guest ended first)' : ''}`,
     `  completed          ${p.complete ? 'yes, every page arrived once' : `no, ${n(p.missing)} pages missing`}`,
   ];
