@@ -16,6 +16,7 @@
  * knows a stop requested there lands after the instruction (see instructionsLastRun).
  * Invariant: a failure while wiring closes the engine it opened, so no engine is left behind.
  */
+import { PAGE_SIZE } from '../mmu/addr.js';
 import type { EventSink } from '../mmu/events.js';
 import { PROT_ALL, type AccessKind } from '../mmu/prot.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
@@ -98,6 +99,12 @@ export function enterTables(
   const e = client.tableEnter();
   if (e.mustFlush) flushTlb();
   if (sink.enabled) sink.emit({ type: 'vcpu-enter', generation: e.generation, flushed: e.mustFlush, ...cpu });
+}
+
+/** A code page about to be translated from host-physical `hpa`: shown to the block counter (io-followers.ts). */
+export function watchFetch(uc: Unicorn, ram: HostRam, va: number, hpa: number): void {
+  if (uc.watchesCode && hpa + PAGE_SIZE <= ram.bytes)
+    uc.watchCode(va, hpa, ram.u8.subarray(hpa, hpa + PAGE_SIZE));
 }
 
 /** Unicorn's access kinds (of a TLB fill) -> ours. */

@@ -36,11 +36,8 @@ export interface OpenOptions {
   readonly counter?: CounterKind;
 }
 
-/*
- * The default while the block counter is not exact in every case (see block-count.ts: stops
- * asked for from inside an instruction, and the instruction stamps of fills).
- */
-export const DEFAULT_COUNTER: CounterKind = 'hook';
+/* The default wherever set-up built the block counter (block-count.ts says why it is exact). */
+export const DEFAULT_COUNTER: CounterKind = 'block';
 
 function declare(lib: LibraryHandle) {
   return {
@@ -50,6 +47,9 @@ function declare(lib: LibraryHandle) {
     attach: lib.func('int nestvm_counter_attach(void *uc, void *c, _Inout_ uint64_t *hh)'),
     attachTail: lib.func(
       'int nestvm_counter_attach_tail(void *uc, void *c, uint64_t begin, uint64_t end, _Out_ size_t *hh)',
+    ),
+    attachIo: lib.func(
+      'int nestvm_counter_attach_io(void *uc, void *c, uint64_t begin, uint64_t end, _Out_ size_t *hh)',
     ),
     tbAt: lib.func('int64_t nestvm_counter_tb(void *uc, uint64_t address)'),
   };
