@@ -100,7 +100,8 @@ export class BlockCount {
   /* The last run: its budget, engine error, whether an exception hook fired, the tail's share. */
   private budget = 0;
   private err = 0;
-  private exception = false;
+  /* `done` when an exception hook last fired in this run (-1: none): it ended the block in flight then. */
+  private exceptionAt = -1;
   private tailFrom = -1;
   private tailBudget = 0;
   private running = false;
@@ -187,7 +188,7 @@ export class BlockCount {
 
   /** An exception hook fired: the instruction at the stop pc began. */
   noteException(): void {
-    this.exception = true;
+    this.exceptionAt = this.get(W.done);
   }
 
   /**
@@ -202,7 +203,7 @@ export class BlockCount {
     removeCache: (b: number, e: number) => void,
   ): number {
     this.budget = budget;
-    this.exception = false;
+    this.exceptionAt = -1;
     this.tailFrom = -1;
     this.deferred = false;
     for (const i of [W.done, W.refused, W.pending, W.tail, W.lastIcount, W.stoppedMid]) this.set(i, 0);
@@ -240,7 +241,8 @@ export class BlockCount {
 
   /* The whole-block phase ended only because the next block did not fit. */
   private refusedOnly(): boolean {
-    return this.get(W.refused) === 1 && this.get(W.pending) === 0 && !this.exception;
+    // (an exception hook that stopped nothing, PSCI CPU_ON, does not keep the tail from running)
+    return this.get(W.refused) === 1 && this.get(W.pending) === 0;
   }
 
   /** Instructions begun by the last run (see the essay); `pcAfter` is the pc now. */
@@ -261,7 +263,8 @@ export class BlockCount {
     const icount = this.get(W.lastIcount);
     const pcAfter = pc();
     if (icount === 0 || pcAfter < start || pcAfter >= start + this.get(W.lastSize)) return done;
-    const began = (this.err !== 0 && !end.retried) || this.exception ? 1 : 0;
+    const exception = this.exceptionAt === done; // in the last block entered
+    const began = (this.err !== 0 && !end.retried) || exception ? 1 : 0;
     return done - icount + this.indexIn(start, icount, pcAfter) + began;
   }
 
