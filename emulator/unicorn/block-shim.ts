@@ -37,10 +37,10 @@ export interface OpenOptions {
 }
 
 /*
- * The default while the block counter differs from the count hook in two known cases: on x86-64 a
- * kicked load or store's count needs the engine's block at its pc, whose translation can refill a
- * code page a recycled frame flushed (one extra TLB fill per such kick: `run pattern --host-mem 1M`),
- * and a debugger's watch trap (test/labs guestpt) is not yet checked under it.
+ * The default while the block counter differs from the count hook in one known case: on x86-64 a
+ * kicked load or store's count needs the engine's block at its pc (block-count.ts, indexIn), whose
+ * translation can refill a code page that a recycled frame's flush emptied, one TLB fill more per
+ * such kick than the count hook (`run pattern --host-mem 1M`: 1,725 fills against 1,352).
  */
 export const DEFAULT_COUNTER: CounterKind = 'hook';
 

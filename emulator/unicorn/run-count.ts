@@ -99,7 +99,7 @@ export class RunCount {
   sliceCount(end: SliceEnd, faulted: boolean, paused: boolean): number {
     if (this.blocks !== null)
       return this.blocks.lastRun(
-        { inside: end.stoppedInside || end.cutShort, retried: end.retried },
+        { inside: end.stoppedInside || end.cutShort, retried: end.retried || (paused && faulted) },
         this.control.pc,
       );
     let ran = this.lastRun(end.stoppedInside);
