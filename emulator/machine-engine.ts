@@ -16,6 +16,7 @@
  * knows a stop requested there lands after the instruction (see instructionsLastRun).
  * Invariant: a failure while wiring closes the engine it opened, so no engine is left behind.
  */
+import { PAGE_SIZE } from '../mmu/addr.js';
 import type { EventSink } from '../mmu/events.js';
 import { PROT_ALL, type AccessKind } from '../mmu/prot.js';
 import type { VmClient } from '../mmu/vm/vm-client.js';
@@ -108,6 +109,12 @@ export function enterTables(
 export function leaveTables(client: VmClient | null, mmu: NestedMmu | null): void {
   mmu?.runBoundary(false);
   client?.tableExit();
+}
+
+/** A code page about to be translated from host-physical `hpa`: shown to the block counter (io-followers.ts). */
+export function watchFetch(uc: Unicorn, ram: HostRam, va: number, hpa: number): void {
+  if (uc.watchesCode && hpa + PAGE_SIZE <= ram.bytes)
+    uc.watchCode(va, hpa, ram.u8.subarray(hpa, hpa + PAGE_SIZE));
 }
 
 /** Unicorn's access kinds (of a TLB fill) -> ours. */

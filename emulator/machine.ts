@@ -13,15 +13,13 @@
  * Unicorn in virtual-TLB mode over host RAM, so every miss in its software TLB calls fill() here,
  * which asks the Translator and fills what it answers.
  *
- * Exact instruction counts, no JS per instruction. Each slice is uc_emu_start(count = budget), and
- * the engine's own counter says how many instructions the slice began (insn-counter.ts): the
- * whole budget, or fewer when something ended the slice early (a device stop, hlt, a fault). Two
- * measured rules of Unicorn 2.1.1 complete the picture: an instruction that faults or traps has
- * begun, so it counts; and a stop requested from the middle of an instruction (port I/O, MMIO)
- * lets the engine count the NEXT instruction before it stops, so that one is taken off again
- * (`stoppedInside`). The slice size therefore never changes the count (tested). The Machine runs
- * at 0.98-1.00 of raw Unicorn running the same counted slices (bench/loop-ips.ts); what counting
- * itself costs against free running is in bench/README.md.
+ * Exact instruction counts, no JS per instruction. Each slice is one budgeted engine run, and the
+ * engine's counter (emulator/unicorn/run-count.ts: the block counter where set-up built it, else
+ * Unicorn's count hook) says how many instructions it began: the whole budget, or fewer when
+ * something ended it early (a device stop, hlt, a fault; an instruction that faults or traps has
+ * begun, so it counts; a stop asked for from the middle of an instruction lands right after it).
+ * The slice size therefore never changes the count (tested); what counting costs against free
+ * running is in bench/README.md.
  *
  * Stops. Devices and exception hooks call stop(), which records the reason and asks the engine to
  * stop at the next instruction boundary; the fill hook records a translation fault and returns
@@ -49,7 +47,8 @@ import type { DeviceHost } from './devices/device.js';
 import type { MachineEvent } from './events.js';
 import type { GuestMemoryAccess } from './guest-memory.js';
 import type { GuestImage } from './image.js';
-import { accessOf, enterTables, leaveTables, openEngine, type EngineWiring } from './machine-engine.js';
+import type { EngineWiring } from './machine-engine.js';
+import { accessOf, enterTables, leaveTables, openEngine, watchFetch } from './machine-engine.js';
 import { hostRam, loadImage, memoryPath, type HostRam, type MemoryPathContext } from './machine-memory.js';
 import { checkCpus, checkSizes, DEFAULT_SLICE_INSNS, type MachineOptions } from './machine-options.js';
 import type { MpWakeup } from './smp/mp-wakeup.js';
@@ -106,6 +105,8 @@ export class Machine extends MachineNested {
   private kicked = false;
   /* True while fill() translates a load or store (not a fetch): see the kick in engine(). */
   private dataFill = false;
+  /* The fill in progress is refused once it is translated (kickTo, under the block counter). */
+  private refuseFill = false;
   /* What the vCPU's instruction in flight has filled (null without the nested layer). */
   private readonly inFlight: PinnedSinceRetire | null;
   private ucOpen = false;
@@ -186,8 +187,7 @@ export class Machine extends MachineNested {
     core.client?.setKick(() => {
       this.kicked = true;
       core.kicks++;
-      this.ending.kicked(this.dataFill);
-      core.uc.emuStop();
+      this.refuseFill = this.ending.kicked(this.dataFill, core.uc);
     });
   }
 
@@ -293,7 +293,7 @@ export class Machine extends MachineNested {
     }
 
     if (requested !== null) return this.finish(requested);
-    if (err !== 0) {
+    if (err !== 0 && !(this.ending.retried && fillFault === null)) {
       // A refused fill ends the run with an error. (A refused fill WITHOUT an error was a probe,
       // e.g. for a cache-maintenance instruction, that the engine survived: not a fault.)
       // (the block counter's fills see a stale pc: the pc the engine restored is the fault's)
@@ -378,7 +378,6 @@ export class Machine extends MachineNested {
   }
 
   // ---- the memory path -------------------------------------------------------------------
-
   /*
    * The TLB-fill hook: translate, or record the fault and refuse (the engine then stops). A
    * Translation always grants the access (the Translator's invariant), so it is filled as it is.
@@ -395,10 +394,12 @@ export class Machine extends MachineNested {
       this.ending.fault ??= { fault: r, pc: this.pc64(), va: exactU64(raw) };
       return false;
     }
+    if (this.refuseFill) return (this.refuseFill = false); // a kicked load or store begins again
     // The address keeps its offset in the page: Unicorn 2.1.1 fills arm64 in 1 KiB pieces (its own
     // target page size), and each quarter of a 4 KiB page must land on its quarter of the frame.
     entry.paddr = r.hpa + (va % PAGE_SIZE);
     entry.perms = r.prot;
+    if (fetch) watchFetch(this.uc, this.ram, va, r.hpa); // before the page is translated
     if (this.primary) this.debug.granted(va, r.hpa, r.prot, accessOf(memType)); // vCPU 0's record
     return true;
   }
@@ -412,7 +413,7 @@ export class Machine extends MachineNested {
       },
       stop: (stop) => {
         this.ending.request(stop);
-        this.uc.emuStop();
+        this.ending.stopEngine(this.uc);
       },
       readGuest: (va, length) => this.memory.read(va, length),
       // DMA: guest-physical page holds on the same "devices" client as readGuest's.

@@ -14,6 +14,7 @@ import { EXIT_FAULT, EXIT_LIMIT, type StopReason } from './stop-reason.js';
 import type { DebugPause } from './debug/debug-pause.js';
 import type { TranslationFault } from './translator.js';
 import { UC_ERR_INSN_INVALID } from './unicorn/constants.js';
+import type { Unicorn } from './unicorn/unicorn.js';
 
 /** A StopReason before the pc is read. */
 export type StopCause = Omit<StopReason, 'pc' | 'pc64'>;
@@ -110,6 +111,8 @@ export class SliceEnd {
    * counts the next instruction before it stops, as for stoppedInside). Either way the count is one high.
    */
   cutShort = false;
+  /* Under the block counter, a kick from a data fill refused that fill: the instruction begins again. */
+  retried = false;
   private inInstruction = false;
 
   begin(): void {
@@ -118,6 +121,7 @@ export class SliceEnd {
     this.paused = null;
     this.stoppedInside = false;
     this.cutShort = false;
+    this.retried = false;
   }
 
   /** Record a requested stop (the first one of the slice wins). */
@@ -127,9 +131,24 @@ export class SliceEnd {
     this.stoppedInside = this.inInstruction;
   }
 
-  /** The vCPU was kicked; `inDataFill`: from inside the fill of a load or store. */
-  kicked(inDataFill: boolean): void {
+  /**
+   * The vCPU was kicked; `inDataFill`: from inside the fill of a load or store. Stops `uc` as its
+   * counter needs, and says whether the fill in flight must be refused: under the block counter a
+   * kicked load or store begins again (the engine then stops at its own pc, as Unicorn's count
+   * stops right after its access, and it is not counted: `retried`).
+   */
+  kicked(inDataFill: boolean, uc: Unicorn): boolean {
     if (inDataFill || this.inInstruction) this.cutShort = true;
+    if (inDataFill && uc.counter === 'block') return (this.retried = true);
+    if (this.cutShort) uc.emuStopAfterInstruction();
+    else uc.emuStop();
+    return false;
+  }
+
+  /** Stop `uc` for the stop just requested: after the instruction in flight when inside one. */
+  stopEngine(uc: Unicorn): void {
+    if (this.stoppedInside) uc.emuStopAfterInstruction();
+    else uc.emuStop();
   }
 
   /** Run a device access made from the middle of an instruction (see instructionsLastRun). */

@@ -26,17 +26,21 @@
  * index(P), the instructions of L before P, is (P - start) / 4 on arm64; on x86-64 the engine's
  * block at P ends where L ends, so index(P) = icount(L) - icount(block at P).
  *
- * Not exact (why the block counter is not the default, DEFAULT_COUNTER in block-shim.ts): a stop
- * asked for from inside an instruction (port I/O, MMIO, a kick from a data fill) lets the rest of
- * that block run. The mechanism: uc_emu_stop only raises the engine's exit request, and translated
- * code tests it at a block's start and, after each instruction, only where a code hook is
- * compiled in (Unicorn's count is such a hook, so the count-hook path stops right after the
- * instruction); a block translated without a code hook runs to its end first. The count is then
- * what ran (all of L), and so is the guest's state: memtouch's `out 0xf4; hlt` also runs the hlt.
- * Exactness there needs the engine to stop inside the block, that is, a code hook compiled into
- * every block holding a port access before its end, known before the block first runs (the exit
- * port is written once); that needs an x86 decoder and is not done. And during a run the count
- * is known per block, not per instruction (begunNow).
+ * A stop asked for from inside an instruction (a port access, MMIO) only raises the engine's exit
+ * request, which translated code tests at a block's start, after each memory access and after
+ * each code hook; a block without code hooks ran on past the port write (memtouch's `out 0xf4;
+ * hlt` also ran the hlt), or left at its next memory access with the pc put back to the block's
+ * start. So such a stop is not made at once but left pending (deferStop): the next hook to run
+ * makes it, with the pc written. On x86-64 that is the code hook over the port instruction's
+ * follower (io-followers.ts: the set-up of every code page lists them, watchCode), so a port's stop
+ * lands right after the port instruction, as under Unicorn's count: P in L, stopped before P. Else
+ * (MMIO, which has no follower) it is the next block's hook: L ran to its end, and `done` counts it.
+ * During a run the count is known per block, not per instruction (begunNow).
+ *
+ * A kick from the fill of a load or store (translations taken away) would stop the run there the
+ * same way, so the Machine refuses that fill instead (stop-cause.ts, SliceEnd.kicked): the engine
+ * stops at the instruction's own pc, which begins again next slice, as under Unicorn's count, and
+ * the engine error it returns is not a fault (`retried`: the instruction did not begin).
  *
  * The pc after a stop before a block. The engine puts the pc back to a block's start when it
  * leaves at the block's stop check only while no code hook is listed at all, and a deleted hook
@@ -49,6 +53,7 @@
  */
 import koffi from 'koffi';
 import { counterChoice, type OpenOptions, type ShimApi } from './block-shim.js';
+import { followerRanges } from './io-followers.js';
 import type { UcApi } from './library.js';
 
 const W = {
@@ -65,14 +70,17 @@ const W = {
   misses: 11,
   lastSize: 12,
   pending: 13,
+  stoppedMid: 14,
 } as const;
-const WORDS = 14;
+const WORDS = 16;
 const TWO_32 = 2 ** 32;
 
 /** How the last run ended, as the caller saw it. */
 export interface RunEnd {
   /** The stop was asked for from inside an instruction (port I/O, MMIO, a data fill's kick). */
   readonly inside: boolean;
+  /** The engine error came from a refused fill of an instruction that begins again (not begun). */
+  readonly retried: boolean;
 }
 
 /** The block counter for a new engine, when `opts`, NESTVM_COUNTER and set-up choose it (a failure closes the engine). */
@@ -97,10 +105,16 @@ export class BlockCount {
   /* The last run: its budget, engine error, whether an exception hook fired, the tail's share. */
   private budget = 0;
   private err = 0;
-  private exception = false;
+  /* `done` when an exception hook last fired in this run (-1: none): it ended the block in flight then. */
+  private exceptionAt = -1;
   private tailFrom = -1;
   private tailBudget = 0;
   private running = false;
+  /* The last run's stop was left pending (deferStop). */
+  private deferred = false;
+  /* Code pages looked at for port instructions (guest-virtual page -> host-physical), and the followers hooked. */
+  private readonly watched = new Map<number, number>();
+  private readonly followers = new Set<number>();
 
   constructor(
     private readonly shim: ShimApi,
@@ -143,9 +157,43 @@ export class BlockCount {
     this.set(W.pending, 1);
   }
 
+  /**
+   * Stop after the instruction in flight (see the essay); false when no run is going on, and the
+   * caller stops the engine itself.
+   */
+  deferStop(): boolean {
+    if (!this.running) return false;
+    this.deferred = true;
+    this.set(W.pending, 1);
+    return true;
+  }
+
+  /**
+   * An x86-64 code page at guest-virtual `va` (4 KiB aligned) is about to be translated from
+   * host-physical `hpa`, whose bytes are `page`: hook its port instructions' followers (once per
+   * place; a follower stays hooked for the engine's life).
+   */
+  watchCode(va: number, hpa: number, page: Uint8Array): void {
+    if (this.arm64 || this.watched.get(va) === hpa) return;
+    this.watched.set(va, hpa);
+    for (const [b, e] of followerRanges(va, page, this.followers)) {
+      const out: number[] = [0];
+      const err = this.shim.attachIo(this.uc, this.rec, b, e, out) as number;
+      if (err !== 0) throw new Error(`block counter: uc_hook_add failed (${err})`);
+      this.hooks.push(out[0]);
+      for (let a = b; a <= e; a++) this.followers.add(a);
+    }
+  }
+
+  /** The next run has no budget: every block fits, none is counted for a caller. */
+  unlimited(): void {
+    for (const i of [W.done, W.refused, W.pending, W.stoppedMid]) this.set(i, 0);
+    this.set(W.budget, Number.MAX_SAFE_INTEGER);
+  }
+
   /** An exception hook fired: the instruction at the stop pc began. */
   noteException(): void {
-    this.exception = true;
+    this.exceptionAt = this.get(W.done);
   }
 
   /**
@@ -160,9 +208,10 @@ export class BlockCount {
     removeCache: (b: number, e: number) => void,
   ): number {
     this.budget = budget;
-    this.exception = false;
+    this.exceptionAt = -1;
     this.tailFrom = -1;
-    for (const i of [W.done, W.refused, W.pending, W.tail, W.lastIcount]) this.set(i, 0);
+    this.deferred = false;
+    for (const i of [W.done, W.refused, W.pending, W.tail, W.lastIcount, W.stoppedMid]) this.set(i, 0);
     this.set(W.budget, budget);
     this.err = this.engine(() => start(begin));
     const done = this.get(W.done);
@@ -197,20 +246,30 @@ export class BlockCount {
 
   /* The whole-block phase ended only because the next block did not fit. */
   private refusedOnly(): boolean {
-    return this.get(W.refused) === 1 && this.get(W.pending) === 0 && !this.exception;
+    // (an exception hook that stopped nothing, PSCI CPU_ON, does not keep the tail from running)
+    return this.get(W.refused) === 1 && this.get(W.pending) === 0;
   }
 
   /** Instructions begun by the last run (see the essay); `pcAfter` is the pc now. */
   lastRun(end: RunEnd, pc: () => number): number {
     if (this.running) return this.begunNow() - 1;
-    if (this.tailFrom >= 0) return this.tailFrom + Math.min(this.get(W.tail), this.tailBudget);
+    if (this.tailFrom >= 0) {
+      const again = this.err !== 0 && end.retried ? 1 : 0; // the tail's hook counted it
+      return this.tailFrom + Math.min(this.get(W.tail), this.tailBudget) - again;
+    }
     const done = this.get(W.done);
-    if (this.err === 0 && (this.refusedOnly() || end.inside)) return done;
+    if (this.err === 0) {
+      if (this.refusedOnly()) return done;
+      // a pending stop made by the next block's hook: the last block entered ran to its end
+      if (this.deferred && this.get(W.stoppedMid) === 0) return done;
+      if (!this.deferred && end.inside) return done;
+    }
     const start = this.get(W.lastStart);
     const icount = this.get(W.lastIcount);
     const pcAfter = pc();
     if (icount === 0 || pcAfter < start || pcAfter >= start + this.get(W.lastSize)) return done;
-    const began = this.err !== 0 || this.exception ? 1 : 0;
+    const exception = this.exceptionAt === done; // in the last block entered
+    const began = (this.err !== 0 && !end.retried) || exception ? 1 : 0;
     return done - icount + this.indexIn(start, icount, pcAfter) + began;
   }
 

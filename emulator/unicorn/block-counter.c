@@ -28,8 +28,11 @@
  *    10    arm64         1: icount = size / 4; 0: look up (x86-64)
  *    11    misses        engine look-ups so far (a test's window on the cache)
  *    12    last_size     size in bytes of the last block entered
- *    13    pending       1: TypeScript asked the engine to stop; the hook then counts nothing
- *                        more (the block it is called for will not run: the stop check follows)
+ *    13    pending       1: TypeScript asked for a stop after the instruction in flight (a port
+ *                        access); the next hook that runs, a block's or an I/O follower's, stops
+ *                        the run before its own instruction, none of which then runs
+ *    14    stopped_mid   1: that stop was made by an I/O follower, in the middle of a block
+ *    15    stop_pc       where the pending stop left the pc
  *
  * The icount cache (x86-64 only) is direct-mapped, CACHE_SLOTS entries keyed by (address,
  * size): a hit needs both to match, in the current epoch. The engine reports every block it
@@ -39,6 +42,15 @@
  * after a TB flush, is never counted by a stale entry; the first block of all is a miss, looked
  * up. nestvm_counter_forget() empties the cache in O(1) (a new epoch); TypeScript calls it on
  * every TB flush or remove-cache.
+ *
+ * I/O followers. A stop asked for from inside an instruction only raises the engine's exit
+ * request, and translated code tests that at a block's start, after each memory access (where it
+ * then puts the pc back to the block's start when no code hook is listed) and after each code hook;
+ * a block without code hooks therefore ran on after a port write that asked for the stop. So
+ * TypeScript lists a code hook (nestvm_counter_io) over every address that may follow an x86 port
+ * instruction (block-count.ts finds them), and asks for a port's stop as `pending` instead of
+ * stopping the engine: the follower's hook, compiled in before the next instruction, stops there
+ * with the pc written (exact, like the count hook's stop).
  *
  * Invariant: no callback here allocates, and nothing here outlives the engine it is armed for
  * (the record is freed by nestvm_counter_free after uc_close).
@@ -68,7 +80,8 @@ int uc_hook_add(uc_engine *uc, size_t *hh, int type, void *callback, void *user_
 #define ARM64_PC 260
 
 enum { DONE, BUDGET, LAST_START, LAST_ICOUNT, REFUSED, REFUSED_START, REFUSED_ICOUNT,
-       REFUSED_SIZE, TAIL, TAIL_BUDGET, ARM64, MISSES, LAST_SIZE, PENDING, WORDS };
+       REFUSED_SIZE, TAIL, TAIL_BUDGET, ARM64, MISSES, LAST_SIZE, PENDING, STOPPED_MID, STOP_PC,
+       WORDS };
 
 typedef struct {
   uint64_t w[WORDS];
@@ -139,6 +152,7 @@ void nestvm_counter_edge(uc_engine *uc, nestvm_uc_tb *cur, nestvm_uc_tb *prev, v
  */
 static void stop_before(counter *c, uc_engine *uc, uint64_t address) {
   uc_reg_write(uc, c->w[ARM64] ? ARM64_PC : X86_RIP, &address);
+  c->w[STOP_PC] = address;
   uc_emu_stop(uc);
 }
 
@@ -167,9 +181,22 @@ void nestvm_counter_block(uc_engine *uc, uint64_t address, uint32_t size, void *
 /* UC_HOOK_CODE over the tail's block: count each instruction, stop before tail_budget + 1. */
 void nestvm_counter_code(uc_engine *uc, uint64_t address, uint32_t size, void *ud) {
   counter *c = ud;
-  (void)address;
   (void)size;
+  if (c->w[PENDING]) {
+    c->w[STOPPED_MID] = 1;
+    stop_before(c, uc, address);
+    return;
+  }
   if (++c->w[TAIL] > c->w[TAIL_BUDGET]) uc_emu_stop(uc);
+}
+
+/* UC_HOOK_CODE over an I/O follower: a pending stop ends the run before this instruction. */
+void nestvm_counter_io(uc_engine *uc, uint64_t address, uint32_t size, void *ud) {
+  counter *c = ud;
+  (void)size;
+  if (!c->w[PENDING]) return;
+  c->w[STOPPED_MID] = 1;
+  stop_before(c, uc, address);
 }
 
 /*
@@ -186,6 +213,11 @@ int nestvm_counter_attach(uc_engine *uc, counter *c, size_t *hh) {
 /* UC_HOOK_CODE (1 << 2) over [begin, end]: the tail's block only. */
 int nestvm_counter_attach_tail(uc_engine *uc, counter *c, uint64_t begin, uint64_t end, size_t *hh) {
   return uc_hook_add(uc, hh, 1 << 2, (void *)nestvm_counter_code, c, begin, end);
+}
+
+/* UC_HOOK_CODE (1 << 2) over [begin, end]: I/O followers. */
+int nestvm_counter_attach_io(uc_engine *uc, counter *c, uint64_t begin, uint64_t end, size_t *hh) {
+  return uc_hook_add(uc, hh, 1 << 2, (void *)nestvm_counter_io, c, begin, end);
 }
 
 /* The block the engine translates at `address` now: size << 16 | icount, or -1. */

@@ -34,6 +34,8 @@ export interface SliceEnd {
   readonly stoppedInside: boolean;
   /** A kick came from inside an instruction. */
   readonly cutShort: boolean;
+  /** The block counter's fill of a kicked load or store was refused: that instruction begins again. */
+  readonly retried: boolean;
 }
 
 /** How one engine run is started: from `at`, with Unicorn's count `n` (0: none). */
@@ -79,6 +81,7 @@ export class RunCount {
     const { pc, drop } = this.control;
     if (this.blocks !== null && count > 0)
       return this.blocks.run(begin, count, (at) => once(at, 0), pc, drop);
+    this.blocks?.unlimited();
     return once(begin, this.begin(count));
   }
 
@@ -95,7 +98,10 @@ export class RunCount {
   /** A Machine slice's count, corrected as the essay says. */
   sliceCount(end: SliceEnd, faulted: boolean, paused: boolean): number {
     if (this.blocks !== null)
-      return this.blocks.lastRun({ inside: end.stoppedInside || end.cutShort }, this.control.pc);
+      return this.blocks.lastRun(
+        { inside: end.stoppedInside || end.cutShort, retried: end.retried || (paused && faulted) },
+        this.control.pc,
+      );
     let ran = this.lastRun(end.stoppedInside);
     if (end.cutShort && !faulted && ran > 0) ran--;
     if (paused) ran--;
@@ -125,7 +131,7 @@ export class RunCount {
   /** Instructions begun by the last run (see Unicorn.instructionsLastRun). */
   lastRun(stoppedInsideInstruction: boolean): number {
     if (this.blocks !== null)
-      return this.blocks.lastRun({ inside: stoppedInsideInstruction }, this.control.pc);
+      return this.blocks.lastRun({ inside: stoppedInsideInstruction, retried: false }, this.control.pc);
     if (this.lastBudget <= 0)
       throw new RangeError('instructionsLastRun: the last run had no instruction budget');
     if (this.counter === null) return interpret(this.jsCount, this.lastBudget, stoppedInsideInstruction);

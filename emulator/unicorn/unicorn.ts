@@ -70,6 +70,7 @@ import { MemoryMap, type MmioRead, type MmioWrite } from './memory-map.js';
 import { RegisterBlock } from './register-block.js';
 import { PC_REG, REGISTERS, type RegSpec } from './registers.js';
 import { RunCount, type SliceEnd } from './run-count.js';
+import { saveRegisters, type SavedRegisters } from './saved-registers.js';
 
 export { exactU64, u64 } from './hook-table.js';
 export type {
@@ -84,12 +85,7 @@ export type {
   TlbFillHook,
 } from './hook-table.js';
 export type { MmioRead, MmioWrite } from './memory-map.js';
-
-/** A copy of the vCPU's registers (Unicorn.saveRegisters). */
-export interface SavedRegisters {
-  restore(): void;
-  free(): void;
-}
+export type { SavedRegisters } from './saved-registers.js';
 
 export class Unicorn {
   readonly arch: Arch;
@@ -102,6 +98,7 @@ export class Unicorn {
   private readonly regs: Readonly<Record<string, RegSpec>>;
   private readonly block = new RegisterBlock();
   private readonly runCount: RunCount;
+  private readonly access: EngineAccess;
 
   private constructor(arch: Arch, lib: LoadedLibrary, uc: unknown, opts: OpenOptions) {
     this.arch = arch;
@@ -120,6 +117,7 @@ export class Unicorn {
       },
       check: (op, err) => this.check(op, err),
     };
+    this.access = access;
     this.hookTable = new HookTable(access);
     this.memoryMap = new MemoryMap(access, this.hookTable);
     const offset = opts.jsCounting === true ? null : counterOffset(lib);
@@ -304,33 +302,9 @@ export class Unicorn {
     this.check('uc_ctl(TB_FLUSH)', this.api.uc_ctl(this.uc, ctlWrite(UC_CTL_TB_FLUSH, 0)));
   }
 
-  /**
-   * Save the vCPU's registers (uc_context_save): restore() puts them back, free() lets the copy go
-   * (each at most once; restore frees too). Guest memory is not part of it.
-   */
+  /** Save the vCPU's registers (saved-registers.ts). */
   saveRegisters(): SavedRegisters {
-    this.live();
-    const out: unknown[] = [null];
-    this.check('uc_context_alloc', this.api.uc_context_alloc(this.uc, out));
-    const ctx = out[0];
-    let live = true;
-    const free = () => {
-      if (live) this.api.uc_context_free(ctx);
-      live = false;
-    };
-    const err = this.api.uc_context_save(this.uc, ctx) as number;
-    if (err !== 0) free();
-    this.check('uc_context_save', err);
-    const restore = () => {
-      if (!live) return;
-      try {
-        this.live();
-        this.check('uc_context_restore', this.api.uc_context_restore(this.uc, ctx));
-      } finally {
-        free();
-      }
-    };
-    return { restore, free };
+    return saveRegisters(this.access);
   }
 
   /**
@@ -431,6 +405,27 @@ export class Unicorn {
   /** True when the last run used up its budget (the counter went one past it). */
   budgetExhaustedLastRun(): boolean {
     return this.runCount.budgetExhausted();
+  }
+
+  /**
+   * Ask a running emulation to stop right after the instruction in flight, from a hook called in
+   * its middle (port I/O, MMIO): under the block counter a pending stop (block-count.ts), else
+   * emuStop.
+   */
+  emuStopAfterInstruction(): void {
+    this.live();
+    if (this.runCount.blocks?.deferStop() === true) return;
+    this.emuStop();
+  }
+
+  /** True when the engine wants to see x86-64 code pages before it translates them (watchCode). */
+  get watchesCode(): boolean {
+    return this.arch === 'x86_64' && this.runCount.blocks !== null;
+  }
+
+  /** A code page at guest-virtual `va` is filled from host-physical `hpa` holding `page` (see watchesCode). */
+  watchCode(va: number, hpa: number, page: Uint8Array): void {
+    this.runCount.blocks?.watchCode(va, hpa, page);
   }
 
   /** Ask a running emulation to stop at the next instruction boundary (from inside a hook). */

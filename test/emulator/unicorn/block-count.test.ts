@@ -60,6 +60,14 @@ describe('block counter, one engine', () => {
     expect(e.uc.regRead('rip')).toBe(e.entry + 2 + 10);
   });
 
+  it('a run without a budget is not stopped by the last budgeted run', async () => {
+    const e = await engine('x86_64', x86Loop(50), { counter: 'block' });
+    open.push(e);
+    e.uc.emuStart(e.entry, 0, 0, 3);
+    expect(e.uc.emuStart(e.uc.regRead('rip'), 0, 0, 0)).toBe(0);
+    expect(e.uc.regRead('rcx')).toBe(0); // the loop ran to its hlt
+  });
+
   it('a stop from the interrupt hook counts the trapping instruction once', async () => {
     const e = await engine('arm64', 'nop\n nop\n svc #1\n nop\n wfi', { counter: 'block' });
     open.push(e);
@@ -95,6 +103,49 @@ async function runOf(path: string, arch: Arch, counter: 'hook' | 'block', maxIns
     m.close();
   }
 }
+
+/*
+ * A port write that ends the guest in the middle of a block, followed by a register change, a store
+ * and more: only the instructions up to the `out` run (block-count.ts, io-followers.ts).
+ */
+const PORT_MID_BLOCK = [
+  '; arch: x86_64',
+  'mov ecx, 20',
+  'l: dec ecx',
+  'jnz l',
+  'mov al, 0x11',
+  'out 0xe9, al',
+  'mov dx, 0xf4',
+  'out dx, al',
+  'inc rcx',
+  'mov [rsp - 8], rcx',
+  'inc rcx',
+  'out 0xe9, al',
+  'hlt',
+].join('\n');
+
+describe('block counter, a port write that stops the guest mid-block', () => {
+  for (const counter of ['hook', 'block'] as const) {
+    it(`${counter}: the exact count, stop, pc and registers`, async () => {
+      const memBytes = 16 << 20;
+      const img = await loadGuestBytes(new TextEncoder().encode(PORT_MID_BLOCK), 'port.s', { memBytes });
+      let text = '';
+      const m = new Machine(img, { memBytes, counter, onConsole: (t) => (text += t) });
+      try {
+        expect(m.counter).toBe(counter);
+        const stop = m.run();
+        // mov, 20 x (dec, jnz), mov, out, mov, out: 1 + 40 + 4
+        expect(m.instructions).toBe(45);
+        expect(stop).toMatchObject({ reason: 'exit', code: (0x11 << 1) | 1 });
+        expect(stop.pc).toBe(img.entry + 5 + 4 + 2 + 2 + 4 + 1); // the inc after `out dx, al`
+        expect(m.regs().rcx).toBe(0n);
+        expect(text).toBe('\x11');
+      } finally {
+        m.close();
+      }
+    });
+  }
+});
 
 describe('block counter, whole guests', () => {
   const guests = [
