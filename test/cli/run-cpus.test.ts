@@ -1,7 +1,8 @@
 /*
  * `run --cpus N --quantum Q` as a user sees it: the per-vCPU rows and `--json` `cpus`, a run of
  * one vCPU without them, and the flags refused in one line (exit 2): a count outside 1..8, a zero
- * quantum, and several vCPUs with what does not support them yet.
+ * quantum, and several vCPUs with what does not support them yet (several guests and --merge do:
+ * test/cli/run-vm.test.ts).
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +22,14 @@ describe('run --cpus', () => {
     expect(json.cpus.map((c: { id: number }) => c.id)).toEqual([0, 1, 2, 3]);
     expect(json.cpus.reduce((n: number, c: { insns: number }) => n + c.insns, 0)).toBe(json.instructions);
     expect(json.quantum).toBe(10_000);
-    expect(Object.keys(json.pvPool).sort()).toEqual(['cpuRefills', 'inUse', 'ringBatches', 'spills']);
+    expect(Object.keys(json.pvPool).sort()).toEqual([
+      'cpuRefills',
+      'inUse',
+      'returned',
+      'ringBatches',
+      'spills',
+      'taken',
+    ]);
   });
 
   it('one vCPU reports as before: no cpus key, no vcpu rows', async () => {
@@ -35,7 +43,6 @@ describe('run --cpus', () => {
     [['--cpus', '0'], /--cpus must be from 1 to 8, got 0/],
     [['--quantum', '0'], /--quantum/],
     [['--cpus', '2', '--gdb', '0'], /--cpus 2 runs one guest alone \(not with --gdb\)/],
-    [['--cpus', '2', '--merge'], /not with --merge/],
   ])('refuses %j in one line (exit 2)', async (flags, message) => {
     const r = await runCli('run', guest('x86_64/hello.s'), ...flags);
     expect(r.status).toBe(EXIT.usage);
