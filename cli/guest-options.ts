@@ -65,6 +65,36 @@ export interface ExecArgs extends GuestArgs {
   quantum?: number;
 }
 
+/* The declarations that `run --vm` takes per VM too (cli/vm-spec.ts), each declared once here. */
+
+export const ARCH_OPTION = {
+  describe: 'guest architecture (needed for raw binaries; otherwise taken from the file)',
+  choices: ARCHES,
+  requiresArg: true,
+} as const;
+
+export const LOAD_OPTION = {
+  describe: 'guest-physical load address of a raw binary or assembly source',
+  type: 'string',
+  requiresArg: true,
+  coerce: (v: unknown) => parseAddress('load', v),
+} as const;
+
+export const MEM_OPTION = {
+  describe: 'guest RAM size (e.g. 16M, 64MiB)',
+  type: 'string',
+  requiresArg: true,
+  default: `${DEFAULT_GUEST_MEM / MIB}M`,
+  coerce: (v: unknown) => parseSize('mem', v, GUEST_MEM_LIMIT),
+} as const;
+
+export const MAX_INSNS_OPTION = {
+  describe: 'stop the guest after this many instructions (exit status 6)',
+  type: 'string',
+  requiresArg: true,
+  coerce: (v: unknown) => parseCount('max-insns', v),
+} as const;
+
 /** The guest options; `demandGuest` false leaves the positional to the command's own check (run --restore). */
 export function withGuestOptions<T>(y: Argv<T>, demandGuest = true) {
   return y
@@ -73,24 +103,9 @@ export function withGuestOptions<T>(y: Argv<T>, demandGuest = true) {
       type: 'string',
       demandOption: demandGuest,
     })
-    .option('arch', {
-      describe: 'guest architecture (needed for raw binaries; otherwise taken from the file)',
-      choices: ARCHES,
-      requiresArg: true,
-    })
-    .option('load', {
-      describe: 'guest-physical load address of a raw binary or assembly source',
-      type: 'string',
-      requiresArg: true,
-      coerce: (v: unknown) => parseAddress('load', v),
-    })
-    .option('mem', {
-      describe: 'guest RAM size (e.g. 16M, 64MiB)',
-      type: 'string',
-      requiresArg: true,
-      default: `${DEFAULT_GUEST_MEM / MIB}M`,
-      coerce: (v: unknown) => parseSize('mem', v, GUEST_MEM_LIMIT),
-    });
+    .option('arch', ARCH_OPTION)
+    .option('load', LOAD_OPTION)
+    .option('mem', MEM_OPTION);
 }
 
 const DIRTY_LOG_OPTION = {
@@ -103,7 +118,7 @@ const DIRTY_LOG_OPTION = {
 
 // No yargs default for these two: left out, a sample made for several vCPUs gets its own count
 // and a restored snapshot its own count and quantum (sampleVcpus, cli/snapshot-options.ts).
-const CPUS_OPTION = {
+export const CPUS_OPTION = {
   describe: `vCPUs, 1 to ${MAX_CPUS}: each its own engine, client and TLB, run round-robin (secondaries start through PSCI CPU_ON on arm64, the ACPI wakeup mailbox on x86-64); default 1, or the sample's own count (smp-sum: 4), or the restored snapshot's`,
   type: 'string',
   requiresArg: true,
@@ -127,12 +142,7 @@ export function withExecOptions<T>(
   demandGuest = true,
 ) {
   return withGuestOptions(y, demandGuest)
-    .option('max-insns', {
-      describe: 'stop the guest after this many instructions (exit status 6)',
-      type: 'string',
-      requiresArg: true,
-      coerce: (v: unknown) => parseCount('max-insns', v),
-    })
+    .option('max-insns', MAX_INSNS_OPTION)
     .option('timeout', {
       describe:
         'stop the guest once it has run this many milliseconds (exit status 6; time paused in tui does not count)',

@@ -3,9 +3,13 @@
  * slices (emulator/host-run.ts), each with its own vmspace and GPT over one host RAM, pmap, table
  * pool and reservoir; with --merge, the same-page merge scanner between slices.
  *
- * Every guest gets the same options (--mem, --format, --max-insns, ...); --host-mem is the whole
- * host's (default: each guest's RAM plus 1 MiB of table room); less than every guest's RAM
- * overcommits, each guest reclaiming within its even share (emulator/nested-host.ts). Each guest's console goes to stdout
+ * Each guest is a VmSpec (cli/vm-spec.ts): a positional guest takes the command line's options, a
+ * `--vm "GUEST --mem 4M --cpus 2 ..."` its own per-VM options and the command line's for the rest.
+ * --host-mem is the whole host's (default: each guest's RAM plus 1 MiB of table room); less than
+ * every guest's RAM overcommits, each guest reclaiming within its even share
+ * (emulator/nested-host.ts). A VM of several vCPUs runs them round-robin within its own turns
+ * (emulator/host-run.ts), and each vCPU of each VM has its own per-CPU PV list on the host's pool,
+ * so the host is built with the sum of the VMs' vCPUs. Each guest's console goes to stdout
  * as it is produced, every line tagged `[vm0] `, `[vm1] ` ... in command-line order, so the
  * consoles stay apart; --json prints one object instead (cli/host-report.ts) with each console
  * whole. The exit status is the first non-zero guest status in command-line order. Ctrl-C stops
@@ -15,13 +19,14 @@ import type { GuestImage } from '../emulator/image.js';
 import { loadGuest } from '../emulator/loaders/index.js';
 import { Machine } from '../emulator/machine.js';
 import { HostRun, type MergeOptions } from '../emulator/host-run.js';
-import { sharedHost, type NestedHost } from '../emulator/nested-host.js';
+import { sharedHostFor, type NestedHost } from '../emulator/nested-host.js';
 import type { EventSink } from '../mmu/events.js';
 import { minGuestFrames } from '../emulator/nested-vm.js';
 import type { MachineEvent } from '../emulator/events.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { machineOptions, type ExecArgs } from './guest-options.js';
+import type { VmSpec } from './vm-spec.js';
 import { hostReport, hostSummaryText } from './host-report.js';
 import { EXIT_INTERRUPTED, interruptedStop, withSigint, type RunEnd } from './run-loop.js';
 import type { TraceWriter } from './trace-writer.js';
@@ -54,39 +59,48 @@ export async function loadGuests(paths: readonly string[], args: ExecArgs): Prom
   return images;
 }
 
-/** The one host the guests share (`run a.elf b.elf`, `tui a.elf b.elf`). */
+/** The one host the guests share (`run a.elf b.elf`, `tui a.elf b.elf`): each VM's RAM and vCPUs
+ * from `specs` when given (`run --vm`), else the command line's for every guest. */
 export function hostFor(
   images: readonly GuestImage[],
   args: ExecArgs,
   sink: EventSink<MachineEvent> | undefined,
+  specs?: readonly VmSpec[],
 ): NestedHost {
-  return sharedHost(images.length, args.mem, {
+  const mems = specs?.map((s) => s.mem) ?? images.map(() => args.mem);
+  return sharedHostFor(mems, {
     hostBytes: args['host-mem'],
     hostLayout: args['host-layout'],
     seed: args.seed,
     sink,
     leastGuestFrames: Math.max(...images.map((img) => minGuestFrames(img.arch))),
+    cpus: specs?.reduce((n, s) => n + s.cpus, 0) ?? images.length,
   });
 }
 
 /** Run every guest on one host to its end, and report. */
 export async function runOnHost(
   ctx: CliContext,
-  paths: readonly string[],
+  specs: readonly VmSpec[],
   args: MultiArgs,
   merge: MergeOptions | null,
   trace: TraceWriter<MachineEvent> | undefined,
 ): Promise<void> {
   if (args.gdb !== undefined)
     throw new UsageError('--gdb debugs one guest: give one guest and no --merge to debug it');
-  const images = await loadGuests(paths, args);
+  const images: GuestImage[] = [];
+  for (const s of specs)
+    images.push(await loadGuest(s.guest, { arch: s.arch, load: s.load, memBytes: s.mem }));
   const opts = machineOptions(args);
-  const host = hostFor(images, args, trace);
+  const host = hostFor(images, args, trace, specs);
   const machines: Machine[] = [];
   try {
     for (const [i, image] of images.entries()) {
       const onConsole = args.json ? undefined : consoleTagger(`[vm${i}] `, (t) => ctx.stdout.write(t));
-      machines.push(new Machine(image, { ...opts, host, sink: trace, onConsole }));
+      const { mem: memBytes, maxInsns, format, cpus } = specs[i];
+      machines.push(
+        new Machine(image, { ...opts, memBytes, maxInsns, format, cpus, host, sink: trace, onConsole }),
+      );
     }
     const run = new HostRun(host, machines, merge, trace);
     trace?.open();

@@ -93,14 +93,18 @@ export function nestedLines(r: Partial<RunStats & SmpStats>): string[] {
 
 /* One row per vCPU and the per-CPU PV pools, with --cpus above 1 (--json has `cpus` then). */
 function cpuLines(r: Partial<SmpStats>): string[] {
-  if (!r.cpus || !r.pvPool) return [];
-  const p = r.pvPool;
+  if (!r.cpus) return [];
+  const p = r.pvPool; // a shared host's pool is in its own report (cli/host-report.ts)
   return [
     ...r.cpus.map(
       (c) =>
         `  ${`vcpu ${c.id}`.padEnd(15)} ${n(c.insns)} instructions in ${n(c.turns)} turns, ${n(c.kicks)} kicks, ${c.state}, generation ${c.generation ?? '-'}`,
     ),
-    `  ${'pv pools'.padEnd(15)} quantum ${n(r.quantum ?? 0)}; ${n(p.cpuRefills)} per-CPU refills from the ring, ${n(p.spills)} spills, ${n(p.inUse)} entries in use`,
+    ...(p === undefined
+      ? []
+      : [
+          `  ${'pv pools'.padEnd(15)} quantum ${n(r.quantum ?? 0)}; ${n(p.cpuRefills)} per-CPU refills from the ring, ${n(p.spills)} spills, ${n(p.inUse)} entries in use`,
+        ]),
   ];
 }
 

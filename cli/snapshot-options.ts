@@ -77,7 +77,8 @@ export function withSnapshotOptions<T>(y: Argv<T>) {
         throw new UsageError(
           '--diff-from BASE needs --snapshot-at (to write a diff) or --restore (of a diff)',
         );
-      if (a.restore === undefined && (a.guest === undefined || a.guest === ''))
+      const vms = Array.isArray(a.vm) && a.vm.length > 0; // run --vm names its guests itself
+      if (a.restore === undefined && !vms && (a.guest === undefined || a.guest === ''))
         throw new UsageError('run needs a guest (or --restore FILE, whose snapshot names it)');
       if ((a.restore !== undefined || a['snapshot-at'] !== undefined) && a.gdb !== undefined)
         throw new UsageError('snapshots and --gdb do not go together');

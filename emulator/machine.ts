@@ -182,15 +182,18 @@ export class Machine extends MachineNested {
     if (this.vm) this.vm.reclaimer.recycled = () => this.cpus.flushAll(() => this.debug.flushTlb());
   }
 
-  /* A change that takes translations away kicks the vCPU out of its engine (only the running one is ON_CPU). */
+  /* A change kicks the running vCPU out of its engine; in its own data fill it flushes (stop-cause.ts). */
   private kickTo(core: Core): void {
     core.client?.setKick(() => {
       this.kicked = true;
       core.kicks++;
+      // several vCPUs under the count hook: a change made in this vCPU's own data fill flushes its
+      // TLB in place (see SliceEnd.cutShort), so the access is made once
+      if (this.dataFill && this.cpus.count > 1 && core.uc.counter === 'hook')
+        return core.id > 0 ? core.uc.flushTlb() : this.debug.flushTlb();
       this.refuseFill = this.ending.kicked(this.dataFill, core.uc);
     });
   }
-
   private engine(
     image: GuestImage,
     deviceHost: DeviceHost,
@@ -267,7 +270,7 @@ export class Machine extends MachineNested {
   private runTurn(core: Core, budget: number): StopReason | DebugPause | null {
     this.ending.begin();
     this.kicked = false;
-    if (this.vm !== null) this.vm.pmap.currentCpu = core.id; // its faults take PV entries from its own pool
+    if (this.vm !== null) this.vm.pmap.currentCpu = this.vm.pvCpuBase + core.id; // its faults: its own PV list
     // vCPU 0 flushes through the debugger (its TLB record too); the others their own engine
     const flush = () => (core.id === 0 ? this.debug.flushTlb() : core.uc.flushTlb());
     enterTables(core.client ?? undefined, flush, this.sink, this.cpus.tag(core), core.mmu);
@@ -291,7 +294,6 @@ export class Machine extends MachineNested {
       if (paused.kind === 'watch' && this.sink.enabled) this.sink.emit({ type: 'watch', ...paused });
       return paused;
     }
-
     if (requested !== null) return this.finish(requested);
     if (err !== 0 && !(this.ending.retried && fillFault === null)) {
       // A refused fill ends the run with an error. (A refused fill WITHOUT an error was a probe,

@@ -27,6 +27,12 @@
  * of every VM through the PV list (mmu/vm/reclaim.ts). Below `least` guest frames a VM (the
  * frames one instruction may touch) sharedHost refuses with a HostMemoryError (exit 2).
  *
+ * Per-CPU PV lists: the pmap's PV pool has one free list per vCPU of every VM on the host (the
+ * `cpus` option: the sum of the VMs' vCPU counts). Each VM claims a run of them as it is built, in
+ * build order (claimCpus): VM 0's vCPUs take lists 0..n0-1, VM 1's the next n1, and so on, so each
+ * vCPU's faults take PV entries from a list of its own, which refills from the one global ring.
+ * The merge scanner, running between slices, uses the list of the vCPU that ran last.
+ *
  * The host also knows its VMs' vmspaces (addVm, in build order: the index is the VM id), so that
  * reclaim can see a hold that another VM's device keeps on a shared frame.
  */
@@ -40,6 +46,7 @@ import { Reservoir, type HostLayout } from '../mmu/host/reservoir.js';
 import { TablePool } from '../mmu/host/table-pool.js';
 import { FrameShares } from '../mmu/vm/frame-shares.js';
 import type { Vmspace } from '../mmu/vm/vmspace.js';
+import { InvariantError } from '../mmu/checks.js';
 import type { MachineEvent } from './events.js';
 
 /** Default host memory beyond guest RAM: 1 MiB of page-table room, far more than a guest needs. */
@@ -88,6 +95,7 @@ export class NestedHost {
   readonly guestFrames: number | null;
   private pool: TablePool | null = null;
   private readonly spaces: Vmspace[] = [];
+  private cpusClaimed = 0;
 
   constructor(private readonly opts: NestedHostOptions) {
     this.mem = new HostMemory(opts.bytes);
@@ -103,6 +111,17 @@ export class NestedHost {
   /** The id the next VM built on this host gets: its index in build order. */
   get nextVmId(): number {
     return this.spaces.length;
+  }
+
+  /** The first of `count` per-CPU PV lists for a VM's vCPUs (see the essay); throws past the pool's lists. */
+  claimCpus(count: number): number {
+    const base = this.cpusClaimed;
+    if (base + count > this.pmap.pool.cpus)
+      throw new InvariantError(
+        `host: ${base + count} vCPUs claim per-CPU PV lists, the host was built with ${this.pmap.pool.cpus}`,
+      );
+    this.cpusClaimed += count;
+    return base;
   }
 
   /** A VM built on this host (its vmspace has vmId nextVmId). */
@@ -145,19 +164,36 @@ export interface SharedHostOptions extends Omit<NestedHostOptions, 'bytes' | 'gu
  * each VM gets an even share of what its tables leave (see the essay).
  */
 export function sharedHost(count: number, memBytes: number, opts: SharedHostOptions): NestedHost {
-  const bytes = opts.hostBytes ?? count * (memBytes + DEFAULT_TABLE_ROOM);
+  return sharedHostFor(new Array<number>(count).fill(memBytes), opts);
+}
+
+/**
+ * One host for VMs of `mems[i]` bytes of guest RAM each (`run --vm "G --mem M"` gives each its
+ * own). Overcommitted, the frames left after every VM's table room are split evenly, and a VM never
+ * reserves more than its own pages (NestedVm caps the share), so a small guest may keep all of its
+ * pages while a large one reclaims within its share.
+ */
+export function sharedHostFor(mems: readonly number[], opts: SharedHostOptions): NestedHost {
+  const count = mems.length;
+  const sum = mems.reduce((a, b) => a + b, 0);
+  const bytes = opts.hostBytes ?? sum + count * DEFAULT_TABLE_ROOM;
   if (bytes % PAGE_SIZE !== 0)
     throw new HostMemoryError(`--host-mem ${bytes} is not a whole number of 4 KiB pages`);
-  const { leastGuestFrames, hostBytes: _, ...rest } = opts;
-  if (bytes >= count * memBytes + (TABLE_RESERVE + count) * PAGE_SIZE)
-    return new NestedHost({ ...rest, bytes });
+  const { leastGuestFrames, hostBytes: _, ...given } = opts;
+  const rest = { ...given, cpus: given.cpus ?? count }; // default: one vCPU per VM
+  if (bytes >= sum + (TABLE_RESERVE + count) * PAGE_SIZE) return new NestedHost({ ...rest, bytes });
   const least = leastGuestFrames ?? 16;
-  const guestFrames = Math.floor((bytes - count * tableRoomFor(memBytes)) / PAGE_SIZE / count);
+  const tables = mems.reduce((a, m) => a + tableRoomFor(m), 0);
+  const guestFrames = Math.floor((bytes - tables) / PAGE_SIZE / count);
   if (guestFrames < least) {
-    const minimum = count * (tableRoomFor(memBytes) + least * PAGE_SIZE);
+    const minimum = tables + count * least * PAGE_SIZE;
+    const same = mems.every((m) => m === mems[0]);
+    const what = same
+      ? `${count} guest${count === 1 ? '' : 's'} of ${mems[0]} bytes: each needs ${tableRoomFor(mems[0])} bytes of page tables`
+      : `${count} guests of ${mems.join(', ')} bytes: they need ${tables} bytes of page tables`;
     throw new HostMemoryError(
-      `--host-mem ${bytes} is too small for ${count} guest${count === 1 ? '' : 's'} of ${memBytes} bytes: each needs ${tableRoomFor(memBytes)} bytes of page tables and at least ${least} frames (try ${minimum})`,
+      `--host-mem ${bytes} is too small for ${what} and at least ${least} frames${same ? '' : ' each'} (try ${minimum})`,
     );
   }
-  return new NestedHost({ ...rest, bytes, guestFrames: Math.min(guestFrames, memBytes / PAGE_SIZE) });
+  return new NestedHost({ ...rest, bytes, guestFrames });
 }

@@ -129,7 +129,7 @@ export interface NestedVmOptions {
   readonly hostLayout?: HostLayout;
   readonly seed?: number;
   readonly sink?: EventSink<MachineEvent>;
-  /** vCPUs (each its own per-CPU PV free list on a host of its own; default 1). */
+  /** vCPUs (each its own per-CPU PV free list, claimed on the host: nested-host.ts; default 1). */
   readonly cpus?: number;
   /** Replacement policy when host memory is overcommitted (default clock). */
   readonly reclaim?: PolicyName;
@@ -189,6 +189,8 @@ export class NestedVm {
   readonly sharedHost: boolean;
   /** Guest RAM has fewer frames than pages (reclaim shares them); the tables then have all their room. */
   readonly overcommitted: boolean;
+  /** The host's per-CPU PV list of this VM's vCPU 0; vCPU i uses pvCpuBase + i (nested-host.ts). */
+  readonly pvCpuBase: number;
 
   constructor(readonly opts: NestedVmOptions) {
     const { memBytes } = opts;
@@ -197,11 +199,12 @@ export class NestedVm {
     this.sharedHost = opts.host !== undefined;
     // a shared host gives each VM its share (sharedHost sizes it); one's own may overcommit
     const guestFrames = this.sharedHost
-      ? (opts.host!.guestFrames ?? memBytes / PAGE_SIZE)
+      ? Math.min(opts.host!.guestFrames ?? Infinity, memBytes / PAGE_SIZE)
       : guestFramesFor(memBytes, hostBytes, minGuestFrames(opts.arch));
     this.overcommitted = guestFrames < memBytes / PAGE_SIZE;
     const sink = opts.sink;
     const host = (this.host = opts.host ?? new NestedHost({ ...opts, bytes: hostBytes }));
+    this.pvCpuBase = host.claimCpus(opts.cpus ?? 1);
     this.mem = host.mem;
     this.frames = host.frames;
     this.pmap = host.pmap;

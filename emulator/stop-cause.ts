@@ -106,9 +106,14 @@ export class SliceEnd {
   /* The stop came from a device called in the middle of an instruction (port or MMIO access). */
   stoppedInside = false;
   /*
-   * A kick (a PTE lost rights) came from the middle of an instruction: from its data fill (the
-   * instruction is cut short and begins again next slice) or from a device it called (the engine
-   * counts the next instruction before it stops, as for stoppedInside). Either way the count is one high.
+   * A kick (a PTE lost rights) came from the middle of an instruction, from a device it called
+   * (the engine counts the next instruction before it stops, as for stoppedInside): the count is
+   * one high. A change made inside the running vCPU's own data fill (its fault broke a share or
+   * stole a table) on a Machine of several vCPUs does not stop the engine: the Machine flushes that vCPU's TLB in place, as a
+   * handler flushes before it retries, so the access is made once. (Stopping there let the store
+   * land and then began the instruction again: an stxr or lock cmpxchg then saw its own store and
+   * spun for ever, as two SMP guests under --merge showed. One vCPU keeps the stop, whose count
+   * is exact; the in-place flush is measured to count a few instructions more over a run.)
    */
   cutShort = false;
   /* Under the block counter, a kick from a data fill refused that fill: the instruction begins again. */

@@ -1,6 +1,7 @@
 /*
  * The READMEs' console examples are produced by nestvm itself: every ```console block is a list of
- * `$ nestvm …` commands, each followed by what it prints (stdout and stderr, in the order written).
+ * `$ nestvm …` commands (words split as a shell splits them, "quoted" runs kept whole), each
+ * followed by what it prints (stdout and stderr, in the order written).
  * A line `...` stands for any number of lines. A command shown with no output (the live view) is
  * not run here: the TUI's own tests cover it. Nothing else may differ, so an example cannot go
  * stale: change the behaviour, and this test says which README line to update.
@@ -18,6 +19,11 @@ interface Example {
   expected: string[];
 }
 
+/** A command line's words as a shell splits them: at spaces, a "double-quoted run" one word. */
+export function shellWords(line: string): string[] {
+  return (line.trim().match(/"[^"]*"|\S+/g) ?? []).map((w) => (w.startsWith('"') ? w.slice(1, -1) : w));
+}
+
 /** Every `$ nestvm` command of a Markdown file's console blocks, with the lines it shows. */
 export function consoleExamples(file: string): Example[] {
   const lines = readFileSync(join(PACKAGE_ROOT, file), 'utf8').split('\n');
@@ -27,7 +33,7 @@ export function consoleExamples(file: string): Example[] {
     if (/^```console\s*$/.test(text)) inBlock = true;
     else if (inBlock && /^```\s*$/.test(text)) inBlock = false;
     else if (inBlock && text.startsWith('$ nestvm '))
-      out.push({ file, line: i + 1, argv: text.slice('$ nestvm '.length).trim().split(/\s+/), expected: [] });
+      out.push({ file, line: i + 1, argv: shellWords(text.slice('$ nestvm '.length)), expected: [] });
     else if (inBlock && out.length > 0 && !text.startsWith('$ ')) out[out.length - 1].expected.push(text);
   });
   return out;
@@ -52,6 +58,12 @@ async function run(argv: string[]): Promise<string[]> {
   await main(argv, { stdout: w, stderr: w });
   return text.replace(/\n$/, '').split('\n');
 }
+
+describe('shellWords', () => {
+  it('splits at spaces and keeps a double-quoted run as one word', () => {
+    expect(shellWords(' run a  --vm "b --mem 2M" c')).toEqual(['run', 'a', '--vm', 'b --mem 2M', 'c']);
+  });
+});
 
 describe('matchesWithElision', () => {
   it('matches exactly, or across a ... line, and nothing else', () => {

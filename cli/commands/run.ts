@@ -9,7 +9,8 @@
  * runs under the gdb stub instead (cli/gdb/server.ts): gdb connects, breaks, steps and watches;
  * the run ends as the guest's does, or when gdb kills it. --snapshot-at writes a snapshot on the
  * way, and --restore starts from one (cli/snapshot-options.ts); the guest is then optional.
- * Several guests (`run a.elf b.elf`), or --merge, run on one shared host instead (cli/run-multi.ts).
+ * Several guests (`run a.elf b.elf`), `--vm "GUEST [per-VM options]"` (repeatable, after the
+ * positional guests; cli/vm-spec.ts), or --merge, run on one shared host instead (cli/run-multi.ts).
  */
 import type { Argv } from 'yargs';
 import { loadGuest } from '../../emulator/loaders/index.js';
@@ -39,11 +40,13 @@ import { groupDigits } from '../count-text.js';
 import { UsageError } from '../errors.js';
 import { runOnHost } from '../run-multi.js';
 import { checkMergeFlags, mergePlan, withMergeOptions, type MergeArgs } from '../merge-options.js';
+import { GUESTS_POSITIONAL, VM_FLAG, vmSpecs, type VmSpec } from '../vm-spec.js';
 
 interface RunArgs extends ExecArgs, GdbArgs, SnapshotArgs, MergeArgs {
   json: boolean;
   trace?: string;
   guests?: string[];
+  vm?: string[];
 }
 
 export const runCommand: CommandFactory = (ctx) => ({
@@ -56,13 +59,9 @@ export const runCommand: CommandFactory = (ctx) => ({
         default: false,
         describe: 'print one JSON object (console, exit, instructions, ...) on stdout instead of streaming',
       })
-      .positional('guests', {
-        describe:
-          'more guests: every guest runs on one shared host, round-robin, consoles tagged [vm0] [vm1] ...',
-        type: 'string',
-        array: true,
-      })
-      .check((a: Record<string, unknown>) => checkMergeFlags(a) && checkCpusAlone(a))
+      .positional('guests', GUESTS_POSITIONAL)
+      .option('vm', VM_FLAG)
+      .check((a: Record<string, unknown>) => checkMergeFlags(a))
       .option('trace', {
         type: 'string',
         requiresArg: true,
@@ -74,6 +73,10 @@ export const runCommand: CommandFactory = (ctx) => ({
       .example('$0 run guests/arm64/loop.s --max-insns 1e6 --json', 'stop after a million instructions')
       .example('$0 run c-hello c-hello --merge', 'two guests on one host, identical pages merged')
       .example(
+        '$0 run hello --vm "c-hello --cpus 2 --format npt"',
+        'the second guest with options of its own',
+      )
+      .example(
         '$0 run guests/x86_64/paging.s --gdb 1234 --gdb-wait',
         'debug it: gdb-multiarch -ex "target remote :1234"',
       )
@@ -84,7 +87,8 @@ export const runCommand: CommandFactory = (ctx) => ({
 
 /* Load, run to the end (under the gdb stub with --gdb), report. */
 async function runGuest(ctx: CliContext, args: Args<RunArgs>): Promise<void> {
-  if ((args.guests ?? []).length > 0 || args.merge) return runShared(ctx, sharedGuests(args), args);
+  if ((args.guests ?? []).length > 0 || (args.vm ?? []).length > 0 || args.merge)
+    return runShared(ctx, sharedGuests(args), args);
   const from = restorePoint(args);
   const image =
     from?.image ?? (await loadGuest(args.guest, { arch: args.arch, load: args.load, memBytes: args.mem }));
@@ -164,32 +168,21 @@ function snapshotText(from: RestorePoint | null, w: SnapshotWritten | null): str
   return lines.map((l) => l + '\n').join('');
 }
 
-/* The guests of a shared-host run; a snapshot option there is refused (it takes one guest). */
-function sharedGuests(args: Args<RunArgs>): string[] {
-  if (args.guest === undefined) throw new UsageError('run needs a guest');
+/* The VMs of a shared-host run; a snapshot option there is refused (it takes one guest). */
+function sharedGuests(args: Args<RunArgs>): VmSpec[] {
+  const positional = args.guest === undefined ? [] : [args.guest, ...(args.guests ?? [])];
+  if (positional.length === 0 && (args.vm ?? []).length === 0) throw new UsageError('run needs a guest');
   if (args.restore !== undefined || args['snapshot-at'] !== undefined)
-    throw new UsageError('--restore and --snapshot-at take one guest, not several or --merge');
-  return [args.guest, ...(args.guests ?? [])];
+    throw new UsageError('--restore and --snapshot-at take one guest, not several, --vm or --merge');
+  return vmSpecs(positional, args.vm ?? [], args);
 }
 
 /* Several guests, or --merge: one shared host (cli/run-multi.ts). */
-async function runShared(ctx: CliContext, paths: string[], args: Args<RunArgs>): Promise<void> {
+async function runShared(ctx: CliContext, specs: VmSpec[], args: Args<RunArgs>): Promise<void> {
   const trace = args.trace === undefined ? undefined : new TraceWriter<MachineEvent>(args.trace);
   try {
-    await runOnHost(ctx, paths, args, mergePlan(args), trace);
+    await runOnHost(ctx, specs, args, mergePlan(args), trace);
   } finally {
     trace?.close();
   }
-}
-
-/* --cpus above 1 runs one guest on its own host, without the gdb stub (not yet). */
-function checkCpusAlone(a: Record<string, unknown>): true {
-  if (typeof a.cpus !== 'number' || a.cpus === 1) return true;
-  const guests = Array.isArray(a.guests) ? a.guests.length : 0;
-  const clash = ['merge'].find((f) => a[f] !== undefined && a[f] !== false);
-  if (guests > 0 || clash !== undefined)
-    throw new UsageError(
-      `--cpus ${a.cpus} runs one guest alone (not with ${clash === undefined ? 'several guests' : `--${clash}`})`,
-    );
-  return true;
 }

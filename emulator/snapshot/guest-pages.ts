@@ -18,6 +18,9 @@
  *
  *     frame            the bytes go into the frame, and a swap copy, no longer true, is dropped
  *                      (otherwise the next eviction would drop the frame as clean and lose them)
+ *     shared frame     (same-page merging) the share is broken first, as a guest write breaks it:
+ *                      the page's leaf goes, it gets a frame of its own with a copy, and the bytes
+ *                      go there (mmu/vm/vmspace-merge.ts, ownFrameForWrite)
  *     swapped out      the store's copy is overwritten; the page stays out
  *     nowhere, zeros   nothing to do: the page already reads as zeros
  *     nowhere          the page takes its frame now (VmObject.frameAt, as the loader's pages do;
@@ -29,7 +32,8 @@
  * Invariants: each function touches one page of guest RAM and nothing outside it but the swap
  * store; an address outside guest RAM is null / false, never an exception.
  */
-import { PAGE_SIZE, type Gpa } from '../../mmu/addr.js';
+import { PAGE_SIZE, pageAlignDown, type Gpa } from '../../mmu/addr.js';
+import { ownFrameForWrite } from '../../mmu/vm/vmspace-merge.js';
 import type { NestedVm } from '../nested-vm.js';
 
 /** Where a page's content was found. */
@@ -75,7 +79,10 @@ export function writeGuestPage(vm: NestedVm, g: Gpa, bytes: Uint8Array): boolean
   const page = pageIndex(vm, g);
   if (page < 0 || bytes.length !== PAGE_SIZE) return false;
   const id = vm.ram.pagerIndex;
-  let f = vm.ram.currentFrame(page * PAGE_SIZE);
+  // a merged page gets its own frame first: the shared one holds other pages' content too
+  let f = vm.ram.isSharedAt(page * PAGE_SIZE)
+    ? ownFrameForWrite(vm.vmspace, pageAlignDown(g))
+    : vm.ram.currentFrame(page * PAGE_SIZE);
   if (f === -1) {
     if (vm.reclaimer.isSwapped(id, page)) {
       vm.reclaimer.store.put(id, page, bytes);

@@ -26,7 +26,8 @@
  * Invariants (checked by checkInvariants):
  *  - every carved entry is either in use or on exactly one free list, never both, never twice;
  *  - cpuCount, the ring batches and reserveCount agree with the list lengths;
- *  - inUse + free = carved <= capacity <= maxEntries (when finite).
+ *  - inUse + free = carved <= capacity <= maxEntries (when finite);
+ *  - inUse = taken - returned (every alloc and every free counted, each on its own).
  * Alloc and free are O(1) amortised (a spill walks one batch every `batch` frees).
  */
 
@@ -58,6 +59,10 @@ export interface PvPoolStats {
   cpuRefills: number;
   spills: number;
   reserveTakes: number;
+  /** Entries handed out by alloc since the start; inUse = taken - returned. */
+  taken: number;
+  /** Entries given back by free since the start. */
+  returned: number;
 }
 
 export class PvPool {
@@ -82,6 +87,8 @@ export class PvPool {
   private cpuRefills = 0;
   private spills = 0;
   private reserveTakes = 0;
+  private taken = 0;
+  private returned = 0;
 
   constructor(
     opts: PvPoolOptions = {},
@@ -140,6 +147,7 @@ export class PvPool {
     this.slots[2 * e] = PV_NIL;
     this.slots[2 * e + 1] = PV_NIL;
     this.used++;
+    this.taken++;
     return e;
   }
 
@@ -152,6 +160,7 @@ export class PvPool {
     this.cpuHead[c] = e;
     this.cpuCount[c]++;
     this.used--;
+    this.returned++;
     if (this.cpuCount[c] >= 2 * this.batch) this.spill(c);
   }
 
@@ -254,6 +263,8 @@ export class PvPool {
       cpuRefills: this.cpuRefills,
       spills: this.spills,
       reserveTakes: this.reserveTakes,
+      taken: this.taken,
+      returned: this.returned,
     };
   }
 
@@ -281,6 +292,7 @@ export class PvPool {
       walk(this.ring[i & this.ringMask], this.batch, 'ring');
     walk(this.reserveHead, this.reserveCount, 'reserve');
     assert(free + this.used === this.carved, 'pv pool: in use + free != carved');
+    assert(this.used === this.taken - this.returned, 'pv pool: in use != taken - returned');
     assert(
       this.carved <= this.capacity && this.capacity <= this.maxEntries,
       'pv pool: carved beyond capacity',

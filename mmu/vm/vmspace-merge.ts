@@ -19,6 +19,9 @@
  * disconnect during a fault already is. A write could otherwise go on reaching the shared frame
  * under another guest-virtual alias of the page.
  *
+ *   ownFrameForWrite(space, page) a host-side write by page (guest-pages.ts) breaks the share the
+ *                                 same way first, so it never lands in a frame other pages use
+ *
  * Invariants: a leaf that maps a shared frame never grants write (vmspace-check.ts sweeps it); a
  * page's leaf always maps the page's current frame.
  */
@@ -72,9 +75,29 @@ export function sharedAccess(
   const off = objectOffset(m, page);
   const from = m.object.currentFrame(off) as Hfn;
   if ((need & PROT_WRITE) === 0) return { frame: from, prot: m.prot & ~PROT_WRITE };
+  return { frame: breakShare(space, page, m, off, from), prot: m.prot };
+}
+
+/* The page's read-only leaf goes (published at once), and the page gets its own frame, a copy. */
+function breakShare(space: Vmspace, page: Gpa, m: VmMapping, off: number, from: Hfn): Hfn | -1 {
   if (space.gpt.unmap(page)) space.gpt.onInvalidate?.(page, PAGE_SIZE);
   const to = m.object.unshareFrame(off, space.mem);
   if (to !== -1 && space.sink.enabled)
     space.sink.emit({ type: 'merge-break', vm: space.vmId, gpa: page, from, to });
-  return { frame: to, prot: m.prot };
+  return to;
+}
+
+/**
+ * A host-side write to `page` that does not come through a fault (a device model or the wakeup
+ * mailbox writing guest RAM by page, between slices): a merged page first gets a frame of its
+ * own, as a guest write would give it, so the write never reaches another page's content. The
+ * frame to write (the page's own), or -1 when no frame is left for the copy.
+ */
+export function ownFrameForWrite(space: Vmspace, page: Gpa): Hfn | -1 {
+  const m = space.findMapping(page);
+  assert(m !== null, `vmspace: no mapping for ${hex(page)}`);
+  const off = objectOffset(m, page);
+  const f = m.object.currentFrame(off);
+  if (f === -1 || !m.object.isSharedAt(off)) return f;
+  return breakShare(space, page, m, off, f);
 }
