@@ -105,7 +105,7 @@ export class Machine extends MachineNested {
   private kicked = false;
   /* True while fill() translates a load or store (not a fetch): see the kick in engine(). */
   private dataFill = false;
-  /* The fill in progress is refused once it is translated (kickTo, under the block counter). */
+  /* The fill in progress is refused once it is translated (kickTo: it kicked its own vCPU). */
   private refuseFill = false;
   /* What the vCPU's instruction in flight has filled (null without the nested layer). */
   private readonly inFlight: PinnedSinceRetire | null;
