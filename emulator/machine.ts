@@ -105,7 +105,7 @@ export class Machine extends MachineNested {
   private kicked = false;
   /* True while fill() translates a load or store (not a fetch): see the kick in engine(). */
   private dataFill = false;
-  /* The fill in progress is refused once it is translated (kickTo, under the block counter). */
+  /* The fill in progress is refused once it is translated (kickTo: it kicked its own vCPU). */
   private refuseFill = false;
   /* What the vCPU's instruction in flight has filled (null without the nested layer). */
   private readonly inFlight: PinnedSinceRetire | null;
@@ -187,10 +187,6 @@ export class Machine extends MachineNested {
     core.client?.setKick(() => {
       this.kicked = true;
       core.kicks++;
-      // several vCPUs under the count hook: a change made in this vCPU's own data fill flushes its
-      // TLB in place (see SliceEnd.cutShort), so the access is made once
-      if (this.dataFill && this.cpus.count > 1 && core.uc.counter === 'hook')
-        return core.id > 0 ? core.uc.flushTlb() : this.debug.flushTlb();
       this.refuseFill = this.ending.kicked(this.dataFill, core.uc);
     });
   }

@@ -106,17 +106,13 @@ export class SliceEnd {
   /* The stop came from a device called in the middle of an instruction (port or MMIO access). */
   stoppedInside = false;
   /*
-   * A kick (a PTE lost rights) came from the middle of an instruction, from a device it called
-   * (the engine counts the next instruction before it stops, as for stoppedInside): the count is
-   * one high. A change made inside the running vCPU's own data fill (its fault broke a share or
-   * stole a table) on a Machine of several vCPUs does not stop the engine: the Machine flushes that vCPU's TLB in place, as a
-   * handler flushes before it retries, so the access is made once. (Stopping there let the store
-   * land and then began the instruction again: an stxr or lock cmpxchg then saw its own store and
-   * spun for ever, as two SMP guests under --merge showed. One vCPU keeps the stop, whose count
-   * is exact; the in-place flush is measured to count a few instructions more over a run.)
+   * A kick (a PTE lost rights) came from the middle of an instruction: from its data fill (the fill
+   * is refused, so the instruction makes no access and begins again next slice) or from a device
+   * it called (the engine counts the next instruction before it stops, as for stoppedInside).
+   * Either way the count is one high.
    */
   cutShort = false;
-  /* Under the block counter, a kick from a data fill refused that fill: the instruction begins again. */
+  /* A kick from a data fill refused that fill: the instruction begins again (either counter). */
   retried = false;
   private inInstruction = false;
 
@@ -138,13 +134,17 @@ export class SliceEnd {
 
   /**
    * The vCPU was kicked; `inDataFill`: from inside the fill of a load or store. Stops `uc` as its
-   * counter needs, and says whether the fill in flight must be refused: under the block counter a
-   * kicked load or store begins again (the engine then stops at its own pc, as Unicorn's count
-   * stops right after its access, and it is not counted: `retried`).
+   * counter needs, and says whether the fill in flight must be refused: a kicked load or store
+   * always is, under either counter, so the instruction makes no access and begins again at its
+   * own pc next slice, not counted (`retried`). Letting the fill through and stopping the engine
+   * is not exact under Unicorn's count: the store completes, the engine leaves at the exit check
+   * that follows the access with the pc still at the instruction's start (with a code hook listed
+   * the engine syncs the pc there before every instruction and does not restore it at that exit),
+   * and the next slice runs the instruction again: `add [mem], 1` added 2 (rmw-kick.s).
    */
   kicked(inDataFill: boolean, uc: Unicorn): boolean {
     if (inDataFill || this.inInstruction) this.cutShort = true;
-    if (inDataFill && uc.counter === 'block') return (this.retried = true);
+    if (inDataFill) return (this.retried = true);
     if (this.cutShort) uc.emuStopAfterInstruction();
     else uc.emuStop();
     return false;

@@ -38,9 +38,9 @@
  * During a run the count is known per block, not per instruction (begunNow).
  *
  * A kick from the fill of a load or store (translations taken away) would stop the run there the
- * same way, so the Machine refuses that fill instead (stop-cause.ts, SliceEnd.kicked): the engine
- * stops at the instruction's own pc, which begins again next slice, as under Unicorn's count, and
- * the engine error it returns is not a fault (`retried`: the instruction did not begin).
+ * same way, so the Machine refuses that fill instead (stop-cause.ts, SliceEnd.kicked, under either
+ * counter): the engine stops at the instruction's own pc, which begins again next slice, and the
+ * engine error it returns is not a fault (`retried`: the instruction did not begin).
  *
  * The pc after a stop before a block. The engine puts the pc back to a block's start when it
  * leaves at the block's stop check only while no code hook is listed at all, and a deleted hook

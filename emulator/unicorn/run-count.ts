@@ -17,9 +17,10 @@
  *  - The JS counting hook is added once, at the first budgeted run that needs it, and stays.
  *
  *  - A Machine slice's count (sliceCount) corrects the count hook's two measured quirks: a stop
- *    (a kick) from inside an instruction counts the next one too, unless the instruction then
- *    faulted; a debugger's trapped instruction did not run but was counted (breakpoints.ts). The
- *    block counter has neither.
+ *    (a kick) from inside an instruction counts one too many, unless the instruction then faulted
+ *    (from a device it called: the next instruction; from its data fill, which is refused: the
+ *    instruction itself, which begins again); a debugger's trapped instruction did not run but
+ *    was counted (breakpoints.ts). The block counter has neither.
  */
 import { assert } from '../../mmu/checks.js';
 import type { BlockCount } from './block-count.js';
@@ -34,7 +35,7 @@ export interface SliceEnd {
   readonly stoppedInside: boolean;
   /** A kick came from inside an instruction. */
   readonly cutShort: boolean;
-  /** The block counter's fill of a kicked load or store was refused: that instruction begins again. */
+  /** The fill of a kicked load or store was refused: that instruction begins again. */
   readonly retried: boolean;
 }
 
