@@ -182,7 +182,7 @@ export class Machine extends MachineNested {
     if (this.vm) this.vm.reclaimer.recycled = () => this.cpus.flushAll(() => this.debug.flushTlb());
   }
 
-  /* A change kicks the running vCPU out of its engine; in its own data fill it flushes (stop-cause.ts). */
+  /* A change kicks the running vCPU out of its engine; from its own data fill, that fill is refused (stop-cause.ts). */
   private kickTo(core: Core): void {
     core.client?.setKick(() => {
       this.kicked = true;
