@@ -105,7 +105,7 @@ class Link {
     if (this.#state !== null) throw new Error('link.handOver was called twice');
     if (this.#stoppedAt === null) throw new Error('link.handOver before link.stopSource()');
     this.#checkSourceStill();
-    if (state === null || typeof state !== 'object' || !Array.isArray(state.registers))
+    if (state === null || typeof state !== 'object' || !Array.isArray(state.vcpus))
       throw new Error('link.handOver: pass the state Machine.guestState() returns');
     const own = this.#dst.guestState().devices;
     const devices = own.map((d) => (state.devices ?? []).find((s) => s?.name === d.name) ?? d);
