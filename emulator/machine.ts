@@ -185,12 +185,12 @@ export class Machine extends MachineNested {
   /* A change kicks the running vCPU out of its engine; in its own data fill it flushes (stop-cause.ts). */
   private kickTo(core: Core): void {
     core.client?.setKick(() => {
-      this.kicked = true;
       core.kicks++;
       // several vCPUs under the count hook: a change made in this vCPU's own data fill flushes its
-      // TLB in place (see SliceEnd.cutShort), so the access is made once
+      // TLB in place and the engine goes on (SliceEnd.cutShort): not a kick, so a later hlt halts
       if (this.dataFill && this.cpus.count > 1 && core.uc.counter === 'hook')
         return core.id > 0 ? core.uc.flushTlb() : this.debug.flushTlb();
+      this.kicked = true;
       this.refuseFill = this.ending.kicked(this.dataFill, core.uc);
     });
   }

@@ -113,7 +113,9 @@ export class SliceEnd {
    * handler flushes before it retries, so the access is made once. (Stopping there let the store
    * land and then began the instruction again: an stxr or lock cmpxchg then saw its own store and
    * spun for ever, as two SMP guests under --merge showed. One vCPU keeps the stop, whose count
-   * is exact; the in-place flush is measured to count a few instructions more over a run.)
+   * is exact; the in-place flush is measured to count a few instructions more over a run.) Such
+   * a slice is not a kicked one: when it ends early, the vCPU stopped by itself (hlt, wfi) and
+   * halts for good, however many in-place flushes it made.
    */
   cutShort = false;
   /* Under the block counter, a kick from a data fill refused that fill: the instruction begins again. */
