@@ -63,6 +63,32 @@ describe('run with several guests', () => {
     }
   });
 
+  // a copy-on-write break inside a vCPU's own fill once kept a later hlt from halting it (an AP
+  // ran on into work, the boot CPU into too_few): each VM must print its total and nothing else
+  it.each(['5000', '2000'])(
+    'two x86-64 smp-sum of 4 vCPUs under --merge-interval %s: totals only, exit 0',
+    async (interval) => {
+      const guest = 'guests/x86_64/smp-sum.s';
+      const r = await runCli(
+        'run',
+        guest,
+        guest,
+        '--cpus',
+        '4',
+        '--merge',
+        '--merge-interval',
+        interval,
+        '--json',
+      );
+      expect(r.status).toBe(0);
+      const j = JSON.parse(r.stdout);
+      for (const g of j.guests)
+        expect(g.console).toBe('smp-sum (x86-64): 4 CPUs, total 0x00000fffea64f000\n');
+      expect(j.host).toMatchObject({ guests: 2, exit: { code: 0 } });
+      expect(j.merge.cowBreaks).toBeGreaterThan(0);
+    },
+  );
+
   it.each([
     [['run', 'hello', '--merge-interval', '5'], '--merge-interval needs --merge'],
     [['run', 'hello', 'hello', '--gdb', '0'], '--gdb debugs one guest'],

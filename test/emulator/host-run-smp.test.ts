@@ -2,6 +2,11 @@
  * Several VMs of several vCPUs on one host under merging: a merge pass that changes a VM's leaves
  * leaves every vCPU of that VM (and only of the VMs it touched) on an older generation, and each of
  * them flushes its TLB at its next entry; the guests still print their right totals.
+ *
+ * Two x86-64 smp-sum VMs under short merge intervals: a copy-on-write break made inside a vCPU's
+ * own data fill flushes its TLB in place and the engine goes on, so a hlt later in that slice
+ * still halts the vCPU for good (it once counted as a kick, and the vCPU ran on past its hlt: the
+ * boot CPU into too_few, an AP into work). Each VM prints only its total and halts with status 0.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,3 +65,30 @@ describe('two arm64 smp-sum VMs of four vCPUs each, merged', () => {
     }
   }, 60_000);
 });
+
+describe.each([10_000, 5_000, 3_000, 2_000, 1_000])(
+  'two x86-64 smp-sum VMs of four vCPUs each, merged every %i',
+  (interval) => {
+    it('each prints only its total, every vCPU halts and the run ends with status 0', async () => {
+      const img = await loadGuest(join(PACKAGE_ROOT, 'guests/x86_64/smp-sum.s'), { memBytes: MEM });
+      const host = sharedHostFor([MEM, MEM], { cpus: 8 });
+      const ms = [0, 1].map(() => new Machine(img, { memBytes: MEM, host, cpus: 4 }));
+      try {
+        const run = new HostRun(host, ms, { interval, pages: 1024 });
+        while (!run.done) run.slice();
+        expect(run.mergeStats().cowBreaks).toBeGreaterThan(0);
+        for (const m of ms) expect(m.console).toBe('smp-sum (x86-64): 4 CPUs, total 0x00000fffea64f000\n');
+        expect(run.stops.map((s) => [s!.reason, s!.code])).toEqual([
+          ['halt', 0],
+          ['halt', 0],
+        ]);
+        for (const m of ms)
+          expect(m.cpus.cores.map((c) => c.power)).toEqual(['halted', 'halted', 'halted', 'halted']);
+        host.pmap.checkInvariants(host.frames);
+        host.shares.checkInvariants();
+      } finally {
+        for (const m of ms) m.close();
+      }
+    }, 60_000);
+  },
+);
