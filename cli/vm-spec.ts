@@ -75,6 +75,7 @@ function noDefault<T extends object>(decl: T): Omit<T, 'default'> {
 /** The per-VM parser: what --vm accepts, with its validation declared (exported for the TUI). */
 export function vmParser(): Argv {
   return yargs()
+    .parserConfiguration({ 'camel-case-expansion': false }) // an unknown flag is named once
     .option('arch', ARCH_OPTION)
     .option('load', LOAD_OPTION)
     .option('mem', noDefault(MEM_OPTION))

@@ -44,7 +44,7 @@ describe('run --vm', () => {
       /^nestvm: --vm "hello --mem lots" \(vm0\): --mem: 'lots' is not a size/,
     ],
     [['run', 'hello', '--vm', 'hello --cpus 9'], /\(vm1\): --cpus must be from 1 to 8, got 9/],
-    [['run', '--vm', 'hello --host-mem 8M'], /\(vm0\): Unknown arguments?: host-mem.* \(per VM: --arch/],
+    [['run', '--vm', 'hello --host-mem 8M'], /\(vm0\): Unknown argument: host-mem \(per VM: --arch/],
     [['run', '--vm=--mem 2M'], /\(vm0\): names no guest/],
     [['run', '--vm', 'hello loop'], /\(vm0\): names 2 guests, give one/],
     [['run', '--vm', 'hello --format sv39'], /\(vm0\): Invalid values/],
