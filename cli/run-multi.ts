@@ -26,7 +26,7 @@ import type { MachineEvent } from '../emulator/events.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { machineOptions, type ExecArgs } from './guest-options.js';
-import type { VmSpec } from './vm-spec.js';
+import { lineVmSpec, type VmSpec } from './vm-spec.js';
 import { hostReport, hostSummaryText } from './host-report.js';
 import { EXIT_INTERRUPTED, interruptedStop, withSigint, type RunEnd } from './run-loop.js';
 import type { TraceWriter } from './trace-writer.js';
@@ -51,11 +51,16 @@ export function consoleTagger(tag: string, write: (text: string) => void): (text
   };
 }
 
-/** The guests named, each loaded with the same options. */
+/** The guests named, each loaded with the command line's options. */
 export async function loadGuests(paths: readonly string[], args: ExecArgs): Promise<GuestImage[]> {
+  return loadSpecs(paths.map((p) => lineVmSpec(p, args)));
+}
+
+/** Each VM's guest, loaded with its own options (`run --vm`). */
+async function loadSpecs(specs: readonly VmSpec[]): Promise<GuestImage[]> {
   const images: GuestImage[] = [];
-  for (const p of paths)
-    images.push(await loadGuest(p, { arch: args.arch, load: args.load, memBytes: args.mem }));
+  for (const s of specs)
+    images.push(await loadGuest(s.guest, { arch: s.arch, load: s.load, memBytes: s.mem }));
   return images;
 }
 
@@ -88,9 +93,7 @@ export async function runOnHost(
 ): Promise<void> {
   if (args.gdb !== undefined)
     throw new UsageError('--gdb debugs one guest: give one guest and no --merge to debug it');
-  const images: GuestImage[] = [];
-  for (const s of specs)
-    images.push(await loadGuest(s.guest, { arch: s.arch, load: s.load, memBytes: s.mem }));
+  const images = await loadSpecs(specs);
   const opts = machineOptions(args);
   const host = hostFor(images, args, trace, specs);
   const machines: Machine[] = [];
