@@ -265,7 +265,7 @@ export class Machine extends MachineNested {
   /* One turn of `core` (the Machine's engine now) of at most `budget` instructions. */
   private runTurn(core: Core, budget: number): StopReason | DebugPause | null {
     this.ending.begin();
-    this.kicked = false;
+    [this.kicked, this.refuseFill] = [false, false]; // a refusal left by a fill that faulted does not carry over
     if (this.vm !== null) this.vm.pmap.currentCpu = this.vm.pvCpuBase + core.id; // its faults: its own PV list
     // vCPU 0 flushes through the debugger (its TLB record too); the others their own engine
     const flush = () => (core.id === 0 ? this.debug.flushTlb() : core.uc.flushTlb());
